@@ -1,0 +1,59 @@
+package fold
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestString(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Nguyễn Văn Đạt", "nguyen van dat"},
+		{"nguyen van dat", "nguyen van dat"},
+		{"  NGUYỄN   THỊ  hòa ", "nguyen thi hoa"},
+		{"Hoà", "hoa"},            // old tone placement
+		{"Ho\u0061\u0300", "hoa"}, // decomposed input
+		{"Đặng Thị Ánh Tuyết", "dang thi anh tuyet"},
+		{"H'Mông", "h'mong"},
+		{"", ""},
+		{"   ", ""},
+		{"Phường Ba Đình", "phuong ba dinh"},
+		{"a\tb", "a b"},
+	}
+	for _, tt := range tests {
+		if got := String(tt.in); got != tt.want {
+			t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestWords(t *testing.T) {
+	got := Words(" Trần  Quốc Toản ")
+	if strings.Join(got, "|") != "tran|quoc|toan" {
+		t.Fatalf("Words = %q", got)
+	}
+}
+
+func FuzzString(f *testing.F) {
+	for _, s := range []string{"Nguyễn Văn Đạt", "  a  ", "\xff\xfe", "Đ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := String(s)
+		if String(got) != got {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, got, String(got))
+		}
+		if strings.Contains(got, "  ") || strings.HasPrefix(got, " ") || strings.HasSuffix(got, " ") {
+			t.Fatalf("bad spacing in %q", got)
+		}
+		if utf8.ValidString(s) && !utf8.ValidString(got) {
+			t.Fatalf("invalid UTF-8 out of valid input: %q", got)
+		}
+	})
+}
+
+func BenchmarkString(b *testing.B) {
+	for b.Loop() {
+		String("Nguyễn Thị Minh Khai")
+	}
+}
