@@ -1,0 +1,258 @@
+// Package audit keeps the append-only, hash-chained audit log: every write to
+// the register and every read of a person's record by someone other than that
+// person appends an entry (actor, action, subject, purpose, time). Verify walks
+// the chain and reports the first entry that was changed or removed.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Migrations are the audit tables.
+func Migrations() storage.Migrations {
+	return storage.Migrations{Module: "audit", FS: storage.Sub(migrationFS, "migrations")}
+}
+
+// Entry is one audited act.
+type Entry struct {
+	Seq      int64
+	At       time.Time
+	Actor    string // "staff:tuan.nv", "citizen:001090123456", "partner:bank-a", "system:seed"
+	Action   string // "person.read", "person.birth", ...
+	Subject  string // "person:001090123456"
+	Purpose  string // why: "search", "registration", a declared partner purpose
+	Detail   string // short, non-personal context
+	PrevHash string
+	Hash     string
+}
+
+// hash chains e to prev. Fields are length-prefixed so that no two different
+// entries share an encoding.
+func (e *Entry) hash() string {
+	h := sha256.New()
+	var n [8]byte
+	write := func(s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	write(e.PrevHash)
+	write(strconv.FormatInt(e.Seq, 10))
+	write(e.At.UTC().Format(time.RFC3339Nano))
+	write(e.Actor)
+	write(e.Action)
+	write(e.Subject)
+	write(e.Purpose)
+	write(e.Detail)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// AppendTx appends entries inside the caller's write transaction, so an act
+// and its audit entry commit together or not at all.
+func AppendTx(ctx context.Context, db *storage.DB, tx *sql.Tx, now time.Time, entries ...Entry) error {
+	var seq int64
+	var prev string
+	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+db.ForUpdate()).Scan(&seq, &prev); err != nil {
+		return fmt.Errorf("audit: read head: %w", err)
+	}
+	for i := range entries {
+		e := &entries[i]
+		seq++
+		e.Seq, e.PrevHash = seq, prev
+		if e.At.IsZero() {
+			e.At = now
+		}
+		e.At = e.At.UTC()
+		e.Hash = e.hash()
+		prev = e.Hash
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, subject, purpose, detail, prev_hash, hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			e.Seq, e.At.Format(time.RFC3339Nano), e.Actor, e.Action, e.Subject, e.Purpose, e.Detail, e.PrevHash, e.Hash); err != nil {
+			return fmt.Errorf("audit: append: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev); err != nil {
+		return fmt.Errorf("audit: move head: %w", err)
+	}
+	return nil
+}
+
+// Log records reads in batches: many concurrent requests share one
+// transaction (group commit), and each waits until its entry is durable before
+// the data it read is returned.
+type Log struct {
+	db     *storage.DB
+	now    func() time.Time
+	log    *slog.Logger
+	reqs   chan request
+	closed chan struct{}
+}
+
+type request struct {
+	e    Entry
+	done chan error
+}
+
+// NewLog starts the batching writer; Close stops it.
+func NewLog(db *storage.DB, now func() time.Time, logger *slog.Logger) *Log {
+	l := &Log{db: db, now: now, log: logger, reqs: make(chan request, 4096), closed: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// maxBatch bounds one group commit.
+const maxBatch = 1024
+
+func (l *Log) run() {
+	defer close(l.closed)
+	batch := make([]request, 0, maxBatch)
+	for first := range l.reqs {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-l.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		entries := make([]Entry, len(batch))
+		for i, r := range batch {
+			entries[i] = r.e
+		}
+		err := l.db.Tx(context.Background(), func(tx *sql.Tx) error {
+			return AppendTx(context.Background(), l.db, tx, l.now(), entries...)
+		})
+		if err != nil {
+			l.log.Error("audit batch failed", "entries", len(batch), "err", err)
+		}
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+}
+
+// Record appends e and returns once it is committed. A caller must not
+// disclose the data it read if Record fails.
+func (l *Log) Record(ctx context.Context, e Entry) error {
+	if e.At.IsZero() {
+		e.At = l.now()
+	}
+	r := request{e: e, done: make(chan error, 1)}
+	select {
+	case l.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops accepting entries and waits for those queued to be written.
+func (l *Log) Close() {
+	close(l.reqs)
+	<-l.closed
+}
+
+// Report is the result of Verify.
+type Report struct {
+	Entries int64
+	OK      bool
+	BadSeq  int64  // first entry found wrong, 0 if none
+	Problem string // what is wrong, in English, for operators
+}
+
+// Verify walks the whole chain in order.
+func Verify(ctx context.Context, db *storage.DB) (Report, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT seq, at, actor, action, subject, purpose, detail, prev_hash, hash FROM audit_log ORDER BY seq`)
+	if err != nil {
+		return Report{}, fmt.Errorf("audit verify: %w", err)
+	}
+	defer rows.Close()
+	var rep Report
+	var prev string
+	var want int64 = 1
+	for rows.Next() {
+		var e Entry
+		var at string
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Subject, &e.Purpose, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+			return Report{}, fmt.Errorf("audit verify: %w", err)
+		}
+		e.At, err = time.Parse(time.RFC3339Nano, at)
+		rep.Entries++
+		switch {
+		case e.Seq != want:
+			return fail(rep, want, fmt.Sprintf("entry %d is missing (next present is %d)", want, e.Seq)), nil
+		case err != nil:
+			return fail(rep, e.Seq, "entry has an unreadable time"), nil
+		case e.PrevHash != prev:
+			return fail(rep, e.Seq, "entry does not link to the entry before it"), nil
+		case e.hash() != e.Hash:
+			return fail(rep, e.Seq, "entry was changed after it was written"), nil
+		}
+		prev = e.Hash
+		want++
+	}
+	if err := rows.Err(); err != nil {
+		return Report{}, fmt.Errorf("audit verify: %w", err)
+	}
+	var headSeq int64
+	var headHash string
+	if err := db.R.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
+		return Report{}, fmt.Errorf("audit verify: head: %w", err)
+	}
+	if headSeq != want-1 || headHash != prev {
+		return fail(rep, want, fmt.Sprintf("the log ends at entry %d but its head records entry %d: entries were removed from the end", want-1, headSeq)), nil
+	}
+	rep.OK = true
+	return rep, nil
+}
+
+func fail(r Report, seq int64, problem string) Report {
+	r.BadSeq, r.Problem = seq, problem
+	return r
+}
+
+// BySubject returns the newest entries about a subject, newest first, for the
+// citizen's "who accessed my data" page.
+func BySubject(ctx context.Context, db *storage.DB, subject string, limit int) ([]Entry, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT seq, at, actor, action, subject, purpose, detail FROM audit_log
+		WHERE subject = $1 ORDER BY seq DESC LIMIT $2`, subject, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit by subject: %w", err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		var at string
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Subject, &e.Purpose, &e.Detail); err != nil {
+			return nil, fmt.Errorf("audit by subject: %w", err)
+		}
+		e.At, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
