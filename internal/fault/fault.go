@@ -95,3 +95,40 @@ var (
 	ErrUnauthorized  = New(Unauthenticated, "unauthenticated", "Vui lòng đăng nhập.", "Please sign in.")
 	ErrStaleVersion  = New(Conflict, "stale_version", "Hồ sơ đã được người khác thay đổi, vui lòng tải lại.", "The record was changed by someone else; reload it.")
 )
+
+// List is several validation faults found together, so a form can show every
+// problem at once. Its Kind is Invalid.
+type List []*Error
+
+func (l List) Error() string {
+	s := ""
+	for i, e := range l {
+		if i > 0 {
+			s += "; "
+		}
+		s += e.Error()
+	}
+	return s
+}
+
+// Err returns l as an error, or nil when it is empty.
+func (l List) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// Add appends a fault for a field.
+func (l *List) Add(field string, e *Error) {
+	*l = append(*l, e.WithField(field))
+}
+
+// Faults returns every fault in err: the members of a List, or the single fault.
+func Faults(err error) []*Error {
+	var l List
+	if errors.As(err, &l) {
+		return l
+	}
+	return []*Error{As(err)}
+}

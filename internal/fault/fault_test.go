@@ -29,3 +29,20 @@ func TestAsUnknownIsInternal(t *testing.T) {
 		t.Fatal("internal cause leaked into the message")
 	}
 }
+
+func TestListCollectsFields(t *testing.T) {
+	var l List
+	if l.Err() != nil {
+		t.Fatal("empty list is an error")
+	}
+	l.Add("birth_date", New(Invalid, "date.format", "Sai ngày", "Bad date"))
+	l.Add("full_name", New(Invalid, "name.empty", "Thiếu họ tên", "Missing name"))
+	err := fmt.Errorf("register birth: %w", l.Err())
+	fs := Faults(err)
+	if len(fs) != 2 || fs[0].Field != "birth_date" || fs[1].Code != "name.empty" {
+		t.Fatalf("Faults = %+v", fs)
+	}
+	if got := Faults(ErrNotFound); len(got) != 1 || got[0].Code != "not_found" {
+		t.Fatalf("single fault: %+v", got)
+	}
+}

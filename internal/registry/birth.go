@@ -1,0 +1,205 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/pin"
+)
+
+// BirthInput is a birth registration (đăng ký khai sinh).
+type BirthInput struct {
+	FullName          string `json:"full_name"`
+	Sex               string `json:"sex"` // "M" or "F"
+	BirthDate         string `json:"birth_date"`
+	Ethnicity         string `json:"ethnicity"`
+	Religion          string `json:"religion"`
+	Nationality       string `json:"nationality"`
+	BirthplaceCommune string `json:"birthplace_commune"`
+	BirthplaceDetail  string `json:"birthplace_detail"`
+	FatherPIN         string `json:"father_pin"`
+	MotherPIN         string `json:"mother_pin"`
+	// HouseholdID is the household the child joins; empty means the mother's,
+	// or else the father's.
+	HouseholdID string `json:"household_id"`
+	Relation    string `json:"relation_to_head"`
+	Reason      string `json:"reason"`
+}
+
+// RegisterBirth registers a newborn: allocates a PIN, adds the child to the
+// household, records permanent residence there and emits person.born — all in
+// one transaction.
+func (s *Service) RegisterBirth(ctx context.Context, a actor.Actor, in BirthInput) (Person, error) {
+	if !a.CanRegister() {
+		return Person{}, fault.ErrForbidden
+	}
+	var problems fault.List
+	name, err := NormalizeName(in.FullName)
+	if err != nil {
+		problems.Add("full_name", fault.As(err))
+	}
+	sex := strings.ToUpper(strings.TrimSpace(in.Sex))
+	if sex != "M" && sex != "F" {
+		problems.Add("sex", ErrSexInvalid)
+	}
+	birth, err := civildate.Parse(in.BirthDate)
+	switch {
+	case err != nil:
+		problems.Add("birth_date", fault.As(err))
+	case birth.Partial():
+		problems.Add("birth_date", ErrBirthDateFull)
+	default:
+		if err := birth.NotFuture(s.now()); err != nil {
+			problems.Add("birth_date", fault.As(err))
+		}
+	}
+	if in.FatherPIN == "" && in.MotherPIN == "" && in.HouseholdID == "" {
+		problems.Add("mother_pin", ErrParentRequired)
+	}
+	for field, v := range map[string]string{"father_pin": in.FatherPIN, "mother_pin": in.MotherPIN} {
+		if v != "" {
+			if _, err := pin.Parse(v); err != nil {
+				problems.Add(field, fault.As(err))
+			}
+		}
+	}
+	if in.BirthplaceCommune != "" {
+		if _, err := s.places.CommuneProvince(in.BirthplaceCommune, s.now()); err != nil {
+			problems.Add("birthplace_commune", ErrUnknownCommune)
+		}
+	}
+	if in.Ethnicity == "" {
+		in.Ethnicity = "01"
+	}
+	if in.Nationality == "" {
+		in.Nationality = "VNM"
+	}
+	reason := checkReason(in.Reason, &problems)
+	if err := problems.Err(); err != nil {
+		return Person{}, err
+	}
+
+	var child Person
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var father, mother *Person
+		var problems fault.List
+		for _, pp := range []struct {
+			field, pin, sex string
+			dst             **Person
+		}{{"father_pin", in.FatherPIN, "M", &father}, {"mother_pin", in.MotherPIN, "F", &mother}} {
+			if pp.pin == "" {
+				continue
+			}
+			// Parents may live outside the registrar's unit: read them unscoped.
+			par, err := s.lockPerson(ctx, tx, actor.Actor{}, pp.pin, pp.field)
+			if err != nil {
+				if f := fault.As(err); f.Kind != fault.Internal {
+					problems = append(problems, f)
+					continue
+				}
+				return err
+			}
+			if par.Sex != pp.sex {
+				problems.Add(pp.field, ErrParentSex)
+			}
+			if birth.Year-par.BirthDate.Year < 12 {
+				problems.Add(pp.field, ErrParentAge)
+			}
+			*pp.dst = &par
+		}
+		if err := problems.Err(); err != nil {
+			return err
+		}
+		hhID := in.HouseholdID
+		var parentInHH *Person
+		for _, par := range []*Person{mother, father} {
+			if par != nil && (hhID == "" || par.HouseholdID == hhID) && par.HouseholdID != "" {
+				hhID, parentInHH = par.HouseholdID, par
+				break
+			}
+		}
+		h, err := lockHousehold(ctx, tx, s.db.ForUpdate(), hhID)
+		if err != nil {
+			return err
+		}
+		if !a.Covers(h.Address.ProvinceCode, h.Address.CommuneCode) {
+			return fault.ErrOutOfScope
+		}
+		relation := strings.TrimSpace(in.Relation)
+		if relation == "" {
+			relation = RelGrand
+			if parentInHH != nil && parentInHH.Relation == RelHead {
+				relation = RelChild
+			}
+			if parentInHH != nil && parentInHH.PIN != h.HeadPIN && parentInHH.SpousePIN == h.HeadPIN {
+				relation = RelChild
+			}
+		}
+		id, err := allocatePIN(ctx, tx, "0"+h.Address.ProvinceCode, birth.Year, sex[0])
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		child = Person{
+			PIN: string(id), FullName: name, BirthDate: birth, Sex: sex, Ethnicity: in.Ethnicity,
+			Religion: strings.TrimSpace(in.Religion), Nationality: in.Nationality,
+			Birthplace:  Address{CommuneCode: in.BirthplaceCommune, Detail: strings.TrimSpace(in.BirthplaceDetail)},
+			Permanent:   Address{ProvinceCode: h.Address.ProvinceCode, CommuneCode: h.Address.CommuneCode, Detail: h.Address.Detail},
+			PermSince:   birth,
+			HouseholdID: h.ID, Relation: relation, Status: Alive,
+			Version: 1, UpdatedAt: now, UpdatedBy: a.ID, UpdateReason: reason,
+		}
+		if father != nil {
+			child.FatherPIN = father.PIN
+		}
+		if mother != nil {
+			child.MotherPIN = mother.PIN
+		}
+		if child.Birthplace.CommuneCode != "" {
+			child.Birthplace.ProvinceCode, _ = s.places.CommuneProvince(child.Birthplace.CommuneCode, now)
+		}
+		if err := insertPerson(ctx, tx, &child); err != nil {
+			return err
+		}
+		ev := LifeEvent{Kind: EventBirth, Effective: birth, Reason: reason}
+		if err := s.recordEvent(ctx, tx, a, &ev, &child); err != nil {
+			return err
+		}
+		return insertResidence(ctx, tx, child.PIN, Permanent, child.Permanent, birth, ev.ID)
+	})
+	if err != nil {
+		return Person{}, fmt.Errorf("register birth: %w", err)
+	}
+	s.describe(&child)
+	return child, nil
+}
+
+func lockHousehold(ctx context.Context, tx *sql.Tx, forUpdate, id string) (Household, error) {
+	var h Household
+	if id == "" {
+		return h, ErrHouseholdNotFound.WithField("household_id")
+	}
+	err := tx.QueryRowContext(ctx, `SELECT id, head_pin, province, commune, detail FROM households WHERE id = $1`+forUpdate, id).
+		Scan(&h.ID, &h.HeadPIN, &h.Address.ProvinceCode, &h.Address.CommuneCode, &h.Address.Detail)
+	if err == sql.ErrNoRows {
+		return h, ErrHouseholdNotFound.WithField("household_id")
+	}
+	if err != nil {
+		return h, fmt.Errorf("load household: %w", err)
+	}
+	return h, nil
+}
+
+func insertResidence(ctx context.Context, tx *sql.Tx, pinText, kind string, addr Address, from civildate.Date, eventID string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO residences (pin, kind, province, commune, detail, from_date, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		pinText, kind, addr.ProvinceCode, addr.CommuneCode, addr.Detail, from.String(), eventID)
+	if err != nil {
+		return fmt.Errorf("insert residence: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/pin"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+// Event subjects published through the outbox. Consumers (liên thông,
+// partner webhooks, statistics) subscribe to them.
+const (
+	SubjectBorn        = "dancu.person.born"
+	SubjectDied        = "dancu.person.died"
+	SubjectMoved       = "dancu.person.moved"
+	SubjectNameChanged = "dancu.person.name_changed"
+)
+
+// EventMessage is the body of a life-event message. It carries the PIN and
+// places but no other personal data: consumers read what their policy allows
+// through the API.
+type EventMessage struct {
+	EventID   string    `json:"event_id"`
+	Kind      string    `json:"kind"`
+	PIN       string    `json:"pin"`
+	Effective string    `json:"effective_date"`
+	Province  string    `json:"province_code"`
+	Commune   string    `json:"commune_code"`
+	Recorded  time.Time `json:"recorded_at"`
+}
+
+var subjects = map[string]string{
+	EventBirth: SubjectBorn, EventDeath: SubjectDied, EventMove: SubjectMoved, EventNameChange: SubjectNameChanged,
+}
+
+// recordEvent writes a life event, its outbox message and its audit entry in tx.
+func (s *Service) recordEvent(ctx context.Context, tx *sql.Tx, a actor.Actor, ev *LifeEvent, p *Person) error {
+	now := s.now().UTC()
+	ev.ID = storage.NewID()
+	ev.PIN = p.PIN
+	ev.Registrar = a.ID
+	ev.Recorded = now
+	if _, err := tx.ExecContext(ctx, `INSERT INTO life_events (id, kind, pin, effective_date, registrar, reason, recorded_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, ev.ID, ev.Kind, ev.PIN, ev.Effective.String(), ev.Registrar, ev.Reason, now.Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("insert life event: %w", err)
+	}
+	msg := EventMessage{EventID: ev.ID, Kind: ev.Kind, PIN: p.PIN, Effective: ev.Effective.String(),
+		Province: p.Permanent.ProvinceCode, Commune: p.Permanent.CommuneCode, Recorded: now}
+	if _, err := storage.Enqueue(ctx, tx, subjects[ev.Kind], msg, now); err != nil {
+		return err
+	}
+	return audit.AppendTx(ctx, s.db, tx, now, audit.Entry{Actor: a.ID, Action: "person." + ev.Kind, Subject: "person:" + p.PIN,
+		Purpose: "registration", Detail: "event=" + ev.ID})
+}
+
+// lockPerson reads a person for update inside tx, checking scope.
+func (s *Service) lockPerson(ctx context.Context, tx *sql.Tx, a actor.Actor, pinText, field string) (Person, error) {
+	id, err := pin.Parse(pinText)
+	if err != nil {
+		return Person{}, fault.As(err).WithField(field)
+	}
+	p, err := loadPerson(ctx, tx, string(id), s.db.ForUpdate())
+	if err == errNoPerson {
+		return p, ErrPersonNotFound.WithField(field)
+	}
+	if err != nil {
+		return p, err
+	}
+	if !a.Covers(p.Permanent.ProvinceCode, p.Permanent.CommuneCode) {
+		return p, fault.ErrOutOfScope
+	}
+	return p, nil
+}
+
+// save snapshots old and writes p as its next version.
+func (s *Service) save(ctx context.Context, tx *sql.Tx, a actor.Actor, old Person, p *Person, reason string) error {
+	snap, err := json.Marshal(old)
+	if err != nil {
+		return fmt.Errorf("snapshot %s: %w", old.PIN, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO person_versions (pin, version, snapshot) VALUES ($1, $2, $3)`, old.PIN, old.Version, string(snap)); err != nil {
+		return fmt.Errorf("snapshot %s: %w", old.PIN, err)
+	}
+	p.Version = old.Version + 1
+	p.UpdatedAt = s.now().UTC()
+	p.UpdatedBy = a.ID
+	p.UpdateReason = reason
+	return updatePerson(ctx, tx, p)
+}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// AllocatePIN allocates a new personal identification number in its own
+// transaction. Births allocate inside their own transaction instead.
+func (s *Service) AllocatePIN(ctx context.Context, province string, birthYear int, sex byte) (pin.PIN, error) {
+	var out pin.PIN
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = allocatePIN(ctx, tx, province, birthYear, sex)
+		return err
+	})
+	return out, err
+}
+
+// ErrPINExhausted means a prefix has used all 999,999 serials.
+var ErrPINExhausted = fault.New(fault.Conflict, "pin.exhausted", "Đã hết số thứ tự cho tỉnh, năm sinh và giới tính này.", "No serials are left for this province, birth year and sex.")
+
+// allocatePIN takes the next counter value for the prefix PPPGYY and
+// scrambles it into a serial. The counter row is locked until commit, so
+// concurrent allocations never share a number.
+func allocatePIN(ctx context.Context, tx *sql.Tx, province string, birthYear int, sex byte) (pin.PIN, error) {
+	prefix, err := pin.Prefix(province, birthYear, sex)
+	if err != nil {
+		return "", err
+	}
+	var n int
+	err = tx.QueryRowContext(ctx, `INSERT INTO pin_counters (prefix, n) VALUES ($1, 1)
+		ON CONFLICT (prefix) DO UPDATE SET n = pin_counters.n + 1 RETURNING n`, prefix).Scan(&n)
+	if err != nil {
+		return "", fmt.Errorf("allocate PIN: %w", err)
+	}
+	if n > pin.MaxSerial {
+		return "", ErrPINExhausted
+	}
+	return pin.FromSerial(prefix, pin.Scramble(prefix, n-1)), nil
+}

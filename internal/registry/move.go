@@ -1,0 +1,118 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+// MoveInput is a registration of a new permanent residence (đăng ký thường
+// trú at a new place).
+type MoveInput struct {
+	PIN     string `json:"pin"`
+	Date    string `json:"date"`
+	Commune string `json:"commune_code"`
+	Detail  string `json:"address_detail"`
+	// HouseholdID is the household the person joins there; empty starts a
+	// new household with the person as its head.
+	HouseholdID string `json:"household_id"`
+	Relation    string `json:"relation_to_head"`
+	NewHeadPIN  string `json:"new_head_pin"`
+	Reason      string `json:"reason"`
+}
+
+// ErrRelationRequired asks for the relation to the head of the household joined.
+var ErrRelationRequired = fault.New(fault.Invalid, "move.relation_required", "Nhập quan hệ với chủ hộ của hộ chuyển đến.", "Enter the relation to the head of the household joined.")
+
+// RegisterMove moves a person's permanent residence and emits person.moved.
+// The registrar of the destination records it, so the destination must be in
+// the actor's scope.
+func (s *Service) RegisterMove(ctx context.Context, a actor.Actor, in MoveInput) (Person, error) {
+	if !a.CanRegister() {
+		return Person{}, fault.ErrForbidden
+	}
+	var problems fault.List
+	date, err := civildate.Parse(in.Date)
+	if err != nil {
+		problems.Add("date", fault.As(err))
+	} else if err := date.NotFuture(s.now()); err != nil {
+		problems.Add("date", fault.As(err))
+	}
+	in.HouseholdID = strings.TrimSpace(in.HouseholdID)
+	in.Relation = strings.TrimSpace(in.Relation)
+	if in.HouseholdID == "" {
+		if _, err := s.places.CommuneProvince(in.Commune, s.now()); err != nil {
+			problems.Add("commune_code", ErrUnknownCommune)
+		}
+	} else if in.Relation == "" {
+		problems.Add("relation_to_head", ErrRelationRequired)
+	}
+	reason := checkReason(in.Reason, &problems)
+	if err := problems.Err(); err != nil {
+		return Person{}, err
+	}
+	var p Person
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		// The person may live anywhere now; scope applies to the destination.
+		old, err := s.lockPerson(ctx, tx, actor.Actor{}, strings.TrimSpace(in.PIN), "pin")
+		if err != nil {
+			return err
+		}
+		if old.Status == Dead {
+			return ErrDead.WithField("pin")
+		}
+		if date.Earliest().Before(old.BirthDate.Earliest()) {
+			return ErrBeforeBirth.WithField("date")
+		}
+		if in.HouseholdID != "" && in.HouseholdID == old.HouseholdID {
+			return ErrSameHousehold.WithField("household_id")
+		}
+		p = old
+		if in.HouseholdID != "" {
+			h, err := lockHousehold(ctx, tx, s.db.ForUpdate(), in.HouseholdID)
+			if err != nil {
+				return err
+			}
+			p.Permanent = h.Address
+			p.HouseholdID, p.Relation = h.ID, in.Relation
+		} else {
+			prov, _ := s.places.CommuneProvince(in.Commune, s.now())
+			p.Permanent = Address{ProvinceCode: prov, CommuneCode: in.Commune, Detail: strings.TrimSpace(in.Detail)}
+			p.HouseholdID, p.Relation = storage.NewID()[:16], RelHead
+			if _, err := tx.ExecContext(ctx, `INSERT INTO households (id, head_pin, province, commune, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+				p.HouseholdID, p.PIN, prov, in.Commune, p.Permanent.Detail, s.now().UTC().Format(time.RFC3339Nano)); err != nil {
+				return fmt.Errorf("create household: %w", err)
+			}
+		}
+		if !a.Covers(p.Permanent.ProvinceCode, p.Permanent.CommuneCode) {
+			return fault.ErrOutOfScope
+		}
+		if err := s.handOverHead(ctx, tx, old, in.NewHeadPIN); err != nil {
+			return err
+		}
+		p.PermSince = date
+		if err := s.save(ctx, tx, a, old, &p, reason); err != nil {
+			return err
+		}
+		ev := LifeEvent{Kind: EventMove, Effective: date, Reason: reason}
+		if err := s.recordEvent(ctx, tx, a, &ev, &p); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE residences SET to_date = $1 WHERE pin = $2 AND kind = $3 AND to_date = ''`, date.String(), p.PIN, Permanent); err != nil {
+			return fmt.Errorf("close residence: %w", err)
+		}
+		return insertResidence(ctx, tx, p.PIN, Permanent, p.Permanent, date, ev.ID)
+	})
+	if err != nil {
+		return Person{}, fmt.Errorf("register move: %w", err)
+	}
+	s.describe(&p)
+	return p, nil
+}
