@@ -89,11 +89,11 @@ func As(err error) *Error {
 
 // Common faults shared by modules.
 var (
-	ErrNotFound      = New(NotFound, "not_found", "Không tìm thấy.", "Not found.")
-	ErrForbidden     = New(Forbidden, "forbidden", "Bạn không có quyền thực hiện thao tác này.", "You are not allowed to do this.")
-	ErrOutOfScope    = New(Forbidden, "out_of_scope", "Công dân này không thuộc địa bàn bạn quản lý.", "This person is outside your administrative unit.")
-	ErrUnauthorized  = New(Unauthenticated, "unauthenticated", "Vui lòng đăng nhập.", "Please sign in.")
-	ErrStaleVersion  = New(Conflict, "stale_version", "Hồ sơ đã được người khác thay đổi, vui lòng tải lại.", "The record was changed by someone else; reload it.")
+	ErrNotFound     = New(NotFound, "not_found", "Không tìm thấy.", "Not found.")
+	ErrForbidden    = New(Forbidden, "forbidden", "Bạn không có quyền thực hiện thao tác này.", "You are not allowed to do this.")
+	ErrOutOfScope   = New(Forbidden, "out_of_scope", "Công dân này không thuộc địa bàn bạn quản lý.", "This person is outside your administrative unit.")
+	ErrUnauthorized = New(Unauthenticated, "unauthenticated", "Vui lòng đăng nhập.", "Please sign in.")
+	ErrStaleVersion = New(Conflict, "stale_version", "Hồ sơ đã được người khác thay đổi, vui lòng tải lại.", "The record was changed by someone else; reload it.")
 )
 
 // List is several validation faults found together, so a form can show every

@@ -1,0 +1,237 @@
+// Package staff holds the accounts of registrars, leaders and administrators,
+// their argon2id password hashes, their role and the administrative unit they
+// are scoped to, and their sign-in sessions.
+package staff
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Migrations are the staff tables.
+func Migrations() storage.Migrations {
+	return storage.Migrations{Module: "staff", FS: storage.Sub(migrationFS, "migrations")}
+}
+
+// Account is a staff member.
+type Account struct {
+	Username    string
+	DisplayName string
+	Role        actor.Role
+	Unit        string // "", province (2 digits) or commune (5 digits)
+	Province    string // province of Unit
+	Disabled    bool
+}
+
+// Actor is the account acting.
+func (a Account) Actor() actor.Actor {
+	return actor.Actor{ID: "staff:" + a.Username, Name: a.DisplayName, Role: a.Role, Unit: a.Unit, Province: a.Province}
+}
+
+// Faults. The sign-in fault is the same for an unknown user and a wrong
+// password, so it reveals nothing about which accounts exist.
+var (
+	ErrBadCredentials = fault.New(fault.Unauthenticated, "auth.bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong username or password.")
+	ErrSessionExpired = fault.New(fault.Unauthenticated, "auth.session_expired", "Phiên làm việc đã hết hạn, vui lòng đăng nhập lại.", "Your session has expired; sign in again.")
+	ErrAccountExists  = fault.New(fault.Conflict, "staff.exists", "Tên đăng nhập đã tồn tại.", "The username is taken.")
+	ErrWeakPassword   = fault.New(fault.Invalid, "staff.weak_password", "Mật khẩu phải có ít nhất 10 ký tự.", "A password has at least 10 characters.")
+	ErrRole           = fault.New(fault.Invalid, "staff.role", "Vai trò không hợp lệ.", "Unknown role.")
+)
+
+// SessionTTL is how long a sign-in lasts.
+const SessionTTL = 12 * time.Hour
+
+// cacheTTL bounds how long a node trusts a session it has seen without asking
+// the database again; sign-out on the same node takes effect at once.
+const cacheTTL = 30 * time.Second
+
+// Store keeps accounts and sessions.
+type Store struct {
+	db    *storage.DB
+	now   func() time.Time
+	dummy string // a hash to check against for unknown users, so timing is alike
+
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	sess    Session
+	checked time.Time
+}
+
+// NewStore returns a store.
+func NewStore(db *storage.DB, now func() time.Time) (*Store, error) {
+	dummy, err := HashPassword("not a password of anyone")
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, now: now, dummy: dummy, cache: map[string]cached{}}, nil
+}
+
+// Create adds an account.
+func (s *Store) Create(ctx context.Context, a Account, password string) error {
+	if len([]rune(password)) < 10 {
+		return ErrWeakPassword.WithField("password")
+	}
+	switch a.Role {
+	case actor.Registrar, actor.Leader, actor.Admin:
+	default:
+		return ErrRole.WithField("role")
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.W.ExecContext(ctx, `INSERT INTO staff_accounts (username, display_name, password_hash, role, unit, province, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.Username, a.DisplayName, hash, string(a.Role), a.Unit, a.Province, s.now().UTC().Format(time.RFC3339))
+	if storage.IsUniqueViolation(err) {
+		return ErrAccountExists.WithField("username")
+	}
+	if err != nil {
+		return fmt.Errorf("create account: %w", err)
+	}
+	return nil
+}
+
+// Count returns the number of accounts, so the first start can bootstrap.
+func (s *Store) Count(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.R.QueryRowContext(ctx, `SELECT count(*) FROM staff_accounts`).Scan(&n)
+	return n, err
+}
+
+func (s *Store) account(ctx context.Context, username string) (Account, string, error) {
+	var a Account
+	var hash, role string
+	var disabled int
+	err := s.db.R.QueryRowContext(ctx, `SELECT username, display_name, password_hash, role, unit, province, disabled FROM staff_accounts WHERE username = $1`, username).
+		Scan(&a.Username, &a.DisplayName, &hash, &role, &a.Unit, &a.Province, &disabled)
+	a.Role, a.Disabled = actor.Role(role), disabled != 0
+	return a, hash, err
+}
+
+// Authenticate checks a username and password.
+func (s *Store) Authenticate(ctx context.Context, username, password string) (Account, error) {
+	a, hash, err := s.account(ctx, username)
+	if errors.Is(err, sql.ErrNoRows) {
+		CheckPassword(s.dummy, password)
+		return Account{}, ErrBadCredentials
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("authenticate: %w", err)
+	}
+	ok, err := CheckPassword(hash, password)
+	if err != nil {
+		return Account{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if !ok || a.Disabled {
+		return Account{}, ErrBadCredentials
+	}
+	return a, nil
+}
+
+// Session is a signed-in account.
+type Session struct {
+	Account Account
+	CSRF    string // token every form must echo
+	Expires time.Time
+}
+
+// StartSession signs an account in and returns the session token to give
+// the browser or API client.
+func (s *Store) StartSession(ctx context.Context, a Account) (string, Session, error) {
+	token := randomToken()
+	sess := Session{Account: a, CSRF: randomToken(), Expires: s.now().Add(SessionTTL)}
+	_, err := s.db.W.ExecContext(ctx, `INSERT INTO staff_sessions (token_hash, username, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		hashToken(token), a.Username, sess.CSRF, s.now().UTC().Format(time.RFC3339), sess.Expires.UTC().Format(time.RFC3339))
+	if err != nil {
+		return "", Session{}, fmt.Errorf("start session: %w", err)
+	}
+	return token, sess, nil
+}
+
+// Session returns the live session for a token.
+func (s *Store) Session(ctx context.Context, token string) (Session, error) {
+	if token == "" {
+		return Session{}, fault.ErrUnauthorized
+	}
+	key := hashToken(token)
+	now := s.now()
+	s.mu.Lock()
+	c, ok := s.cache[key]
+	s.mu.Unlock()
+	if ok && now.Sub(c.checked) < cacheTTL && now.Before(c.sess.Expires) {
+		return c.sess, nil
+	}
+	var username, csrf, expires string
+	err := s.db.R.QueryRowContext(ctx, `SELECT username, csrf, expires_at FROM staff_sessions WHERE token_hash = $1`, key).Scan(&username, &csrf, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, fault.ErrUnauthorized
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("load session: %w", err)
+	}
+	exp, _ := time.Parse(time.RFC3339, expires)
+	if !now.Before(exp) {
+		return Session{}, ErrSessionExpired
+	}
+	a, _, err := s.account(ctx, username)
+	if err != nil || a.Disabled {
+		return Session{}, fault.ErrUnauthorized
+	}
+	sess := Session{Account: a, CSRF: csrf, Expires: exp}
+	s.mu.Lock()
+	if len(s.cache) > 100000 {
+		clear(s.cache)
+	}
+	s.cache[key] = cached{sess: sess, checked: now}
+	s.mu.Unlock()
+	return sess, nil
+}
+
+// EndSession signs out.
+func (s *Store) EndSession(ctx context.Context, token string) error {
+	key := hashToken(token)
+	s.mu.Lock()
+	delete(s.cache, key)
+	s.mu.Unlock()
+	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM staff_sessions WHERE token_hash = $1`, key); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(h[:])
+}
+
+// RandomPassword makes a password for bootstrap accounts.
+func RandomPassword() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
