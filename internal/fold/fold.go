@@ -55,7 +55,7 @@ func isPlainLower(s string) bool {
 	prevSpace := true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= utf8.RuneSelf || (c >= 'A' && c <= 'Z') || c == '\t' || c == '\n' || c == '\r' {
+		if c >= utf8.RuneSelf || (c >= 'A' && c <= 'Z') || c < ' ' || c == 0x7f {
 			return false
 		}
 		if c == ' ' {

@@ -19,6 +19,7 @@ func TestString(t *testing.T) {
 		{"   ", ""},
 		{"Phường Ba Đình", "phuong ba dinh"},
 		{"a\tb", "a b"},
+		{"a\fb\vc", "a b c"}, // form feed and vertical tab are white space too
 	}
 	for _, tt := range tests {
 		if got := String(tt.in); got != tt.want {

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/dancu-project/dancu/internal/adminunit"
+	"github.com/dancu-project/dancu/internal/app"
+	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/platform"
+	"github.com/dancu-project/dancu/internal/seed"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (platform.Config, error) {
+	var cfg platform.Config
+	fs := flag.NewFlagSet("dancu "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.Flags(fs, getenv)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return cfg, cfg.Validate()
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("serve", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger(stderr)
+	start := time.Now()
+	a, err := app.Open(ctx, cfg, log, time.Now)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	creds, err := a.Bootstrap(ctx, cfg.BootstrapPassword)
+	if err != nil {
+		return err
+	}
+	n, err := a.SeedIfEmpty(ctx, cfg.SeedPersons, cfg.Seed, progressBar(stderr, "Tạo dân cư tổng hợp"))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		log.Info("seeded synthetic population", "persons", n, "seed", cfg.Seed)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	url := "http://" + displayAddr(ln.Addr().String())
+	log.Info("serving", "url", url, "db", a.DB.URL, "startup_ms", time.Since(start).Milliseconds())
+	fmt.Fprintf(stdout, "dancu is running at %s\n", url)
+	if len(creds) > 0 {
+		fmt.Fprintln(stdout, "Staff accounts created on first start (the password is shown only now):")
+		for _, c := range creds {
+			fmt.Fprintf(stdout, "  %-15s %-10s %-32s password: %s\n", c.Username, c.Role, c.Unit, c.Password)
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// displayAddr makes a wildcard listen address clickable.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || (host != "" && host != "::" && host != "0.0.0.0") {
+		return addr
+	}
+	return net.JoinHostPort("localhost", port)
+}
+
+func openDB(ctx context.Context, cfg platform.Config) (*storage.DB, error) {
+	db, err := storage.Open(ctx, cfg.DSN())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, app.Migrations()...); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("migrate", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintf(stdout, "migrations applied to %s\n", db.URL)
+	return nil
+}
+
+func seedCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var persons int
+	cfg, err := parseConfig("seed", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.IntVar(&persons, "persons", 10000, "number of synthetic persons to add")
+	})
+	if err != nil {
+		return err
+	}
+	if persons <= 0 {
+		return fmt.Errorf("--persons must be positive")
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	units, err := adminunit.Load()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	n, err := seed.Run(ctx, db, units, seed.Options{Persons: persons, Seed: cfg.Seed, Today: time.Now(), Progress: progressBar(stderr, "Seeding")})
+	if err != nil {
+		return err
+	}
+	d := time.Since(start)
+	fmt.Fprintf(stdout, "seeded %d persons into %s in %s (%.0f persons/s)\n", n, db.URL, d.Round(time.Millisecond), float64(n)/d.Seconds())
+	return nil
+}
+
+func auditVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("audit verify", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := audit.Verify(ctx, db)
+	if err != nil {
+		return err
+	}
+	if !rep.OK {
+		fmt.Fprintf(stdout, "audit log BROKEN at entry %d: %s (%d entries read)\n", rep.BadSeq, rep.Problem, rep.Entries)
+		return fmt.Errorf("audit verification failed")
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d entries\n", rep.Entries)
+	return nil
+}
+
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}
+
+// progressBar draws a bar on a terminal and stays silent otherwise, so logs
+// and CI output are not filled with carriage returns.
+func progressBar(w io.Writer, label string) func(done, total int) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	last := -1
+	start := time.Now()
+	return func(done, total int) {
+		if total <= 0 {
+			return
+		}
+		pct := done * 100 / total
+		if pct == last {
+			return
+		}
+		last = pct
+		const width = 40
+		filled := pct * width / 100
+		fmt.Fprintf(w, "\r%s [%s%s] %3d%% %d/%d %s", label, strings.Repeat("█", filled), strings.Repeat("░", width-filled), pct, done, total, time.Since(start).Round(time.Second))
+		if done >= total {
+			fmt.Fprintln(w)
+		}
+	}
+}

@@ -1,0 +1,62 @@
+// Command dancu runs the population register platform: one binary with the
+// web server, the database migrations, the synthetic seed and the audit check.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "dancu:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `dancu — national population register platform
+
+Usage:
+  dancu serve   [flags]   run the platform (embedded SQLite and NATS by default)
+  dancu migrate [flags]   apply database migrations and exit
+  dancu seed    [flags]   add a synthetic population (--persons N --seed S)
+  dancu audit verify      check the hash chain of the audit log
+  dancu version           print the version
+
+Run "dancu COMMAND -h" for the flags of a command.
+`
+
+// run is main without process globals, so tests can start the whole program.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "seed":
+		return seedCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		if len(args) < 2 || args[1] != "verify" {
+			return fmt.Errorf("usage: dancu audit verify [flags]")
+		}
+		return auditVerify(ctx, args[2:], getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "dancu", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

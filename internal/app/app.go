@@ -1,0 +1,197 @@
+// Package app is the composition root: it opens the database and the event
+// bus, builds every module with its dependencies and the HTTP handler. The
+// dancu command and the end-to-end tests both start the platform through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/adminunit"
+	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/events"
+	"github.com/dancu-project/dancu/internal/platform"
+	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/seed"
+	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/web"
+	"github.com/dancu-project/dancu/internal/web/api"
+	"github.com/dancu-project/dancu/internal/web/ui"
+)
+
+// Migrations lists every module's tables, in dependency order.
+func Migrations() []storage.Migrations {
+	return []storage.Migrations{storage.OwnMigrations(), audit.Migrations(), registry.Migrations(), staff.Migrations()}
+}
+
+// App is a running platform.
+type App struct {
+	Config   platform.Config
+	Log      *slog.Logger
+	Now      func() time.Time
+	DB       *storage.DB
+	Bus      *events.Bus
+	Units    *adminunit.Catalog
+	Audit    *audit.Log
+	Registry *registry.Service
+	Staff    *staff.Store
+	Metrics  *prometheus.Registry
+	Handler  http.Handler
+
+	stopRelay context.CancelFunc
+	relayDone chan struct{}
+}
+
+// Places adapts the catalogue to what the register needs.
+type Places struct{ Units *adminunit.Catalog }
+
+// CommuneProvince is the province of a commune in force on the day.
+func (p Places) CommuneProvince(code string, on time.Time) (string, error) {
+	u, err := p.Units.Commune(code, on)
+	return u.ProvinceCode, err
+}
+
+// Path is the commune's full name.
+func (p Places) Path(code string, on time.Time) string { return p.Units.Path(code, on) }
+
+// Open builds the platform from cfg. now is the clock (time.Now outside tests).
+func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func() time.Time) (*App, error) {
+	a := &App{Config: cfg, Log: log, Now: now}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	units, err := adminunit.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load administrative units: %w", err)
+	}
+	a.Units = units
+	if a.DB, err = storage.Open(ctx, cfg.DSN()); err != nil {
+		return nil, err
+	}
+	if err := a.DB.Migrate(ctx, Migrations()...); err != nil {
+		return nil, err
+	}
+	if a.Bus, err = events.Open(ctx, cfg.NATSURL, cfg.DataDir, cfg.NATSListen); err != nil {
+		return nil, err
+	}
+	a.Audit = audit.NewLog(a.DB, now, log)
+	a.Registry = registry.NewService(a.DB, Places{units}, a.Audit, now)
+	if a.Staff, err = staff.NewStore(a.DB, now); err != nil {
+		return nil, err
+	}
+	a.Metrics = prometheus.NewRegistry()
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	published := prometheus.NewCounter(prometheus.CounterOpts{Name: "dancu_events_published_total", Help: "Life events published from the outbox to JetStream."})
+	a.Metrics.MustRegister(published)
+
+	pages, err := ui.New(ui.Deps{Registry: a.Registry, Staff: a.Staff, Units: units, Log: log, Now: now, SecureCookies: cfg.SecureCookies})
+	if err != nil {
+		return nil, err
+	}
+	a.Handler = web.New(web.Config{
+		Log:     log,
+		Metrics: a.Metrics,
+		Ready: []web.Check{
+			{Name: "database", Fn: a.DB.Ping},
+			{Name: "nats", Fn: func(context.Context) error { return a.Bus.Ready() }},
+		},
+		Modules: []web.Mounter{
+			&api.API{Registry: a.Registry, Staff: a.Staff, Units: units, Log: log, Now: now},
+			pages,
+		},
+	})
+
+	relayCtx, cancel := context.WithCancel(context.Background())
+	a.stopRelay, a.relayDone = cancel, make(chan struct{})
+	relay := &events.Relay{DB: a.DB, JS: a.Bus.JS, Log: log, Published: func(n int) { published.Add(float64(n)) }}
+	go func() {
+		defer close(a.relayDone)
+		relay.Run(relayCtx)
+	}()
+	ok = true
+	return a, nil
+}
+
+// Close stops the relay and closes everything, in reverse order of opening.
+func (a *App) Close() {
+	if a.stopRelay != nil {
+		a.stopRelay()
+		<-a.relayDone
+	}
+	if a.Audit != nil {
+		a.Audit.Close()
+	}
+	if a.Bus != nil {
+		a.Bus.Close()
+	}
+	if a.DB != nil {
+		a.DB.Close()
+	}
+}
+
+// Credential is a bootstrap account to tell the operator about.
+type Credential struct {
+	Username, Password, Role, Unit string
+}
+
+// Bootstrap creates the first staff accounts when there are none: a national
+// administrator, a registrar and a leader for Hà Nội, and a registrar of one
+// commune (Phường Ba Đình), all with the same password.
+func (a *App) Bootstrap(ctx context.Context, password string) ([]Credential, error) {
+	n, err := a.Staff.Count(ctx)
+	if err != nil || n > 0 {
+		return nil, err
+	}
+	if password == "" {
+		password = staff.RandomPassword()
+	}
+	accounts := []staff.Account{
+		{Username: "admin", DisplayName: "Quản trị hệ thống", Role: actor.Admin},
+		{Username: "dangky.hanoi", DisplayName: "Cán bộ đăng ký Hà Nội", Role: actor.Registrar, Unit: "01", Province: "01"},
+		{Username: "dangky.badinh", DisplayName: "Cán bộ đăng ký phường Ba Đình", Role: actor.Registrar, Unit: "00004", Province: "01"},
+		{Username: "lanhdao.hanoi", DisplayName: "Lãnh đạo Hà Nội", Role: actor.Leader, Unit: "01", Province: "01"},
+	}
+	var out []Credential
+	for _, acc := range accounts {
+		if err := a.Staff.Create(ctx, acc, password); err != nil {
+			return nil, fmt.Errorf("bootstrap %s: %w", acc.Username, err)
+		}
+		unit := "toàn quốc"
+		if acc.Unit != "" {
+			if u, err := a.Units.Commune(acc.Unit, a.Now()); err == nil {
+				unit = u.Name
+			} else if u, err := a.Units.Province(acc.Unit, a.Now()); err == nil {
+				unit = u.Name
+			}
+		}
+		out = append(out, Credential{Username: acc.Username, Password: password, Role: string(acc.Role), Unit: unit})
+	}
+	return out, nil
+}
+
+// ErrNotEmpty means the register already has people.
+var ErrNotEmpty = errors.New("the register is not empty")
+
+// SeedIfEmpty loads a synthetic population when the register is empty.
+func (a *App) SeedIfEmpty(ctx context.Context, persons int, seedValue int64, progress func(done, total int)) (int, error) {
+	var n int
+	if err := a.DB.R.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM persons LIMIT 1) AS any_person`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count persons: %w", err)
+	}
+	if n > 0 || persons == 0 {
+		return 0, nil
+	}
+	return seed.Run(ctx, a.DB, a.Units, seed.Options{Persons: persons, Seed: seedValue, Today: a.Now(), Progress: progress})
+}

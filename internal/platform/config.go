@@ -1,0 +1,113 @@
+// Package platform holds what every part of the running platform shares:
+// configuration read from flags and the environment, and the logger.
+package platform
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is the platform's configuration. Every field has a flag and an
+// environment variable; flags win.
+type Config struct {
+	Addr        string // HTTP listen address
+	DataDir     string // where the embedded database and JetStream live
+	DB          string // postgres:// URL; empty means SQLite in DataDir
+	NATSURL     string // external NATS; empty means embedded
+	NATSListen  string // let outside clients reach the embedded NATS
+	SeedPersons int    // synthetic persons created on first start
+	Seed        int64  // random seed of the synthetic population
+	LogLevel    string
+	LogFormat   string // text or json
+	// BootstrapPassword is the password of the accounts made on first start;
+	// empty means a random one printed once.
+	BootstrapPassword string
+	SecureCookies     bool
+}
+
+// DSN is the database to open.
+func (c Config) DSN() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return filepath.Join(c.DataDir, "dancu.db")
+}
+
+// Flags registers the configuration flags on fs with defaults from getenv.
+func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	envInt := func(name string, def int64) int64 {
+		if v, err := strconv.ParseInt(getenv(name), 10, 64); err == nil {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.Addr, "addr", env("DANCU_ADDR", "127.0.0.1:8080"), "HTTP listen address (DANCU_ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("DANCU_DATA", "data"), "data directory for the embedded database and JetStream (DANCU_DATA)")
+	fs.StringVar(&c.DB, "db", env("DANCU_DB", ""), "PostgreSQL URL postgres://...; empty uses SQLite in the data directory (DANCU_DB)")
+	fs.StringVar(&c.NATSURL, "nats", env("DANCU_NATS", ""), "external NATS URL; empty starts an embedded server (DANCU_NATS)")
+	fs.StringVar(&c.NATSListen, "nats-listen", env("DANCU_NATS_LISTEN", ""), "address where the embedded NATS accepts clients, e.g. 127.0.0.1:4223 (DANCU_NATS_LISTEN)")
+	fs.IntVar(&c.SeedPersons, "seed-persons", int(envInt("DANCU_SEED_PERSONS", 10000)), "synthetic persons to create when the register is empty; 0 for none (DANCU_SEED_PERSONS)")
+	fs.Int64Var(&c.Seed, "seed", envInt("DANCU_SEED", 1), "random seed of the synthetic population (DANCU_SEED)")
+	fs.StringVar(&c.LogLevel, "log-level", env("DANCU_LOG_LEVEL", "info"), "debug, info, warn or error (DANCU_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("DANCU_LOG_FORMAT", "text"), "text or json (DANCU_LOG_FORMAT)")
+	fs.StringVar(&c.BootstrapPassword, "bootstrap-password", env("DANCU_BOOTSTRAP_PASSWORD", ""), "password of the staff accounts created on first start; empty makes a random one (DANCU_BOOTSTRAP_PASSWORD)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("DANCU_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind HTTPS) (DANCU_SECURE_COOKIES)")
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("addr is empty"))
+	}
+	if c.DB == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("data directory is empty"))
+	}
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		errs = append(errs, fmt.Errorf("db must be a postgres:// URL"))
+	}
+	if c.SeedPersons < 0 {
+		errs = append(errs, errors.New("seed-persons is negative"))
+	}
+	if p := c.BootstrapPassword; p != "" && len([]rune(p)) < 10 {
+		errs = append(errs, errors.New("bootstrap password has fewer than 10 characters"))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format %q is not text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("log-level %q: %w", s, err)
+	}
+	return l, nil
+}
+
+// Logger builds the logger. Modules log codes, counts and route patterns,
+// never names, PINs or form values.
+func (c Config) Logger(w io.Writer) *slog.Logger {
+	level, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

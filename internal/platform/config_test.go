@@ -1,0 +1,40 @@
+package platform
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+)
+
+func parse(t *testing.T, env map[string]string, args ...string) (Config, error) {
+	t.Helper()
+	var c Config
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.Flags(fs, func(k string) string { return env[k] })
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+func TestConfig(t *testing.T) {
+	c, err := parse(t, nil)
+	if err != nil || c.Addr != "127.0.0.1:8080" || c.SeedPersons != 10000 || !strings.HasSuffix(c.DSN(), "dancu.db") {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	c, err = parse(t, map[string]string{"DANCU_ADDR": ":9999", "DANCU_DB": "postgres://x@h/db", "DANCU_SEED_PERSONS": "5"})
+	if err != nil || c.Addr != ":9999" || c.DSN() != "postgres://x@h/db" || c.SeedPersons != 5 {
+		t.Fatalf("env: %+v %v", c, err)
+	}
+	c, err = parse(t, map[string]string{"DANCU_ADDR": ":9999"}, "-addr", ":7000", "-data", "/tmp/d")
+	if err != nil || c.Addr != ":7000" || c.DSN() != "/tmp/d/dancu.db" {
+		t.Fatalf("flags over env: %+v %v", c, err)
+	}
+	for _, bad := range [][]string{{"-db", "mysql://x"}, {"-seed-persons", "-1"}, {"-log-level", "loud"}, {"-bootstrap-password", "short"}, {"-log-format", "xml"}} {
+		if _, err := parse(t, nil, bad...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}

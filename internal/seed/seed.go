@@ -1,0 +1,151 @@
+// Package seed fills an empty register with a synthetic population: it asks
+// synth for households in proportion to each province's population, allocates
+// real PINs from the register's counters, and bulk-loads everything in one
+// transaction.
+package seed
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/adminunit"
+	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/synth"
+)
+
+// Options of a seed run.
+type Options struct {
+	Persons int
+	Seed    int64
+	Today   time.Time
+	// Progress, when set, is told how many persons are queued so far.
+	Progress func(done, total int)
+}
+
+// Areas builds synth's areas from the catalogue in force on the day: each
+// post-2025 province with its population weight, communes and the legacy
+// provinces it was formed from (births there were registered under those
+// codes).
+func Areas(units *adminunit.Catalog, on time.Time) []synth.Area {
+	weights := synth.PopulationWeights()
+	var out []synth.Area
+	for _, p := range units.Provinces(on) {
+		a := synth.Area{ProvinceCode: p.Code, Weight: weights[p.Code]}
+		if a.Weight <= 0 {
+			a.Weight = 1000
+		}
+		for _, c := range units.Communes(p.Code, on) {
+			a.CommuneCodes = append(a.CommuneCodes, c.Code)
+		}
+		for _, l := range units.LegacyProvincesOf(p.Code) {
+			a.BirthProvinceCodes = append(a.BirthProvinceCodes, l.Code)
+		}
+		if len(a.BirthProvinceCodes) == 0 {
+			a.BirthProvinceCodes = []string{p.Code}
+		}
+		if len(a.CommuneCodes) > 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Run loads opts.Persons synthetic persons and returns how many were loaded.
+func Run(ctx context.Context, db *storage.DB, units *adminunit.Catalog, opts Options) (int, error) {
+	if opts.Today.IsZero() {
+		opts.Today = time.Now()
+	}
+	cfg := synth.Config{Seed: opts.Seed, Persons: opts.Persons, Areas: Areas(units, opts.Today), Today: opts.Today}
+	if err := cfg.Validate(); err != nil {
+		return 0, fmt.Errorf("seed: %w", err)
+	}
+	l, err := registry.NewLoader(ctx, db, actor.SystemActor("seed"), opts.Today)
+	if err != nil {
+		return 0, fmt.Errorf("seed: %w", err)
+	}
+	done := 0
+	pins := make(map[int]string, 16)
+	err = synth.Generate(cfg, func(h synth.Household) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		clear(pins)
+		for _, m := range h.Members {
+			id, err := l.AllocatePIN("0"+m.BirthProvince, m.BirthYear, m.Sex)
+			if err != nil {
+				return fmt.Errorf("person %d: %w", m.Index, err)
+			}
+			pins[m.Index] = id
+		}
+		hh := registry.Household{ID: householdID(opts.Seed, h.Index), HeadPIN: pins[h.Members[0].Index],
+			Address: registry.Address{ProvinceCode: h.ProvinceCode, CommuneCode: h.CommuneCode, Detail: h.AddressDetail}}
+		if err := l.Household(ctx, hh); err != nil {
+			return err
+		}
+		for _, m := range h.Members {
+			p, err := person(m, pins, hh.ID)
+			if err != nil {
+				return fmt.Errorf("person %d: %w", m.Index, err)
+			}
+			if err := l.Person(ctx, &p); err != nil {
+				return err
+			}
+		}
+		done += len(h.Members)
+		if opts.Progress != nil {
+			opts.Progress(done, opts.Persons)
+		}
+		return nil
+	})
+	if err != nil {
+		l.Rollback()
+		return 0, fmt.Errorf("seed: %w", err)
+	}
+	if err := l.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("seed: %w", err)
+	}
+	return done, nil
+}
+
+func person(m synth.Person, pins map[int]string, household string) (registry.Person, error) {
+	birth, err := civildate.Parse(m.BirthDate)
+	if err != nil {
+		return registry.Person{}, fmt.Errorf("birth date %q: %w", m.BirthDate, err)
+	}
+	p := registry.Person{
+		PIN: pins[m.Index], FullName: m.FullName, BirthDate: birth, Sex: string(m.Sex),
+		Ethnicity: m.EthnicityCode, Religion: m.Religion, Nationality: "VNM",
+		Permanent:   registry.Address{ProvinceCode: m.ProvinceCode, CommuneCode: m.CommuneCode, Detail: m.AddressDetail},
+		HouseholdID: household, Relation: m.Relation, Status: registry.Alive,
+		FatherPIN: pins[m.Father], MotherPIN: pins[m.Mother], SpousePIN: pins[m.Spouse],
+	}
+	if !birth.Partial() {
+		p.PermSince = birth
+	}
+	if m.Dead {
+		d, err := civildate.Parse(m.DeathDate)
+		if err != nil {
+			return p, fmt.Errorf("death date %q: %w", m.DeathDate, err)
+		}
+		p.Status, p.DeathDate = registry.Dead, d
+	}
+	return p, nil
+}
+
+// householdID is a stable id for the i-th household of a seed, so the same
+// seed gives the same register.
+func householdID(seed int64, i int) string {
+	h := fnv.New64a()
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(seed))
+	binary.BigEndian.PutUint64(b[8:], uint64(i))
+	h.Write(b[:])
+	return hex.EncodeToString(h.Sum(nil))
+}

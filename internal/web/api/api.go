@@ -1,0 +1,156 @@
+// Package api is the JSON API under /api/v1: persons, households, residence,
+// life events and administrative units. Errors are RFC 9457 problem documents
+// with stable codes; the OpenAPI 3.1 document at /api/openapi.json describes
+// every route, which a test keeps true.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/adminunit"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/web/auth"
+	"github.com/dancu-project/dancu/internal/web/problem"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// OpenAPI returns the OpenAPI document.
+func OpenAPI() []byte { return openAPI }
+
+// API holds the handlers' dependencies.
+type API struct {
+	Registry *registry.Service
+	Staff    *staff.Store
+	Units    *adminunit.Catalog
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Route is one API operation.
+type Route struct {
+	Method, Path string // Path in OpenAPI form: /api/v1/persons/{pin}
+	Public       bool   // needs no sign-in
+	Handle       func(w http.ResponseWriter, r *http.Request) error
+}
+
+// Routes lists every operation; Mount registers them and the OpenAPI test
+// compares them with the document.
+func (a *API) Routes() []Route {
+	return []Route{
+		{"POST", "/api/v1/sessions", true, a.signIn},
+		{"DELETE", "/api/v1/sessions", false, a.signOut},
+		{"GET", "/api/v1/persons", false, a.searchPersons},
+		{"GET", "/api/v1/persons/{pin}", false, a.getPerson},
+		{"GET", "/api/v1/persons/{pin}/history", false, a.personHistory},
+		{"GET", "/api/v1/persons/{pin}/residences", false, a.personResidences},
+		{"GET", "/api/v1/persons/{pin}/events", false, a.personEvents},
+		{"GET", "/api/v1/households/{id}", false, a.getHousehold},
+		{"POST", "/api/v1/births", false, a.registerBirth},
+		{"POST", "/api/v1/deaths", false, a.registerDeath},
+		{"POST", "/api/v1/moves", false, a.registerMove},
+		{"POST", "/api/v1/name-changes", false, a.changeName},
+		{"GET", "/api/v1/pins/{pin}", true, a.checkPIN},
+		{"GET", "/api/v1/units/provinces", true, a.provinces},
+		{"GET", "/api/v1/units/provinces/{code}/communes", true, a.communes},
+		{"GET", "/api/v1/units/communes/{code}", true, a.commune},
+		{"GET", "/api/v1/units/search", true, a.searchUnits},
+	}
+}
+
+// Mount registers the routes and the OpenAPI document on mux.
+func (a *API) Mount(mux *http.ServeMux) {
+	for _, rt := range a.Routes() {
+		mux.Handle(rt.Method+" "+rt.Path, a.handler(rt))
+	}
+	mux.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
+	// Unknown API paths answer in problem JSON too, not with the HTML 404.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, r, a.Log, errNoRoute)
+	})
+}
+
+var (
+	errNoRoute     = fault.New(fault.NotFound, "route.not_found", "Không có API này.", "No such API route.")
+	errBadJSON     = fault.New(fault.Invalid, "request.malformed_json", "Nội dung JSON không hợp lệ.", "The request body is not valid JSON for this operation.")
+	errTooLarge    = fault.New(fault.TooLarge, "request.too_large", "Nội dung yêu cầu quá lớn.", "The request body is too large.")
+	errCSRF        = fault.New(fault.Forbidden, "auth.csrf", "Thiếu hoặc sai mã chống giả mạo (CSRF).", "Missing or wrong CSRF token.")
+	errContentType = fault.New(fault.Invalid, "request.content_type", "Nội dung phải là application/json.", "The body must be application/json.")
+)
+
+func (a *API) handler(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !rt.Public {
+			var err error
+			r, _, err = auth.Load(r, a.Staff)
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="dancu"`)
+				problem.Write(w, r, a.Log, err)
+				return
+			}
+			if !auth.CSRFOK(r) {
+				problem.Write(w, r, a.Log, errCSRF)
+				return
+			}
+		}
+		if err := rt.Handle(w, r); err != nil {
+			problem.Write(w, r, a.Log, err)
+		}
+	})
+}
+
+// maxBody bounds a JSON request; register forms are a few hundred bytes.
+const maxBody = 64 << 10
+
+// decode reads exactly one JSON object with no unknown fields.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" && !hasPrefix(ct, "application/json;") {
+		return errContentType
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errTooLarge
+		}
+		return errBadJSON.Wrap(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errBadJSON
+	}
+	return nil
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+func actorOf(ctx context.Context) staff.Account {
+	s, _ := auth.From(ctx)
+	return s.Account
+}
+
+func intParam(r *http.Request, name string) int {
+	n, _ := strconv.Atoi(r.URL.Query().Get(name))
+	return n
+}

@@ -1,0 +1,170 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/pin"
+	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/web/auth"
+)
+
+type signInRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type signInResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Role      string    `json:"role"`
+	Unit      string    `json:"unit"`
+}
+
+func (a *API) signIn(w http.ResponseWriter, r *http.Request) error {
+	var in signInRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	acc, err := a.Staff.Authenticate(r.Context(), in.Username, in.Password)
+	if err != nil {
+		return err
+	}
+	token, sess, err := a.Staff.StartSession(r.Context(), acc)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, signInResponse{Token: token, ExpiresAt: sess.Expires.UTC(), Role: string(acc.Role), Unit: acc.Unit})
+}
+
+func (a *API) signOut(w http.ResponseWriter, r *http.Request) error {
+	token, _ := auth.Token(r)
+	if err := a.Staff.EndSession(r.Context(), token); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) searchPersons(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	page, err := a.Registry.Search(r.Context(), actorOf(r.Context()).Actor(), registry.Query{
+		Text: q.Get("q"), BirthDate: q.Get("birth_date"), Commune: q.Get("commune"), Cursor: q.Get("cursor"), Limit: intParam(r, "limit"),
+	})
+	if err != nil {
+		return err
+	}
+	if page.Items == nil {
+		page.Items = []registry.Summary{}
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+func purpose(r *http.Request) string {
+	if p := r.URL.Query().Get("purpose"); p != "" && len(p) <= 64 {
+		return p
+	}
+	return "lookup"
+}
+
+func (a *API) getPerson(w http.ResponseWriter, r *http.Request) error {
+	p, err := a.Registry.Get(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("pin"), purpose(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
+}
+
+func (a *API) personHistory(w http.ResponseWriter, r *http.Request) error {
+	v, err := a.Registry.History(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("pin"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"items": v})
+}
+
+func (a *API) personResidences(w http.ResponseWriter, r *http.Request) error {
+	v, err := a.Registry.Residences(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("pin"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"items": v})
+}
+
+func (a *API) personEvents(w http.ResponseWriter, r *http.Request) error {
+	v, err := a.Registry.Events(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("pin"))
+	if err != nil {
+		return err
+	}
+	if v == nil {
+		v = []registry.LifeEvent{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"items": v})
+}
+
+func (a *API) getHousehold(w http.ResponseWriter, r *http.Request) error {
+	h, err := a.Registry.Household(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, h)
+}
+
+// register decodes a registration, runs it and answers 201 with the record.
+func register[T any](a *API, w http.ResponseWriter, r *http.Request, run func(acc staff.Account, in T) (registry.Person, error)) error {
+	var in T
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	p, err := run(actorOf(r.Context()), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/persons/"+p.PIN)
+	return writeJSON(w, http.StatusCreated, p)
+}
+
+func (a *API) registerBirth(w http.ResponseWriter, r *http.Request) error {
+	return register(a, w, r, func(acc staff.Account, in registry.BirthInput) (registry.Person, error) {
+		return a.Registry.RegisterBirth(r.Context(), acc.Actor(), in)
+	})
+}
+
+func (a *API) registerDeath(w http.ResponseWriter, r *http.Request) error {
+	return register(a, w, r, func(acc staff.Account, in registry.DeathInput) (registry.Person, error) {
+		return a.Registry.RegisterDeath(r.Context(), acc.Actor(), in)
+	})
+}
+
+func (a *API) registerMove(w http.ResponseWriter, r *http.Request) error {
+	return register(a, w, r, func(acc staff.Account, in registry.MoveInput) (registry.Person, error) {
+		return a.Registry.RegisterMove(r.Context(), acc.Actor(), in)
+	})
+}
+
+func (a *API) changeName(w http.ResponseWriter, r *http.Request) error {
+	return register(a, w, r, func(acc staff.Account, in registry.NameChangeInput) (registry.Person, error) {
+		return a.Registry.ChangeName(r.Context(), acc.Actor(), in)
+	})
+}
+
+type pinCheck struct {
+	PIN          string `json:"pin"`
+	Valid        bool   `json:"valid"`
+	ProvinceCode string `json:"province_code"`
+	ProvinceName string `json:"province_name"`
+	BirthYear    int    `json:"birth_year"`
+	Sex          string `json:"sex"`
+}
+
+// checkPIN explains a PIN's structure without touching the register, so it
+// discloses nothing about who exists.
+func (a *API) checkPIN(w http.ResponseWriter, r *http.Request) error {
+	p, err := pin.Parse(r.PathValue("pin"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, pinCheck{PIN: p.String(), Valid: true, ProvinceCode: p.Province(),
+		ProvinceName: pin.ProvinceName(p.Province()), BirthYear: p.BirthYear(), Sex: string(p.Sex())})
+}
