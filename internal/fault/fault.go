@@ -21,6 +21,7 @@ const (
 	Forbidden                   // the actor may not do this
 	Unauthenticated             // no valid sign-in
 	TooLarge                    // the request body is too large
+	Malformed                   // the request cannot be read at all (broken JSON)
 )
 
 // Error is a domain error with a stable code. Code strings never change once

@@ -22,51 +22,55 @@ const EnvPostgres = "DANCU_TEST_POSTGRES_URL"
 // Run calls fn once per backend, as subtests named "sqlite" and "postgres".
 func Run(t *testing.T, migrations []storage.Migrations, fn func(t *testing.T, db *storage.DB)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		fn(t, Open(t, storage.SQLite, migrations))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		if os.Getenv(EnvPostgres) == "" {
-			t.Skip("PostgreSQL suite skipped: set " + EnvPostgres + " to run it")
-		}
-		fn(t, Open(t, storage.Postgres, migrations))
-	})
+	for _, d := range Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			fn(t, Open(t, d, migrations))
+		})
+	}
 }
 
-// Open returns a fresh, migrated database of the given dialect, closed and
-// removed when the test ends. For PostgreSQL it skips if no URL is set.
+// URL returns the address of a fresh, empty database of the given dialect
+// for this test: an SQLite file in a temporary directory, or a PostgreSQL URL
+// whose search_path is a new schema dropped when the test ends. For
+// PostgreSQL it skips the test when no URL is configured.
+func URL(t testing.TB, d storage.Dialect) string {
+	t.Helper()
+	if d != storage.Postgres {
+		return filepath.Join(t.TempDir(), "dancu.db")
+	}
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		t.Skip("PostgreSQL suite skipped: set " + EnvPostgres + " to run it")
+	}
+	ctx := context.Background()
+	admin, err := storage.Open(ctx, base)
+	if err != nil {
+		t.Fatalf("connect %s: %v", EnvPostgres, err)
+	}
+	schema := fmt.Sprintf("t_%x", rand.Uint64())
+	if _, err := admin.W.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.W.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Open returns a fresh database of the given dialect with storage's own
+// tables and the given migrations applied, closed when the test ends.
 func Open(t testing.TB, d storage.Dialect, migrations []storage.Migrations) *storage.DB {
 	t.Helper()
 	ctx := context.Background()
-	dsn := filepath.Join(t.TempDir(), "dancu.db")
-	var schema string
-	if d == storage.Postgres {
-		base := os.Getenv(EnvPostgres)
-		if base == "" {
-			t.Skip("PostgreSQL suite skipped: set " + EnvPostgres + " to run it")
-		}
-		admin, err := storage.Open(ctx, base)
-		if err != nil {
-			t.Fatalf("connect %s: %v", EnvPostgres, err)
-		}
-		schema = fmt.Sprintf("t_%x", rand.Uint64())
-		if _, err := admin.W.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			admin.W.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			admin.Close()
-		})
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		dsn = u.String()
-	}
-	db, err := storage.Open(ctx, dsn)
+	db, err := storage.Open(ctx, URL(t, d))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,3 +81,6 @@ func Open(t testing.TB, d storage.Dialect, migrations []storage.Migrations) *sto
 	}
 	return db
 }
+
+// Dialects are the backends Run covers, for tests that build more than a DB.
+func Dialects() []storage.Dialect { return []storage.Dialect{storage.SQLite, storage.Postgres} }

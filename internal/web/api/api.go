@@ -86,10 +86,10 @@ func (a *API) Mount(mux *http.ServeMux) {
 
 var (
 	errNoRoute     = fault.New(fault.NotFound, "route.not_found", "Không có API này.", "No such API route.")
-	errBadJSON     = fault.New(fault.Invalid, "request.malformed_json", "Nội dung JSON không hợp lệ.", "The request body is not valid JSON for this operation.")
+	errBadJSON     = fault.New(fault.Malformed, "request.malformed_json", "Nội dung JSON không hợp lệ.", "The request body is not valid JSON for this operation.")
 	errTooLarge    = fault.New(fault.TooLarge, "request.too_large", "Nội dung yêu cầu quá lớn.", "The request body is too large.")
 	errCSRF        = fault.New(fault.Forbidden, "auth.csrf", "Thiếu hoặc sai mã chống giả mạo (CSRF).", "Missing or wrong CSRF token.")
-	errContentType = fault.New(fault.Invalid, "request.content_type", "Nội dung phải là application/json.", "The body must be application/json.")
+	errContentType = fault.New(fault.Malformed, "request.content_type", "Nội dung phải là application/json.", "The body must be application/json.")
 )
 
 func (a *API) handler(rt Route) http.Handler {

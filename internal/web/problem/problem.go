@@ -43,6 +43,8 @@ func Status(k fault.Kind) int {
 		return http.StatusForbidden
 	case fault.Unauthenticated:
 		return http.StatusUnauthorized
+	case fault.Malformed:
+		return http.StatusBadRequest
 	case fault.TooLarge:
 		return http.StatusRequestEntityTooLarge
 	default:

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+// startServe runs "dancu serve" in the background and returns its URL once it
+// printed it, and a function that stops it and returns run's error.
+func startServe(t *testing.T, env map[string]string, args ...string) (string, *bytes.Buffer, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var out bytes.Buffer
+	stderr := &bytes.Buffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, pw, stderr)
+		pw.Close()
+	}()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				cancel()
+				t.Fatalf("serve exited early: %v\n%s", <-done, stderr)
+			}
+			if url, found := strings.CutPrefix(l, "dancu is running at "); found {
+				go func() {
+					for range lines {
+					}
+				}()
+				return url, &out, func() error { cancel(); return <-done }
+			}
+		case <-timeout:
+			cancel()
+			t.Fatalf("serve did not start:\n%s", stderr)
+		}
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeSeedsOnceAndShutsDownGracefully(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"DANCU_DATA": dir, "DANCU_BOOTSTRAP_PASSWORD": "mật-khẩu-khởi-tạo"}
+	url, out, stop := startServe(t, env, "--seed-persons", "300")
+	if !strings.Contains(out.String(), "dangky.hanoi") || !strings.Contains(out.String(), "mật-khẩu-khởi-tạo") {
+		t.Fatalf("first start does not print the sign-in:\n%s", out)
+	}
+	if st, body := get(t, url+"/readyz"); st != 200 || body != "ready\n" {
+		t.Fatalf("readyz: %d %q", st, body)
+	}
+	if st, _ := get(t, url+"/healthz"); st != 200 {
+		t.Fatalf("healthz: %d", st)
+	}
+	get(t, url+"/api/v1/units/provinces")
+	if st, body := get(t, url+"/metrics"); st != 200 || !strings.Contains(body, `dancu_http_requests_total{code="200",method="GET",route="GET /api/v1/units/provinces"}`) {
+		t.Fatalf("metrics: %d\n%.2000s", st, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	persons := countPersons(t, filepath.Join(dir, "dancu.db"))
+	if persons != 300 {
+		t.Fatalf("%d persons seeded, want 300", persons)
+	}
+
+	// A second start on the same data directory neither seeds nor prints passwords again.
+	url, out, stop = startServe(t, env, "--seed-persons", "300")
+	if strings.Contains(out.String(), "password") {
+		t.Fatalf("second start printed passwords:\n%s", out)
+	}
+	if st, _ := get(t, url+"/readyz"); st != 200 {
+		t.Fatal("not ready after restart")
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countPersons(t, filepath.Join(dir, "dancu.db")); n != 300 {
+		t.Fatalf("restart changed the register to %d persons", n)
+	}
+}
+
+func countPersons(t *testing.T, path string) int {
+	db, err := storage.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	db.R.QueryRow(`SELECT count(*) FROM persons`).Scan(&n)
+	return n
+}
+
+func TestAuditVerifyDetectsTampering(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"DANCU_DATA": dir}
+	var out, errOut bytes.Buffer
+	ctx := context.Background()
+	if err := run(ctx, []string{"seed", "--persons", "50"}, func(k string) string { return env[k] }, &out, &errOut); err != nil {
+		t.Fatal(err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "seeded 50 persons") {
+		t.Fatalf("seed output: %s", out.String())
+	}
+	// A second seed adds more with fresh PINs.
+	if err := run(ctx, []string{"seed", "--persons", "50", "--seed", "2"}, func(k string) string { return env[k] }, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"audit", "verify"}, func(k string) string { return env[k] }, &out, &errOut); err != nil || !strings.Contains(out.String(), "intact: 2 entries") {
+		t.Fatalf("verify: %v %s", err, out.String())
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "dancu.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE audit_log SET detail = 'persons=1' WHERE seq = 1`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out.Reset()
+	err = run(ctx, []string{"audit", "verify"}, func(k string) string { return env[k] }, &out, &errOut)
+	if err == nil || !strings.Contains(out.String(), "BROKEN at entry 1") {
+		t.Fatalf("tampering not reported: %v %s", err, out.String())
+	}
+}
+
+func TestCommandErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"audit"}, {"seed", "--persons", "0"}, {"serve", "--db", "mysql://x"}, {"serve", "stray"}} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, func(string) string { return "" }, &out, &errOut); err == nil {
+			t.Errorf("%v succeeded", args)
+		}
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, func(string) string { return "" }, &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "dancu ") {
+		t.Fatalf("version: %v %q", err, out.String())
+	}
+}

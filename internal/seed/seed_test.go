@@ -1,0 +1,124 @@
+package seed_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/adminunit"
+	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/pin"
+	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/seed"
+	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/storage/storagetest"
+)
+
+var today = time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
+
+func load(t testing.TB, db *storage.DB, units *adminunit.Catalog, n int, s int64) {
+	t.Helper()
+	got, err := seed.Run(context.Background(), db, units, seed.Options{Persons: n, Seed: s, Today: today})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != n {
+		t.Fatalf("seeded %d, want %d", got, n)
+	}
+}
+
+func TestSeed(t *testing.T) {
+	units, err := adminunit.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names [2][]string
+	i := 0
+	storagetest.Run(t, []storage.Migrations{audit.Migrations(), registry.Migrations()}, func(t *testing.T, db *storage.DB) {
+		load(t, db, units, 2000, 42)
+		rows, err := db.R.Query(`SELECT pin, full_name, birth_date, sex, perm_province, perm_commune, household_id, relation, status FROM persons ORDER BY full_name, birth_date`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		heads := map[string]int{}
+		n := 0
+		for rows.Next() {
+			var p, name, birth, sex, prov, commune, hh, rel, status string
+			rows.Scan(&p, &name, &birth, &sex, &prov, &commune, &hh, &rel, &status)
+			id, err := pin.Parse(p)
+			if err != nil {
+				t.Fatalf("invalid PIN %q: %v", p, err)
+			}
+			if id.BirthYear() != atoi(birth[:4]) || string(id.Sex()) != sex {
+				t.Fatalf("PIN %s does not match birth %s sex %s", p, birth, sex)
+			}
+			c, err := units.Commune(commune, today)
+			if err != nil || c.ProvinceCode != prov {
+				t.Fatalf("residence %s/%s not in the catalogue: %v", prov, commune, err)
+			}
+			if rel == registry.RelHead {
+				heads[hh]++
+			}
+			names[i] = append(names[i], name)
+			n++
+		}
+		if n != 2000 {
+			t.Fatalf("%d persons", n)
+		}
+		var households int
+		db.R.QueryRow(`SELECT count(*) FROM households`).Scan(&households)
+		if households != len(heads) {
+			t.Fatalf("%d households but %d with a head", households, len(heads))
+		}
+		for hh, k := range heads {
+			if k != 1 {
+				t.Fatalf("household %s has %d heads", hh, k)
+			}
+		}
+		// A second seed into the same register allocates new PINs, never reusing one.
+		load(t, db, units, 500, 43)
+		var total, distinct int
+		db.R.QueryRow(`SELECT count(*), count(DISTINCT pin) FROM persons`).Scan(&total, &distinct)
+		if total != 2500 || distinct != 2500 {
+			t.Fatalf("after a second seed: %d persons, %d PINs", total, distinct)
+		}
+		i++
+	})
+	if len(names[1]) > 0 && len(names[0]) == len(names[1]) {
+		for k := range names[0] {
+			if names[0][k] != names[1][k] {
+				t.Fatalf("the same seed gave different people on the two backends")
+			}
+		}
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// BenchmarkSeed reports seeding speed into SQLite (and PostgreSQL when
+// configured); the 1,000,000-person figure comes from "dancu seed".
+func BenchmarkSeed(b *testing.B) {
+	units, err := adminunit.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, d := range storagetest.Dialects() {
+		b.Run(string(d), func(b *testing.B) {
+			const n = 50000
+			for b.Loop() {
+				b.StopTimer()
+				db := storagetest.Open(b, d, []storage.Migrations{audit.Migrations(), registry.Migrations()})
+				b.StartTimer()
+				load(b, db, units, n, 1)
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "persons/s")
+		})
+	}
+}
