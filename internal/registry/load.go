@@ -50,6 +50,13 @@ func NewLoader(ctx context.Context, db *storage.DB, a actor.Actor, now time.Time
 		return nil, err
 	}
 	l := &Loader{db: db, bulk: bulk, counters: counters, actor: a, now: now.UTC()}
+	if len(counters) == 0 {
+		// An empty register: build the search indexes once at the end.
+		if err := bulk.DeferIndexes(ctx, "persons"); err != nil {
+			bulk.Rollback()
+			return nil, err
+		}
+	}
 	cols := personColumnList()
 	if l.persons, err = bulk.Table(ctx, "persons", cols...); err != nil {
 		bulk.Rollback()

@@ -19,6 +19,8 @@ type Loader struct {
 	conn   *sql.Conn
 	tx     *sql.Tx // SQLite only
 	tables []*Table
+	// indexes dropped by DeferIndexes, recreated at Commit.
+	indexes []string
 }
 
 // Table queues rows for one table of a Loader.
@@ -149,12 +151,58 @@ func (l *Loader) Exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
+// DeferIndexes drops the secondary indexes of table for the rest of the load
+// and rebuilds them at Commit, inside the same transaction. Building an index
+// once over sorted data is several times faster than growing it row by row,
+// so this pays off when the table starts empty or small.
+func (l *Loader) DeferIndexes(ctx context.Context, table string) error {
+	query := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`
+	if l.db.Dialect == Postgres {
+		query = `SELECT i.indexname, i.indexdef FROM pg_indexes i
+			WHERE i.schemaname = current_schema() AND i.tablename = $1
+			AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`
+	}
+	var rows *sql.Rows
+	var err error
+	if l.tx != nil {
+		rows, err = l.tx.QueryContext(ctx, query, table)
+	} else {
+		rows, err = l.conn.QueryContext(ctx, query, table)
+	}
+	if err != nil {
+		return fmt.Errorf("bulk %s: list indexes: %w", table, err)
+	}
+	var names []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return fmt.Errorf("bulk %s: list indexes: %w", table, err)
+		}
+		names = append(names, name)
+		l.indexes = append(l.indexes, def)
+	}
+	rows.Close()
+	for _, name := range names {
+		if err := l.Exec(ctx, "DROP INDEX "+name); err != nil {
+			return fmt.Errorf("bulk %s: drop index %s: %w", table, name, err)
+		}
+	}
+	return nil
+}
+
 // Commit writes the remaining rows and makes the whole load visible.
 func (l *Loader) Commit(ctx context.Context) error {
 	for _, t := range l.tables {
 		if err := t.flush(ctx); err != nil {
 			l.Rollback()
 			return err
+		}
+	}
+	for _, def := range l.indexes {
+		if err := l.Exec(ctx, def); err != nil {
+			l.Rollback()
+			return fmt.Errorf("bulk load: rebuild index: %w", err)
 		}
 	}
 	defer l.close()

@@ -96,6 +96,9 @@ func TestStorage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if err := l.DeferIndexes(ctx, "things"); err != nil {
+				t.Fatal(err)
+			}
 			for i := 0; i < 1234; i++ {
 				if err := tb.Add(ctx, fmt.Sprintf("bulk-%d", i), []byte{byte(i)}); err != nil {
 					t.Fatal(err)
@@ -109,9 +112,13 @@ func TestStorage(t *testing.T) {
 			if n != 1234 {
 				t.Fatalf("loaded %d rows, want 1234", n)
 			}
+			if !hasIndex(t, db, "things_data") {
+				t.Fatal("deferred index was not rebuilt")
+			}
 			// A duplicate inside a load fails it whole.
 			l, _ = db.NewLoader(ctx)
 			tb, _ = l.Table(ctx, "things", "name", "data")
+			l.DeferIndexes(ctx, "things")
 			tb.Add(ctx, "fresh-1", nil)
 			tb.Add(ctx, "bulk-7", nil)
 			if err := l.Commit(ctx); err == nil {
@@ -121,6 +128,21 @@ func TestStorage(t *testing.T) {
 			if n != 0 {
 				t.Fatal("failed load left rows behind")
 			}
+			if !hasIndex(t, db, "things_data") {
+				t.Fatal("a failed load lost an index")
+			}
 		})
 	})
+}
+
+func hasIndex(t *testing.T, db *storage.DB, name string) bool {
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = $1`
+	if db.Dialect == storage.Postgres {
+		q = `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1`
+	}
+	var n int
+	if err := db.R.QueryRow(q, name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
 }
