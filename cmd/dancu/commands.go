@@ -71,13 +71,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	url := "http://" + displayAddr(ln.Addr().String())
 	log.Info("serving", "url", url, "db", a.DB.URL, "startup_ms", time.Since(start).Milliseconds())
-	fmt.Fprintf(stdout, "dancu is running at %s\n", url)
 	if len(creds) > 0 {
 		fmt.Fprintln(stdout, "Staff accounts created on first start (the password is shown only now):")
 		for _, c := range creds {
 			fmt.Fprintf(stdout, "  %-15s %-10s %-32s password: %s\n", c.Username, c.Role, c.Unit, c.Password)
 		}
 	}
+	fmt.Fprintf(stdout, "dancu is running at %s\n", url)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
