@@ -81,6 +81,10 @@ func (e *Error) Wrap(err error) *Error {
 
 // As returns the fault inside err, or an Internal fault if there is none.
 func As(err error) *Error {
+	var l List
+	if errors.As(err, &l) && len(l) > 0 {
+		return l[0]
+	}
 	var f *Error
 	if errors.As(err, &f) {
 		return f

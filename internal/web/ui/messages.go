@@ -1,0 +1,578 @@
+package ui
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/civildate"
+)
+
+// Languages of the pages.
+const (
+	langVI = "vi"
+	langEN = "en"
+)
+
+var languages = []string{langVI, langEN}
+
+// messages is the catalogue of every string the pages show, by language and
+// message id. Both languages have the same ids (a test checks).
+var messages = map[string]map[string]string{
+	langVI: {
+		"app.name":    "Dân cư",
+		"app.tagline": "Cơ sở dữ liệu quốc gia về dân cư",
+		"app.footer":  "Hệ thống dành cho cán bộ được phân quyền. Mọi lượt tra cứu đều được ghi nhật ký.",
+
+		"lang.other":      "English",
+		"lang.other.code": "en",
+
+		"nav.skip":   "Bỏ qua, đến nội dung chính",
+		"nav.label":  "Chức năng chính",
+		"nav.home":   "Trang chủ",
+		"nav.search": "Tra cứu công dân",
+		"nav.birth":  "Khai sinh",
+		"nav.death":  "Khai tử",
+		"nav.move":   "Thường trú nơi mới",
+		"nav.logout": "Đăng xuất",
+
+		"role.registrar": "Cán bộ đăng ký",
+		"role.leader":    "Lãnh đạo",
+		"role.admin":     "Quản trị viên",
+		"role.system":    "Hệ thống",
+		"unit.national":  "Toàn quốc",
+
+		"login.title":   "Đăng nhập",
+		"login.lead":    "Đăng nhập bằng tài khoản cán bộ được cấp.",
+		"login.submit":  "Đăng nhập",
+		"login.expired": "Phiên làm việc đã hết hạn, vui lòng đăng nhập lại.",
+
+		"home.title":       "Trang chủ",
+		"home.whoami":      "Tài khoản đang đăng nhập",
+		"home.name":        "Họ và tên",
+		"home.username":    "Tên đăng nhập",
+		"home.role":        "Vai trò",
+		"home.unit":        "Địa bàn quản lý",
+		"home.search":      "Tra cứu nhanh",
+		"home.tasks":       "Đăng ký",
+		"home.task.birth":  "Cấp số định danh cá nhân cho trẻ mới sinh và đưa vào hộ.",
+		"home.task.death":  "Ghi nhận công dân đã chết, chọn chủ hộ mới nếu cần.",
+		"home.task.move":   "Chuyển nơi thường trú đến địa bàn của bạn.",
+		"home.readonly":    "Tài khoản của bạn chỉ có quyền tra cứu.",
+		"search.title":     "Tra cứu công dân",
+		"search.submit":    "Tìm kiếm",
+		"search.results":   "Kết quả",
+		"search.none":      "Không tìm thấy công dân phù hợp.",
+		"search.next":      "Trang sau",
+		"person.title":     "Thông tin công dân",
+		"person.actions":   "Thao tác",
+		"person.record":    "Thông tin trong Cơ sở dữ liệu quốc gia về dân cư",
+		"person.pin":       "Số định danh cá nhân",
+		"person.full_name": "Họ và tên",
+
+		"person.other_names":  "Tên gọi khác",
+		"person.birth_date":   "Ngày sinh",
+		"person.sex":          "Giới tính",
+		"person.ethnicity":    "Dân tộc",
+		"person.religion":     "Tôn giáo",
+		"person.nationality":  "Quốc tịch",
+		"person.birthplace":   "Nơi sinh",
+		"person.hometown":     "Quê quán",
+		"person.permanent":    "Nơi thường trú",
+		"person.since":        "từ",
+		"person.temporary":    "Nơi tạm trú",
+		"person.status":       "Tình trạng",
+		"person.death_date":   "ngày mất",
+		"person.relation":     "Quan hệ với chủ hộ",
+		"person.father":       "Cha",
+		"person.mother":       "Mẹ",
+		"person.spouse":       "Vợ/chồng",
+		"person.version":      "Phiên bản",
+		"person.household":    "Hộ gia đình",
+		"person.no_household": "Chưa thuộc hộ gia đình nào.",
+		"person.residences":   "Quá trình cư trú",
+		"person.current":      "Hiện tại",
+		"person.events":       "Sự kiện hộ tịch",
+		"person.no_events":    "Chưa có sự kiện nào được đăng ký trên hệ thống.",
+		"person.history":      "Lịch sử thay đổi",
+
+		"person.action.death": "Khai tử",
+		"person.action.move":  "Đăng ký thường trú nơi mới",
+		"person.action.birth": "Khai sinh cho con",
+
+		"household.title":   "Hộ gia đình",
+		"household.id":      "Mã hộ",
+		"household.address": "Địa chỉ",
+		"household.head":    "Chủ hộ",
+		"household.created": "Ngày lập hộ trên hệ thống",
+		"household.members": "Thành viên trong hộ",
+
+		"col.pin":        "Số định danh",
+		"col.name":       "Họ và tên",
+		"col.birth_date": "Ngày sinh",
+		"col.sex":        "Giới tính",
+		"col.address":    "Nơi thường trú",
+		"col.status":     "Tình trạng",
+		"col.relation":   "Quan hệ với chủ hộ",
+		"col.kind":       "Loại",
+		"col.from":       "Từ ngày",
+		"col.to":         "Đến ngày",
+		"col.event":      "Sự kiện",
+		"col.effective":  "Ngày hiệu lực",
+		"col.recorded":   "Thời điểm ghi",
+		"col.by":         "Người thực hiện",
+		"col.reason":     "Lý do",
+		"col.version":    "Phiên bản",
+		"col.at":         "Thời điểm",
+
+		"status.alive":  "Còn sống",
+		"status.dead":   "Đã chết",
+		"sex.M":         "Nam",
+		"sex.F":         "Nữ",
+		"res.permanent": "Thường trú",
+		"res.temporary": "Tạm trú",
+		"event.birth":   "Khai sinh",
+		"event.death":   "Khai tử",
+		"event.move":    "Đăng ký thường trú nơi mới",
+
+		"event.name_change": "Thay đổi họ tên",
+		"religion.none":     "Không",
+		"nation.VNM":        "Việt Nam",
+
+		"form.required_note": "Các mục có dấu * là bắt buộc.",
+		"form.cancel":        "Hủy",
+		"form.subject":       "Công dân được đăng ký",
+		"form.head_notice":   "Người này là chủ hộ của hộ còn thành viên khác: hãy chọn chủ hộ mới.",
+
+		"birth.title":   "Đăng ký khai sinh",
+		"birth.lead":    "Khai sinh cho trẻ em: hệ thống cấp số định danh cá nhân và đưa trẻ vào hộ gia đình.",
+		"birth.child":   "Thông tin của trẻ",
+		"birth.place":   "Nơi sinh",
+		"birth.parents": "Cha, mẹ và hộ gia đình",
+		"birth.submit":  "Đăng ký khai sinh",
+		"death.title":   "Đăng ký khai tử",
+		"death.lead":    "Ghi nhận công dân đã chết. Hồ sơ được giữ lại với tình trạng «Đã chết».",
+		"death.submit":  "Đăng ký khai tử",
+		"move.title":    "Đăng ký thường trú nơi mới",
+		"move.lead":     "Chuyển nơi thường trú của công dân đến một hộ đã có, hoặc lập hộ mới.",
+
+		"move.destination": "Nơi thường trú mới",
+		"move.submit":      "Đăng ký thường trú",
+
+		"flash.birth": "Đã đăng ký khai sinh. Số định danh cá nhân:",
+		"flash.death": "Đã đăng ký khai tử.",
+		"flash.move":  "Đã đăng ký thường trú nơi mới.",
+
+		"f.q":                     "Số định danh cá nhân hoặc họ tên",
+		"hint.q":                  "Có thể gõ không dấu, ví dụ: nguyen van an.",
+		"f.birth_date":            "Ngày sinh",
+		"hint.birth_date":         "Đủ ngày, tháng, năm: dd/mm/yyyy.",
+		"hint.birth_date.find":    "dd/mm/yyyy, hoặc chỉ năm sinh yyyy.",
+		"f.commune":               "Xã/phường (mã)",
+		"hint.commune":            "Mã 5 chữ số.",
+		"f.full_name":             "Họ và tên",
+		"hint.full_name":          "Viết có dấu, ví dụ: Nguyễn Thị Mai.",
+		"f.sex":                   "Giới tính",
+		"f.ethnicity":             "Dân tộc",
+		"f.religion":              "Tôn giáo",
+		"hint.religion":           "Để trống nếu không theo tôn giáo nào.",
+		"f.nationality":           "Quốc tịch",
+		"hint.nationality":        "Mã quốc gia 3 chữ cái; VNM là Việt Nam.",
+		"f.birthplace_commune":    "Xã/phường nơi sinh (mã)",
+		"f.birthplace_detail":     "Nơi sinh chi tiết",
+		"hint.birthplace_detail":  "Cơ sở y tế hoặc địa chỉ.",
+		"f.mother_pin":            "Số định danh cá nhân của mẹ",
+		"f.father_pin":            "Số định danh cá nhân của cha",
+		"hint.mother_pin":         "12 chữ số. Cần có số của mẹ hoặc của cha.",
+		"hint.father_pin":         "12 chữ số.",
+		"hint.birthplace_commune": "Mã 5 chữ số.",
+		"f.household_id":          "Mã hộ gia đình",
+
+		"hint.household_id.birth": "Để trống: trẻ vào hộ của mẹ, nếu không có thì hộ của cha.",
+		"hint.household_id.move":  "Để trống: lập hộ mới tại địa chỉ dưới đây, người này làm chủ hộ.",
+
+		"f.reason":              "Lý do, giấy tờ làm căn cứ",
+		"hint.reason":           "Tối đa 500 ký tự.",
+		"f.pin":                 "Số định danh cá nhân",
+		"hint.pin":              "12 chữ số.",
+		"f.death_date":          "Ngày mất",
+		"hint.death_date":       "dd/mm/yyyy; nếu không rõ ngày có thể ghi mm/yyyy hoặc yyyy.",
+		"f.new_head_pin":        "Số định danh của chủ hộ mới",
+		"hint.new_head_pin":     "Chỉ cần khi người này là chủ hộ của hộ còn thành viên khác.",
+		"f.date":                "Ngày đăng ký thường trú",
+		"hint.date":             "dd/mm/yyyy.",
+		"f.commune_code":        "Xã/phường nơi đến (mã)",
+		"hint.commune_code":     "Mã 5 chữ số; chỉ cần khi lập hộ mới.",
+		"f.address_detail":      "Địa chỉ chi tiết",
+		"hint.address_detail":   "Số nhà, đường phố, thôn, tổ dân phố.",
+		"f.relation_to_head":    "Quan hệ với chủ hộ",
+		"hint.relation_to_head": "Chỉ cần khi nhập vào hộ đã có, ví dụ: Con, Vợ, Cháu.",
+		"f.username":            "Tên đăng nhập",
+		"f.password":            "Mật khẩu",
+
+		"err.summary":             "Vui lòng kiểm tra lại",
+		"err.prefix":              "Lỗi:",
+		"err.back_home":           "Về trang chủ",
+		"err.notfound.title":      "Không tìm thấy",
+		"err.page_notfound.title": "Không tìm thấy trang",
+		"err.page_notfound.text":  "Trang bạn tìm không tồn tại.",
+		"err.forbidden.title":     "Không có quyền truy cập",
+		"err.invalid.title":       "Yêu cầu không hợp lệ",
+		"err.internal.title":      "Lỗi hệ thống",
+		"err.internal.text":       "Lỗi hệ thống, vui lòng thử lại sau.",
+		"err.csrf.title":          "Yêu cầu bị từ chối",
+		"err.csrf.text":           "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và gửi lại.",
+		"err.badform":             "Không đọc được dữ liệu biểu mẫu.",
+	},
+	langEN: {
+		"app.name":    "Dân cư",
+		"app.tagline": "National population database",
+		"app.footer":  "For authorised staff only. Every lookup is logged.",
+
+		"lang.other":      "Tiếng Việt",
+		"lang.other.code": "vi",
+
+		"nav.skip":   "Skip to main content",
+		"nav.label":  "Main functions",
+		"nav.home":   "Home",
+		"nav.search": "Find a person",
+		"nav.birth":  "Birth",
+		"nav.death":  "Death",
+		"nav.move":   "New residence",
+		"nav.logout": "Sign out",
+
+		"role.registrar": "Registrar",
+		"role.leader":    "Leader",
+		"role.admin":     "Administrator",
+		"role.system":    "System",
+		"unit.national":  "Whole country",
+
+		"login.title":   "Sign in",
+		"login.lead":    "Sign in with your staff account.",
+		"login.submit":  "Sign in",
+		"login.expired": "Your session has expired; sign in again.",
+
+		"home.title":       "Home",
+		"home.whoami":      "Signed in as",
+		"home.name":        "Full name",
+		"home.username":    "Username",
+		"home.role":        "Role",
+		"home.unit":        "Administrative unit",
+		"home.search":      "Quick search",
+		"home.tasks":       "Registrations",
+		"home.task.birth":  "Allocate an identification number to a newborn and add them to a household.",
+		"home.task.death":  "Record a person's death, choosing a new household head if needed.",
+		"home.task.move":   "Move a person's permanent residence into your unit.",
+		"home.readonly":    "Your account can only look records up.",
+		"search.title":     "Find a person",
+		"search.submit":    "Search",
+		"search.results":   "Results",
+		"search.none":      "No matching person found.",
+		"search.next":      "Next page",
+		"person.title":     "Person",
+		"person.actions":   "Actions",
+		"person.record":    "Record in the national population database",
+		"person.pin":       "Personal identification number",
+		"person.full_name": "Full name",
+
+		"person.other_names":  "Other names",
+		"person.birth_date":   "Date of birth",
+		"person.sex":          "Sex",
+		"person.ethnicity":    "Ethnic group",
+		"person.religion":     "Religion",
+		"person.nationality":  "Nationality",
+		"person.birthplace":   "Place of birth",
+		"person.hometown":     "Home town",
+		"person.permanent":    "Permanent residence",
+		"person.since":        "since",
+		"person.temporary":    "Temporary residence",
+		"person.status":       "Status",
+		"person.death_date":   "died",
+		"person.relation":     "Relation to head",
+		"person.father":       "Father",
+		"person.mother":       "Mother",
+		"person.spouse":       "Spouse",
+		"person.version":      "Version",
+		"person.household":    "Household",
+		"person.no_household": "Not in any household.",
+		"person.residences":   "Residence history",
+		"person.current":      "Current",
+		"person.events":       "Life events",
+		"person.no_events":    "No event registered in the system yet.",
+		"person.history":      "Change history",
+
+		"person.action.death": "Register death",
+		"person.action.move":  "Register new permanent residence",
+		"person.action.birth": "Register a child's birth",
+
+		"household.title":   "Household",
+		"household.id":      "Household ID",
+		"household.address": "Address",
+		"household.head":    "Head",
+		"household.created": "Created in the system",
+		"household.members": "Household members",
+
+		"col.pin":        "ID number",
+		"col.name":       "Full name",
+		"col.birth_date": "Date of birth",
+		"col.sex":        "Sex",
+		"col.address":    "Permanent residence",
+		"col.status":     "Status",
+		"col.relation":   "Relation to head",
+		"col.kind":       "Kind",
+		"col.from":       "From",
+		"col.to":         "To",
+		"col.event":      "Event",
+		"col.effective":  "Effective",
+		"col.recorded":   "Recorded",
+		"col.by":         "By",
+		"col.reason":     "Reason",
+		"col.version":    "Version",
+		"col.at":         "At",
+
+		"status.alive":  "Alive",
+		"status.dead":   "Dead",
+		"sex.M":         "Male",
+		"sex.F":         "Female",
+		"res.permanent": "Permanent",
+		"res.temporary": "Temporary",
+		"event.birth":   "Birth",
+		"event.death":   "Death",
+		"event.move":    "New permanent residence",
+
+		"event.name_change": "Change of name",
+		"religion.none":     "None",
+		"nation.VNM":        "Viet Nam",
+
+		"form.required_note": "Fields marked * are required.",
+		"form.cancel":        "Cancel",
+		"form.subject":       "Person being registered",
+		"form.head_notice":   "This person heads a household with other members: choose a new head.",
+
+		"birth.title":   "Register a birth",
+		"birth.lead":    "Registers a newborn: the system allocates an identification number and adds the child to a household.",
+		"birth.child":   "The child",
+		"birth.place":   "Place of birth",
+		"birth.parents": "Parents and household",
+		"birth.submit":  "Register birth",
+		"death.title":   "Register a death",
+		"death.lead":    "Records a person's death. The record is kept with the status «Dead».",
+		"death.submit":  "Register death",
+		"move.title":    "Register a new permanent residence",
+		"move.lead":     "Moves a person's permanent residence into an existing household, or starts a new one.",
+
+		"move.destination": "New permanent residence",
+		"move.submit":      "Register residence",
+
+		"flash.birth": "Birth registered. Personal identification number:",
+		"flash.death": "Death registered.",
+		"flash.move":  "New permanent residence registered.",
+
+		"f.q":                     "Identification number or name",
+		"hint.q":                  "Diacritics are optional, e.g. nguyen van an.",
+		"f.birth_date":            "Date of birth",
+		"hint.birth_date":         "Full date: dd/mm/yyyy.",
+		"hint.birth_date.find":    "dd/mm/yyyy, or the year alone: yyyy.",
+		"f.commune":               "Commune (code)",
+		"hint.commune":            "5 digits.",
+		"f.full_name":             "Full name",
+		"hint.full_name":          "With diacritics, e.g. Nguyễn Thị Mai.",
+		"f.sex":                   "Sex",
+		"f.ethnicity":             "Ethnic group",
+		"f.religion":              "Religion",
+		"hint.religion":           "Leave empty for none.",
+		"f.nationality":           "Nationality",
+		"hint.nationality":        "3-letter country code; VNM is Viet Nam.",
+		"f.birthplace_commune":    "Commune of birth (code)",
+		"f.birthplace_detail":     "Place of birth, details",
+		"hint.birthplace_detail":  "Health facility or address.",
+		"f.mother_pin":            "Mother's identification number",
+		"f.father_pin":            "Father's identification number",
+		"hint.mother_pin":         "12 digits. The mother's or the father's number is required.",
+		"hint.father_pin":         "12 digits.",
+		"hint.birthplace_commune": "5 digits.",
+		"f.household_id":          "Household ID",
+
+		"hint.household_id.birth": "Leave empty: the child joins the mother's household, else the father's.",
+		"hint.household_id.move":  "Leave empty: a new household at the address below, headed by this person.",
+
+		"f.reason":              "Reason, supporting documents",
+		"hint.reason":           "At most 500 characters.",
+		"f.pin":                 "Personal identification number",
+		"hint.pin":              "12 digits.",
+		"f.death_date":          "Date of death",
+		"hint.death_date":       "dd/mm/yyyy; mm/yyyy or yyyy when the day is unknown.",
+		"f.new_head_pin":        "New household head's identification number",
+		"hint.new_head_pin":     "Only when this person heads a household with other members.",
+		"f.date":                "Date of registration",
+		"hint.date":             "dd/mm/yyyy.",
+		"f.commune_code":        "Destination commune (code)",
+		"hint.commune_code":     "5 digits; only for a new household.",
+		"f.address_detail":      "Street address",
+		"hint.address_detail":   "House number, street, village or residential group.",
+		"f.relation_to_head":    "Relation to head",
+		"hint.relation_to_head": "Only when joining an existing household, e.g. Con (child), Vợ (wife).",
+		"f.username":            "Username",
+		"f.password":            "Password",
+
+		"err.summary":             "Please check the following",
+		"err.prefix":              "Error:",
+		"err.back_home":           "Back to home",
+		"err.notfound.title":      "Not found",
+		"err.page_notfound.title": "Page not found",
+		"err.page_notfound.text":  "The page you asked for does not exist.",
+		"err.forbidden.title":     "Access refused",
+		"err.invalid.title":       "Invalid request",
+		"err.internal.title":      "System error",
+		"err.internal.text":       "Internal error, please try again later.",
+		"err.csrf.title":          "Request refused",
+		"err.csrf.text":           "The form has expired or is not valid. Reload the page and send it again.",
+		"err.badform":             "The form data could not be read.",
+	},
+}
+
+// relationsEN translates the relations to the head the register records.
+var relationsEN = map[string]string{
+	"Chủ hộ": "Head", "Vợ": "Wife", "Chồng": "Husband", "Vợ/Chồng": "Spouse", "Con": "Child",
+	"Con dâu": "Daughter-in-law", "Con rể": "Son-in-law", "Cháu": "Grandchild", "Cha": "Father",
+	"Bố": "Father", "Mẹ": "Mother", "Anh": "Elder brother", "Chị": "Elder sister", "Em": "Younger sibling",
+	"Ông": "Grandfather", "Bà": "Grandmother", "Khác": "Other",
+}
+
+// relations are offered when a person joins a household.
+var relations = []string{"Vợ", "Chồng", "Con", "Con dâu", "Con rể", "Cháu", "Cha", "Mẹ", "Anh", "Chị", "Em", "Ông", "Bà", "Khác"}
+
+// religions are offered on the birth form; the register takes any text.
+var religions = []string{"Không", "Phật giáo", "Công giáo", "Tin lành", "Cao Đài", "Phật giáo Hòa Hảo", "Hồi giáo"}
+
+// tr is a message in language l; a missing id shows itself, so it is noticed.
+func (u *UI) tr(l, id string) string {
+	if s, ok := messages[l][id]; ok {
+		return s
+	}
+	if s, ok := messages[langVI][id]; ok {
+		return s
+	}
+	return id
+}
+
+// vietnam is the time zone of displayed times (no daylight saving).
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+// fieldView is one input of a form as a template draws it.
+type fieldView struct {
+	ID, Name, Label, Value, Hint, Type string
+	Placeholder, List, InputMode       string
+	Autocomplete, Size, Class          string
+	Describe                           string // ids for aria-describedby
+	Required                           bool
+	Errors                             []string
+	ErrPrefix                          string
+}
+
+// funcs are the template functions of language l.
+func (u *UI) funcs(l string) template.FuncMap {
+	t := func(id string) string { return u.tr(l, id) }
+	opt := func(prefix, id string) string { // an optional message: "" when absent
+		if s, ok := messages[l][prefix+id]; ok {
+			return s
+		}
+		return ""
+	}
+	return template.FuncMap{
+		"t": t,
+		"date": func(d civildate.Date) string {
+			if d.IsZero() {
+				return "—"
+			}
+			return d.Display()
+		},
+		"when": func(at time.Time) string {
+			if at.IsZero() {
+				return "—"
+			}
+			return at.In(vietnam).Format("02/01/2006 15:04")
+		},
+		"sex":    func(s string) string { return or(opt("sex.", s), s) },
+		"status": func(s string) string { return or(opt("status.", s), s) },
+		"evkind": func(s string) string { return or(opt("event.", s), s) },
+		"reskind": func(s string) string {
+			return or(opt("res.", s), s)
+		},
+		"nation": func(s string) string { return or(opt("nation.", s), s) },
+		"religion": func(s string) string {
+			if s == "" {
+				return t("religion.none")
+			}
+			return s
+		},
+		"ethnic": ethnicName,
+		"rel": func(s string) string {
+			if l == langEN {
+				if e, ok := relationsEN[s]; ok {
+					return e
+				}
+			}
+			return s
+		},
+		"who": func(id string) string {
+			if _, after, ok := strings.Cut(id, ":"); ok {
+				return after
+			}
+			return id
+		},
+		"field": func(f *form, name string, opts ...string) fieldView {
+			fv := fieldView{ID: "f-" + name, Name: name, Label: t("f." + name), Type: "text",
+				Hint: opt("hint.", name), ErrPrefix: t("err.prefix")}
+			if f != nil {
+				fv.Value = f.Get(name)
+				fv.Errors = f.Errors(name)
+			}
+			for _, o := range opts {
+				k, v, _ := strings.Cut(o, "=")
+				switch k {
+				case "req":
+					fv.Required = true
+				case "num":
+					fv.InputMode = "numeric"
+				case "type":
+					fv.Type = v
+				case "ph":
+					fv.Placeholder = v
+				case "list":
+					fv.List = v
+				case "ac":
+					fv.Autocomplete = v
+				case "size":
+					fv.Size = v
+				case "class":
+					fv.Class = v
+				case "hint":
+					fv.Hint = t(v)
+				default:
+					panic(fmt.Sprintf("ui: unknown field option %q", o))
+				}
+			}
+			if fv.Type == "password" {
+				fv.Value = "" // never sent back
+			}
+			var ids []string
+			if fv.Hint != "" {
+				ids = append(ids, fv.ID+"-hint")
+			}
+			for i := range fv.Errors {
+				ids = append(ids, fmt.Sprintf("%s-error-%d", fv.ID, i))
+			}
+			fv.Describe = strings.Join(ids, " ")
+			return fv
+		},
+	}
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,391 @@
+// Package ui is the registrars' web interface: server-rendered HTML pages
+// (html/template, embedded templates and stylesheet, no JavaScript) to sign
+// in, search the register, read a person's record with its household and
+// history, and register births, deaths and moves.
+//
+// Pages are in Vietnamese; a cookie switches them to English. Every string
+// shown goes through the message catalogue in messages.go; domain faults
+// show their own Vietnamese (or English) message.
+//
+// The package logs only what it may: the route pattern, the HTTP status and
+// the fault code. Names, PINs and form values never reach the log.
+package ui
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/adminunit"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/web/auth"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Deps are what the pages need.
+type Deps struct {
+	Registry      *registry.Service
+	Staff         *staff.Store
+	Units         *adminunit.Catalog
+	Log           *slog.Logger
+	Now           func() time.Time
+	SecureCookies bool
+}
+
+// UI serves the registrars' pages.
+type UI struct {
+	reg    *registry.Service
+	staff  *staff.Store
+	units  *adminunit.Catalog
+	log    *slog.Logger
+	now    func() time.Time
+	secure bool
+	tmpl   map[string]*template.Template // by language
+	static http.Handler
+}
+
+// New checks the dependencies and parses the embedded templates once.
+func New(d Deps) (*UI, error) {
+	if d.Registry == nil || d.Staff == nil || d.Units == nil {
+		return nil, errors.New("ui: Registry, Staff and Units are required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	u := &UI{reg: d.Registry, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
+		tmpl: map[string]*template.Template{}}
+	base, err := template.New("ui").Funcs(u.funcs(langVI)).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: parse templates: %w", err)
+	}
+	for _, l := range languages {
+		c, err := base.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("ui: templates for %s: %w", l, err)
+		}
+		u.tmpl[l] = c.Funcs(u.funcs(l))
+	}
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, fmt.Errorf("ui: static files: %w", err)
+	}
+	u.static = http.StripPrefix("/static/", http.FileServerFS(sub))
+	return u, nil
+}
+
+// Mount registers the pages on mux.
+func (u *UI) Mount(mux *http.ServeMux) {
+	h := func(pattern string, fn http.HandlerFunc) { mux.Handle(pattern, u.headers(fn)) }
+	s := func(pattern string, fn handler) { mux.Handle(pattern, u.headers(u.signedIn(fn))) }
+
+	h("GET /static/", u.serveStatic)
+	h("GET /login", u.loginPage)
+	h("POST /login", u.login)
+	h("GET /lang", u.setLang)
+
+	s("POST /logout", u.logout)
+	s("GET /{$}", u.home)
+	s("GET /persons", u.search)
+	s("GET /persons/{pin}", u.person)
+	s("GET /households/{id}", u.household)
+	s("GET /births/new", u.registrar(u.birthForm))
+	s("POST /births", u.registrar(u.birthSubmit))
+	s("GET /deaths/new", u.registrar(u.deathForm))
+	s("POST /deaths", u.registrar(u.deathSubmit))
+	s("GET /moves/new", u.registrar(u.moveForm))
+	s("POST /moves", u.registrar(u.moveSubmit))
+}
+
+// NotFound answers with the "page not found" page; the composition root may
+// route unknown paths here.
+func (u *UI) NotFound(w http.ResponseWriter, r *http.Request) {
+	u.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.errorPage(w, r, nil, http.StatusNotFound, "err.page_notfound.title", u.tr(u.lang(r), "err.page_notfound.text"))
+	})).ServeHTTP(w, r)
+}
+
+// handler serves a signed-in staff member.
+type handler func(w http.ResponseWriter, r *http.Request, s staff.Session)
+
+// maxForm bounds a form body; the largest form is a few kilobytes.
+const maxForm = 64 << 10
+
+// headers sets the security headers every response carries.
+func (u *UI) headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; form-action 'self'; frame-ancestors 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// signedIn loads the staff session, sending the browser to the sign-in page
+// when there is none, and checks the CSRF token of every POST.
+func (u *UI) signedIn(next handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2, sess, err := auth.Load(r, u.staff)
+		if err != nil {
+			f := fault.As(err)
+			if f.Kind != fault.Unauthenticated {
+				u.fail(w, r, err)
+				return
+			}
+			q := url.Values{}
+			next := r.URL.RequestURI()
+			if r.Method != http.MethodGet {
+				next = "/"
+			}
+			if next != "/" {
+				q.Set("next", next)
+			}
+			if errors.Is(err, staff.ErrSessionExpired) {
+				q.Set("expired", "1")
+			}
+			target := "/login"
+			if len(q) > 0 {
+				target += "?" + q.Encode()
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+		if !auth.CSRFOK(r2) {
+			u.logStatus(r2, http.StatusForbidden, "csrf")
+			u.errorPage(w, r2, &sess, http.StatusForbidden, "err.csrf.title", u.tr(u.lang(r2), "err.csrf.text"))
+			return
+		}
+		next(w, r2, sess)
+	})
+}
+
+// registrar refuses the registration forms to staff who may not register.
+func (u *UI) registrar(next handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, s staff.Session) {
+		if !s.Account.Actor().CanRegister() {
+			u.fail(w, r, fault.ErrForbidden)
+			return
+		}
+		next(w, r, s)
+	}
+}
+
+func (u *UI) serveStatic(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/") { // no directory listings
+		u.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	u.static.ServeHTTP(w, r)
+}
+
+// view is what every page template receives.
+type view struct {
+	Lang    string
+	Title   string
+	Nav     string // the navigation entry of the page
+	User    *userView
+	CSRF    string
+	LangURL string // switches the language and comes back here
+	Flash   string
+	Summary []summaryItem
+	Form    *form
+	Page    any
+}
+
+type userView struct {
+	Name, Username, Role, Unit string
+	CanRegister                bool
+}
+
+type summaryItem struct {
+	Field, Message string
+}
+
+// page starts a view for r. here is the address the language switch comes
+// back to; "" means the request's own, or the home page after a POST.
+func (u *UI) page(r *http.Request, s *staff.Session, titleKey, here string) *view {
+	l := u.lang(r)
+	v := &view{Lang: l, Title: u.tr(l, titleKey)}
+	if here == "" {
+		here = "/"
+		if r.Method == http.MethodGet {
+			here = r.URL.RequestURI()
+		}
+	}
+	other := langEN
+	if l == langEN {
+		other = langVI
+	}
+	v.LangURL = "/lang?" + url.Values{"l": {other}, "next": {here}}.Encode()
+	if s != nil {
+		a := s.Account.Actor()
+		v.CSRF = s.CSRF
+		v.User = &userView{Name: a.Name, Username: a.Label(), Role: u.tr(l, "role."+string(a.Role)),
+			Unit: u.unitName(l, a.Unit), CanRegister: a.CanRegister()}
+	}
+	return v
+}
+
+// render executes a page template into a buffer, so a template error becomes
+// a clean 500 page rather than half a page.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	var buf bytes.Buffer
+	if err := u.tmpl[v.Lang].ExecuteTemplate(&buf, name, v); err != nil {
+		u.logStatus(r, http.StatusInternalServerError, "template")
+		http.Error(w, u.tr(v.Lang, "err.internal.text"), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage shows a page with a title and one message.
+func (u *UI) errorPage(w http.ResponseWriter, r *http.Request, s *staff.Session, status int, titleKey, message string) {
+	if s == nil {
+		if sess, ok := auth.From(r.Context()); ok {
+			s = &sess
+		}
+	}
+	v := u.page(r, s, titleKey, "")
+	v.Page = struct {
+		Status  int
+		Message string
+	}{status, message}
+	u.render(w, r, status, "error", v)
+}
+
+// fail shows the page for an error from a domain module.
+func (u *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
+	l := u.lang(r)
+	f := worst(fault.Faults(err))
+	switch f.Kind {
+	case fault.NotFound:
+		u.errorPage(w, r, nil, http.StatusNotFound, "err.notfound.title", faultText(l, f))
+	case fault.Forbidden:
+		u.logStatus(r, http.StatusForbidden, f.Code)
+		u.errorPage(w, r, nil, http.StatusForbidden, "err.forbidden.title", faultText(l, f))
+	case fault.Invalid:
+		u.errorPage(w, r, nil, http.StatusUnprocessableEntity, "err.invalid.title", faultText(l, f))
+	case fault.Conflict:
+		u.errorPage(w, r, nil, http.StatusConflict, "err.invalid.title", faultText(l, f))
+	case fault.Unauthenticated:
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	default:
+		// The cause may hold SQL text with personal data: only the code is logged.
+		u.logStatus(r, http.StatusInternalServerError, f.Code)
+		u.errorPage(w, r, nil, http.StatusInternalServerError, "err.internal.title", u.tr(l, "err.internal.text"))
+	}
+}
+
+// worst picks the fault that decides the page: an internal one first, then a
+// refusal, else the first.
+func worst(fs []*fault.Error) *fault.Error {
+	for _, k := range []fault.Kind{fault.Internal, fault.Forbidden, fault.Unauthenticated} {
+		for _, f := range fs {
+			if f.Kind == k {
+				return f
+			}
+		}
+	}
+	return fs[0]
+}
+
+// logStatus logs a refused or failed request: route pattern, status and fault
+// code only, never what the request carried.
+func (u *UI) logStatus(r *http.Request, status int, code string) {
+	level := slog.LevelWarn
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	u.log.Log(r.Context(), level, "ui request refused or failed", "route", r.Pattern, "status", status, "code", code)
+}
+
+// faultText is a fault's message in the page's language.
+func faultText(l string, f *fault.Error) string {
+	if l == langEN && f.English != "" {
+		return f.English
+	}
+	return f.Message
+}
+
+// lang is the language chosen by the lang cookie; Vietnamese by default.
+func (u *UI) lang(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && c.Value == langEN {
+		return langEN
+	}
+	return langVI
+}
+
+const langCookie = "lang"
+
+// setLang stores the chosen language and goes back to a local page.
+func (u *UI) setLang(w http.ResponseWriter, r *http.Request) {
+	l := r.URL.Query().Get("l")
+	if l != langEN {
+		l = langVI
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: u.secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+// localPath returns p when it is a path on this site, else "/". It refuses
+// "//host" and "/\host", which browsers read as another site.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return "/"
+	}
+	for _, c := range p {
+		if c < 0x20 || c == 0x7f {
+			return "/"
+		}
+	}
+	return p
+}
+
+// unitName names a staff scope for display.
+func (u *UI) unitName(l, unit string) string {
+	now := u.now()
+	switch len(unit) {
+	case 0:
+		return u.tr(l, "unit.national")
+	case 2:
+		if p, err := u.units.Province(unit, now); err == nil {
+			return p.Name
+		}
+	default:
+		if path := u.units.Path(unit, now); path != "" {
+			return path
+		}
+	}
+	return unit
+}
+
+// actorOf is the signed-in staff member as the register sees them.
+func actorOf(s staff.Session) actor.Actor { return s.Account.Actor() }
