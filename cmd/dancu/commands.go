@@ -20,7 +20,6 @@ import (
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/platform"
 	"github.com/dancu-project/dancu/internal/seed"
-	"github.com/dancu-project/dancu/internal/storage"
 )
 
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (platform.Config, error) {
@@ -78,6 +77,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	fmt.Fprintf(stdout, "dancu is running at %s\n", url)
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr, log)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -106,28 +108,17 @@ func displayAddr(addr string) string {
 	return net.JoinHostPort("localhost", port)
 }
 
-func openDB(ctx context.Context, cfg platform.Config) (*storage.DB, error) {
-	db, err := storage.Open(ctx, cfg.DSN())
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx, app.Migrations()...); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
-}
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig("migrate", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg)
+	db, auditDB, err := app.OpenStores(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer app.CloseStores(db, auditDB)
 	fmt.Fprintf(stdout, "migrations applied to %s\n", db.URL)
 	return nil
 }
@@ -143,17 +134,20 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if persons <= 0 {
 		return fmt.Errorf("--persons must be positive")
 	}
-	db, err := openDB(ctx, cfg)
+	db, auditDB, err := app.OpenStores(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer app.CloseStores(db, auditDB)
 	units, err := adminunit.Load()
 	if err != nil {
 		return err
 	}
+	log := cfg.Logger(stderr)
+	auditLog := audit.NewLog(auditDB, time.Now, log)
+	defer auditLog.Close()
 	start := time.Now()
-	n, err := seed.Run(ctx, db, units, seed.Options{Persons: persons, Seed: cfg.Seed, Today: time.Now(), Progress: progressBar(stderr, "Seeding")})
+	n, err := seed.Run(ctx, db, auditLog, units, seed.Options{Persons: persons, Seed: cfg.Seed, Today: time.Now(), Progress: progressBar(stderr, "Seeding")})
 	if err != nil {
 		return err
 	}
@@ -167,12 +161,12 @@ func auditVerify(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg)
+	db, auditDB, err := app.OpenStores(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	rep, err := audit.Verify(ctx, db)
+	defer app.CloseStores(db, auditDB)
+	rep, err := audit.Verify(ctx, auditDB)
 	if err != nil {
 		return err
 	}

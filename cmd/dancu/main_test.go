@@ -138,10 +138,10 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"audit", "verify"}, func(k string) string { return env[k] }, &out, &errOut); err != nil || !strings.Contains(out.String(), "intact: 2 entries") {
+	if err := run(ctx, []string{"audit", "verify"}, func(k string) string { return env[k] }, &out, &errOut); err != nil || !strings.Contains(out.String(), "intact: 4 entries") {
 		t.Fatalf("verify: %v %s", err, out.String())
 	}
-	db, err := sql.Open("sqlite", filepath.Join(dir, "dancu.db"))
+	db, err := sql.Open("sqlite", filepath.Join(dir, "audit.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

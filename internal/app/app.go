@@ -28,9 +28,44 @@ import (
 	"github.com/dancu-project/dancu/internal/web/ui"
 )
 
-// Migrations lists every module's tables, in dependency order.
+// Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), audit.Migrations(), registry.Migrations(), staff.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations()}
+}
+
+// OpenStores opens and migrates the register's database and the audit log's,
+// which are one database on PostgreSQL and two files on SQLite (see
+// platform.Config.AuditDSN).
+func OpenStores(ctx context.Context, cfg platform.Config) (db, auditDB *storage.DB, err error) {
+	if db, err = storage.Open(ctx, cfg.DSN()); err != nil {
+		return nil, nil, err
+	}
+	auditDB = db
+	if cfg.AuditDSN() != cfg.DSN() {
+		if auditDB, err = storage.Open(ctx, cfg.AuditDSN()); err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+	}
+	err = db.Migrate(ctx, Migrations()...)
+	if err == nil {
+		err = auditDB.Migrate(ctx, audit.Migrations())
+	}
+	if err != nil {
+		CloseStores(db, auditDB)
+		return nil, nil, err
+	}
+	return db, auditDB, nil
+}
+
+// CloseStores closes what OpenStores opened.
+func CloseStores(db, auditDB *storage.DB) {
+	if auditDB != nil && auditDB != db {
+		auditDB.Close()
+	}
+	if db != nil {
+		db.Close()
+	}
 }
 
 // App is a running platform.
@@ -39,6 +74,7 @@ type App struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	DB       *storage.DB
+	AuditDB  *storage.DB // the same as DB on PostgreSQL
 	Bus      *events.Bus
 	Units    *adminunit.Catalog
 	Audit    *audit.Log
@@ -77,16 +113,13 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, fmt.Errorf("load administrative units: %w", err)
 	}
 	a.Units = units
-	if a.DB, err = storage.Open(ctx, cfg.DSN()); err != nil {
-		return nil, err
-	}
-	if err := a.DB.Migrate(ctx, Migrations()...); err != nil {
+	if a.DB, a.AuditDB, err = OpenStores(ctx, cfg); err != nil {
 		return nil, err
 	}
 	if a.Bus, err = events.Open(ctx, cfg.NATSURL, cfg.DataDir, cfg.NATSListen); err != nil {
 		return nil, err
 	}
-	a.Audit = audit.NewLog(a.DB, now, log)
+	a.Audit = audit.NewLog(a.AuditDB, now, log)
 	a.Registry = registry.NewService(a.DB, Places{units}, a.Audit, now)
 	if a.Staff, err = staff.NewStore(a.DB, now); err != nil {
 		return nil, err
@@ -136,9 +169,7 @@ func (a *App) Close() {
 	if a.Bus != nil {
 		a.Bus.Close()
 	}
-	if a.DB != nil {
-		a.DB.Close()
-	}
+	CloseStores(a.DB, a.AuditDB)
 }
 
 // Credential is a bootstrap account to tell the operator about.
@@ -193,5 +224,5 @@ func (a *App) SeedIfEmpty(ctx context.Context, persons int, seedValue int64, pro
 	if n > 0 || persons == 0 {
 		return 0, nil
 	}
-	return seed.Run(ctx, a.DB, a.Units, seed.Options{Persons: persons, Seed: seedValue, Today: a.Now(), Progress: progress})
+	return seed.Run(ctx, a.DB, a.Audit, a.Units, seed.Options{Persons: persons, Seed: seedValue, Today: a.Now(), Progress: progress})
 }

@@ -64,11 +64,15 @@ func (e *Entry) hash() string {
 // AppendTx appends entries inside the caller's write transaction, so an act
 // and its audit entry commit together or not at all.
 func AppendTx(ctx context.Context, db *storage.DB, tx *sql.Tx, now time.Time, entries ...Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
 	var seq int64
 	var prev string
 	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+db.ForUpdate()).Scan(&seq, &prev); err != nil {
 		return fmt.Errorf("audit: read head: %w", err)
 	}
+	args := make([]any, 0, len(entries)*9)
 	for i := range entries {
 		e := &entries[i]
 		seq++
@@ -79,11 +83,12 @@ func AppendTx(ctx context.Context, db *storage.DB, tx *sql.Tx, now time.Time, en
 		e.At = e.At.UTC()
 		e.Hash = e.hash()
 		prev = e.Hash
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, subject, purpose, detail, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			e.Seq, e.At.Format(time.RFC3339Nano), e.Actor, e.Action, e.Subject, e.Purpose, e.Detail, e.PrevHash, e.Hash); err != nil {
-			return fmt.Errorf("audit: append: %w", err)
-		}
+		args = append(args, e.Seq, e.At.Format(time.RFC3339Nano), e.Actor, e.Action, e.Subject, e.Purpose, e.Detail, e.PrevHash, e.Hash)
+	}
+	// One statement for the whole batch: group commits carry hundreds of entries.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, subject, purpose, detail, prev_hash, hash) VALUES `+
+		db.Values(len(entries), 9), args...); err != nil {
+		return fmt.Errorf("audit: append: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev); err != nil {
 		return fmt.Errorf("audit: move head: %w", err)
@@ -168,6 +173,18 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// RecordTx records e for an act done in tx on db. When db holds the audit
+// log too (PostgreSQL, or one SQLite file in tests) the entry joins tx and
+// commits atomically with the act; waiting for the batch writer there would
+// deadlock on SQLite's single writer. Otherwise the entry is written ahead
+// through the batch writer, before the act commits.
+func (l *Log) RecordTx(ctx context.Context, db *storage.DB, tx *sql.Tx, e Entry) error {
+	if db == l.db {
+		return AppendTx(ctx, l.db, tx, l.now(), e)
+	}
+	return l.Record(ctx, e)
 }
 
 // Close stops accepting entries and waits for those queued to be written.

@@ -29,6 +29,8 @@ type Config struct {
 	// empty means a random one printed once.
 	BootstrapPassword string
 	SecureCookies     bool
+	// PprofAddr, when set, serves Go's profiler on a separate listener.
+	PprofAddr string
 }
 
 // DSN is the database to open.
@@ -37,6 +39,16 @@ func (c Config) DSN() string {
 		return c.DB
 	}
 	return filepath.Join(c.DataDir, "dancu.db")
+}
+
+// AuditDSN is where the audit log lives. On SQLite it has a file of its own:
+// every read appends to it, and writes to the register's file would make
+// every reader drop its page cache. On PostgreSQL it is the same database.
+func (c Config) AuditDSN() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return filepath.Join(c.DataDir, "audit.db")
 }
 
 // Flags registers the configuration flags on fs with defaults from getenv.
@@ -63,6 +75,7 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.LogLevel, "log-level", env("DANCU_LOG_LEVEL", "info"), "debug, info, warn or error (DANCU_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("DANCU_LOG_FORMAT", "text"), "text or json (DANCU_LOG_FORMAT)")
 	fs.StringVar(&c.BootstrapPassword, "bootstrap-password", env("DANCU_BOOTSTRAP_PASSWORD", ""), "password of the staff accounts created on first start; empty makes a random one (DANCU_BOOTSTRAP_PASSWORD)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", env("DANCU_PPROF_ADDR", ""), "serve the Go profiler here, e.g. 127.0.0.1:6060; keep it private (DANCU_PPROF_ADDR)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("DANCU_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind HTTPS) (DANCU_SECURE_COOKIES)")
 }
 

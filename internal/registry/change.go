@@ -56,8 +56,11 @@ func (s *Service) recordEvent(ctx context.Context, tx *sql.Tx, a actor.Actor, ev
 	if _, err := storage.Enqueue(ctx, tx, subjects[ev.Kind], msg, now); err != nil {
 		return err
 	}
-	return audit.AppendTx(ctx, s.db, tx, now, audit.Entry{Actor: a.ID, Action: "person." + ev.Kind, Subject: "person:" + p.PIN,
-		Purpose: "registration", Detail: "event=" + ev.ID})
+	// In the act's transaction, or written ahead of its commit: an act never
+	// takes effect without its entry, though a written-ahead entry may record
+	// an act whose commit then failed (its event id is absent from life_events).
+	return s.audit.RecordTx(ctx, s.db, tx, audit.Entry{Actor: a.ID, Action: "person." + ev.Kind, Subject: "person:" + p.PIN,
+		Purpose: "registration", Detail: "event=" + ev.ID, At: now})
 }
 
 // lockPerson reads a person for update inside tx, checking scope.

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -24,12 +23,13 @@ type Loader struct {
 	households *storage.Table
 	counters   map[string]int
 	actor      actor.Actor
+	audit      Recorder
 	now        time.Time
 	count      int
 }
 
-// NewLoader starts a bulk load by a.
-func NewLoader(ctx context.Context, db *storage.DB, a actor.Actor, now time.Time) (*Loader, error) {
+// NewLoader starts a bulk load by a, recorded through rec.
+func NewLoader(ctx context.Context, db *storage.DB, rec Recorder, a actor.Actor, now time.Time) (*Loader, error) {
 	counters := map[string]int{}
 	rows, err := db.R.QueryContext(ctx, `SELECT prefix, n FROM pin_counters`)
 	if err != nil {
@@ -45,11 +45,16 @@ func NewLoader(ctx context.Context, db *storage.DB, a actor.Actor, now time.Time
 		counters[p] = n
 	}
 	rows.Close()
+	// Recorded before the load holds the writer, so the entry is never
+	// missing for a load that committed.
+	if err := rec.Record(ctx, audit.Entry{Actor: a.ID, Action: "registry.bulk_load", Subject: "registry", Purpose: "seed", Detail: "start", At: now}); err != nil {
+		return nil, err
+	}
 	bulk, err := db.NewLoader(ctx)
 	if err != nil {
 		return nil, err
 	}
-	l := &Loader{db: db, bulk: bulk, counters: counters, actor: a, now: now.UTC()}
+	l := &Loader{db: db, bulk: bulk, counters: counters, actor: a, audit: rec, now: now.UTC()}
 	if len(counters) == 0 {
 		// An empty register: build the search indexes once at the end.
 		if err := bulk.DeferIndexes(ctx, "persons"); err != nil {
@@ -116,10 +121,8 @@ func (l *Loader) Commit(ctx context.Context) error {
 	if err := l.bulk.Commit(ctx); err != nil {
 		return err
 	}
-	return l.db.Tx(ctx, func(tx *sql.Tx) error {
-		return audit.AppendTx(ctx, l.db, tx, l.now, audit.Entry{Actor: l.actor.ID, Action: "registry.bulk_load", Subject: "registry",
-			Purpose: "seed", Detail: fmt.Sprintf("persons=%d", l.count)})
-	})
+	return l.audit.Record(ctx, audit.Entry{Actor: l.actor.ID, Action: "registry.bulk_load", Subject: "registry",
+		Purpose: "seed", Detail: fmt.Sprintf("persons=%d", l.count), At: l.now})
 }
 
 // Rollback abandons the load.

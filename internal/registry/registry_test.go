@@ -73,7 +73,7 @@ func setup(t *testing.T, db *storage.DB) *fixture {
 	log := audit.NewLog(db, func() time.Time { return today }, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	t.Cleanup(log.Close)
 	f := &fixture{db: db, svc: registry.NewService(db, places{units}, log, func() time.Time { return today })}
-	l, err := registry.NewLoader(ctx, db, actor.SystemActor("test"), today)
+	l, err := registry.NewLoader(ctx, db, log, actor.SystemActor("test"), today)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,17 +27,25 @@ type Places interface {
 	Path(commune string, on time.Time) string
 }
 
+// Recorder appends to the audit log and returns once the entry is durable
+// (Record) or part of the act's transaction (RecordTx).
+type Recorder interface {
+	Record(ctx context.Context, e audit.Entry) error
+	RecordTx(ctx context.Context, db *storage.DB, tx *sql.Tx, e audit.Entry) error
+}
+
 // Service is the register's API for the web layer and other modules.
 type Service struct {
 	db     *storage.DB
 	places Places
-	reads  *audit.Log
+	audit  Recorder
 	now    func() time.Time
 }
 
-// NewService wires the register. reads records staff reads (batched).
-func NewService(db *storage.DB, places Places, reads *audit.Log, now func() time.Time) *Service {
-	return &Service{db: db, places: places, reads: reads, now: now}
+// NewService wires the register. Every read by someone else and every change
+// is recorded through rec before it takes effect.
+func NewService(db *storage.DB, places Places, rec Recorder, now func() time.Time) *Service {
+	return &Service{db: db, places: places, audit: rec, now: now}
 }
 
 // Faults of the register. Their codes are part of the API.
@@ -68,7 +76,7 @@ func (s *Service) Get(ctx context.Context, a actor.Actor, pinText, purpose strin
 	if err != nil {
 		return p, err
 	}
-	if err := s.reads.Record(ctx, audit.Entry{Actor: a.ID, Action: "person.read", Subject: "person:" + p.PIN, Purpose: purpose}); err != nil {
+	if err := s.audit.Record(ctx, audit.Entry{Actor: a.ID, Action: "person.read", Subject: "person:" + p.PIN, Purpose: purpose}); err != nil {
 		return Person{}, fmt.Errorf("audit read: %w", err)
 	}
 	return p, nil
@@ -80,7 +88,7 @@ func (s *Service) read(ctx context.Context, a actor.Actor, pinText string) (Pers
 	if err != nil {
 		return Person{}, err
 	}
-	p, err := loadPerson(ctx, s.db.R, string(id), "")
+	p, err := readPerson(ctx, s.db, string(id))
 	if errors.Is(err, errNoPerson) {
 		return Person{}, ErrPersonNotFound.WithField("pin")
 	}
@@ -236,7 +244,7 @@ func (s *Service) Search(ctx context.Context, a actor.Actor, q Query) (Page, err
 	if err := rows.Err(); err != nil {
 		return Page{}, fmt.Errorf("search persons: %w", err)
 	}
-	err = s.reads.Record(ctx, audit.Entry{Actor: a.ID, Action: "person.search", Subject: "search", Purpose: "lookup",
+	err = s.audit.Record(ctx, audit.Entry{Actor: a.ID, Action: "person.search", Subject: "search", Purpose: "lookup",
 		Detail: fmt.Sprintf("results=%d", len(page.Items))})
 	if err != nil {
 		return Page{}, fmt.Errorf("audit search: %w", err)
@@ -292,7 +300,7 @@ func (s *Service) Household(ctx context.Context, a actor.Actor, id string) (Hous
 		return h, err
 	}
 	h.Members = members
-	if err := s.reads.Record(ctx, audit.Entry{Actor: a.ID, Action: "household.read", Subject: "household:" + id, Purpose: "lookup"}); err != nil {
+	if err := s.audit.Record(ctx, audit.Entry{Actor: a.ID, Action: "household.read", Subject: "household:" + id, Purpose: "lookup"}); err != nil {
 		return Household{}, fmt.Errorf("audit read: %w", err)
 	}
 	return h, nil
@@ -359,7 +367,7 @@ func (s *Service) Residences(ctx context.Context, a actor.Actor, pinText string)
 		// Records loaded in bulk carry their residence on the person row only.
 		out = append(out, Residence{Kind: Permanent, Address: p.Permanent, From: p.PermSince})
 	}
-	if err := s.reads.Record(ctx, audit.Entry{Actor: a.ID, Action: "residence.read", Subject: "person:" + p.PIN, Purpose: "lookup"}); err != nil {
+	if err := s.audit.Record(ctx, audit.Entry{Actor: a.ID, Action: "residence.read", Subject: "person:" + p.PIN, Purpose: "lookup"}); err != nil {
 		return nil, fmt.Errorf("audit read: %w", err)
 	}
 	return out, nil
@@ -390,7 +398,7 @@ func (s *Service) Events(ctx context.Context, a actor.Actor, pinText string) ([]
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("life events: %w", err)
 	}
-	if err := s.reads.Record(ctx, audit.Entry{Actor: a.ID, Action: "events.read", Subject: "person:" + p.PIN, Purpose: "lookup"}); err != nil {
+	if err := s.audit.Record(ctx, audit.Entry{Actor: a.ID, Action: "events.read", Subject: "person:" + p.PIN, Purpose: "lookup"}); err != nil {
 		return nil, fmt.Errorf("audit read: %w", err)
 	}
 	return out, nil
@@ -424,7 +432,7 @@ func (s *Service) History(ctx context.Context, a actor.Actor, pinText string) ([
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	if err := s.reads.Record(ctx, audit.Entry{Actor: a.ID, Action: "history.read", Subject: "person:" + p.PIN, Purpose: "lookup"}); err != nil {
+	if err := s.audit.Record(ctx, audit.Entry{Actor: a.ID, Action: "history.read", Subject: "person:" + p.PIN, Purpose: "lookup"}); err != nil {
 		return nil, fmt.Errorf("audit read: %w", err)
 	}
 	return out, nil

@@ -92,10 +92,28 @@ func givenFolded(fullName string) string {
 
 var errNoPerson = errors.New("no such person")
 
+const selectPerson = `SELECT ` + personColumns + ` FROM persons WHERE pin = $1`
+
+// readPerson loads a person through the prepared read statement.
+func readPerson(ctx context.Context, db *storage.DB, pin string) (Person, error) {
+	stmt, err := db.ReadStmt(ctx, selectPerson)
+	if err != nil {
+		return Person{}, err
+	}
+	p, err := scanPerson(stmt.QueryRowContext(ctx, pin))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, errNoPerson
+	}
+	if err != nil {
+		return p, fmt.Errorf("load person: %w", err)
+	}
+	return p, nil
+}
+
 func loadPerson(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, pin, suffix string) (Person, error) {
-	p, err := scanPerson(q.QueryRowContext(ctx, `SELECT `+personColumns+` FROM persons WHERE pin = $1`+suffix, pin))
+	p, err := scanPerson(q.QueryRowContext(ctx, selectPerson+suffix, pin))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, errNoPerson
 	}

@@ -58,7 +58,7 @@ func Areas(units *adminunit.Catalog, on time.Time) []synth.Area {
 }
 
 // Run loads opts.Persons synthetic persons and returns how many were loaded.
-func Run(ctx context.Context, db *storage.DB, units *adminunit.Catalog, opts Options) (int, error) {
+func Run(ctx context.Context, db *storage.DB, rec registry.Recorder, units *adminunit.Catalog, opts Options) (int, error) {
 	if opts.Today.IsZero() {
 		opts.Today = time.Now()
 	}
@@ -66,7 +66,7 @@ func Run(ctx context.Context, db *storage.DB, units *adminunit.Catalog, opts Opt
 	if err := cfg.Validate(); err != nil {
 		return 0, fmt.Errorf("seed: %w", err)
 	}
-	l, err := registry.NewLoader(ctx, db, actor.SystemActor("seed"), opts.Today)
+	l, err := registry.NewLoader(ctx, db, rec, actor.SystemActor("seed"), opts.Today)
 	if err != nil {
 		return 0, fmt.Errorf("seed: %w", err)
 	}

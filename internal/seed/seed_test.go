@@ -2,6 +2,8 @@ package seed_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -18,7 +20,9 @@ var today = time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
 
 func load(t testing.TB, db *storage.DB, units *adminunit.Catalog, n int, s int64) {
 	t.Helper()
-	got, err := seed.Run(context.Background(), db, units, seed.Options{Persons: n, Seed: s, Today: today})
+	log := audit.NewLog(db, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	defer log.Close()
+	got, err := seed.Run(context.Background(), db, log, units, seed.Options{Persons: n, Seed: s, Today: today})
 	if err != nil {
 		t.Fatal(err)
 	}

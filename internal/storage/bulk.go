@@ -74,28 +74,7 @@ func (l *Loader) Table(ctx context.Context, table string, columns ...string) (*T
 }
 
 func (t *Table) insertSQL(rows int) string {
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO ")
-	sb.WriteString(t.name)
-	sb.WriteString(" (")
-	sb.WriteString(strings.Join(t.columns, ", "))
-	sb.WriteString(") VALUES ")
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteByte('(')
-		for c := range t.columns {
-			if c > 0 {
-				sb.WriteByte(',')
-			}
-			// Anonymous "?" parameters: SQLite resolves a named "$N" by a
-			// linear search, which is quadratic over a 17,000-parameter insert.
-			sb.WriteByte('?')
-		}
-		sb.WriteByte(')')
-	}
-	return sb.String()
+	return "INSERT INTO " + t.name + " (" + strings.Join(t.columns, ", ") + ") VALUES " + t.l.db.Values(rows, len(t.columns))
 }
 
 // Add queues one row, values in column order.

@@ -12,7 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
@@ -38,6 +40,25 @@ type DB struct {
 	Dialect Dialect
 	// URL is where the database is, with any password removed, for logs.
 	URL string
+
+	stmts sync.Map // query text → *sql.Stmt on R, prepared once
+}
+
+// ReadStmt returns a prepared read statement for query, prepared on first
+// use. Hot read paths use it: parsing the SQL costs more than running it.
+func (db *DB) ReadStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := db.stmts.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := db.R.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
 }
 
 // Open connects to dsn: a postgres:// URL, or a path to an SQLite file
@@ -77,7 +98,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// application crash, only possibly the last ones on power loss; the outbox
 	// relay and audit chain tolerate that. _txlock=immediate takes the write
 	// lock at BEGIN so two writers never deadlock upgrading read locks.
-	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-32000)&_time_format=sqlite"
+	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-32000)&_pragma=mmap_size(1073741824)&_time_format=sqlite"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
@@ -103,6 +124,10 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, s any) bool {
+		s.(*sql.Stmt).Close()
+		return true
+	})
 	err := db.W.Close()
 	if db.R != db.W {
 		err = errors.Join(err, db.R.Close())
@@ -162,4 +187,34 @@ func redact(dsn string) string {
 		return dsn[:scheme+3] + userinfo[:i] + ":***" + dsn[at:]
 	}
 	return dsn
+}
+
+// Values returns the VALUES list of a multi-row INSERT, "(?,?),(?,?)" on
+// SQLite and "($1,$2),($3,$4)" on PostgreSQL. SQLite resolves a numbered
+// "$N" by a linear search, which is quadratic over thousands of parameters,
+// so it gets anonymous ones.
+func (db *DB) Values(rows, cols int) string {
+	var sb strings.Builder
+	sb.Grow(rows * cols * 4)
+	n := 1
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				sb.WriteByte(',')
+			}
+			if db.Dialect == Postgres {
+				sb.WriteByte('$')
+				sb.WriteString(strconv.Itoa(n))
+			} else {
+				sb.WriteByte('?')
+			}
+			n++
+		}
+		sb.WriteByte(')')
+	}
+	return sb.String()
 }

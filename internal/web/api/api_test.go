@@ -137,7 +137,7 @@ func testAPI(t *testing.T, d storage.Dialect) {
 		t.Fatalf("get person: %d %+v", st, person)
 	}
 	var audited int
-	db.R.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'staff:dangky.hanoi' AND action = 'person.read' AND subject = $1 AND purpose = 'test'`, "person:"+hnPIN).Scan(&audited)
+	env.App.AuditDB.R.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'staff:dangky.hanoi' AND action = 'person.read' AND subject = $1 AND purpose = 'test'`, "person:"+hnPIN).Scan(&audited)
 	if audited != 1 {
 		t.Fatalf("API read audited %d times", audited)
 	}

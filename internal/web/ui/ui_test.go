@@ -100,7 +100,7 @@ func newStack(t *testing.T) *stack {
 		}
 	}
 
-	l, err := registry.NewLoader(ctx, db, actor.SystemActor("test"), today)
+	l, err := registry.NewLoader(ctx, db, alog, actor.SystemActor("test"), today)
 	if err != nil {
 		t.Fatal(err)
 	}
