@@ -108,7 +108,6 @@ func displayAddr(addr string) string {
 	return net.JoinHostPort("localhost", port)
 }
 
-
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig("migrate", args, getenv, stderr, nil)
 	if err != nil {
