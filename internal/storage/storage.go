@@ -98,7 +98,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// application crash, only possibly the last ones on power loss; the outbox
 	// relay and audit chain tolerate that. _txlock=immediate takes the write
 	// lock at BEGIN so two writers never deadlock upgrading read locks.
-	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-32000)&_pragma=mmap_size(1073741824)&_time_format=sqlite"
+	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-8000)&_time_format=sqlite"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
@@ -110,7 +110,11 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	// Readers map the file: a lookup that misses SQLite's own cache then reads
+	// the kernel's page cache directly instead of making a system call, which
+	// more than doubles lookups per second on a register larger than memory
+	// given to SQLite. Mapped pages are shared, reclaimable file cache.
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)&_pragma=mmap_size(4294967296)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
