@@ -168,3 +168,47 @@ func TestCommandErrors(t *testing.T) {
 		t.Fatalf("version: %v %q", err, out.String())
 	}
 }
+
+// TestShutdownFinishesRequestsInFlight starts a request whose body arrives
+// slowly, stops the server while it is being read, and expects the request
+// to be answered before serve returns.
+func TestShutdownFinishesRequestsInFlight(t *testing.T) {
+	env := map[string]string{"DANCU_DATA": t.TempDir(), "DANCU_SEED_PERSONS": "0"}
+	url, _, stop := startServe(t, env)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", url+"/api/v1/sessions", pr)
+	req.Header.Set("Content-Type", "application/json")
+	type result struct {
+		status int
+		err    error
+	}
+	answered := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		answered <- result{status: resp.StatusCode}
+	}()
+	pw.Write([]byte(`{"username": "admin", `))
+	time.Sleep(200 * time.Millisecond) // the handler is now reading the body
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case err := <-stopped:
+		t.Fatalf("serve returned with a request in flight: %v", err)
+	default:
+	}
+	pw.Write([]byte(`"password": "not the password"}`))
+	pw.Close()
+	r := <-answered
+	if r.err != nil || r.status != http.StatusUnauthorized {
+		t.Fatalf("request in flight got %d, %v; want 401", r.status, r.err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
