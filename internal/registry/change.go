@@ -21,6 +21,7 @@ const (
 	SubjectDied        = "dancu.person.died"
 	SubjectMoved       = "dancu.person.moved"
 	SubjectNameChanged = "dancu.person.name_changed"
+	SubjectTemporary   = "dancu.person.temporary_residence"
 )
 
 // EventMessage is the body of a life-event message. It carries the PIN and
@@ -37,7 +38,7 @@ type EventMessage struct {
 }
 
 var subjects = map[string]string{
-	EventBirth: SubjectBorn, EventDeath: SubjectDied, EventMove: SubjectMoved, EventNameChange: SubjectNameChanged,
+	EventBirth: SubjectBorn, EventDeath: SubjectDied, EventMove: SubjectMoved, EventNameChange: SubjectNameChanged, EventTemporary: SubjectTemporary,
 }
 
 // recordEvent writes a life event, its outbox message and its audit entry in tx.

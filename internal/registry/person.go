@@ -127,6 +127,7 @@ const (
 	EventDeath      = "death"
 	EventMove       = "move"
 	EventNameChange = "name_change"
+	EventTemporary  = "temporary_residence"
 )
 
 // LifeEvent is a registered birth, death, move or name change.

@@ -433,3 +433,46 @@ func TestConcurrentPINAllocation(t *testing.T) {
 		}
 	})
 }
+
+func TestTemporaryResidence(t *testing.T) {
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		ok := registry.TemporaryInput{PIN: f.son, Commune: otherHN, Detail: "Ký túc xá B2", From: "01/09/2025", To: "31/05/2026", Reason: "Đi học"}
+		before := counts(t, db)
+		for _, tt := range []struct {
+			name string
+			a    actor.Actor
+			mod  func(*registry.TemporaryInput)
+			code string
+		}{
+			{"same commune as permanent", registrarHN, func(in *registry.TemporaryInput) { in.Commune = baDinh }, "temporary.same_commune"},
+			{"longer than two years", registrarHN, func(in *registry.TemporaryInput) { in.To = "02/09/2027" }, "temporary.too_long"},
+			{"ends before it starts", registrarHN, func(in *registry.TemporaryInput) { in.To = "01/08/2025" }, "temporary.order"},
+			{"month only", registrarHN, func(in *registry.TemporaryInput) { in.From = "09/2025" }, "date.incomplete"},
+			{"unknown commune", registrarHN, func(in *registry.TemporaryInput) { in.Commune = "00000" }, "unit.unknown_commune"},
+			{"place outside scope", registrarBaDinh, func(in *registry.TemporaryInput) {}, "out_of_scope"},
+			{"leader", leaderHN, func(in *registry.TemporaryInput) {}, "forbidden"},
+		} {
+			in := ok
+			tt.mod(&in)
+			if _, err := f.svc.RegisterTemporary(ctx, tt.a, in); code(err) != tt.code {
+				t.Errorf("%s: %q (%v), want %q", tt.name, code(err), err, tt.code)
+			}
+		}
+		if after := counts(t, db); after != before {
+			t.Fatalf("refused registrations wrote something: %v -> %v", before, after)
+		}
+		p, err := f.svc.RegisterTemporary(ctx, registrarHN, ok)
+		if err != nil || p.Temporary == nil || p.Temporary.CommuneCode != otherHN || p.Temporary.To.String() != "2026-05-31" || !strings.Contains(p.Temporary.Text, "Ngọc Hà") {
+			t.Fatalf("temporary residence: %+v %v", p.Temporary, err)
+		}
+		if p.Permanent.CommuneCode != baDinh {
+			t.Fatal("temporary residence changed the permanent one")
+		}
+		res, _ := f.svc.Residences(ctx, registrarBaDinh, f.son)
+		if len(res) != 2 || res[0].Kind != registry.Temporary || res[0].To.String() != "2026-05-31" || res[1].Kind != registry.Permanent || res[1].Address.CommuneCode != baDinh {
+			t.Fatalf("residence history: %+v", res)
+		}
+	})
+}

@@ -363,8 +363,13 @@ func (s *Service) Residences(ctx context.Context, a actor.Actor, pinText string)
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("residences: %w", err)
 	}
-	if len(out) == 0 {
-		// Records loaded in bulk carry their residence on the person row only.
+	hasPermanent := false
+	for _, r := range out {
+		hasPermanent = hasPermanent || r.Kind == Permanent
+	}
+	if !hasPermanent {
+		// Records loaded in bulk carry their permanent residence on the person row only.
+		p.Permanent.Text = joinAddress(p.Permanent.Detail, s.places.Path(p.Permanent.CommuneCode, now))
 		out = append(out, Residence{Kind: Permanent, Address: p.Permanent, From: p.PermSince})
 	}
 	if err := s.audit.Record(ctx, audit.Entry{Actor: a.ID, Action: "residence.read", Subject: "person:" + p.PIN, Purpose: "lookup"}); err != nil {

@@ -61,6 +61,7 @@ func (a *API) Routes() []Route {
 		{"POST", "/api/v1/deaths", false, a.registerDeath},
 		{"POST", "/api/v1/moves", false, a.registerMove},
 		{"POST", "/api/v1/name-changes", false, a.changeName},
+		{"POST", "/api/v1/temporary-residences", false, a.registerTemporary},
 		{"GET", "/api/v1/pins/{pin}", true, a.checkPIN},
 		{"GET", "/api/v1/units/provinces", true, a.provinces},
 		{"GET", "/api/v1/units/provinces/{code}/communes", true, a.communes},

@@ -149,6 +149,12 @@ func (a *API) changeName(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+func (a *API) registerTemporary(w http.ResponseWriter, r *http.Request) error {
+	return register(a, w, r, func(acc staff.Account, in registry.TemporaryInput) (registry.Person, error) {
+		return a.Registry.RegisterTemporary(r.Context(), acc.Actor(), in)
+	})
+}
+
 type pinCheck struct {
 	PIN          string `json:"pin"`
 	Valid        bool   `json:"valid"`
