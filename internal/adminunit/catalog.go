@@ -204,3 +204,10 @@ func (c *Catalog) path(u Unit) string {
 	}
 	return s
 }
+
+// CommuneProvince returns the province code of the commune in force on the
+// day, the question a register asks of every address it records.
+func (c *Catalog) CommuneProvince(code string, on time.Time) (string, error) {
+	u, err := c.Commune(code, on)
+	return u.ProvinceCode, err
+}

@@ -87,18 +87,6 @@ type App struct {
 	relayDone chan struct{}
 }
 
-// Places adapts the catalogue to what the register needs.
-type Places struct{ Units *adminunit.Catalog }
-
-// CommuneProvince is the province of a commune in force on the day.
-func (p Places) CommuneProvince(code string, on time.Time) (string, error) {
-	u, err := p.Units.Commune(code, on)
-	return u.ProvinceCode, err
-}
-
-// Path is the commune's full name.
-func (p Places) Path(code string, on time.Time) string { return p.Units.Path(code, on) }
-
 // Open builds the platform from cfg. now is the clock (time.Now outside tests).
 func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{Config: cfg, Log: log, Now: now}
@@ -120,7 +108,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	a.Audit = audit.NewLog(a.AuditDB, now, log)
-	a.Registry = registry.NewService(a.DB, Places{units}, a.Audit, now)
+	a.Registry = registry.NewService(a.DB, units, a.Audit, now)
 	if a.Staff, err = staff.NewStore(a.DB, now); err != nil {
 		return nil, err
 	}

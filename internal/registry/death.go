@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/dancu-project/dancu/internal/actor"
-	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/fault"
 )
 
@@ -28,18 +27,13 @@ func (s *Service) RegisterDeath(ctx context.Context, a actor.Actor, in DeathInpu
 		return Person{}, fault.ErrForbidden
 	}
 	var problems fault.List
-	date, err := civildate.Parse(in.DeathDate)
-	if err != nil {
-		problems.Add("death_date", fault.As(err))
-	} else if err := date.NotFuture(s.now()); err != nil {
-		problems.Add("death_date", fault.As(err))
-	}
+	date := pastDate(in.DeathDate, "death_date", s.now(), &problems)
 	reason := checkReason(in.Reason, &problems)
 	if err := problems.Err(); err != nil {
 		return Person{}, err
 	}
 	var p Person
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		old, err := s.lockPerson(ctx, tx, a, strings.TrimSpace(in.PIN), "pin")
 		if err != nil {
 			return err

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/actor"
-	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/storage"
 )
@@ -39,12 +38,7 @@ func (s *Service) RegisterMove(ctx context.Context, a actor.Actor, in MoveInput)
 		return Person{}, fault.ErrForbidden
 	}
 	var problems fault.List
-	date, err := civildate.Parse(in.Date)
-	if err != nil {
-		problems.Add("date", fault.As(err))
-	} else if err := date.NotFuture(s.now()); err != nil {
-		problems.Add("date", fault.As(err))
-	}
+	date := pastDate(in.Date, "date", s.now(), &problems)
 	in.HouseholdID = strings.TrimSpace(in.HouseholdID)
 	in.Relation = strings.TrimSpace(in.Relation)
 	if in.HouseholdID == "" {
@@ -59,7 +53,7 @@ func (s *Service) RegisterMove(ctx context.Context, a actor.Actor, in MoveInput)
 		return Person{}, err
 	}
 	var p Person
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		// The person may live anywhere now; scope applies to the destination.
 		old, err := s.lockPerson(ctx, tx, actor.Actor{}, strings.TrimSpace(in.PIN), "pin")
 		if err != nil {

@@ -2,11 +2,13 @@ package registry
 
 import (
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/fault"
 )
 
@@ -44,4 +46,17 @@ func checkReason(reason string, problems *fault.List) string {
 		problems.Add("reason", ErrReasonTooLong)
 	}
 	return reason
+}
+
+// pastDate reads a date that must not be in the future, adding any fault to
+// problems under field.
+func pastDate(text, field string, now time.Time, problems *fault.List) civildate.Date {
+	d, err := civildate.Parse(text)
+	if err == nil {
+		err = d.NotFuture(now)
+	}
+	if err != nil {
+		problems.Add(field, fault.As(err))
+	}
+	return d
 }

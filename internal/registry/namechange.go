@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/dancu-project/dancu/internal/actor"
-	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/fault"
 )
 
@@ -33,12 +32,7 @@ func (s *Service) ChangeName(ctx context.Context, a actor.Actor, in NameChangeIn
 	if err != nil {
 		problems.Add("full_name", fault.As(err))
 	}
-	date, err := civildate.Parse(in.Date)
-	if err != nil {
-		problems.Add("date", fault.As(err))
-	} else if err := date.NotFuture(s.now()); err != nil {
-		problems.Add("date", fault.As(err))
-	}
+	date := pastDate(in.Date, "date", s.now(), &problems)
 	reason := checkReason(in.Reason, &problems)
 	if err := problems.Err(); err != nil {
 		return Person{}, err

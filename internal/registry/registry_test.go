@@ -20,14 +20,6 @@ import (
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
 
-// places adapts the real catalogue, as the app does.
-type places struct{ u *adminunit.Catalog }
-
-func (p places) CommuneProvince(code string, on time.Time) (string, error) {
-	c, err := p.u.Commune(code, on)
-	return c.ProvinceCode, err
-}
-func (p places) Path(code string, on time.Time) string { return p.u.Path(code, on) }
 
 var today = time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
 
@@ -72,7 +64,7 @@ func setup(t *testing.T, db *storage.DB) *fixture {
 	}
 	log := audit.NewLog(db, func() time.Time { return today }, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	t.Cleanup(log.Close)
-	f := &fixture{db: db, svc: registry.NewService(db, places{units}, log, func() time.Time { return today })}
+	f := &fixture{db: db, svc: registry.NewService(db, units, log, func() time.Time { return today })}
 	l, err := registry.NewLoader(ctx, db, log, actor.SystemActor("test"), today)
 	if err != nil {
 		t.Fatal(err)

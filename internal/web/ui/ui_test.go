@@ -28,14 +28,6 @@ import (
 	"github.com/dancu-project/dancu/internal/web/ui"
 )
 
-// places adapts the catalogue to what the register needs, as the app does.
-type places struct{ u *adminunit.Catalog }
-
-func (p places) CommuneProvince(code string, on time.Time) (string, error) {
-	c, err := p.u.Commune(code, on)
-	return c.ProvinceCode, err
-}
-func (p places) Path(code string, on time.Time) string { return p.u.Path(code, on) }
 
 var today = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
@@ -85,7 +77,7 @@ func newStack(t *testing.T) *stack {
 	}
 	alog := audit.NewLog(db, now, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	t.Cleanup(alog.Close)
-	st := &stack{reg: registry.NewService(db, places{units}, alog, now), log: &syncBuffer{}}
+	st := &stack{reg: registry.NewService(db, units, alog, now), log: &syncBuffer{}}
 
 	staffStore, err := staff.NewStore(db, now)
 	if err != nil {
