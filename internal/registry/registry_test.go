@@ -20,7 +20,6 @@ import (
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
 
-
 var today = time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
 
 // Two communes of Hà Nội (01) and one of TP HCM (79), from the catalogue.

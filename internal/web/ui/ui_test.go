@@ -28,7 +28,6 @@ import (
 	"github.com/dancu-project/dancu/internal/web/ui"
 )
 
-
 var today = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
 const (
