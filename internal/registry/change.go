@@ -77,7 +77,7 @@ func (s *Service) lockPerson(ctx context.Context, tx *sql.Tx, a actor.Actor, pin
 	if err != nil {
 		return p, err
 	}
-	if !a.Covers(p.Permanent.ProvinceCode, p.Permanent.CommuneCode) {
+	if !covers(a, &p) {
 		return p, fault.ErrOutOfScope
 	}
 	return p, nil

@@ -461,6 +461,18 @@ func TestTemporaryResidence(t *testing.T) {
 		if p.Permanent.CommuneCode != baDinh {
 			t.Fatal("temporary residence changed the permanent one")
 		}
+		// The registrar of the place of stay now finds and reads the newcomer.
+		registrarNgocHa := actor.Actor{ID: "staff:ngocha", Role: actor.Registrar, Unit: otherHN, Province: provHN}
+		if _, err := f.svc.Get(ctx, registrarNgocHa, f.son, "lookup"); err != nil {
+			t.Fatalf("registrar of the place of stay cannot read: %v", err)
+		}
+		page, err := f.svc.Search(ctx, registrarNgocHa, registry.Query{Text: "anh"})
+		if err != nil || len(page.Items) != 1 || page.Items[0].PIN != f.son {
+			t.Fatalf("registrar of the place of stay searches: %+v %v", page, err)
+		}
+		if _, err := f.svc.Get(ctx, registrarNgocHa, f.father, "lookup"); !errors.Is(err, fault.ErrOutOfScope) {
+			t.Fatalf("the rest of the household became readable: %v", err)
+		}
 		res, _ := f.svc.Residences(ctx, registrarBaDinh, f.son)
 		if len(res) != 2 || res[0].Kind != registry.Temporary || res[0].To.String() != "2026-05-31" || res[1].Kind != registry.Permanent || res[1].Address.CommuneCode != baDinh {
 			t.Fatalf("residence history: %+v", res)

@@ -95,11 +95,20 @@ func (s *Service) read(ctx context.Context, a actor.Actor, pinText string) (Pers
 	if err != nil {
 		return Person{}, err
 	}
-	if !a.Covers(p.Permanent.ProvinceCode, p.Permanent.CommuneCode) {
+	if !covers(a, &p) {
 		return Person{}, fault.ErrOutOfScope
 	}
 	s.describe(&p)
 	return p, nil
+}
+
+// covers reports whether a person lives in the actor's unit: permanently, or
+// on a registered temporary residence there.
+func covers(a actor.Actor, p *Person) bool {
+	if a.Covers(p.Permanent.ProvinceCode, p.Permanent.CommuneCode) {
+		return true
+	}
+	return p.Temporary != nil && a.Covers(p.Temporary.ProvinceCode, p.Temporary.CommuneCode)
 }
 
 // describe fills display text of addresses.
@@ -204,9 +213,11 @@ func (s *Service) Search(ctx context.Context, a actor.Actor, q Query) (Page, err
 	}
 	switch len(a.Unit) {
 	case 2:
-		where = append(where, "perm_province = "+arg(a.Unit))
+		u := arg(a.Unit)
+		where = append(where, "(perm_province = "+u+" OR temp_province = "+u+")")
 	case 5:
-		where = append(where, "perm_commune = "+arg(a.Unit))
+		u := arg(a.Unit)
+		where = append(where, "(perm_commune = "+u+" OR temp_commune = "+u+")")
 	}
 	if q.Cursor != "" {
 		name, id, err := decodeCursor(q.Cursor)

@@ -141,6 +141,7 @@ var (
 		"birthplace_commune", "birthplace_detail", "mother_pin", "father_pin", "household_id", "reason"}
 	deathFields = []string{"pin", "death_date", "new_head_pin", "reason"}
 	moveFields  = []string{"pin", "date", "commune_code", "address_detail", "household_id", "relation_to_head", "new_head_pin", "reason"}
+	tempFields  = []string{"pin", "commune_code", "address_detail", "from", "to", "reason"}
 )
 
 // prefill copies the named query parameters into the values.
@@ -292,6 +293,55 @@ func (u *UI) moveSubmit(w http.ResponseWriter, r *http.Request, s staff.Session)
 		return
 	}
 	http.Redirect(w, r, "/persons/"+p.PIN+"?done=move", http.StatusSeeOther)
+}
+
+func (u *UI) temporaryForm(w http.ResponseWriter, r *http.Request, s staff.Session) {
+	vals := url.Values{}
+	if a := actorOf(s); len(a.Unit) == 5 {
+		vals.Set("commune_code", a.Unit) // the registrar of the place of stay records it
+	}
+	vals = prefill(vals, r.URL.Query(), "pin", "commune_code")
+	u.showTemporary(w, r, s, http.StatusOK, newForm(vals, tempFields...), nil)
+}
+
+func (u *UI) showTemporary(w http.ResponseWriter, r *http.Request, s staff.Session, status int, f *form, err error) {
+	v := u.page(r, &s, "temporary.title", "/temporary-residences/new")
+	v.Nav, v.Form = "temporary", f
+	if err != nil {
+		if status = u.formFaults(w, r, v, err, nil); status == 0 {
+			return
+		}
+	}
+	data := u.formView(actorOf(s))
+	sub, serr := u.subject(r.Context(), actorOf(s), f.pin("pin"), "temporary-residence-registration")
+	if serr != nil {
+		u.fail(w, r, serr)
+		return
+	}
+	data.Subject = sub
+	v.Page = data
+	u.render(w, r, status, "temporary", v)
+}
+
+func (u *UI) temporarySubmit(w http.ResponseWriter, r *http.Request, s staff.Session) {
+	if !u.parseForm(w, r) {
+		return
+	}
+	f := newForm(r.PostForm, tempFields...)
+	in := registry.TemporaryInput{
+		PIN:     f.pin("pin"),
+		Commune: f.trim("commune_code"),
+		Detail:  f.trim("address_detail"),
+		From:    f.trim("from"),
+		To:      f.trim("to"),
+		Reason:  f.Get("reason"),
+	}
+	p, err := u.reg.RegisterTemporary(r.Context(), actorOf(s), in)
+	if err != nil {
+		u.showTemporary(w, r, s, 0, f, err)
+		return
+	}
+	http.Redirect(w, r, "/persons/"+p.PIN+"?done=temporary", http.StatusSeeOther)
 }
 
 // religionIn stores "no religion" as the register does: empty.

@@ -164,6 +164,16 @@ var messages = map[string]map[string]string{
 		"flash.death": "Đã đăng ký khai tử.",
 		"flash.move":  "Đã đăng ký thường trú nơi mới.",
 
+		"temporary.title":           "Đăng ký tạm trú",
+		"temporary.lead":            "Ghi nhận nơi tạm trú ngoài xã/phường nơi thường trú, tối đa 2 năm mỗi lần.",
+		"temporary.place":           "Nơi tạm trú",
+		"temporary.submit":          "Đăng ký tạm trú",
+		"flash.temporary":           "Đã đăng ký tạm trú.",
+		"person.action.temporary":   "Đăng ký tạm trú",
+		"event.temporary_residence": "Đăng ký tạm trú",
+		"f.from":                    "Tạm trú từ ngày",
+		"f.to":                      "Đến ngày",
+
 		"f.q":                     "Số định danh cá nhân hoặc họ tên",
 		"hint.q":                  "Có thể gõ không dấu, ví dụ: nguyen van an.",
 		"f.birth_date":            "Ngày sinh",
@@ -368,6 +378,16 @@ var messages = map[string]map[string]string{
 		"flash.birth": "Birth registered. Personal identification number:",
 		"flash.death": "Death registered.",
 		"flash.move":  "New permanent residence registered.",
+
+		"temporary.title":           "Register a temporary residence",
+		"temporary.lead":            "Records a place of stay outside the commune of permanent residence, for at most two years at a time.",
+		"temporary.place":           "Place of stay",
+		"temporary.submit":          "Register temporary residence",
+		"flash.temporary":           "Temporary residence registered.",
+		"person.action.temporary":   "Register temporary residence",
+		"event.temporary_residence": "Temporary residence",
+		"f.from":                    "From",
+		"f.to":                      "Until",
 
 		"f.q":                     "Identification number or name",
 		"hint.q":                  "Diacritics are optional, e.g. nguyen van an.",

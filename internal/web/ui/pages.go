@@ -175,7 +175,7 @@ type personView struct {
 	Events     []registry.LifeEvent
 	History    []registry.Version
 	// Actions, empty when not offered.
-	BirthURL, DeathURL, MoveURL string
+	BirthURL, DeathURL, MoveURL, TemporaryURL string
 }
 
 func (u *UI) person(w http.ResponseWriter, r *http.Request, s staff.Session) {
@@ -220,6 +220,7 @@ func (u *UI) person(w http.ResponseWriter, r *http.Request, s staff.Session) {
 		if p.Status != registry.Dead {
 			data.DeathURL = "/deaths/new?" + url.Values{"pin": {p.PIN}}.Encode()
 			data.MoveURL = "/moves/new?" + url.Values{"pin": {p.PIN}}.Encode()
+			data.TemporaryURL = "/temporary-residences/new?" + url.Values{"pin": {p.PIN}}.Encode()
 		}
 	}
 	v := u.page(r, &s, "person.title", "")
@@ -232,6 +233,8 @@ func (u *UI) person(w http.ResponseWriter, r *http.Request, s staff.Session) {
 		v.Flash = u.tr(v.Lang, "flash.death")
 	case "move":
 		v.Flash = u.tr(v.Lang, "flash.move")
+	case "temporary":
+		v.Flash = u.tr(v.Lang, "flash.temporary")
 	}
 	v.Page = data
 	u.render(w, r, http.StatusOK, "person", v)

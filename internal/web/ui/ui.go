@@ -113,6 +113,8 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	s("POST /deaths", u.registrar(u.deathSubmit))
 	s("GET /moves/new", u.registrar(u.moveForm))
 	s("POST /moves", u.registrar(u.moveSubmit))
+	s("GET /temporary-residences/new", u.registrar(u.temporaryForm))
+	s("POST /temporary-residences", u.registrar(u.temporarySubmit))
 }
 
 // NotFound answers with the "page not found" page; the composition root may

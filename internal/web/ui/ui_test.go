@@ -644,3 +644,36 @@ func TestLeader(t *testing.T) {
 		t.Fatalf("household after a leader's birth: %d members, %v", len(h.Members), err)
 	}
 }
+
+func TestTemporaryResidence(t *testing.T) {
+	st := newStack(t)
+	c := st.client(t)
+	c.signIn("lan.nt")
+	// Lê Văn Cường lives in Ngọc Hà and comes to stay in Ba Đình, the registrar's commune.
+	r := c.get("/temporary-residences/new?pin=" + st.other)
+	if r.status != 200 {
+		t.Fatalf("form: %d", r.status)
+	}
+	mustContain(t, "form", r, "Đăng ký tạm trú", `name="commune_code" value="`+baDinh+`"`, `name="from"`, `name="to"`)
+	token := csrfRE.FindStringSubmatch(r.body)[1]
+	r = c.post("/temporary-residences", url.Values{"csrf": {token}, "pin": {st.other}, "commune_code": {baDinh},
+		"address_detail": {"Số 3 ngõ Núi Trúc"}, "from": {"01/02/2026"}, "to": {"01/03/2028"}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("three-year stay: %d", r.status)
+	}
+	mustContain(t, "too long", r, "Lỗi: Thời hạn tạm trú tối đa 2 năm", `value="Số 3 ngõ Núi Trúc"`)
+	r = c.post("/temporary-residences", url.Values{"csrf": {token}, "pin": {st.other}, "commune_code": {baDinh},
+		"address_detail": {"Số 3 ngõ Núi Trúc"}, "from": {"01/02/2026"}, "to": {"31/01/2027"}, "reason": {"Làm việc"}})
+	if r.status != http.StatusSeeOther || r.location != "/persons/"+st.other+"?done=temporary" {
+		t.Fatalf("registration: %d → %q\n%s", r.status, r.location, text(r.body))
+	}
+	r = c.get(r.location)
+	if r.status != 200 {
+		t.Fatalf("the registrar of the place of stay cannot open the person: %d", r.status)
+	}
+	mustContain(t, "person", r, "Đã đăng ký tạm trú.", "Số 3 ngõ Núi Trúc, Phường Ba Đình", "Đăng ký tạm trú")
+	r = c.post("/temporary-residences", url.Values{"pin": {st.other}, "commune_code": {baDinh}, "from": {"01/02/2026"}, "to": {"31/01/2027"}})
+	if r.status != http.StatusForbidden {
+		t.Fatalf("without CSRF token: %d", r.status)
+	}
+}
