@@ -108,7 +108,7 @@ type Log struct {
 }
 
 type request struct {
-	e    Entry
+	es   []Entry
 	done chan error
 }
 
@@ -119,29 +119,29 @@ func NewLog(db *storage.DB, now func() time.Time, logger *slog.Logger) *Log {
 	return l
 }
 
-// maxBatch bounds one group commit.
-const maxBatch = 1024
+// maxBatch bounds the entries of one group commit, and so the parameters of
+// its INSERT (9 each) under SQLite's limit of 32,766.
+const maxBatch = 1000
 
 func (l *Log) run() {
 	defer close(l.closed)
-	batch := make([]request, 0, maxBatch)
+	var batch []request
+	var entries []Entry
 	for first := range l.reqs {
 		batch = append(batch[:0], first)
+		entries = append(entries[:0], first.es...)
 	drain:
-		for len(batch) < maxBatch {
+		for len(entries) < maxBatch {
 			select {
 			case r, ok := <-l.reqs:
 				if !ok {
 					break drain
 				}
 				batch = append(batch, r)
+				entries = append(entries, r.es...)
 			default:
 				break drain
 			}
-		}
-		entries := make([]Entry, len(batch))
-		for i, r := range batch {
-			entries[i] = r.e
 		}
 		err := l.db.Tx(context.Background(), func(tx *sql.Tx) error {
 			return AppendTx(context.Background(), l.db, tx, l.now(), entries...)
@@ -158,10 +158,22 @@ func (l *Log) run() {
 // Record appends e and returns once it is committed. A caller must not
 // disclose the data it read if Record fails.
 func (l *Log) Record(ctx context.Context, e Entry) error {
-	if e.At.IsZero() {
-		e.At = l.now()
+	return l.RecordAll(ctx, []Entry{e})
+}
+
+// RecordAll appends several entries (one per person a page shows) in one
+// group commit and returns once they are committed.
+func (l *Log) RecordAll(ctx context.Context, es []Entry) error {
+	if len(es) == 0 {
+		return nil
 	}
-	r := request{e: e, done: make(chan error, 1)}
+	now := l.now()
+	for i := range es {
+		if es[i].At.IsZero() {
+			es[i].At = now
+		}
+	}
+	r := request{es: es, done: make(chan error, 1)}
 	select {
 	case l.reqs <- r:
 	case <-ctx.Done():

@@ -192,6 +192,12 @@ func TestReadsAndScope(t *testing.T) {
 				t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
 			}
 		}
+		// Everyone a search lists is in their own access log.
+		var listed int
+		db.R.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'person.listed' AND subject = $1 AND actor = 'staff:hn'`, "person:"+f.son).Scan(&listed)
+		if listed != 1 {
+			t.Fatalf("the son was listed by one search of staff:hn, audited %d times", listed)
+		}
 		// Keyset pagination: pages are disjoint and cover every match.
 		var all []string
 		q := registry.Query{Commune: baDinh, Limit: 2}

@@ -31,6 +31,7 @@ type Places interface {
 // (Record) or part of the act's transaction (RecordTx).
 type Recorder interface {
 	Record(ctx context.Context, e audit.Entry) error
+	RecordAll(ctx context.Context, es []audit.Entry) error
 	RecordTx(ctx context.Context, db *storage.DB, tx *sql.Tx, e audit.Entry) error
 }
 
@@ -255,9 +256,15 @@ func (s *Service) Search(ctx context.Context, a actor.Actor, q Query) (Page, err
 	if err := rows.Err(); err != nil {
 		return Page{}, fmt.Errorf("search persons: %w", err)
 	}
-	err = s.audit.Record(ctx, audit.Entry{Actor: a.ID, Action: "person.search", Subject: "search", Purpose: "lookup",
+	// Each person listed is disclosed (name, birth date, address), so each
+	// gets an entry: their access log shows the search that listed them.
+	entries := make([]audit.Entry, 0, len(page.Items)+1)
+	entries = append(entries, audit.Entry{Actor: a.ID, Action: "person.search", Subject: "search", Purpose: "lookup",
 		Detail: fmt.Sprintf("results=%d", len(page.Items))})
-	if err != nil {
+	for _, it := range page.Items {
+		entries = append(entries, audit.Entry{Actor: a.ID, Action: "person.listed", Subject: "person:" + it.PIN, Purpose: "search"})
+	}
+	if err := s.audit.RecordAll(ctx, entries); err != nil {
 		return Page{}, fmt.Errorf("audit search: %w", err)
 	}
 	return page, nil
