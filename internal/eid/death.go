@@ -1,0 +1,99 @@
+package eid
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+// DeathConsumer is the durable JetStream consumer that revokes accounts of
+// people who died. Durable, so a node that was down catches up; idempotent by
+// event id, so a redelivery does nothing.
+const DeathConsumer = "eid-revoke-on-death"
+
+// stream is the events package's stream; named here rather than imported so
+// eid does not depend on the bus implementation.
+const stream = "DANCU"
+
+// RevokeOnDeath consumes dancu.person.died until ctx ends. It returns once
+// the consumer is running; stop it by cancelling ctx.
+func (s *Service) RevokeOnDeath(ctx context.Context, js jetstream.JetStream) error {
+	cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
+		Durable:       DeathConsumer,
+		FilterSubject: registry.SubjectDied,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		MaxDeliver:    -1,
+	})
+	if err != nil {
+		return fmt.Errorf("eid death consumer: %w", err)
+	}
+	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		if err := s.HandleDeath(ctx, msg.Data()); err != nil {
+			s.log.Warn("eid death event not applied", "code", "eid.death_event_failed", "err", err)
+			msg.NakWithDelay(5 * time.Second)
+			return
+		}
+		msg.Ack()
+	})
+	if err != nil {
+		return fmt.Errorf("eid death consumer: %w", err)
+	}
+	go func() {
+		<-ctx.Done()
+		cc.Stop()
+	}()
+	return nil
+}
+
+// HandleDeath applies one dancu.person.died message: the account, if any, is
+// revoked, in the same transaction as the record that the event was seen.
+func (s *Service) HandleDeath(ctx context.Context, data []byte) error {
+	var ev registry.EventMessage
+	if err := json.Unmarshal(data, &ev); err != nil {
+		// A malformed message will not get better by redelivery; drop it.
+		s.log.Warn("eid death event malformed", "code", "eid.death_event_malformed")
+		return nil
+	}
+	if ev.EventID == "" || ev.PIN == "" {
+		return nil
+	}
+	revoked := false
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO eid_processed_events (event_id, processed_at) VALUES ($1, $2)`, ev.EventID, s.stamp())
+		if storage.IsUniqueViolation(err) {
+			return errDuplicate
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE eid_accounts SET status = $1, status_reason = 'death', updated_at = $2 WHERE pin = $3 AND status <> $1`,
+			StatusRevoked, s.stamp(), ev.PIN)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		revoked = n > 0
+		return nil
+	})
+	if errors.Is(err, errDuplicate) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("revoke on death: %w", err)
+	}
+	if revoked {
+		s.log.Info("eid account revoked on death", "code", "eid.revoked_death")
+	}
+	return nil
+}
+
+var errDuplicate = errors.New("event already applied")

@@ -1,0 +1,156 @@
+// Package oidcop is the OpenID Connect provider of the electronic ID, built
+// on github.com/zitadel/oidc/v3/pkg/op: authorization code with PKCE for
+// every client, refresh tokens with rotation and reuse detection, client
+// credentials for partner systems, introspection and revocation, ES256
+// tokens whose keys live in the database, acr values for levels 1 and 2,
+// and a Vietnamese login and consent page.
+package oidcop
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/dancu-project/dancu/internal/eid"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+// Deps are what the provider is built from.
+type Deps struct {
+	DB       *storage.DB
+	Accounts Accounts
+	Register eid.Register
+	// Issuer is the provider's public URL including its path, e.g.
+	// "https://id.dancu.gov.vn/oidc"; Mount serves under that path.
+	Issuer string
+	// Secret (configuration, at least 32 bytes) seals signing keys at rest
+	// and keys the library's code encryption and the pages' cookies.
+	Secret          []byte
+	Log             *slog.Logger
+	Now             func() time.Time
+	SecureCookies   bool
+	AccessTokenTTL  time.Duration // 10 min
+	RefreshTokenTTL time.Duration // 30 days
+}
+
+// Provider is the OpenID Connect provider.
+type Provider struct {
+	op      *op.Provider
+	store   *opStorage
+	clients *Clients
+	seal    *eid.Sealer
+	pages   *template.Template
+	issuer  string
+	prefix  string
+	log     *slog.Logger
+	now     func() time.Time
+	secure  bool
+}
+
+// New builds the provider; signing keys are made on first use.
+func New(d Deps) (*Provider, error) {
+	if d.DB == nil || d.Accounts == nil || d.Register == nil {
+		return nil, errors.New("oidcop: DB, Accounts and Register are required")
+	}
+	u, err := url.Parse(d.Issuer)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("oidcop: issuer %q is not an absolute URL", d.Issuer)
+	}
+	prefix := strings.TrimSuffix(u.Path, "/")
+	if prefix == "" {
+		return nil, errors.New("oidcop: the issuer needs a path (e.g. /oidc) to mount under")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.AccessTokenTTL <= 0 {
+		d.AccessTokenTTL = 10 * time.Minute
+	}
+	if d.RefreshTokenTTL <= 0 {
+		d.RefreshTokenTTL = 30 * 24 * time.Hour
+	}
+	seal, err := eid.NewSealer(d.Secret)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := template.ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("oidcop: templates: %w", err)
+	}
+	clients := NewClients(d.DB, d.Now)
+	p := &Provider{clients: clients, seal: seal, pages: pages, issuer: strings.TrimSuffix(d.Issuer, "/"), prefix: prefix,
+		log: d.Log, now: d.Now, secure: d.SecureCookies}
+	p.store = &opStorage{
+		keyStore:   &keyStore{db: d.DB, seal: seal, now: d.Now},
+		db:         d.DB,
+		clients:    clients,
+		accounts:   d.Accounts,
+		claims:     &claimSource{accounts: d.Accounts, register: d.Register, clients: clients},
+		now:        d.Now,
+		loginPath:  prefix + "/login",
+		accessTTL:  d.AccessTokenTTL,
+		refreshTTL: d.RefreshTokenTTL,
+	}
+	var cryptoKey [32]byte
+	k, _ := hex.DecodeString(seal.Hash("oidc code encryption"))
+	copy(cryptoKey[:], k)
+	cfg := &op.Config{
+		CryptoKey:      cryptoKey,
+		CodeMethodS256: true,
+		AuthMethodPost: true,
+		// private_key_jwt (RFC 7523) for clients that registered a JWK Set.
+		AuthMethodPrivateKeyJWT: true,
+		GrantTypeRefreshToken:   true,
+		SupportedUILocales:      []language.Tag{language.Vietnamese, language.English},
+		SupportedScopes:         []string{oidc.ScopeOpenID, ScopeProfile, ScopeAddress, ScopePIN, oidc.ScopeOfflineAccess},
+		SupportedClaims:         []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "at_hash", "c_hash", "name", "birthdate", "gender", "address", "pin"},
+	}
+	var opts []op.Option
+	if u.Scheme == "http" {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	if p.op, err = op.NewOpenIDProvider(p.issuer, cfg, p.store, opts...); err != nil {
+		return nil, fmt.Errorf("oidcop: %w", err)
+	}
+	return p, nil
+}
+
+// Mount serves the provider under the issuer's path: the library's
+// endpoints (discovery, authorize, token, introspect, revoke, userinfo,
+// keys) and the login and consent pages.
+func (p *Provider) Mount(mux *http.ServeMux) {
+	inner := http.NewServeMux()
+	inner.HandleFunc("GET /login", p.loginPage)
+	inner.HandleFunc("POST /login", p.login)
+	inner.HandleFunc("GET /consent", p.consentPage)
+	inner.HandleFunc("POST /consent", p.consent)
+	inner.Handle("/", p.op)
+	mux.Handle(p.prefix+"/", http.StripPrefix(p.prefix, inner))
+}
+
+// Clients is the relying-party store, for `dancu client add`.
+func (p *Provider) Clients() *Clients { return p.clients }
+
+// RotateKey makes a new signing key; the previous ones stay in the JWKS for
+// overlap, which must exceed the longest token lifetime.
+func (p *Provider) RotateKey(ctx context.Context, overlap time.Duration) (string, error) {
+	return p.store.rotate(ctx, overlap)
+}
+
+func (p *Provider) callbackURL(id string) string {
+	return op.AuthCallbackURL(p.op)(op.ContextWithIssuer(context.Background(), p.issuer), id)
+}

@@ -1,0 +1,24 @@
+package oidcop
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Purge deletes expired authorization requests and tokens, keeping a day of
+// expired refresh tokens so a late reuse is still recognised as reuse. The
+// composition root runs it periodically.
+func (p *Provider) Purge(ctx context.Context) error {
+	now := p.now()
+	for _, q := range []struct{ sql, at string }{
+		{`DELETE FROM eid_oidc_auth_requests WHERE created_at < $1`, stamp(now.Add(-authRequestTTL))},
+		{`DELETE FROM eid_oidc_tokens WHERE expires_at < $1`, stamp(now)},
+		{`DELETE FROM eid_oidc_refresh WHERE expires_at < $1`, stamp(now.Add(-24 * time.Hour))},
+	} {
+		if _, err := p.store.db.W.ExecContext(ctx, q.sql, q.at); err != nil {
+			return fmt.Errorf("purge: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,559 @@
+package oidcop
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/dancu-project/dancu/internal/eid"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+// authRequestTTL bounds how long a citizen may take to sign in and consent.
+const authRequestTTL = 10 * time.Minute
+
+// opStorage implements op.Storage and op.ClientCredentialsStorage on the
+// database, so any node serves any step.
+type opStorage struct {
+	*keyStore
+	db         *storage.DB
+	clients    *Clients
+	accounts   Accounts
+	claims     *claimSource
+	now        func() time.Time
+	loginPath  string
+	accessTTL  time.Duration
+	refreshTTL time.Duration
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseStamp(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func hashToken(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(h[:])
+}
+
+func jsonList(v []string) string {
+	if v == nil {
+		v = []string{}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func parseList(s string) []string {
+	var v []string
+	json.Unmarshal([]byte(s), &v)
+	return v
+}
+
+// notFound is a storage miss the library recognises.
+type notFound struct{ what string }
+
+func (e notFound) Error() string { return e.what + " not found" }
+func (notFound) IsNotFound()     {}
+
+// CreateAuthRequest stores an authorization request. PKCE with S256 is
+// required of every client, confidential ones too (OAuth 2.1, RFC 9700), and
+// scopes the client is not registered for are dropped.
+func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	if req.CodeChallenge == "" || req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required")
+	}
+	if req.ResponseType != oidc.ResponseTypeCode {
+		return nil, oidc.ErrInvalidRequest().WithDescription("only the authorization code flow is supported")
+	}
+	c, err := s.clients.Get(ctx, req.ClientID)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient().WithParent(err)
+	}
+	var scopes []string
+	for _, sc := range req.Scopes {
+		if sc == oidc.ScopeOpenID || slices.Contains(c.Scopes, sc) {
+			scopes = append(scopes, sc)
+		}
+	}
+	a := &authRequest{ID: storage.NewID(), ClientID: req.ClientID, Created: s.now(), Req: storedRequest{
+		RedirectURI: req.RedirectURI, Scopes: scopes, State: req.State, Nonce: req.Nonce, ResponseType: string(req.ResponseType),
+		ResponseMode: string(req.ResponseMode), CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod),
+		ACRValues: req.ACRValues,
+	}}
+	body, _ := json.Marshal(a.Req)
+	_, err = s.db.W.ExecContext(ctx, `INSERT INTO eid_oidc_auth_requests (id, client_id, request, created_at) VALUES ($1, $2, $3, $4)`,
+		a.ID, a.ClientID, string(body), stamp(a.Created))
+	if err != nil {
+		return nil, fmt.Errorf("store auth request: %w", err)
+	}
+	return a, nil
+}
+
+func (s *opStorage) loadAuthRequest(ctx context.Context, where string, arg string) (*authRequest, error) {
+	var a authRequest
+	var body, amr, authTime, created string
+	var level, done int
+	err := s.db.R.QueryRowContext(ctx, `SELECT id, client_id, request, subject, level, amr, auth_time, done, created_at FROM eid_oidc_auth_requests WHERE `+where+` = $1`, arg).
+		Scan(&a.ID, &a.ClientID, &body, &a.Subject, &level, &amr, &authTime, &done, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound{"auth request"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load auth request: %w", err)
+	}
+	if err := json.Unmarshal([]byte(body), &a.Req); err != nil {
+		return nil, fmt.Errorf("load auth request: %w", err)
+	}
+	a.Level, a.IsDone, a.Created = eid.Level(level), done != 0, parseStamp(created)
+	if amr != "" {
+		a.AMR = parseList(amr)
+	}
+	if authTime != "" {
+		a.AuthTime = parseStamp(authTime)
+	}
+	if s.now().Sub(a.Created) > authRequestTTL {
+		return nil, notFound{"auth request"}
+	}
+	return &a, nil
+}
+
+func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	return s.loadAuthRequest(ctx, "id", id)
+}
+
+// AuthRequestByCode finds the request a code was issued for. The exchange
+// deletes the request, so a replayed code finds nothing.
+func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	if code == "" {
+		return nil, notFound{"code"}
+	}
+	return s.loadAuthRequest(ctx, "code_hash", hashToken(code))
+}
+
+func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
+	_, err := s.db.W.ExecContext(ctx, `UPDATE eid_oidc_auth_requests SET code_hash = $1 WHERE id = $2`, hashToken(code), id)
+	if err != nil {
+		return fmt.Errorf("save code: %w", err)
+	}
+	return nil
+}
+
+func (s *opStorage) DeleteAuthRequest(ctx context.Context, id string) error {
+	_, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_oidc_auth_requests WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete auth request: %w", err)
+	}
+	return nil
+}
+
+// completeLogin records who signed in for a request, at what level.
+func (s *opStorage) completeLogin(ctx context.Context, id string, auth eid.Authentication) error {
+	_, err := s.db.W.ExecContext(ctx, `UPDATE eid_oidc_auth_requests SET subject = $1, level = $2, amr = $3, auth_time = $4 WHERE id = $5 AND done = 0`,
+		auth.Account.Subject, int(auth.Level), jsonList(auth.AMR), stamp(auth.At), id)
+	if err != nil {
+		return fmt.Errorf("complete login: %w", err)
+	}
+	return nil
+}
+
+// markDone lets the library issue the code.
+func (s *opStorage) markDone(ctx context.Context, id string) error {
+	_, err := s.db.W.ExecContext(ctx, `UPDATE eid_oidc_auth_requests SET done = 1 WHERE id = $1 AND subject <> ''`, id)
+	if err != nil {
+		return fmt.Errorf("complete auth request: %w", err)
+	}
+	return nil
+}
+
+// tokenFacts is who a token is for and at what level.
+type tokenFacts struct {
+	clientID, subject, family string
+	scopes, audience          []string
+	level                     eid.Level
+	user                      bool
+}
+
+func facts(req op.TokenRequest) (tokenFacts, error) {
+	switch r := req.(type) {
+	case *authRequest:
+		return tokenFacts{clientID: r.ClientID, subject: r.Subject, scopes: r.GetScopes(), audience: r.GetAudience(), level: r.Level, user: true}, nil
+	case *refreshGrant:
+		return tokenFacts{clientID: r.ClientID, subject: r.Subject, family: r.Family, scopes: r.Scopes, audience: r.Audience, level: r.Level, user: true}, nil
+	case *serviceRequest:
+		return tokenFacts{clientID: r.ClientID, subject: r.ClientID, scopes: r.Scopes, audience: r.GetAudience()}, nil
+	}
+	return tokenFacts{}, oidc.ErrServerError().WithDescription("unexpected token request")
+}
+
+// checkUser refuses tokens below the client's level and for accounts that
+// are no longer active (locked, revoked on death).
+func (s *opStorage) checkUser(ctx context.Context, f tokenFacts) error {
+	if !f.user {
+		return nil
+	}
+	c, err := s.clients.Get(ctx, f.clientID)
+	if err != nil {
+		return oidc.ErrInvalidClient().WithParent(err)
+	}
+	if f.level < c.MinLevel || f.level < eid.Level1 {
+		return oidc.ErrAccessDenied().WithDescription("the client requires a higher assurance level")
+	}
+	a, err := s.accounts.AccountBySubject(ctx, f.subject)
+	if err != nil || a.Status != eid.StatusActive {
+		return oidc.ErrInvalidGrant().WithDescription("the account cannot sign in")
+	}
+	return nil
+}
+
+func (s *opStorage) insertAccess(ctx context.Context, ex execer, f tokenFacts) (string, time.Time, error) {
+	id := storage.NewID()
+	now := s.now()
+	exp := now.Add(s.accessTTL)
+	_, err := ex.ExecContext(ctx, `INSERT INTO eid_oidc_tokens (id, client_id, subject, scopes, audience, level, family, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		id, f.clientID, f.subject, jsonList(f.scopes), jsonList(f.audience), int(f.level), f.family, stamp(now), stamp(exp))
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("store access token: %w", err)
+	}
+	return id, exp, nil
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	f, err := facts(req)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if err := s.checkUser(ctx, f); err != nil {
+		return "", time.Time{}, err
+	}
+	return s.insertAccess(ctx, s.db.W, f)
+}
+
+// CreateAccessAndRefreshTokens issues an access token and a new refresh
+// token. On refresh the presented token is spent in the same transaction; if
+// it was spent already, someone replayed it, and its family is revoked.
+func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	f, err := facts(req)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	if err := s.checkUser(ctx, f); err != nil {
+		return "", "", time.Time{}, err
+	}
+	var amr []string
+	var authTime time.Time
+	switch r := req.(type) {
+	case *authRequest:
+		amr, authTime = r.AMR, r.AuthTime
+		f.family = storage.NewID()
+	case *refreshGrant:
+		amr, authTime = r.AMR, r.AuthTime
+	}
+	token := storage.NewID() + storage.NewID()
+	var accessID string
+	var exp time.Time
+	reused := false
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if current != "" {
+			res, err := tx.ExecContext(ctx, `UPDATE eid_oidc_refresh SET used = 1 WHERE hash = $1 AND used = 0 AND revoked = 0`, hashToken(current))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				reused = true
+				return nil
+			}
+		}
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO eid_oidc_refresh (hash, family, client_id, subject, scopes, audience, amr, level, auth_time, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, hashToken(token), f.family, f.clientID, f.subject, jsonList(f.scopes), jsonList(f.audience),
+			jsonList(amr), int(f.level), stamp(authTime), stamp(now), stamp(now.Add(s.refreshTTL))); err != nil {
+			return err
+		}
+		var err error
+		accessID, exp, err = s.insertAccess(ctx, tx, f)
+		return err
+	})
+	if err != nil {
+		return "", "", time.Time{}, fmt.Errorf("issue tokens: %w", err)
+	}
+	if reused {
+		if err := s.revokeFamily(ctx, f.family); err != nil {
+			return "", "", time.Time{}, err
+		}
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used")
+	}
+	return accessID, token, exp, nil
+}
+
+func (s *opStorage) revokeFamily(ctx context.Context, family string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE eid_oidc_refresh SET revoked = 1 WHERE family = $1`, family); err != nil {
+			return fmt.Errorf("revoke token family: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE eid_oidc_tokens SET revoked = 1 WHERE family = $1`, family); err != nil {
+			return fmt.Errorf("revoke token family: %w", err)
+		}
+		return nil
+	})
+}
+
+type refreshRow struct {
+	refreshGrant
+	used, revoked bool
+	expires       time.Time
+}
+
+func (s *opStorage) loadRefresh(ctx context.Context, token string) (refreshRow, error) {
+	var r refreshRow
+	var scopes, aud, amr, authTime, expires string
+	var level, used, revoked int
+	err := s.db.R.QueryRowContext(ctx, `SELECT family, client_id, subject, scopes, audience, amr, level, auth_time, expires_at, used, revoked FROM eid_oidc_refresh WHERE hash = $1`, hashToken(token)).
+		Scan(&r.Family, &r.ClientID, &r.Subject, &scopes, &aud, &amr, &level, &authTime, &expires, &used, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, op.ErrInvalidRefreshToken
+	}
+	if err != nil {
+		return r, fmt.Errorf("load refresh token: %w", err)
+	}
+	r.Token = token
+	r.Scopes, r.Audience, r.AMR = parseList(scopes), parseList(aud), parseList(amr)
+	r.Level, r.AuthTime, r.expires = eid.Level(level), parseStamp(authTime), parseStamp(expires)
+	r.used, r.revoked = used != 0, revoked != 0
+	return r, nil
+}
+
+// TokenRequestByRefreshToken returns what a refresh token stands for. A
+// spent token presented again means it leaked: the family is revoked.
+func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	r, err := s.loadRefresh(ctx, token)
+	if err != nil {
+		return nil, oidc.ErrInvalidGrant().WithParent(err)
+	}
+	if r.used && !r.revoked {
+		if err := s.revokeFamily(ctx, r.Family); err != nil {
+			return nil, err
+		}
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token already used; its family is revoked")
+	}
+	if r.revoked || !s.now().Before(r.expires) {
+		return nil, oidc.ErrInvalidGrant()
+	}
+	g := r.refreshGrant
+	return &g, nil
+}
+
+// TerminateSession revokes every token of a subject at a client.
+func (s *opStorage) TerminateSession(ctx context.Context, subject, clientID string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE eid_oidc_refresh SET revoked = 1 WHERE subject = $1 AND client_id = $2`, subject, clientID); err != nil {
+			return fmt.Errorf("terminate session: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE eid_oidc_tokens SET revoked = 1 WHERE subject = $1 AND client_id = $2`, subject, clientID); err != nil {
+			return fmt.Errorf("terminate session: %w", err)
+		}
+		return nil
+	})
+}
+
+// RevokeToken revokes a refresh token (with its family) or an access token
+// by id. Unknown tokens are not an error (RFC 7009 §2.2).
+func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, _ string, clientID string) *oidc.Error {
+	if r, err := s.loadRefresh(ctx, tokenOrID); err == nil {
+		if r.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("token was issued to another client")
+		}
+		if err := s.revokeFamily(ctx, r.Family); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return nil
+	}
+	if _, err := s.db.W.ExecContext(ctx, `UPDATE eid_oidc_tokens SET revoked = 1 WHERE id = $1 AND client_id = $2`, tokenOrID, clientID); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	r, err := s.loadRefresh(ctx, token)
+	if err != nil || r.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return r.Subject, token, nil
+}
+
+func (s *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.ES256}, nil
+}
+
+func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.clients.Get(ctx, id)
+	if err != nil {
+		return nil, notFound{"client"}
+	}
+	return opClient{Client: c, loginPath: s.loginPath}, nil
+}
+
+func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	if _, err := s.clients.Authenticate(ctx, id, secret); err != nil {
+		return oidc.ErrInvalidClient()
+	}
+	return nil
+}
+
+// ClientCredentials authenticates a partner system for the client
+// credentials grant.
+func (s *opStorage) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
+	c, err := s.clients.Authenticate(ctx, id, secret)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient()
+	}
+	if !c.allows(GrantClientCredentials) {
+		return nil, oidc.ErrUnauthorizedClient()
+	}
+	return opClient{Client: c, loginPath: s.loginPath}, nil
+}
+
+func (s *opStorage) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (op.TokenRequest, error) {
+	c, err := s.clients.Get(ctx, id)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient()
+	}
+	var allowed []string
+	for _, sc := range scopes {
+		if slices.Contains(c.Scopes, sc) {
+			allowed = append(allowed, sc)
+		}
+	}
+	return &serviceRequest{ClientID: id, Scopes: allowed}, nil
+}
+
+type tokenRow struct {
+	tokenFacts
+	created, expires time.Time
+	revoked          bool
+}
+
+func (s *opStorage) loadToken(ctx context.Context, id string) (tokenRow, error) {
+	var t tokenRow
+	var scopes, aud, created, expires string
+	var level, revoked int
+	err := s.db.R.QueryRowContext(ctx, `SELECT client_id, subject, scopes, audience, level, family, created_at, expires_at, revoked FROM eid_oidc_tokens WHERE id = $1`, id).
+		Scan(&t.clientID, &t.subject, &scopes, &aud, &level, &t.family, &created, &expires, &revoked)
+	if err != nil {
+		return t, notFound{"token"}
+	}
+	t.scopes, t.audience, t.level = parseList(scopes), parseList(aud), eid.Level(level)
+	t.created, t.expires, t.revoked = parseStamp(created), parseStamp(expires), revoked != 0
+	t.user = level > 0
+	if t.revoked || !s.now().Before(t.expires) {
+		return t, notFound{"token"}
+	}
+	if t.user {
+		if a, err := s.accounts.AccountBySubject(ctx, t.subject); err != nil || a.Status != eid.StatusActive {
+			return t, notFound{"token"}
+		}
+	}
+	return t, nil
+}
+
+func (s *opStorage) SetUserinfoFromScopes(ctx context.Context, ui *oidc.UserInfo, subject, clientID string, scopes []string) error {
+	ui.Subject = subject
+	return s.claims.fill(ctx, ui, subject, clientID, scopes)
+}
+
+// SetUserinfoFromRequest adds the acr to ID tokens issued on refresh, which
+// the library takes only from authorization requests.
+func (s *opStorage) SetUserinfoFromRequest(_ context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, _ []string) error {
+	if g, ok := req.(*refreshGrant); ok {
+		ui.AppendClaims("acr", acrFor(g.Level))
+	}
+	return nil
+}
+
+func (s *opStorage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, _, _ string) error {
+	t, err := s.loadToken(ctx, tokenID)
+	if err != nil {
+		return err
+	}
+	if !t.user {
+		return oidc.ErrAccessDenied().WithDescription("not a user token")
+	}
+	ui.Subject = t.subject
+	return s.claims.fill(ctx, ui, t.subject, t.clientID, t.scopes)
+}
+
+// SetIntrospectionFromToken answers a resource server. Only the client the
+// token was issued to, or one in its audience, learns about it.
+func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, _, clientID string) error {
+	t, err := s.loadToken(ctx, tokenID)
+	if err != nil {
+		return err
+	}
+	if t.clientID != clientID && !slices.Contains(t.audience, clientID) {
+		return oidc.ErrAccessDenied()
+	}
+	resp.Scope = t.scopes
+	resp.ClientID = t.clientID
+	resp.TokenType = oidc.BearerToken
+	resp.Subject = t.subject
+	resp.Audience = t.audience
+	resp.IssuedAt = oidc.FromTime(t.created)
+	resp.Expiration = oidc.FromTime(t.expires)
+	resp.JWTID = tokenID
+	if t.user {
+		resp.Claims = map[string]any{"acr": acrFor(t.level)}
+	}
+	return nil
+}
+
+func (s *opStorage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetPrivateClaimsFromRequest puts the acr in JWT access tokens, so resource
+// servers check the level without introspection.
+func (s *opStorage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	f, err := facts(req)
+	if err != nil || !f.user {
+		return nil, nil
+	}
+	return map[string]any{"acr": acrFor(f.level)}, nil
+}
+
+// GetKeyByIDAndClientID returns a client's public key, to check its
+// private_key_jwt assertions.
+func (s *opStorage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID string) (*jose.JSONWebKey, error) {
+	c, err := s.clients.Get(ctx, clientID)
+	if err != nil || c.JWKS == "" {
+		return nil, notFound{"client key"}
+	}
+	return c.publicKey(keyID)
+}
+
+func (s *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("JWT profile grant is not supported")
+}
+
+func (s *opStorage) Health(ctx context.Context) error { return s.db.Ping(ctx) }
+
+var _ op.Storage = (*opStorage)(nil)
+var _ op.ClientCredentialsStorage = (*opStorage)(nil)
+var _ op.CanSetUserinfoFromRequest = (*opStorage)(nil)
+var _ op.CanGetPrivateClaimsFromRequest = (*opStorage)(nil)

@@ -1,0 +1,180 @@
+package eid
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/fault"
+)
+
+// SignInInput is what a citizen types to sign in.
+type SignInInput struct {
+	PIN      string
+	Password string
+	TOTP     string // second factor; required for level 2
+	ClientIP string // for per-address throttling
+	// MinLevel is the level the relying party requires; a sign-in that does
+	// not reach it fails with ErrLevelRequired.
+	MinLevel Level
+}
+
+// Authentication is a successful sign-in.
+type Authentication struct {
+	Account Account
+	// Level reached: 2 only for a level-2 account with password and TOTP.
+	Level Level
+	AMR   []string // RFC 8176 methods: "pwd", "otp", "mfa"
+	At    time.Time
+}
+
+// ErrLevelRequired means the password was right but the relying party needs
+// level 2, which this account or the factors given do not reach.
+var ErrLevelRequired = fault.New(fault.Forbidden, "eid.level2_required", "Dịch vụ này yêu cầu tài khoản định danh điện tử mức 2 và mã xác thực.", "This service requires a level-2 electronic ID and an authenticator code.")
+
+// SignIn checks the password and, when given, the TOTP code. Every failure
+// before the level check is ErrBadCredentials, and throttling counts
+// identifiers whether an account exists or not, so answers reveal nothing.
+func (s *Service) SignIn(ctx context.Context, in SignInInput) (Authentication, error) {
+	pin := strings.TrimSpace(in.PIN)
+	keys := []string{s.seal.Hash("acct", pin)}
+	if in.ClientIP != "" {
+		keys = append(keys, s.seal.Hash("ip", in.ClientIP))
+	}
+	now := s.now()
+	if blocked, err := s.blocked(ctx, keys, now); err != nil {
+		return Authentication{}, err
+	} else if blocked {
+		s.log.Info("eid sign-in throttled", "code", "eid.throttled")
+		return Authentication{}, ErrThrottled
+	}
+	auth, err := s.check(ctx, pin, in, now)
+	if errors.Is(err, ErrBadCredentials) {
+		if ferr := s.fail(ctx, keys, now); ferr != nil {
+			return Authentication{}, ferr
+		}
+		s.log.Info("eid sign-in failed", "code", "eid.bad_credentials")
+		return Authentication{}, ErrBadCredentials
+	}
+	if err != nil {
+		return Authentication{}, err
+	}
+	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_throttle WHERE key = $1`, keys[0]); err != nil {
+		return Authentication{}, fmt.Errorf("sign-in: %w", err)
+	}
+	if auth.Level < in.MinLevel {
+		return Authentication{}, ErrLevelRequired
+	}
+	return auth, nil
+}
+
+func (s *Service) check(ctx context.Context, pin string, in SignInInput, now time.Time) (Authentication, error) {
+	row := s.db.R.QueryRowContext(ctx, `SELECT `+accountColumns+`, totp_sealed, totp_last_step FROM eid_accounts WHERE pin = $1`, pin)
+	var a Account
+	var hash, created, updated, totpSealed string
+	var totp int
+	var last int64
+	err := row.Scan(&a.PIN, &a.Subject, &a.Level, &a.Status, &a.Email, &a.CreatedVia, &a.GuardianPIN, &hash, &totp, &a.ActivatedBy, &created, &updated, &totpSealed, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		checkPassword(s.dummy, in.Password) // same cost as a real check
+		return Authentication{}, ErrBadCredentials
+	}
+	if err != nil {
+		return Authentication{}, fmt.Errorf("sign-in: %w", err)
+	}
+	a.HasPassword, a.HasTOTP = hash != "", totp != 0
+	if hash == "" {
+		checkPassword(s.dummy, in.Password)
+		return Authentication{}, ErrBadCredentials
+	}
+	if !checkPassword(hash, in.Password) || a.Status != StatusActive {
+		return Authentication{}, ErrBadCredentials
+	}
+	auth := Authentication{Account: a, Level: Level1, AMR: []string{"pwd"}, At: now}
+	code := strings.TrimSpace(in.TOTP)
+	if code == "" {
+		return auth, nil
+	}
+	if !a.HasTOTP {
+		return Authentication{}, ErrBadCredentials
+	}
+	secret, err := s.seal.Open(totpSealed, pin)
+	if err != nil {
+		return Authentication{}, err
+	}
+	step := totpMatch(secret, code, now, last)
+	if step == 0 {
+		return Authentication{}, ErrBadCredentials
+	}
+	// The step is recorded only if no one used it (or a later one) meanwhile,
+	// so a code observed in transit cannot be replayed on another node.
+	res, err := s.db.W.ExecContext(ctx, `UPDATE eid_accounts SET totp_last_step = $1 WHERE pin = $2 AND totp_last_step < $1`, step, pin)
+	if err != nil {
+		return Authentication{}, fmt.Errorf("sign-in: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return Authentication{}, ErrBadCredentials
+	}
+	auth.Level = a.Level
+	auth.AMR = []string{"pwd", "otp", "mfa"}
+	return auth, nil
+}
+
+func (s *Service) blocked(ctx context.Context, keys []string, now time.Time) (bool, error) {
+	for _, k := range keys {
+		var until string
+		err := s.db.R.QueryRowContext(ctx, `SELECT blocked_until FROM eid_throttle WHERE key = $1`, k).Scan(&until)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("sign-in throttle: %w", err)
+		}
+		if t, err := time.Parse(time.RFC3339Nano, until); err == nil && now.Before(t) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// fail counts a failure against each key. The first key (the identifier)
+// blocks after MaxFailures, the second (the address) after MaxIPFailures;
+// each further failure doubles the block up to MaxBlock.
+func (s *Service) fail(ctx context.Context, keys []string, now time.Time) error {
+	stamp := now.UTC().Format(time.RFC3339Nano)
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for i, k := range keys {
+			limit := s.policy.MaxFailures
+			if i > 0 {
+				limit = s.policy.MaxIPFailures
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO eid_throttle (key, failures, window_start) VALUES ($1, 0, $2) ON CONFLICT (key) DO NOTHING`, k, stamp); err != nil {
+				return fmt.Errorf("sign-in throttle: %w", err)
+			}
+			var failures int
+			var start string
+			if err := tx.QueryRowContext(ctx, `SELECT failures, window_start FROM eid_throttle WHERE key = $1`+s.db.ForUpdate(), k).Scan(&failures, &start); err != nil {
+				return fmt.Errorf("sign-in throttle: %w", err)
+			}
+			if t, err := time.Parse(time.RFC3339Nano, start); err != nil || now.Sub(t) > s.policy.FailureWindow {
+				failures, start = 0, stamp
+			}
+			failures++
+			until := ""
+			if failures >= limit {
+				block := s.policy.BlockDuration
+				for n := failures - limit; n > 0 && block < s.policy.MaxBlock; n-- {
+					block *= 2
+				}
+				until = now.Add(min(block, s.policy.MaxBlock)).UTC().Format(time.RFC3339Nano)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE eid_throttle SET failures = $1, window_start = $2, blocked_until = $3 WHERE key = $4`, failures, start, until, k); err != nil {
+				return fmt.Errorf("sign-in throttle: %w", err)
+			}
+		}
+		return nil
+	})
+}
