@@ -3,11 +3,14 @@
 package platform
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -31,6 +34,15 @@ type Config struct {
 	SecureCookies     bool
 	// PprofAddr, when set, serves Go's profiler on a separate listener.
 	PprofAddr string
+	// PublicURL is where users reach the platform; the OpenID Connect issuer
+	// is PublicURL + "/oidc". Empty means http://<addr>.
+	PublicURL string
+	// EIDSecret seals e-ID secrets at rest (TOTP seeds, phone numbers, signing
+	// keys). Empty means a random one kept in <data>/eid.secret, which suits one
+	// node; several nodes must share one through configuration.
+	EIDSecret string
+	// Production refuses development stand-ins (the SMS log sink).
+	Production bool
 }
 
 // DSN is the database to open.
@@ -76,6 +88,9 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.LogFormat, "log-format", env("DANCU_LOG_FORMAT", "text"), "text or json (DANCU_LOG_FORMAT)")
 	fs.StringVar(&c.BootstrapPassword, "bootstrap-password", env("DANCU_BOOTSTRAP_PASSWORD", ""), "password of the staff accounts created on first start; empty makes a random one (DANCU_BOOTSTRAP_PASSWORD)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("DANCU_PPROF_ADDR", ""), "serve the Go profiler here, e.g. 127.0.0.1:6060; keep it private (DANCU_PPROF_ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", env("DANCU_PUBLIC_URL", ""), "URL users reach the platform at; the OpenID issuer is this + /oidc (DANCU_PUBLIC_URL)")
+	fs.StringVar(&c.EIDSecret, "eid-secret", env("DANCU_EID_SECRET", ""), "secret (32+ bytes) sealing e-ID data at rest; empty keeps a random one in the data directory (DANCU_EID_SECRET)")
+	fs.BoolVar(&c.Production, "production", env("DANCU_PRODUCTION", "") == "true", "refuse development stand-ins such as the SMS log sink (DANCU_PRODUCTION)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("DANCU_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind HTTPS) (DANCU_SECURE_COOKIES)")
 }
 
@@ -96,6 +111,12 @@ func (c Config) Validate() error {
 	}
 	if p := c.BootstrapPassword; p != "" && len([]rune(p)) < 10 {
 		errs = append(errs, errors.New("bootstrap password has fewer than 10 characters"))
+	}
+	if c.EIDSecret != "" && len(c.EIDSecret) < 32 {
+		errs = append(errs, errors.New("eid-secret has fewer than 32 bytes"))
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		errs = append(errs, fmt.Errorf("public-url %q is not an http(s) URL", c.PublicURL))
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
@@ -123,4 +144,50 @@ func (c Config) Logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Issuer is the OpenID Connect issuer URL.
+func (c Config) Issuer() string {
+	base := c.PublicURL
+	if base == "" {
+		base = "http://" + c.Addr
+	}
+	return strings.TrimRight(base, "/") + "/oidc"
+}
+
+// LoadEIDSecret returns the configured e-ID secret, or the one kept in the
+// data directory, creating it (mode 0600) on first use.
+func (c Config) LoadEIDSecret() (string, error) {
+	if c.EIDSecret != "" {
+		return c.EIDSecret, nil
+	}
+	path := filepath.Join(c.DataDir, "eid.secret")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return string(b), nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return "", fmt.Errorf("e-ID secret: %w", err)
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("e-ID secret: %w", err)
+	}
+	secret := hex.EncodeToString(buf)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// Another process made it first: use theirs.
+		b, rerr := os.ReadFile(path)
+		if rerr != nil || len(b) < 32 {
+			return "", fmt.Errorf("e-ID secret %s unreadable or short", path)
+		}
+		return string(b), nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("e-ID secret: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(secret); err != nil {
+		return "", fmt.Errorf("e-ID secret: %w", err)
+	}
+	return secret, nil
 }

@@ -38,3 +38,27 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestEIDSecret(t *testing.T) {
+	dir := t.TempDir()
+	c := Config{DataDir: dir}
+	a, err := c.LoadEIDSecret()
+	if err != nil || len(a) < 32 {
+		t.Fatalf("generated secret %q: %v", a, err)
+	}
+	b, _ := c.LoadEIDSecret()
+	if a != b {
+		t.Fatal("the kept secret changed between starts")
+	}
+	c.EIDSecret = strings.Repeat("x", 32)
+	if got, _ := c.LoadEIDSecret(); got != c.EIDSecret {
+		t.Fatal("configured secret ignored")
+	}
+	if _, err := parse(t, nil, "-eid-secret", "short"); err == nil {
+		t.Fatal("short secret accepted")
+	}
+	c2, _ := parse(t, nil, "-addr", "127.0.0.1:9000")
+	if c2.Issuer() != "http://127.0.0.1:9000/oidc" {
+		t.Fatalf("issuer %q", c2.Issuer())
+	}
+}
