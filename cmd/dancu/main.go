@@ -27,6 +27,8 @@ Usage:
   dancu migrate [flags]   apply database migrations and exit
   dancu seed    [flags]   add a synthetic population (--persons N --seed S)
   dancu audit verify      check the hash chain of the audit log
+  dancu pki init          create the card PKI (CSCA, document signer) under the data directory
+  dancu pki rotate-signer issue a new document signer; old ones stay for verification
   dancu version           print the version
 
 Run "dancu COMMAND -h" for the flags of a command.
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("usage: dancu audit verify [flags]")
 		}
 		return auditVerify(ctx, args[2:], getenv, stdout, stderr)
+	case "pki":
+		return pkiCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "dancu", version())
 		return nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,7 @@ import (
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/audit"
+	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/platform"
 	"github.com/dancu-project/dancu/internal/registry"
@@ -30,7 +32,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -80,6 +82,7 @@ type App struct {
 	Audit    *audit.Log
 	Registry *registry.Service
 	Staff    *staff.Store
+	Cards    *cardservice.Service
 	Metrics  *prometheus.Registry
 	Handler  http.Handler
 
@@ -112,12 +115,23 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if a.Staff, err = staff.NewStore(a.DB, now); err != nil {
 		return nil, err
 	}
+	// The card PKI lives beside the data; a fresh data directory gets a CSCA
+	// and a first document signer so serve needs no extra step.
+	pkiDir := PKIDir(cfg)
+	created, err := cardservice.EnsurePKI(pkiDir)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("created the card PKI (CSCA and document signer)", "dir", pkiDir)
+	}
+	a.Cards = cardservice.New(a.DB, a.Registry, a.Audit, pkiDir, now)
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	published := prometheus.NewCounter(prometheus.CounterOpts{Name: "dancu_events_published_total", Help: "Life events published from the outbox to JetStream."})
 	a.Metrics.MustRegister(published)
 
-	pages, err := ui.New(ui.Deps{Registry: a.Registry, Staff: a.Staff, Units: units, Log: log, Now: now, SecureCookies: cfg.SecureCookies})
+	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Log: log, Now: now, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +143,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			{Name: "nats", Fn: func(context.Context) error { return a.Bus.Ready() }},
 		},
 		Modules: []web.Mounter{
-			&api.API{Registry: a.Registry, Staff: a.Staff, Units: units, Log: log, Now: now},
+			&api.API{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Log: log, Now: now},
 			pages,
 		},
 	})
@@ -141,9 +155,17 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		defer close(a.relayDone)
 		relay.Run(relayCtx)
 	}()
+	// Cards of a person who died are revoked when dancu.person.died arrives.
+	if err := a.Cards.RevokeOnDeath(relayCtx, a.Bus.JS, log); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
+
+// PKIDir is where the card PKI (CSCA, document signers, CRL, master list)
+// lives: <data>/pki.
+func PKIDir(cfg platform.Config) string { return filepath.Join(cfg.DataDir, "pki") }
 
 // Close stops the relay and closes everything, in reverse order of opening.
 func (a *App) Close() {

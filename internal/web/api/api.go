@@ -1,21 +1,20 @@
 // Package api is the JSON API under /api/v1: persons, households, residence,
-// life events and administrative units. Errors are RFC 9457 problem documents
-// with stable codes; the OpenAPI 3.1 document at /api/openapi.json describes
-// every route, which a test keeps true.
+// life events, administrative units and chip identity cards. Errors are RFC
+// 9457 problem documents with stable codes; the OpenAPI 3.1 document at
+// /api/openapi.json describes every route, which a test keeps true.
 package api
 
 import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/dancu-project/dancu/internal/adminunit"
+	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
@@ -32,6 +31,7 @@ func OpenAPI() []byte { return openAPI }
 // API holds the handlers' dependencies.
 type API struct {
 	Registry *registry.Service
+	Cards    *cardservice.Service
 	Staff    *staff.Store
 	Units    *adminunit.Catalog
 	Log      *slog.Logger
@@ -67,6 +67,20 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/units/provinces/{code}/communes", true, a.communes},
 		{"GET", "/api/v1/units/communes/{code}", true, a.commune},
 		{"GET", "/api/v1/units/search", true, a.searchUnits},
+		{"POST", "/api/v1/persons/{pin}/cards", false, a.applyCard},
+		{"GET", "/api/v1/persons/{pin}/cards", false, a.personCards},
+		{"GET", "/api/v1/cards/{serial}", false, a.getCard},
+		{"POST", "/api/v1/cards/{serial}/approve", false, a.approveCard},
+		{"POST", "/api/v1/cards/{serial}/produce", false, a.produceCard},
+		{"POST", "/api/v1/cards/{serial}/hand-over", false, a.handOverCard},
+		{"POST", "/api/v1/cards/{serial}/report-lost", false, a.reportLostCard},
+		{"POST", "/api/v1/cards/{serial}/revoke", false, a.revokeCard},
+		{"POST", "/api/v1/cards/{serial}/reissue", false, a.reissueCard},
+		{"GET", "/api/v1/cards/{serial}/chip", false, a.cardChip},
+		{"GET", "/api/v1/cards/{serial}/qr.png", false, a.cardQR},
+		{"POST", "/api/v1/card/verify", true, a.verifyCard},
+		{"GET", "/api/v1/card/pki/master-list", true, a.masterList},
+		{"GET", "/api/v1/card/pki/crl", true, a.crl},
 	}
 }
 
@@ -119,22 +133,7 @@ const maxBody = 64 << 10
 
 // decode reads exactly one JSON object with no unknown fields.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" && !hasPrefix(ct, "application/json;") {
-		return errContentType
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errTooLarge
-		}
-		return errBadJSON.Wrap(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errBadJSON
-	}
-	return nil
+	return decodeLimit(w, r, v, maxBody)
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }

@@ -174,6 +174,7 @@ type personView struct {
 	Residences []registry.Residence
 	Events     []registry.LifeEvent
 	History    []registry.Version
+	Cards      *cardSection // nil when the card service is not wired
 	// Actions, empty when not offered.
 	BirthURL, DeathURL, MoveURL, TemporaryURL string
 }
@@ -209,6 +210,10 @@ func (u *UI) person(w http.ResponseWriter, r *http.Request, s staff.Session) {
 		u.fail(w, r, err)
 		return
 	}
+	if data.Cards, err = u.cardSectionFor(r, s, p); err != nil {
+		u.fail(w, r, err)
+		return
+	}
 	if a.CanRegister() {
 		parent := "father_pin"
 		if p.Sex == "F" {
@@ -235,6 +240,8 @@ func (u *UI) person(w http.ResponseWriter, r *http.Request, s staff.Session) {
 		v.Flash = u.tr(v.Lang, "flash.move")
 	case "temporary":
 		v.Flash = u.tr(v.Lang, "flash.temporary")
+	case "card_apply", "card_approve", "card_produce", "card_hand_over", "card_report_lost", "card_reissue", "card_revoke":
+		v.Flash = u.tr(v.Lang, "flash."+r.URL.Query().Get("done"))
 	}
 	v.Page = data
 	u.render(w, r, http.StatusOK, "person", v)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/adminunit"
+	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
@@ -41,6 +42,7 @@ var staticFS embed.FS
 // Deps are what the pages need.
 type Deps struct {
 	Registry      *registry.Service
+	Cards         *cardservice.Service // optional: without it the card pages are not mounted
 	Staff         *staff.Store
 	Units         *adminunit.Catalog
 	Log           *slog.Logger
@@ -51,6 +53,7 @@ type Deps struct {
 // UI serves the registrars' pages.
 type UI struct {
 	reg    *registry.Service
+	cards  *cardservice.Service
 	staff  *staff.Store
 	units  *adminunit.Catalog
 	log    *slog.Logger
@@ -71,7 +74,7 @@ func New(d Deps) (*UI, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	u := &UI{reg: d.Registry, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
+	u := &UI{reg: d.Registry, cards: d.Cards, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
 		tmpl: map[string]*template.Template{}}
 	base, err := template.New("ui").Funcs(u.funcs(langVI)).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
@@ -115,6 +118,9 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	s("POST /moves", u.registrar(u.moveSubmit))
 	s("GET /temporary-residences/new", u.registrar(u.temporaryForm))
 	s("POST /temporary-residences", u.registrar(u.temporarySubmit))
+	if u.cards != nil {
+		u.mountCards(s)
+	}
 }
 
 // NotFound answers with the "page not found" page; the composition root may

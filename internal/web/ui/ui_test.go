@@ -20,6 +20,8 @@ import (
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/card/pki"
+	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
@@ -38,9 +40,10 @@ const (
 
 // stack is the real register, staff store and pages behind a test server.
 type stack struct {
-	srv *httptest.Server
-	reg *registry.Service
-	log *syncBuffer
+	srv   *httptest.Server
+	reg   *registry.Service
+	cards *cardservice.Service // nil unless built by newStackWith(t, true)
+	log   *syncBuffer
 	// The seeded family in Ba Đình: head, wife, and their household.
 	head, wife, household string
 	// A man of Ngọc Hà, outside the Ba Đình registrar's unit.
@@ -65,11 +68,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { t.Helper(); return newStackWith(t, false) }
+
+// newStackWith builds the stack, with the card service when withCards.
+func newStackWith(t *testing.T, withCards bool) *stack {
 	t.Helper()
 	ctx := context.Background()
 	now := func() time.Time { return today }
-	db := storagetest.Open(t, storage.SQLite, []storage.Migrations{audit.Migrations(), registry.Migrations(), staff.Migrations()})
+	db := storagetest.Open(t, storage.SQLite, []storage.Migrations{audit.Migrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations()})
 	units, err := adminunit.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +152,14 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 
-	pages, err := ui.New(ui.Deps{Registry: st.reg, Staff: staffStore, Units: units, Now: now,
+	if withCards {
+		dir := t.TempDir()
+		if _, err := (pki.Options{Now: func() time.Time { return today.AddDate(0, 0, -10) }}).Init(dir); err != nil {
+			t.Fatal(err)
+		}
+		st.cards = cardservice.New(db, st.reg, alog, dir, now)
+	}
+	pages, err := ui.New(ui.Deps{Registry: st.reg, Cards: st.cards, Staff: staffStore, Units: units, Now: now,
 		Log: slog.New(slog.NewTextHandler(st.log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)

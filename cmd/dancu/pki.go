@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/dancu-project/dancu/internal/app"
+	"github.com/dancu-project/dancu/internal/card/pki"
+	cardservice "github.com/dancu-project/dancu/internal/card/service"
+)
+
+// pkiCmd runs "dancu pki init" and "dancu pki rotate-signer" on the card PKI
+// under the data directory. Only certificates' serials and fingerprints are
+// printed; keys stay in their 0600 files.
+func pkiCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "init" && args[0] != "rotate-signer") {
+		return fmt.Errorf("usage: dancu pki init|rotate-signer [--data DIR]")
+	}
+	cfg, err := parseConfig("pki "+args[0], args[1:], getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	dir := app.PKIDir(cfg)
+	switch args[0] {
+	case "init":
+		created, err := cardservice.EnsurePKI(dir)
+		if err != nil {
+			return err
+		}
+		a, err := pki.Load(dir)
+		if err != nil {
+			return fmt.Errorf("read the card PKI: %w", err)
+		}
+		if created {
+			fmt.Fprintf(stdout, "card PKI created in %s\n", dir)
+		} else {
+			fmt.Fprintf(stdout, "card PKI already present in %s (keys are never overwritten)\n", dir)
+		}
+		fmt.Fprintf(stdout, "CSCA SHA-256 fingerprint: %s\ncurrent document signer: %s\n", pki.Fingerprint(a.CSCA), a.Signer.SerialNumber.Text(16))
+	case "rotate-signer":
+		a, err := pki.RotateSigner(dir)
+		if err != nil {
+			return fmt.Errorf("rotate the document signer in %s: %w", dir, err)
+		}
+		fmt.Fprintf(stdout, "new document signer %s (certificate valid until %s); %d signers kept for verification\n",
+			a.Signer.SerialNumber.Text(16), a.Signer.NotAfter.Format("2006-01-02"), len(a.Signers))
+	}
+	return nil
+}

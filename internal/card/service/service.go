@@ -1,0 +1,569 @@
+// Package service is the chip identity card lifecycle (thẻ căn cước, Luật
+// Căn cước 2023): application at the desk, approval, production (every data
+// group and the SOD signed with the current document signer), hand-over,
+// loss, revocation and reissue. Every change is versioned in card_history,
+// audited in the act's transaction, and the events dancu.card.issued and
+// dancu.card.revoked leave through the outbox in that same transaction.
+// Cards that are lost, revoked or replaced feed verification as the
+// revocation list.
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"database/sql"
+	"encoding/asn1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/card/issue"
+	"github.com/dancu-project/dancu/internal/card/pki"
+	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/pin"
+	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+// Event subjects published through the outbox.
+const (
+	SubjectIssued  = "dancu.card.issued"
+	SubjectRevoked = "dancu.card.revoked"
+)
+
+// Revocation reasons, stored and published as codes.
+const (
+	ReasonDeath       = "death"
+	ReasonLoss        = "loss"
+	ReasonReplacement = "replacement"
+)
+
+// ReasonText is each revocation reason in Vietnamese and English.
+var ReasonText = map[string][2]string{
+	ReasonDeath:       {"công dân đã chết", "the holder has died"},
+	ReasonLoss:        {"thẻ bị mất", "the card was lost"},
+	ReasonReplacement: {"thẻ đã được cấp đổi, cấp lại", "the card was replaced"},
+}
+
+// MandatoryAge is the age from which a card is mandatory (Art. 19); below it
+// a card is issued on request, from birth.
+const MandatoryAge = 14
+
+// Registry is what the card service reads of the register: one audited read
+// per act, which also checks the actor's scope.
+type Registry interface {
+	Get(ctx context.Context, a actor.Actor, pin, purpose string) (registry.Person, error)
+}
+
+// Recorder writes audit entries inside the act's transaction.
+type Recorder interface {
+	RecordTx(ctx context.Context, db *storage.DB, tx *sql.Tx, e audit.Entry) error
+}
+
+// Service is the card lifecycle.
+type Service struct {
+	db     *storage.DB
+	reg    Registry
+	audit  Recorder
+	pkiDir string
+	now    func() time.Time
+	trust  trustCache
+}
+
+// New wires the service. pkiDir holds the CSCA and document signers
+// (pki.Init); it is read on every production so a rotated signer is used
+// at once.
+func New(db *storage.DB, reg Registry, rec Recorder, pkiDir string, now func() time.Time) *Service {
+	return &Service{db: db, reg: reg, audit: rec, pkiDir: pkiDir, now: now}
+}
+
+// Faults of the card service. Their codes are part of the API.
+var (
+	ErrCardNotFound    = fault.New(fault.NotFound, "card.not_found", "Không tìm thấy thẻ căn cước này.", "No such identity card.")
+	ErrOpenApplication = fault.New(fault.Conflict, "card.open_application", "Công dân đã có hồ sơ cấp thẻ đang xử lý.", "The person already has a card application in progress.")
+	ErrActiveCard      = fault.New(fault.Conflict, "card.active_exists", "Công dân đang có thẻ còn hiệu lực; hãy báo mất, thu hồi hoặc cấp đổi.", "The person holds a valid card; report it lost, revoke it or reissue it.")
+	ErrTransition      = fault.New(fault.Conflict, "card.bad_transition", "Trạng thái hiện tại của thẻ không cho phép thao tác này.", "The card's current status does not allow this step.")
+	ErrReason          = fault.New(fault.Invalid, "card.reason", "Lý do thu hồi phải là: death (chết), loss (mất) hoặc replacement (cấp đổi).", "The revocation reason must be death, loss or replacement.")
+	ErrNoChip          = fault.New(fault.NotFound, "card.no_chip", "Thẻ chưa được sản xuất: chưa có dữ liệu chip.", "The card is not produced yet: there is no chip data.")
+	ErrIssue           = fault.New(fault.Invalid, "card.issue_failed", "Dữ liệu trong CSDL không đủ để in thẻ (ví dụ ngày sinh không đầy đủ).", "The register data cannot be put on a card (for example an incomplete date of birth).")
+	ErrSignerExpired   = fault.New(fault.Conflict, "card.signer_expired", "Chứng thư người ký (DS) hiện tại đã hết thời hạn sử dụng khóa; cần chạy «dancu pki rotate-signer».", "The current document signer's key usage period is over; run \"dancu pki rotate-signer\".")
+	ErrPKI             = fault.New(fault.Internal, "card.pki_unavailable", "Hệ thống ký số thẻ chưa sẵn sàng.", "The card signing system is not available.")
+	ErrVerifyInput     = fault.New(fault.Invalid, "card.verify.input", "Gửi dữ liệu chip (data_groups và sod) hoặc chuỗi QR (qr), không gửi cả hai.", "Send chip data (data_groups and sod) or a QR string (qr), not both.")
+	ErrChipInvalid     = fault.New(fault.Invalid, "card.chip.invalid", "Dữ liệu chip không hợp lệ: nhóm dữ liệu phải đánh số 1–16, không rỗng, và có SOD.", "The chip data is not valid: data groups are numbered 1–16, not empty, and an SOD is present.")
+)
+
+// revokedStatuses are the statuses whose card numbers go on the revocation list.
+var revokedStatuses = map[string]bool{Lost: true, Revoked: true, Replaced: true}
+
+// open are the statuses of an application not yet handed over.
+var open = map[string]bool{Applied: true, Approved: true, Produced: true}
+
+// Apply takes a card application at the desk. The register is read through
+// its audited Get, which also checks the actor's scope. Applying is possible
+// from birth (optional under 14, mandatory from 14); a second open
+// application or one beside a valid card is refused.
+func (s *Service) Apply(ctx context.Context, a actor.Actor, pinText string) (Card, error) {
+	if !a.CanRegister() {
+		return Card{}, fault.ErrForbidden
+	}
+	p, err := s.reg.Get(ctx, a, pinText, "card-application")
+	if err != nil {
+		return Card{}, fmt.Errorf("card application: %w", err)
+	}
+	if p.Status == registry.Dead {
+		return Card{}, registry.ErrDead
+	}
+	now := s.now().UTC()
+	c := Card{Serial: newSerial(), PIN: p.PIN, Status: Applied, AppliedAt: now, Version: 1, UpdatedAt: now, UpdatedBy: a.ID}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.checkNoOpen(ctx, tx, p.PIN); err != nil {
+			return err
+		}
+		if err := insertCard(ctx, tx, &c); err != nil {
+			if storage.IsUniqueViolation(err) { // a concurrent application won
+				return ErrOpenApplication
+			}
+			return err
+		}
+		return s.record(ctx, tx, a, "card.apply", &c, fmt.Sprintf("mandatory=%t", age(p.BirthDate, now) >= MandatoryAge))
+	})
+	if err != nil {
+		return Card{}, fmt.Errorf("card application: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Service) checkNoOpen(ctx context.Context, tx *sql.Tx, pinText string) error {
+	cards, err := cardsOf(ctx, tx, pinText)
+	if err != nil {
+		return err
+	}
+	for _, c := range cards {
+		if open[c.Status] {
+			return ErrOpenApplication
+		}
+		if c.Status == HandedOver {
+			return ErrActiveCard
+		}
+	}
+	return nil
+}
+
+// age is the age in whole years on the day t; a partial birth date counts
+// from its earliest day. (Card expiry itself comes from card.Expiry, through
+// issue.Issue.)
+func age(b civildate.Date, t time.Time) int {
+	e := b.Earliest()
+	n := t.Year() - e.Year()
+	if t.Month() < e.Month() || (t.Month() == e.Month() && t.Day() < e.Day()) {
+		n--
+	}
+	return n
+}
+
+// Approve approves an application.
+func (s *Service) Approve(ctx context.Context, a actor.Actor, serial string) (Card, error) {
+	return s.step(ctx, a, serial, "approve", []string{Applied}, func(_ *sql.Tx, c *Card, _ registry.Person) (string, error) {
+		c.Status = Approved
+		return "", nil
+	})
+}
+
+// Produce personalises the chip: every data group and the SOD, signed with
+// the current document signer of the PKI directory, stored as the card's
+// chip dump. It emits dancu.card.issued.
+func (s *Service) Produce(ctx context.Context, a actor.Actor, serial string) (Card, error) {
+	return s.step(ctx, a, serial, "produce", []string{Approved}, func(tx *sql.Tx, c *Card, p registry.Person) (string, error) {
+		if p.Status == registry.Dead {
+			return "", registry.ErrDead
+		}
+		auth, err := pki.Load(s.pkiDir)
+		if err != nil {
+			return "", ErrPKI.Wrap(err)
+		}
+		issued := s.now().UTC()
+		// sod.Sign takes no clock, so the service keeps ICAO's rule that a
+		// DS key signs only during its private key usage period.
+		if end, ok := usageEnd(auth.Signer); ok && issued.After(end) {
+			return "", ErrSignerExpired
+		}
+		face, photoRef := syntheticFace(p, issued)
+		fp := syntheticFingerprint(p.PIN, c.Serial)
+		fpRef := "fp:" + hexHash(fp)
+		chipKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return "", fmt.Errorf("chip key: %w", err)
+		}
+		aaKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return "", fmt.Errorf("chip key: %w", err)
+		}
+		// The chip's private keys would stay on the chip; here they are
+		// dropped, only the public halves are written to DG14 and DG15.
+		out, err := issue.Issue(issue.Request{Person: issuePerson(p), Issued: issued, Face: face, Chip: &chipKey.PublicKey, Active: &aaKey.PublicKey},
+			auth.Signer, auth.SignerKey())
+		if err != nil {
+			return "", ErrIssue.Wrap(err)
+		}
+		chip, err := json.Marshal(Chip{Serial: c.Serial, PIN: c.PIN, DataGroups: out.DataGroups, SOD: out.SOD})
+		if err != nil {
+			return "", fmt.Errorf("encode chip: %w", err)
+		}
+		if face != nil {
+			if err := putBiometric(ctx, tx, photoRef, "photo", face); err != nil {
+				return "", err
+			}
+		}
+		if err := putBiometric(ctx, tx, fpRef, "fingerprint", fp); err != nil {
+			return "", err
+		}
+		c.Status = Produced
+		c.IssueDate = civildate.Of(issued).String()
+		c.ExpiryDate, c.Lifetime = "", out.Lifetime
+		if !out.Lifetime {
+			c.ExpiryDate = civildate.Of(out.Expiry).String()
+		}
+		c.SignerSerial = auth.Signer.SerialNumber.Text(16)
+		c.sodHash = hexHash(out.SOD)
+		c.chip = chip
+		c.MRZ, c.QR = out.MRZ, out.QR
+		c.PhotoRef, c.FingerprintRef = photoRef, fpRef
+		return SubjectIssued, nil
+	})
+}
+
+// HandOver records that the holder received the card.
+func (s *Service) HandOver(ctx context.Context, a actor.Actor, serial string) (Card, error) {
+	return s.step(ctx, a, serial, "hand_over", []string{Produced}, func(_ *sql.Tx, c *Card, _ registry.Person) (string, error) {
+		c.Status = HandedOver
+		return "", nil
+	})
+}
+
+// ReportLost records a loss reported by the holder; the card goes on the
+// revocation list and dancu.card.revoked is emitted.
+func (s *Service) ReportLost(ctx context.Context, a actor.Actor, serial string) (Card, error) {
+	return s.step(ctx, a, serial, "report_lost", []string{HandedOver}, func(_ *sql.Tx, c *Card, _ registry.Person) (string, error) {
+		c.Status, c.Reason = Lost, ReasonLoss
+		return SubjectRevoked, nil
+	})
+}
+
+// Revoke withdraws a card (or stops an application) for a reason: death,
+// loss or replacement.
+func (s *Service) Revoke(ctx context.Context, a actor.Actor, serial, reason string) (Card, error) {
+	if _, ok := ReasonText[reason]; !ok {
+		return Card{}, ErrReason.WithField("reason")
+	}
+	return s.step(ctx, a, serial, "revoke", []string{Applied, Approved, Produced, HandedOver, Lost}, func(_ *sql.Tx, c *Card, _ registry.Person) (string, error) {
+		c.Status, c.Reason = Revoked, reason
+		return SubjectRevoked, nil
+	})
+}
+
+// Reissue replaces a valid or lost card: the old one becomes replaced (and
+// revoked for verification) and a new application is opened, in one
+// transaction. It returns the new application.
+func (s *Service) Reissue(ctx context.Context, a actor.Actor, serial string) (Card, error) {
+	var fresh Card
+	_, err := s.step(ctx, a, serial, "reissue", []string{HandedOver, Lost}, func(tx *sql.Tx, c *Card, _ registry.Person) (string, error) {
+		c.Status, c.Reason = Replaced, ReasonReplacement
+		now := s.now().UTC()
+		fresh = Card{Serial: newSerial(), PIN: c.PIN, Status: Applied, AppliedAt: now, Replaces: c.Serial, Version: 1, UpdatedAt: now, UpdatedBy: a.ID}
+		if err := insertCard(ctx, tx, &fresh); err != nil {
+			if storage.IsUniqueViolation(err) {
+				return "", ErrOpenApplication
+			}
+			return "", err
+		}
+		if err := s.record(ctx, tx, a, "card.apply", &fresh, "replaces="+c.Serial); err != nil {
+			return "", err
+		}
+		return SubjectRevoked, nil
+	})
+	if err != nil {
+		return Card{}, err
+	}
+	return fresh, nil
+}
+
+// RevokeForDeath revokes every card of a person who died that is not already
+// withdrawn, acting as the system. It is idempotent, so a redelivered
+// dancu.person.died does no harm.
+func (s *Service) RevokeForDeath(ctx context.Context, pinText string) (int, error) {
+	a := actor.SystemActor("card")
+	n := 0
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		cards, err := cardsOf(ctx, tx, pinText)
+		if err != nil {
+			return err
+		}
+		for _, old := range cards {
+			if old.Status == Revoked || old.Status == Replaced {
+				continue
+			}
+			c := old
+			c.Status, c.Reason = Revoked, ReasonDeath
+			if err := s.save(ctx, tx, a, &c, old.Version, "card.revoke", SubjectRevoked); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("revoke cards for death: %w", err)
+	}
+	return n, nil
+}
+
+// mutation changes a locked card and returns the outbox subject to emit, if any.
+type mutation func(tx *sql.Tx, c *Card, p registry.Person) (string, error)
+
+// step runs one lifecycle step: an audited register read (scope), then in one
+// transaction the locked card's status check, the change, its history row,
+// its audit entry and its event.
+func (s *Service) step(ctx context.Context, a actor.Actor, serial, action string, from []string, fn mutation) (Card, error) {
+	if !a.CanRegister() {
+		return Card{}, fault.ErrForbidden
+	}
+	c, err := loadCard(ctx, s.db.R, "serial = $1", "", serial)
+	if errors.Is(err, errNoCard) {
+		return Card{}, ErrCardNotFound.WithField("serial")
+	}
+	if err != nil {
+		return Card{}, err
+	}
+	p, err := s.reg.Get(ctx, a, c.PIN, "card-"+action)
+	if err != nil {
+		return Card{}, fmt.Errorf("card %s: %w", action, err)
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		cur, err := loadCard(ctx, tx, "serial = $1", s.db.ForUpdate(), serial)
+		if err != nil {
+			return err
+		}
+		allowed := false
+		for _, st := range from {
+			allowed = allowed || cur.Status == st
+		}
+		if !allowed {
+			return ErrTransition
+		}
+		c = cur
+		subject, err := fn(tx, &c, p)
+		if err != nil {
+			return err
+		}
+		return s.save(ctx, tx, a, &c, cur.Version, "card."+action, subject)
+	})
+	if err != nil {
+		return Card{}, fmt.Errorf("card %s: %w", action, err)
+	}
+	return c, nil
+}
+
+var errStale = fault.ErrStaleVersion
+
+// save writes c as the next version with its history row, audit entry and
+// event (when subject is set).
+func (s *Service) save(ctx context.Context, tx *sql.Tx, a actor.Actor, c *Card, prev int, action, subject string) error {
+	c.Version = prev + 1
+	c.UpdatedAt = s.now().UTC()
+	c.UpdatedBy = a.ID
+	if err := updateCard(ctx, tx, c, prev); err != nil {
+		return err
+	}
+	if subject != "" {
+		msg := EventMessage{Serial: c.Serial, PIN: c.PIN, Status: c.Status, Reason: c.Reason, SignerSerial: c.SignerSerial, At: c.UpdatedAt}
+		if _, err := storage.Enqueue(ctx, tx, subject, msg, c.UpdatedAt); err != nil {
+			return err
+		}
+	}
+	return s.record(ctx, tx, a, action, c, "")
+}
+
+func (s *Service) record(ctx context.Context, tx *sql.Tx, a actor.Actor, action string, c *Card, extra string) error {
+	detail := "card=" + c.Serial + " status=" + c.Status
+	if c.Reason != "" {
+		detail += " reason=" + c.Reason
+	}
+	if extra != "" {
+		detail += " " + extra
+	}
+	return s.audit.RecordTx(ctx, s.db, tx, audit.Entry{Actor: a.ID, Action: action, Subject: "person:" + c.PIN,
+		Purpose: "card", Detail: detail, At: c.UpdatedAt})
+}
+
+// EventMessage is the body of dancu.card.* messages: identifiers and codes,
+// no other personal data.
+type EventMessage struct {
+	Serial       string    `json:"serial"`
+	PIN          string    `json:"pin"`
+	Status       string    `json:"status"`
+	Reason       string    `json:"reason,omitempty"`
+	SignerSerial string    `json:"signer_serial,omitempty"`
+	At           time.Time `json:"at"`
+}
+
+// Cards returns a person's cards, newest first, and their history; the
+// register read is audited and scoped.
+func (s *Service) Cards(ctx context.Context, a actor.Actor, pinText string) ([]Card, []HistoryEntry, error) {
+	p, err := s.reg.Get(ctx, a, pinText, "card-history")
+	if err != nil {
+		return nil, nil, fmt.Errorf("card history: %w", err)
+	}
+	cards, err := cardsOf(ctx, s.db.R, p.PIN)
+	if err != nil {
+		return nil, nil, err
+	}
+	hist, err := historyOf(ctx, s.db.R, p.PIN)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cards == nil {
+		cards = []Card{}
+	}
+	if hist == nil {
+		hist = []HistoryEntry{}
+	}
+	return cards, hist, nil
+}
+
+// Get returns one card, with an audited, scoped read of its holder.
+func (s *Service) Get(ctx context.Context, a actor.Actor, serial, purpose string) (Card, error) {
+	c, err := loadCard(ctx, s.db.R, "serial = $1", "", serial)
+	if errors.Is(err, errNoCard) {
+		return Card{}, ErrCardNotFound.WithField("serial")
+	}
+	if err != nil {
+		return Card{}, err
+	}
+	if _, err := s.reg.Get(ctx, a, c.PIN, purpose); err != nil {
+		return Card{}, fmt.Errorf("read card: %w", err)
+	}
+	return c, nil
+}
+
+// Chip is a card's chip dump: each data group's TLV and EF.SOD, as a reader
+// would read them. In JSON the bytes are base64.
+type Chip struct {
+	Serial     string         `json:"serial,omitempty"`
+	PIN        string         `json:"pin,omitempty"`
+	DataGroups map[int][]byte `json:"data_groups"`
+	SOD        []byte         `json:"sod"`
+}
+
+// Chip returns the stored chip dump of a produced card.
+func (s *Service) Chip(ctx context.Context, a actor.Actor, serial string) (Chip, error) {
+	c, err := s.Get(ctx, a, serial, "card-chip")
+	if err != nil {
+		return Chip{}, err
+	}
+	if len(c.chip) == 0 {
+		return Chip{}, ErrNoChip
+	}
+	var ch Chip
+	if err := json.Unmarshal(c.chip, &ch); err != nil {
+		return Chip{}, fmt.Errorf("decode chip of %s: %w", c.Serial, err)
+	}
+	return ch, nil
+}
+
+// issuePerson maps a register record to what the card prints and stores.
+// Parents' and spouse's names are left out: reading them would be a read of
+// other persons' records, possibly outside the officer's scope.
+func issuePerson(p registry.Person) issue.Person {
+	nat := p.Nationality
+	if nat == "VNM" {
+		nat = "Việt Nam"
+	}
+	home := p.Birthplace.Text
+	if home == "" {
+		home = p.Hometown
+	}
+	sex := pin.Male
+	if p.Sex == "F" {
+		sex = pin.Female
+	}
+	return issue.Person{PIN: pin.PIN(p.PIN), Name: p.FullName, Birth: p.BirthDate, Sex: sex, Nationality: nat,
+		Ethnicity: p.Ethnicity, Religion: p.Religion, Hometown: home, Address: p.Permanent.Text}
+}
+
+// syntheticFace is a placeholder portrait (a small JPEG derived from the PIN)
+// standing for the photo an enrolment station takes. Children under 6 have
+// no photo on the card (Art. 19), so none is made for them.
+func syntheticFace(p registry.Person, issued time.Time) ([]byte, string) {
+	if age(p.BirthDate, issued) < 6 {
+		return nil, ""
+	}
+	seed := sha256.Sum256([]byte("face:" + p.PIN))
+	img := image.NewGray(image.Rect(0, 0, 60, 80))
+	for y := 0; y < 80; y++ {
+		for x := 0; x < 60; x++ {
+			img.SetGray(x, y, color.Gray{Y: seed[(x+y)%32] ^ uint8(x*3+y)})
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 70}); err != nil {
+		return nil, ""
+	}
+	return b.Bytes(), "photo:" + hexHash(b.Bytes())
+}
+
+// syntheticFingerprint stands for a fingerprint template: 256 bytes derived
+// from the PIN and serial, never a real biometric.
+func syntheticFingerprint(pinText, serial string) []byte {
+	out := make([]byte, 0, 256)
+	h := sha256.Sum256([]byte("fp:" + pinText + ":" + serial))
+	for len(out) < 256 {
+		out = append(out, h[:]...)
+		h = sha256.Sum256(h[:])
+	}
+	return out
+}
+
+// usageEnd is the end of a DS certificate's private key usage period
+// (RFC 3280 §4.2.1.4), when it has one.
+func usageEnd(c *x509.Certificate) (time.Time, bool) {
+	for _, ext := range c.Extensions {
+		if !ext.Id.Equal(pki.OIDPrivateKeyUsagePeriod) {
+			continue
+		}
+		var period struct {
+			NotBefore time.Time `asn1:"generalized,optional,tag:0"`
+			NotAfter  time.Time `asn1:"generalized,optional,tag:1"`
+		}
+		if _, err := asn1.Unmarshal(ext.Value, &period); err != nil || period.NotAfter.IsZero() {
+			return time.Time{}, false
+		}
+		return period.NotAfter, true
+	}
+	return time.Time{}, false
+}
+
+func hexHash(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// newSerial is a card serial: 12 random hex digits, upper case, as printed
+// on the card's back.
+func newSerial() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%X", b[:])
+}

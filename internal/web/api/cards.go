@@ -1,0 +1,174 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	cardservice "github.com/dancu-project/dancu/internal/card/service"
+	"github.com/dancu-project/dancu/internal/web/auth"
+)
+
+// maxChipBody bounds a verification request: a chip dump with a portrait in
+// DG2 is tens of kilobytes, far above the register forms' limit.
+const maxChipBody = 1 << 20
+
+func (a *API) applyCard(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.Cards.Apply(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("pin"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/cards/"+c.Serial)
+	return writeJSON(w, http.StatusCreated, c)
+}
+
+func (a *API) personCards(w http.ResponseWriter, r *http.Request) error {
+	cards, hist, err := a.Cards.Cards(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("pin"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"items": cards, "history": hist})
+}
+
+func (a *API) getCard(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.Cards.Get(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("serial"), purpose(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+// cardStep runs a lifecycle step that takes no body and answers the card.
+func (a *API) cardStep(w http.ResponseWriter, r *http.Request, step func(context.Context, actor.Actor, string) (cardservice.Card, error)) error {
+	c, err := step(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("serial"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (a *API) approveCard(w http.ResponseWriter, r *http.Request) error {
+	return a.cardStep(w, r, a.Cards.Approve)
+}
+
+func (a *API) produceCard(w http.ResponseWriter, r *http.Request) error {
+	return a.cardStep(w, r, a.Cards.Produce)
+}
+
+func (a *API) handOverCard(w http.ResponseWriter, r *http.Request) error {
+	return a.cardStep(w, r, a.Cards.HandOver)
+}
+
+func (a *API) reportLostCard(w http.ResponseWriter, r *http.Request) error {
+	return a.cardStep(w, r, a.Cards.ReportLost)
+}
+
+func (a *API) reissueCard(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.Cards.Reissue(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("serial"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/cards/"+c.Serial)
+	return writeJSON(w, http.StatusCreated, c)
+}
+
+type revokeRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (a *API) revokeCard(w http.ResponseWriter, r *http.Request) error {
+	var in revokeRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	c, err := a.Cards.Revoke(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("serial"), in.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (a *API) cardChip(w http.ResponseWriter, r *http.Request) error {
+	chip, err := a.Cards.Chip(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("serial"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="chip-`+chip.Serial+`.json"`)
+	return writeJSON(w, http.StatusOK, chip)
+}
+
+func (a *API) cardQR(w http.ResponseWriter, r *http.Request) error {
+	png, err := a.Cards.QRImage(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("serial"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(png)
+	return err
+}
+
+// verifyCard is public: anyone may check a card's signatures. When a staff
+// member is signed in (a bearer token, or a cookie with its CSRF token), the
+// card is also compared with the register, as that staff member.
+func (a *API) verifyCard(w http.ResponseWriter, r *http.Request) error {
+	var in cardservice.VerifyInput
+	if err := decodeLimit(w, r, &in, maxChipBody); err != nil {
+		return err
+	}
+	var who *actor.Actor
+	if r2, sess, err := auth.Load(r, a.Staff); err == nil && auth.CSRFOK(r2) {
+		ac := sess.Account.Actor()
+		who = &ac
+	}
+	rep, err := a.Cards.Verify(r.Context(), who, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rep)
+}
+
+func (a *API) masterList(w http.ResponseWriter, r *http.Request) error {
+	b, err := a.Cards.MasterList()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pkcs7-mime")
+	w.Header().Set("Content-Disposition", `attachment; filename="masterlist.ml"`)
+	_, err = w.Write(b)
+	return err
+}
+
+func (a *API) crl(w http.ResponseWriter, r *http.Request) error {
+	b, err := a.Cards.CRL()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pkix-crl")
+	w.Header().Set("Content-Disposition", `attachment; filename="csca.crl"`)
+	_, err = w.Write(b)
+	return err
+}
+
+// decodeLimit is decode with a larger body limit.
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" && !hasPrefix(ct, "application/json;") {
+		return errContentType
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errTooLarge
+		}
+		return errBadJSON.Wrap(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errBadJSON
+	}
+	return nil
+}
