@@ -46,6 +46,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log := cfg.Logger(stderr)
 	start := time.Now()
+	// Listen first: with port 0 the address, and so the OpenID issuer URL,
+	// is known only then. Connections wait in the backlog until Serve.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	url := "http://" + displayAddr(ln.Addr().String())
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = url
+	}
 	a, err := app.Open(ctx, cfg, log, time.Now)
 	if err != nil {
 		return err
@@ -62,13 +73,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if n > 0 {
 		log.Info("seeded synthetic population", "persons", n, "seed", cfg.Seed)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-	url := "http://" + displayAddr(ln.Addr().String())
 	log.Info("serving", "url", url, "db", a.DB.URL, "startup_ms", time.Since(start).Milliseconds())
 	if len(creds) > 0 {
 		fmt.Fprintln(stdout, "Staff accounts created on first start (the password is shown only now):")

@@ -83,6 +83,10 @@ func TestServeSeedsOnceAndShutsDownGracefully(t *testing.T) {
 	if st, _ := get(t, url+"/healthz"); st != 200 {
 		t.Fatalf("healthz: %d", st)
 	}
+	// The OpenID provider is mounted, with the listener's address as issuer.
+	if st, body := get(t, url+"/oidc/.well-known/openid-configuration"); st != 200 || !strings.Contains(body, `"issuer":"`+url+`/oidc"`) {
+		t.Fatalf("discovery: %d %.300s", st, body)
+	}
 	get(t, url+"/api/v1/units/provinces")
 	if st, body := get(t, url+"/metrics"); st != 200 || !strings.Contains(body, `dancu_http_requests_total{code="200",method="GET",route="GET /api/v1/units/provinces"}`) {
 		t.Fatalf("metrics: %d\n%.2000s", st, body)

@@ -19,6 +19,8 @@ import (
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/audit"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
+	"github.com/dancu-project/dancu/internal/eid"
+	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/platform"
 	"github.com/dancu-project/dancu/internal/registry"
@@ -32,7 +34,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -82,6 +84,8 @@ type App struct {
 	Audit    *audit.Log
 	Registry *registry.Service
 	Staff    *staff.Store
+	EID      *eid.Service
+	OIDC     *oidcop.Provider
 	Cards    *cardservice.Service
 	Metrics  *prometheus.Registry
 	Handler  http.Handler
@@ -126,6 +130,17 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		log.Info("created the card PKI (CSCA and document signer)", "dir", pkiDir)
 	}
 	a.Cards = cardservice.New(a.DB, a.Registry, a.Audit, pkiDir, now)
+	secret, err := cfg.LoadEIDSecret()
+	if err != nil {
+		return nil, err
+	}
+	if a.EID, err = eid.NewService(eid.Deps{DB: a.DB, Register: a.Registry, Secret: []byte(secret), Log: log, Now: now, Production: cfg.Production}); err != nil {
+		return nil, fmt.Errorf("e-ID: %w", err)
+	}
+	if a.OIDC, err = oidcop.New(oidcop.Deps{DB: a.DB, Accounts: a.EID, Register: a.Registry, Issuer: cfg.Issuer(),
+		Secret: []byte(secret), Log: log, Now: now, SecureCookies: cfg.SecureCookies}); err != nil {
+		return nil, fmt.Errorf("OpenID provider: %w", err)
+	}
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	published := prometheus.NewCounter(prometheus.CounterOpts{Name: "dancu_events_published_total", Help: "Life events published from the outbox to JetStream."})
@@ -145,6 +160,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		Modules: []web.Mounter{
 			&api.API{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Log: log, Now: now},
 			pages,
+			a.OIDC,
 		},
 	})
 
@@ -155,12 +171,36 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		defer close(a.relayDone)
 		relay.Run(relayCtx)
 	}()
-	// Cards of a person who died are revoked when dancu.person.died arrives.
+	// Cards and e-ID accounts of a person who died are revoked when
+	// dancu.person.died arrives.
 	if err := a.Cards.RevokeOnDeath(relayCtx, a.Bus.JS, log); err != nil {
 		return nil, err
 	}
+	if err := a.EID.RevokeOnDeath(relayCtx, a.Bus.JS); err != nil {
+		return nil, err
+	}
+	go a.purge(relayCtx)
 	ok = true
 	return a, nil
+}
+
+// purge removes expired e-ID rows (codes, sessions, tokens) now and then.
+func (a *App) purge(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.EID.Purge(ctx); err != nil {
+				a.Log.Warn("e-ID purge", "err", err)
+			}
+			if err := a.OIDC.Purge(ctx); err != nil {
+				a.Log.Warn("OpenID purge", "err", err)
+			}
+		}
+	}
 }
 
 // PKIDir is where the card PKI (CSCA, document signers, CRL, master list)

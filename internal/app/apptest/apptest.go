@@ -59,11 +59,17 @@ func Start(t testing.TB, d storage.Dialect, persons int) *Env {
 	} else {
 		cfg.DataDir = t.TempDir()
 	}
+	// The server's address must be known before the app is built: it is the
+	// OpenID issuer's.
+	srv := httptest.NewUnstartedServer(nil)
+	cfg.PublicURL = "http://" + srv.Listener.Addr().String()
 	a, err := app.Open(ctx, cfg, cfg.Logger(logs), time.Now)
 	if err != nil {
+		srv.Close()
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	srv.Config.Handler = a.Handler
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		a.Close()
