@@ -73,6 +73,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if n > 0 {
 		log.Info("seeded synthetic population", "persons", n, "seed", cfg.Seed)
 	}
+	citizens, err := a.BootstrapCitizens(ctx, cfg.BootstrapPassword)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	log.Info("serving", "url", url, "db", a.DB.URL, "startup_ms", time.Since(start).Milliseconds())
@@ -80,6 +84,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintln(stdout, "Staff accounts created on first start (the password is shown only now):")
 		for _, c := range creds {
 			fmt.Fprintf(stdout, "  %-15s %-10s %-32s password: %s\n", c.Username, c.Role, c.Unit, c.Password)
+		}
+	}
+	if len(citizens) > 0 {
+		fmt.Fprintln(stdout, "Sample citizens with an electronic ID (sign in at the OpenID provider, "+cfg.Issuer()+"):")
+		for _, c := range citizens {
+			fmt.Fprintf(stdout, "  level %d  PIN %s  %-24s password: %s", c.Level, c.PIN, c.FullName, c.Password)
+			if c.TOTPSecret != "" {
+				fmt.Fprintf(stdout, "  TOTP secret: %s", c.TOTPSecret)
+			}
+			fmt.Fprintln(stdout)
 		}
 	}
 	fmt.Fprintf(stdout, "dancu is running at %s\n", url)

@@ -216,3 +216,45 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 		t.Fatalf("shutdown: %v", err)
 	}
 }
+
+func TestClientAdd(t *testing.T) {
+	env := map[string]string{"DANCU_DATA": t.TempDir()}
+	getenv := func(k string) string { return env[k] }
+	var out, errOut bytes.Buffer
+	ctx := context.Background()
+	err := run(ctx, []string{"client", "add", "--id", "bank-a", "--name", "Ngân hàng A", "--purpose", "Xác minh khách hàng",
+		"--grant", "client_credentials", "--scopes", "profile"}, getenv, &out, &errOut)
+	if err != nil || !strings.Contains(out.String(), "client bank-a added") || !strings.Contains(out.String(), "client secret (shown only now): ") {
+		t.Fatalf("add: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	secret := strings.TrimSpace(out.String()[strings.Index(out.String(), "now): ")+6:])
+
+	// The secret works at the token endpoint of a server on the same data.
+	url, _, stop := startServe(t, env, "--seed-persons", "0")
+	defer stop()
+	req, _ := http.NewRequest("POST", url+"/oidc/oauth/token", strings.NewReader("grant_type=client_credentials&scope=profile"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("bank-a", secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"access_token"`) {
+		t.Fatalf("token with the new client: %d %s", resp.StatusCode, body)
+	}
+
+	for _, bad := range [][]string{
+		{"client", "add", "--id", "bank-a", "--purpose", "x", "--grant", "client_credentials"},    // duplicate
+		{"client", "add", "--id", "web", "--purpose", "x", "--grant", "authorization_code"},        // no redirect URI
+		{"client", "add", "--id", "web", "--purpose", "x", "--grant", "implicit", "--redirect-uri", "https://a/cb"},
+		{"client", "add", "--id", "web", "--purpose", "x", "--level", "3", "--redirect-uri", "https://a/cb"},
+		{"client"},
+	} {
+		out.Reset()
+		if err := run(ctx, bad, getenv, &out, &errOut); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
