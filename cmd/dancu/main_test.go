@@ -246,8 +246,8 @@ func TestClientAdd(t *testing.T) {
 	}
 
 	for _, bad := range [][]string{
-		{"client", "add", "--id", "bank-a", "--purpose", "x", "--grant", "client_credentials"},    // duplicate
-		{"client", "add", "--id", "web", "--purpose", "x", "--grant", "authorization_code"},        // no redirect URI
+		{"client", "add", "--id", "bank-a", "--purpose", "x", "--grant", "client_credentials"}, // duplicate
+		{"client", "add", "--id", "web", "--purpose", "x", "--grant", "authorization_code"},    // no redirect URI
 		{"client", "add", "--id", "web", "--purpose", "x", "--grant", "implicit", "--redirect-uri", "https://a/cb"},
 		{"client", "add", "--id", "web", "--purpose", "x", "--level", "3", "--redirect-uri", "https://a/cb"},
 		{"client"},
