@@ -54,7 +54,7 @@ func (a *App) BootstrapCitizens(ctx context.Context, password string) ([]Citizen
 		password = staff.RandomPassword()
 	}
 	rows, err := a.DB.R.QueryContext(ctx, `SELECT pin FROM persons WHERE perm_province = '01' AND status = 'alive'
-		AND birth_date < '2000' AND length(birth_date) = 10 ORDER BY pin LIMIT 2`)
+		AND birth_date >= '1970' AND birth_date < '2000' AND length(birth_date) = 10 ORDER BY pin LIMIT 2`)
 	if err != nil {
 		return nil, fmt.Errorf("pick sample citizens: %w", err)
 	}
