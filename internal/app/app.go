@@ -29,6 +29,7 @@ import (
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/web"
 	"github.com/dancu-project/dancu/internal/web/api"
+	"github.com/dancu-project/dancu/internal/web/portal"
 	"github.com/dancu-project/dancu/internal/web/ui"
 )
 
@@ -150,6 +151,11 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
+	citizen, err := portal.New(portal.Deps{Accounts: a.EID, Provider: a.OIDC, Register: a.Registry, Cards: a.Cards,
+		AuditDB: a.AuditDB, Log: log, Now: now, SecureCookies: cfg.SecureCookies})
+	if err != nil {
+		return nil, fmt.Errorf("citizen portal: %w", err)
+	}
 	a.Handler = web.New(web.Config{
 		Log:     log,
 		Metrics: a.Metrics,
@@ -161,6 +167,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			&api.API{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Log: log, Now: now},
 			pages,
 			a.OIDC,
+			citizen,
 		},
 	})
 

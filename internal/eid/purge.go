@@ -7,7 +7,7 @@ import (
 )
 
 // Purge deletes enrolments past their lifetime and throttling counters whose
-// window and block are over. The composition root runs it periodically.
+// window and block are over, and expired portal sessions. The composition root runs it periodically.
 func (s *Service) Purge(ctx context.Context) error {
 	now := s.now()
 	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_enrolments WHERE expires_at < $1`, now.Add(-time.Hour).UTC().Format(time.RFC3339Nano)); err != nil {
@@ -16,6 +16,9 @@ func (s *Service) Purge(ctx context.Context) error {
 	cut := now.Add(-s.policy.FailureWindow - s.policy.MaxBlock).UTC().Format(time.RFC3339Nano)
 	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_throttle WHERE window_start < $1`, cut); err != nil {
 		return fmt.Errorf("purge throttle: %w", err)
+	}
+	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_sessions WHERE expires_at < $1`, now.UTC().Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("purge sessions: %w", err)
 	}
 	return nil
 }

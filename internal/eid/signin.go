@@ -20,6 +20,9 @@ type SignInInput struct {
 	// MinLevel is the level the relying party requires; a sign-in that does
 	// not reach it fails with ErrLevelRequired.
 	MinLevel Level
+	// Channel names where the sign-in happened ("portal", "oidc:<client>")
+	// in the owner's sign-in history.
+	Channel string
 }
 
 // Authentication is a successful sign-in.
@@ -67,6 +70,9 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Authentication, e
 	}
 	if auth.Level < in.MinLevel {
 		return Authentication{}, ErrLevelRequired
+	}
+	if err := s.recordSignIn(ctx, auth, in.Channel); err != nil {
+		return Authentication{}, err
 	}
 	return auth, nil
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/card/issue"
 	"github.com/dancu-project/dancu/internal/card/pki"
+	"github.com/dancu-project/dancu/internal/card/render"
 	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/pin"
@@ -473,6 +474,10 @@ func (s *Service) Chip(ctx context.Context, a actor.Actor, serial string) (Chip,
 	if err != nil {
 		return Chip{}, err
 	}
+	return c.chipDump()
+}
+
+func (c Card) chipDump() (Chip, error) {
 	if len(c.chip) == 0 {
 		return Chip{}, ErrNoChip
 	}
@@ -481,6 +486,50 @@ func (s *Service) Chip(ctx context.Context, a actor.Actor, serial string) (Chip,
 		return Chip{}, fmt.Errorf("decode chip of %s: %w", c.Serial, err)
 	}
 	return ch, nil
+}
+
+// Rendered kinds of a card, for Render.
+const (
+	RenderFront   = "front"   // PNG of the front
+	RenderBack    = "back"    // PNG of the back
+	RenderPreview = "preview" // two-page PDF at the card's real size
+)
+
+// ErrRenderKind is returned for a kind Render does not know.
+var ErrRenderKind = fault.New(fault.Invalid, "card.render.kind", "Chỉ có thể xuất mặt trước, mặt sau hoặc bản PDF.", "Only the front, the back or the PDF preview can be rendered.")
+
+// Render draws a produced card as printed (a watermarked sample, see package
+// render) from its chip dump and QR. Card images are sensitive personal data
+// (Decree 356/2025): every rendering is an audited, scoped read of the
+// holder's record, with the purpose "card-<kind>", like the chip download.
+func (s *Service) Render(ctx context.Context, a actor.Actor, serial, kind string) ([]byte, error) {
+	if kind != RenderFront && kind != RenderBack && kind != RenderPreview {
+		return nil, ErrRenderKind
+	}
+	c, err := s.Get(ctx, a, serial, "card-"+kind)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := c.chipDump()
+	if err != nil {
+		return nil, err
+	}
+	d, err := render.FromChip(ch.DataGroups, c.QR)
+	if err != nil {
+		return nil, fmt.Errorf("render card %s: %w", c.Serial, err)
+	}
+	if kind == RenderBack {
+		return render.Back(d)
+	}
+	front, err := render.Front(d)
+	if err != nil || kind == RenderFront {
+		return front, err
+	}
+	back, err := render.Back(d)
+	if err != nil {
+		return nil, err
+	}
+	return render.PDF(front, back)
 }
 
 // issuePerson maps a register record to what the card prints and stores.

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -174,6 +175,19 @@ func TestLifecycle(t *testing.T) {
 		rep, err := f.svc.Verify(ctx, &registrarBaDinh, service.VerifyInput{DataGroups: chip.DataGroups, SOD: chip.SOD})
 		if err != nil || !rep.OK || !rep.Compared || check(rep, "compare").Status != "pass" || check(rep, "card.register").Status != "pass" {
 			t.Fatalf("verify fresh card: %v %+v", err, rep)
+		}
+		// Rendered images: each one an audited read of the holder's record.
+		for kind, magic := range map[string]string{service.RenderFront: "\x89PNG", service.RenderBack: "\x89PNG", service.RenderPreview: "%PDF-1.4"} {
+			b, err := f.svc.Render(ctx, registrarBaDinh, c.Serial, kind)
+			if err != nil || !bytes.HasPrefix(b, []byte(magic)) {
+				t.Fatalf("render %s: %v", kind, err)
+			}
+			if n := count(t, db, `SELECT count(*) FROM audit_log WHERE purpose = $1 AND subject = $2`, "card-"+kind, "person:"+f.adult); n != 1 {
+				t.Fatalf("render %s: %d audited reads", kind, n)
+			}
+		}
+		if _, err := f.svc.Render(ctx, registrarBaDinh, c.Serial, "mrz"); !errors.Is(err, service.ErrRenderKind) {
+			t.Fatalf("render unknown kind: %v", err)
 		}
 		if c, err = f.svc.HandOver(ctx, registrarBaDinh, c.Serial); err != nil || c.Status != service.HandedOver {
 			t.Fatalf("hand over: %v", err)

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -30,6 +31,24 @@ type pageData struct {
 	ClientName, Purpose, PIN       string
 	Level2                         bool
 	Claims                         []string
+	// formTargets are the origins a form of the page may end up at besides
+	// the provider: the client's redirect URIs. Browsers apply the CSP
+	// form-action to the redirects that follow a form post, so without them
+	// the redirect back to the relying party after sign-in or consent is
+	// blocked.
+	formTargets []string
+}
+
+// redirectOrigins are the origins of a client's redirect URIs, for the
+// pages' form-action.
+func redirectOrigins(c Client) []string {
+	var out []string
+	for _, raw := range c.RedirectURIs {
+		if u, err := url.Parse(raw); err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http") {
+			out = append(out, u.Scheme+"://"+u.Host)
+		}
+	}
+	return out
 }
 
 const (
@@ -43,7 +62,7 @@ func (p *Provider) render(w http.ResponseWriter, status int, name string, d page
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'"+strings.TrimRight(" "+strings.Join(d.formTargets, " "), " "))
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	if err := p.pages.ExecuteTemplate(w, name, d); err != nil {
@@ -87,7 +106,7 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Đăng nhập", Error: msgBadRequest})
 		return
 	}
-	p.render(w, http.StatusOK, "login.html", pageData{Title: "Đăng nhập", ID: id, CSRF: p.csrfToken(w, r), ClientName: c.Name,
+	p.render(w, http.StatusOK, "login.html", pageData{Title: "Đăng nhập", ID: id, CSRF: p.csrfToken(w, r), ClientName: c.Name, formTargets: redirectOrigins(c),
 		Level2: max(c.MinLevel, levelAsked(ar.Req.ACRValues)) >= eid.Level2})
 }
 
@@ -109,10 +128,10 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	need := max(c.MinLevel, levelAsked(ar.Req.ACRValues))
-	data.ClientName, data.Level2, data.CSRF = c.Name, need >= eid.Level2, r.PostFormValue("csrf")
+	data.ClientName, data.Level2, data.CSRF, data.formTargets = c.Name, need >= eid.Level2, r.PostFormValue("csrf"), redirectOrigins(c)
 	data.PIN = strings.TrimSpace(r.PostFormValue("pin"))
 	auth, err := p.store.accounts.SignIn(ctx, eid.SignInInput{PIN: data.PIN, Password: r.PostFormValue("password"), TOTP: r.PostFormValue("totp"),
-		ClientIP: clientIP(r), MinLevel: need})
+		ClientIP: clientIP(r), MinLevel: need, Channel: "oidc:" + c.ID})
 	if err != nil {
 		f := fault.As(err)
 		status := http.StatusUnauthorized
@@ -183,7 +202,7 @@ func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
 		claims = append(claims, scopeClaims[s]...)
 	}
 	p.render(w, http.StatusOK, "consent.html", pageData{Title: "Đồng ý chia sẻ thông tin", ID: id, CSRF: p.csrfToken(w, r),
-		ClientName: c.Name, Purpose: c.Purpose, Claims: claims})
+		ClientName: c.Name, Purpose: c.Purpose, Claims: claims, formTargets: redirectOrigins(c)})
 }
 
 func (p *Provider) consent(w http.ResponseWriter, r *http.Request) {

@@ -111,6 +111,38 @@ func (a *API) cardQR(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
+// cardFront, cardBack and cardPreview serve the rendered card. The images
+// are personal data: the service audits each one as a read of the holder's
+// record, and no cache may keep them.
+func (a *API) cardFront(w http.ResponseWriter, r *http.Request) error {
+	return a.cardImage(w, r, cardservice.RenderFront, "image/png", "")
+}
+
+func (a *API) cardBack(w http.ResponseWriter, r *http.Request) error {
+	return a.cardImage(w, r, cardservice.RenderBack, "image/png", "")
+}
+
+func (a *API) cardPreview(w http.ResponseWriter, r *http.Request) error {
+	return a.cardImage(w, r, cardservice.RenderPreview, "application/pdf", ".pdf")
+}
+
+func (a *API) cardImage(w http.ResponseWriter, r *http.Request, kind, contentType, ext string) error {
+	serial := r.PathValue("serial")
+	b, err := a.Cards.Render(r.Context(), actorOf(r.Context()).Actor(), serial, kind)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	if ext != "" {
+		// The serial matched a stored card, so it is the card's hex serial
+		// and safe in a header.
+		w.Header().Set("Content-Disposition", `inline; filename="card-`+serial+ext+`"`)
+	}
+	_, err = w.Write(b)
+	return err
+}
+
 // verifyCard is public: anyone may check a card's signatures. When a staff
 // member is signed in (a bearer token, or a cookie with its CSRF token), the
 // card is also compared with the register, as that staff member.

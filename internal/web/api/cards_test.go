@@ -117,6 +117,34 @@ func testCardAPI(t *testing.T, d storage.Dialect) {
 	if st, ct, png := hn.raw("/api/v1/cards/" + c.Serial + "/qr.png"); st != 200 || ct != "image/png" || !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Fatalf("qr.png: %d %s", st, ct)
 	}
+	// Rendered card: PNG front and back, PDF preview; never cached, each
+	// download audited as a read of the holder's record; staff only.
+	for name, want := range map[string][2]string{
+		"front.png":   {"image/png", "\x89PNG"},
+		"back.png":    {"image/png", "\x89PNG"},
+		"preview.pdf": {"application/pdf", "%PDF-1.4"},
+	} {
+		path := "/api/v1/cards/" + c.Serial + "/" + name
+		req, _ := http.NewRequest("GET", env.Server.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+hn.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != want[0] || resp.Header.Get("Cache-Control") != "no-store" || !bytes.HasPrefix(b, []byte(want[1])) {
+			t.Fatalf("%s: %d %s %q", name, resp.StatusCode, resp.Header, b[:min(len(b), 16)])
+		}
+		var n int
+		purpose := "card-" + strings.TrimSuffix(strings.TrimSuffix(name, ".png"), ".pdf")
+		if err := env.App.AuditDB.R.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'person.read' AND purpose = $1 AND subject = $2`, purpose, "person:"+pinText).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%s: %d audited reads (%v)", name, n, err)
+		}
+		if st, _, _ := anon.raw(path); st != 401 {
+			t.Fatalf("anonymous %s: %d", name, st)
+		}
+	}
 	for path, ct := range map[string]string{"/api/v1/card/pki/master-list": "application/pkcs7-mime", "/api/v1/card/pki/crl": "application/pkix-crl"} {
 		if st, got, b := anon.raw(path); st != 200 || got != ct || len(b) < 100 {
 			t.Fatalf("%s: %d %s %d bytes", path, st, got, len(b))

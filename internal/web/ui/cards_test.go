@@ -72,7 +72,8 @@ func TestCardDesk(t *testing.T) {
 	mustContain(t, "handed over", page, "Đã trả thẻ", "Báo mất", "Cấp lại", "Thu hồi", "Lịch sử thẻ")
 
 	card := c.get("/cards/" + serial)
-	mustContain(t, "card page", card, "Vùng đọc máy (MRZ)", "IDVNM", `src="/api/v1/cards/`+serial+`/qr.png"`, `/api/v1/cards/`+serial+`/chip`)
+	mustContain(t, "card page", card, "Vùng đọc máy (MRZ)", "IDVNM", `src="/api/v1/cards/`+serial+`/qr.png"`, `/api/v1/cards/`+serial+`/chip`,
+		"Ảnh thẻ (mẫu, dữ liệu tổng hợp)", `href="/api/v1/cards/`+serial+`/front.png"`, `href="/api/v1/cards/`+serial+`/back.png"`, `href="/api/v1/cards/`+serial+`/preview.pdf"`)
 
 	// The desk: a chip dump file verifies and is compared with the register.
 	mustContain(t, "desk", c.get("/desk/verify"), "Kiểm tra thẻ căn cước", "Tệp dữ liệu chip")

@@ -1,0 +1,379 @@
+package e2e
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/app/apptest"
+	"github.com/dancu-project/dancu/internal/eid"
+	"github.com/dancu-project/dancu/internal/eid/oidcop"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+const citizenPassword = "mật khẩu đủ dài của công dân"
+
+// eidCitizen is a seeded adult with an e-ID account made through the eid
+// service, as the app and a registrar would.
+type eidCitizen struct {
+	pin, name, birth string
+	totp             string
+	step             int64 // last TOTP step used
+}
+
+var smsCodeRE = regexp.MustCompile(`dinh danh dien tu: (\d{6})`)
+
+// newCitizen registers a level-1 account for the n-th seeded adult; with
+// level2 a registrar activates level 2 and the citizen enrols an
+// authenticator app.
+func newCitizen(t *testing.T, env *apptest.Env, n int, level2 bool) eidCitizen {
+	t.Helper()
+	ctx := context.Background()
+	var c eidCitizen
+	err := env.App.DB.R.QueryRow(`SELECT pin, full_name, birth_date FROM persons
+		WHERE status = 'alive' AND birth_date < '2000' AND length(birth_date) = 10 ORDER BY pin LIMIT 1 OFFSET $1`, n).Scan(&c.pin, &c.name, &c.birth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := env.App.EID.StartRegistration(ctx, eid.RegistrationInput{PIN: c.pin, CardNumber: c.pin, FullName: c.name, BirthDate: c.birth, Phone: "0987654321"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The development SMS sink writes the one-time code to the log.
+	codes := smsCodeRE.FindAllStringSubmatch(env.Logs.String(), -1)
+	if len(codes) == 0 {
+		t.Fatal("no one-time code in the log")
+	}
+	if _, err := env.App.EID.CompleteRegistration(ctx, e.ID, codes[len(codes)-1][1], citizenPassword); err != nil {
+		t.Fatal(err)
+	}
+	if !level2 {
+		return c
+	}
+	if _, err := env.App.EID.Activate(ctx, actor.Actor{ID: "staff:e2e.registrar", Role: actor.Registrar}, c.pin); err != nil {
+		t.Fatal(err)
+	}
+	en, err := env.App.EID.EnrolTOTP(ctx, c.pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.totp, c.step = en.Secret, time.Now().Unix()/30
+	if err := env.App.EID.ConfirmTOTP(ctx, c.pin, totp(t, c.totp, c.step)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// nextCode is the code of the step after the last one used: inside the
+// provider's one-step tolerance and never a replay.
+func (c *eidCitizen) nextCode(t *testing.T) string {
+	c.step++
+	return totp(t, c.totp, c.step)
+}
+
+// totp computes an RFC 6238 code (HMAC-SHA1, 30 s, 6 digits) like an
+// authenticator app.
+func totp(t *testing.T, secret string, step int64) string {
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], uint64(step))
+	m := hmac.New(sha1.New, key)
+	m.Write(msg[:])
+	sum := m.Sum(nil)
+	off := sum[len(sum)-1] & 0x0f
+	return fmt.Sprintf("%06d", (binary.BigEndian.Uint32(sum[off:off+4])&0x7fffffff)%1_000_000)
+}
+
+// relyingParty is a tiny OpenID Connect client on its own server, as a
+// public-service portal or a bank would run: it sends the browser to the
+// provider (code flow with PKCE) and shows the claims it received.
+type relyingParty struct {
+	srv      *httptest.Server
+	cfg      oauth2.Config
+	provider *oidc.Provider
+
+	mu              sync.Mutex
+	state, verifier string
+}
+
+var rpPage = template.Must(template.New("rp").Parse(`<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Dịch vụ thử nghiệm</title></head><body>
+<h1>Đăng nhập thành công</h1>
+<dl><dt>Họ và tên</dt><dd id="rp-name">{{.Name}}</dd><dt>Ngày sinh</dt><dd id="rp-birthdate">{{.Birthdate}}</dd><dt>Mức xác thực</dt><dd id="rp-acr">{{.ACR}}</dd></dl>
+</body></html>`))
+
+func newRelyingParty(t *testing.T, env *apptest.Env) *relyingParty {
+	t.Helper()
+	ctx := context.Background()
+	rp := &relyingParty{}
+	mux := http.NewServeMux()
+	rp.srv = httptest.NewServer(mux)
+	t.Cleanup(rp.srv.Close)
+	secret := oidcop.NewSecret()
+	err := env.App.OIDC.Clients().Add(ctx, oidcop.Client{ID: "dichvucong-test", Secret: secret, Name: "Cổng dịch vụ công (thử nghiệm)",
+		Purpose: "Giải quyết thủ tục hành chính trực tuyến", RedirectURIs: []string{rp.srv.URL + "/cb"},
+		GrantTypes: []string{oidcop.GrantAuthorizationCode}, Scopes: []string{oidcop.ScopeProfile}, MinLevel: eid.Level2, DevMode: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rp.provider, err = oidc.NewProvider(ctx, env.App.OIDC.Issuer()); err != nil {
+		t.Fatal(err)
+	}
+	rp.cfg = oauth2.Config{ClientID: "dichvucong-test", ClientSecret: secret, Endpoint: rp.provider.Endpoint(), RedirectURL: rp.srv.URL + "/cb",
+		Scopes: []string{oidc.ScopeOpenID, oidcop.ScopeProfile}}
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		rp.mu.Lock()
+		rp.state, rp.verifier = oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
+		u := rp.cfg.AuthCodeURL(rp.state, oauth2.S256ChallengeOption(rp.verifier), oauth2.SetAuthURLParam("acr_values", oidcop.ACRLevel2))
+		rp.mu.Unlock()
+		http.Redirect(w, r, u, http.StatusFound)
+	})
+	mux.HandleFunc("GET /cb", func(w http.ResponseWriter, r *http.Request) {
+		rp.mu.Lock()
+		state, verifier := rp.state, rp.verifier
+		rp.mu.Unlock()
+		if r.URL.Query().Get("state") != state {
+			http.Error(w, "bad state", http.StatusBadRequest)
+			return
+		}
+		tok, err := rp.cfg.Exchange(r.Context(), r.URL.Query().Get("code"), oauth2.VerifierOption(verifier))
+		if err != nil {
+			http.Error(w, "exchange: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		raw, _ := tok.Extra("id_token").(string)
+		idt, err := rp.provider.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID}).Verify(r.Context(), raw)
+		if err != nil {
+			http.Error(w, "id token: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		var idc struct {
+			ACR string `json:"acr"`
+		}
+		idt.Claims(&idc)
+		ui, err := rp.provider.UserInfo(r.Context(), oauth2.StaticTokenSource(tok))
+		if err != nil {
+			http.Error(w, "userinfo: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		var info struct {
+			Name      string `json:"name"`
+			Birthdate string `json:"birthdate"`
+		}
+		ui.Claims(&info)
+		rpPage.Execute(w, map[string]string{"Name": info.Name, "Birthdate": info.Birthdate, "ACR": idc.ACR})
+	})
+	return rp
+}
+
+// TestOIDCLevel2InBrowser: a level-2 citizen signs in at a relying party in
+// headless Chromium with password and authenticator code, reads the
+// Vietnamese consent screen (fields and purpose), consents, and lands back
+// at the relying party, which shows the name, the birth date and acr level 2.
+func TestOIDCLevel2InBrowser(t *testing.T) {
+	bin, missing := chromium()
+	if bin == "" {
+		t.Skip(missing)
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	env := apptest.Start(t, storage.SQLite, 60)
+	c := newCitizen(t, env, 0, true)
+	rp := newRelyingParty(t, env)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(bin),
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 768),
+	)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	if err := os.MkdirAll("screenshots", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join("screenshots", name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(sel chromedp.Action[string]) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, sel)
+		if err != nil {
+			t.Fatalf("read text: %v", err)
+		}
+		return strings.TrimSpace(s)
+	}
+
+	step("open the relying party, which sends the browser to the provider",
+		chromedp.Navigate(rp.srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("pin")),
+	)
+	if page := text(chromedp.Text(chromedp.CSS("body"))); !strings.Contains(page, "mức 2") || !strings.Contains(page, "Cổng dịch vụ công (thử nghiệm)") {
+		t.Errorf("login page does not ask for level 2 for the client:\n%s", page)
+	}
+	step("sign in at level 2",
+		chromedp.SendKeys(chromedp.ID("pin"), c.pin),
+		chromedp.SendKeys(chromedp.ID("password"), citizenPassword),
+		chromedp.SendKeys(chromedp.ID("totp"), c.nextCode(t)),
+		chromedp.Click(chromedp.CSS(`form[action="/oidc/login"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[name="decision"][value="allow"]`)),
+	)
+	consent := text(chromedp.Text(chromedp.CSS("body")))
+	for _, want := range []string{"Cổng dịch vụ công (thử nghiệm)", "Họ, chữ đệm và tên", "Ngày, tháng, năm sinh", "Giới tính",
+		"Mục đích sử dụng: Giải quyết thủ tục hành chính trực tuyến", "rút lại sự đồng ý"} {
+		if !strings.Contains(consent, want) {
+			t.Errorf("consent screen lacks %q:\n%s", want, consent)
+		}
+	}
+	shot("oidc-consent.png")
+	step("consent",
+		chromedp.Click(chromedp.CSS(`button[name="decision"][value="allow"]`)),
+		chromedp.WaitVisible(chromedp.ID("rp-acr")),
+	)
+	if loc := text(chromedp.Location()); !strings.HasPrefix(loc, rp.srv.URL+"/cb") {
+		t.Errorf("landed at %s", loc)
+	}
+	if got := text(chromedp.Text(chromedp.ID("rp-name"))); got != c.name {
+		t.Errorf("relying party got name %q, want %q", got, c.name)
+	}
+	if got := text(chromedp.Text(chromedp.ID("rp-birthdate"))); got != c.birth {
+		t.Errorf("relying party got birth date %q, want %q", got, c.birth)
+	}
+	if got := text(chromedp.Text(chromedp.ID("rp-acr"))); got != oidcop.ACRLevel2 {
+		t.Errorf("relying party got acr %q, want %q", got, oidcop.ACRLevel2)
+	}
+	shot("oidc-done.png")
+	if logs := env.Logs.String(); strings.Contains(logs, c.pin) || strings.Contains(logs, c.name) {
+		t.Error("the citizen's PIN or name is in the log")
+	}
+}
+
+var (
+	authIDRE   = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
+	formCSRFRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
+
+// TestConsentCSRF: the consent form is refused without its CSRF token (and
+// with a wrong one), and no consent or code results; with the token it
+// goes through.
+func TestConsentCSRF(t *testing.T) {
+	env := apptest.Start(t, storage.SQLite, 40)
+	ctx := context.Background()
+	c := newCitizen(t, env, 1, false)
+	const redirect = "http://127.0.0.1:9/cb"
+	if err := env.App.OIDC.Clients().Add(ctx, oidcop.Client{ID: "hotel-test", Secret: oidcop.NewSecret(), Name: "Khách sạn thử nghiệm", Purpose: "Thông báo lưu trú",
+		RedirectURIs: []string{redirect}, GrantTypes: []string{oidcop.GrantAuthorizationCode}, Scopes: []string{oidcop.ScopeProfile}, DevMode: true}); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	var code string
+	b := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if strings.HasPrefix(req.URL.String(), redirect) {
+			code = req.URL.Query().Get("code")
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	read := func(resp *http.Response, err error) (int, string) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	q := url.Values{"client_id": {"hotel-test"}, "response_type": {"code"}, "scope": {"openid profile"}, "redirect_uri": {redirect}, "state": {"s"},
+		"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
+	issuer := env.App.OIDC.Issuer()
+	_, body := read(b.Get(issuer + "/authorize?" + q.Encode()))
+	id, csrf := authIDRE.FindStringSubmatch(body), formCSRFRE.FindStringSubmatch(body)
+	if id == nil || csrf == nil {
+		t.Fatalf("no login form:\n%s", body)
+	}
+	_, body = read(b.PostForm(issuer+"/login", url.Values{"authRequestID": {id[1]}, "csrf": {csrf[1]}, "pin": {c.pin}, "password": {citizenPassword}}))
+	if !strings.Contains(body, `name="decision" value="allow"`) {
+		t.Fatalf("no consent form:\n%s", body)
+	}
+	tests := []struct {
+		name  string
+		form  url.Values
+		allow bool
+	}{
+		{"without token", url.Values{"authRequestID": {id[1]}, "decision": {"allow"}}, false},
+		{"wrong token", url.Values{"authRequestID": {id[1]}, "decision": {"allow"}, "csrf": {strings.Repeat("A", 43)}}, false},
+		{"with token", url.Values{"authRequestID": {id[1]}, "decision": {"allow"}, "csrf": {csrf[1]}}, true},
+	}
+	acct, err := env.App.EID.Account(ctx, c.pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := read(b.PostForm(issuer+"/consent", tt.form))
+			consents, err := env.App.OIDC.Consents(ctx, acct.Subject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.allow {
+				if status != http.StatusBadRequest || !strings.Contains(body, "không hợp lệ") || code != "" || len(consents) != 0 {
+					t.Fatalf("forged consent: status %d, code %q, %d consents", status, code, len(consents))
+				}
+				return
+			}
+			if code == "" || len(consents) != 1 {
+				t.Fatalf("consent with its token: status %d, code %q, %d consents", status, code, len(consents))
+			}
+		})
+	}
+}

@@ -1,0 +1,311 @@
+package portal
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/audit"
+	cardservice "github.com/dancu-project/dancu/internal/card/service"
+	"github.com/dancu-project/dancu/internal/eid"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/registry"
+)
+
+func newToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// home sends a signed-in citizen to their data and anyone else to sign in.
+func (p *Portal) home(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if _, err := p.accounts.Session(r.Context(), c.Value); err == nil {
+			http.Redirect(w, r, "/citizen/me", http.StatusSeeOther)
+			return
+		}
+	}
+	http.Redirect(w, r, "/citizen/login", http.StatusSeeOther)
+}
+
+type loginView struct {
+	Token, PIN string
+	Expired    bool
+}
+
+func (p *Portal) loginPage(w http.ResponseWriter, r *http.Request) {
+	v := p.page(r, nil, "login.title", "")
+	v.Page = loginView{Token: p.formToken(w, r), Expired: r.URL.Query().Get("expired") == "1"}
+	p.render(w, r, http.StatusOK, "login.html", v)
+}
+
+// login signs the citizen in through the e-ID service, with its throttling
+// and its one message for every kind of bad credentials.
+func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
+	v := p.page(r, nil, "login.title", "")
+	lv := loginView{Token: p.formToken(w, r), PIN: strings.TrimSpace(r.PostFormValue("pin"))}
+	v.Page = lv
+	if !formTokenOK(r) {
+		p.logStatus(r, http.StatusForbidden, "csrf")
+		v.Error = p.tr(r, "err.csrf.text")
+		p.render(w, r, http.StatusForbidden, "login.html", v)
+		return
+	}
+	auth, err := p.accounts.SignIn(r.Context(), eid.SignInInput{PIN: lv.PIN, Password: r.PostFormValue("password"),
+		TOTP: r.PostFormValue("totp"), ClientIP: clientIP(r), Channel: "portal"})
+	if err != nil {
+		f := fault.As(err)
+		status := http.StatusUnauthorized
+		if f.Kind != fault.Unauthenticated {
+			p.fail(w, r, nil, err)
+			return
+		}
+		p.logStatus(r, status, f.Code)
+		v.Error = faultText(v.Lang, f)
+		p.render(w, r, status, "login.html", v)
+		return
+	}
+	token, sess, err := p.accounts.StartSession(r.Context(), auth, p.sessionTTL)
+	if err != nil {
+		p.fail(w, r, nil, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: cookiePath, Expires: sess.Expires,
+		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/citizen/me", http.StatusSeeOther)
+}
+
+func (p *Portal) logout(w http.ResponseWriter, r *http.Request, s eid.Session) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := p.accounts.EndSession(r.Context(), c.Value); err != nil {
+			p.fail(w, r, &s, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: cookiePath, MaxAge: -1, HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/citizen/login", http.StatusSeeOther)
+}
+
+// myDataView is the "My data" page.
+type myDataView struct {
+	Person     registry.Person
+	Members    []registry.Member
+	Residences []registry.Residence
+	Cards      []cardservice.Card
+	HasCards   bool // the card service is there
+}
+
+// myData shows the citizen's own record, read as the citizen for the
+// purpose "self-service" (audited by the register like any read).
+func (p *Portal) myData(w http.ResponseWriter, r *http.Request, s eid.Session) {
+	ctx := r.Context()
+	me := self(s)
+	person, err := p.register.Get(ctx, me, s.PIN, purposeSelf)
+	if err != nil {
+		p.fail(w, r, &s, err)
+		return
+	}
+	d := myDataView{Person: person, HasCards: p.cards != nil}
+	if person.HouseholdID != "" {
+		h, err := p.register.Household(ctx, me, person.HouseholdID)
+		if err != nil {
+			p.fail(w, r, &s, err)
+			return
+		}
+		d.Members = h.Members
+	}
+	if d.Residences, err = p.register.Residences(ctx, me, s.PIN); err != nil {
+		p.fail(w, r, &s, err)
+		return
+	}
+	if p.cards != nil {
+		if d.Cards, _, err = p.cards.Cards(ctx, me, s.PIN); err != nil {
+			p.fail(w, r, &s, err)
+			return
+		}
+	}
+	v := p.page(r, &s, "me.title", "me")
+	v.Page = d
+	p.render(w, r, http.StatusOK, "me.html", v)
+}
+
+// errLevel2 refuses the e-ID card to a level-1 session.
+var errLevel2 = fault.New(fault.Forbidden, "portal.level2_required",
+	"Căn cước điện tử chỉ dành cho tài khoản định danh điện tử mức 2, đăng nhập bằng mật khẩu và mã xác thực.",
+	"The electronic ID card is only for level-2 electronic ID accounts signed in with a password and an authenticator code.")
+
+func (p *Portal) ecard(w http.ResponseWriter, r *http.Request, s eid.Session) {
+	if s.Level < eid.Level2 {
+		p.fail(w, r, &s, errLevel2)
+		return
+	}
+	c, err := p.issue(r.Context(), s)
+	if err != nil {
+		p.fail(w, r, &s, err)
+		return
+	}
+	v := p.page(r, &s, "ecard.title", "ecard")
+	v.Page = c
+	p.render(w, r, http.StatusOK, "ecard.html", v)
+}
+
+type signInView struct {
+	At      time.Time
+	Level   eid.Level
+	Factors string
+	Channel string
+}
+
+func (p *Portal) signIns(w http.ResponseWriter, r *http.Request, s eid.Session) {
+	recs, err := p.accounts.SignIns(r.Context(), s.PIN, 50)
+	if err != nil {
+		p.fail(w, r, &s, err)
+		return
+	}
+	l := lang(r)
+	out := make([]signInView, 0, len(recs))
+	for _, rec := range recs {
+		sv := signInView{At: rec.At, Level: rec.Level, Factors: tr(l, "signins.pwd")}
+		if len(rec.AMR) > 1 {
+			sv.Factors = tr(l, "signins.mfa")
+		}
+		switch {
+		case rec.Channel == "portal":
+			sv.Channel = tr(l, "signins.portal")
+		case strings.HasPrefix(rec.Channel, "oidc:"):
+			sv.Channel = tr(l, "signins.service") + " " + p.clientName(r, strings.TrimPrefix(rec.Channel, "oidc:"))
+		default:
+			sv.Channel = tr(l, "signins.other")
+		}
+		out = append(out, sv)
+	}
+	v := p.page(r, &s, "signins.title", "signins")
+	v.Page = out
+	p.render(w, r, http.StatusOK, "signins.html", v)
+}
+
+// clientName names a relying party for display, falling back to its id.
+func (p *Portal) clientName(r *http.Request, id string) string {
+	if c, err := p.provider.Clients().Get(r.Context(), id); err == nil && c.Name != "" {
+		return c.Name
+	}
+	return id
+}
+
+type consentView struct {
+	ClientID, ClientName, Purpose string
+	Data                          []string
+	Given, Withdrawn              time.Time
+}
+
+func (p *Portal) consents(w http.ResponseWriter, r *http.Request, s eid.Session) {
+	ctx := r.Context()
+	acct, err := p.accounts.Account(ctx, s.PIN)
+	if err != nil {
+		p.fail(w, r, &s, err)
+		return
+	}
+	list, err := p.provider.Consents(ctx, acct.Subject)
+	if err != nil {
+		p.fail(w, r, &s, err)
+		return
+	}
+	l := lang(r)
+	out := make([]consentView, 0, len(list))
+	for _, c := range list {
+		cv := consentView{ClientID: c.ClientID, ClientName: p.clientName(r, c.ClientID), Purpose: c.Purpose, Given: c.Given, Withdrawn: c.Withdrawn}
+		for _, sc := range c.Scopes {
+			cv.Data = append(cv.Data, scopeText(l, sc))
+		}
+		out = append(out, cv)
+	}
+	v := p.page(r, &s, "consents.title", "consents")
+	if r.URL.Query().Get("withdrawn") == "1" {
+		v.Flash = tr(l, "consents.withdrawn_flash")
+	}
+	v.Page = out
+	p.render(w, r, http.StatusOK, "consents.html", v)
+}
+
+var errNoConsent = fault.New(fault.NotFound, "portal.consent_not_found", "Không tìm thấy sự đồng ý này.", "No such consent.")
+
+// withdraw withdraws the citizen's consent to one relying party; the
+// provider also revokes that party's tokens for the citizen.
+func (p *Portal) withdraw(w http.ResponseWriter, r *http.Request, s eid.Session) {
+	ctx := r.Context()
+	client := r.PostFormValue("client_id")
+	acct, err := p.accounts.Account(ctx, s.PIN)
+	if err != nil {
+		p.fail(w, r, &s, err)
+		return
+	}
+	list, err := p.provider.Consents(ctx, acct.Subject)
+	if err != nil {
+		p.fail(w, r, &s, err)
+		return
+	}
+	found := false
+	for _, c := range list {
+		found = found || (c.ClientID == client && c.Withdrawn.IsZero())
+	}
+	if !found {
+		p.fail(w, r, &s, errNoConsent)
+		return
+	}
+	if err := p.provider.WithdrawConsent(ctx, acct.Subject, client); err != nil {
+		p.fail(w, r, &s, err)
+		return
+	}
+	p.log.Info("citizen withdrew a consent", "code", "portal.consent_withdrawn")
+	http.Redirect(w, r, "/citizen/consents?withdrawn=1", http.StatusSeeOther)
+}
+
+type accessView struct {
+	At             time.Time
+	Who, What, Why string
+	Staff, Partner bool
+}
+
+// accessLimit bounds the audit entries read for the access page; the
+// citizen's own reads are left out of the list shown.
+const accessLimit = 500
+
+// access lists who read or changed the citizen's data, from the audit log.
+func (p *Portal) access(w http.ResponseWriter, r *http.Request, s eid.Session) {
+	entries, err := audit.BySubject(r.Context(), p.auditDB, "person:"+s.PIN, accessLimit)
+	if err != nil {
+		p.fail(w, r, &s, err)
+		return
+	}
+	l := lang(r)
+	var out []accessView
+	for _, e := range entries {
+		if e.Actor == "citizen:"+s.PIN {
+			continue
+		}
+		kind, name, _ := strings.Cut(e.Actor, ":")
+		av := accessView{At: e.At, What: actionText(l, e.Action), Why: purposeText(l, e.Purpose)}
+		switch kind {
+		case "staff":
+			av.Who, av.Staff = tr(l, "access.staff")+" "+name, true
+		case "partner":
+			av.Who, av.Partner = tr(l, "access.partner")+" "+p.clientName(r, name), true
+		case "system":
+			av.Who = tr(l, "access.system") + " (" + name + ")"
+		case "citizen":
+			av.Who = tr(l, "access.citizen")
+		default:
+			av.Who = e.Actor
+		}
+		out = append(out, av)
+		if len(out) == 100 {
+			break
+		}
+	}
+	v := p.page(r, &s, "access.title", "access")
+	v.Page = out
+	p.render(w, r, http.StatusOK, "access.html", v)
+}

@@ -1,0 +1,394 @@
+// Package portal is the citizen portal (Cổng công dân) at /citizen/: a
+// citizen signs in with the electronic ID (PIN and password, plus the
+// authenticator code for level 2) and sees their own record, household and
+// residence history, their cards, their electronic ID card (a signed
+// credential shown as a QR code, level 2 only), their sign-in history, the
+// consents they gave relying parties (and withdraws them), and who read
+// their data. It also serves the public verification of electronic ID cards:
+// a page at /citizen/verify and the API POST /api/v1/eid/credentials/verify.
+//
+// Pages are server-rendered (html/template, embedded), in Vietnamese with an
+// English switch, without JavaScript and without inline scripts or styles,
+// so a strict Content-Security-Policy holds. Every form carries a CSRF token.
+//
+// The package logs route patterns, statuses and fault codes only: never a
+// PIN, a name or a form value.
+package portal
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	cardservice "github.com/dancu-project/dancu/internal/card/service"
+	"github.com/dancu-project/dancu/internal/eid"
+	"github.com/dancu-project/dancu/internal/eid/oidcop"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Accounts is what the portal needs from the e-ID accounts (*eid.Service).
+type Accounts interface {
+	SignIn(ctx context.Context, in eid.SignInInput) (eid.Authentication, error)
+	StartSession(ctx context.Context, auth eid.Authentication, ttl time.Duration) (string, eid.Session, error)
+	Session(ctx context.Context, token string) (eid.Session, error)
+	EndSession(ctx context.Context, token string) error
+	Account(ctx context.Context, pin string) (eid.Account, error)
+	SignIns(ctx context.Context, pin string, limit int) ([]eid.SignInRecord, error)
+}
+
+// Provider is what the portal needs from the OpenID provider
+// (*oidcop.Provider): consents, and the signing key for the e-ID card.
+type Provider interface {
+	Consents(ctx context.Context, subject string) ([]oidcop.Consent, error)
+	WithdrawConsent(ctx context.Context, subject, clientID string) error
+	SignCredential(ctx context.Context, typ string, claims any) (string, error)
+	KeySet(ctx context.Context) (jose.JSONWebKeySet, error)
+	Issuer() string
+	Clients() *oidcop.Clients
+}
+
+// Register is what the portal reads from the population register
+// (*registry.Service); every read is audited there.
+type Register interface {
+	Get(ctx context.Context, a actor.Actor, pin, purpose string) (registry.Person, error)
+	Household(ctx context.Context, a actor.Actor, id string) (registry.Household, error)
+	Residences(ctx context.Context, a actor.Actor, pin string) ([]registry.Residence, error)
+}
+
+// Cards reads a person's identity cards (*cardservice.Service).
+type Cards interface {
+	Cards(ctx context.Context, a actor.Actor, pin string) ([]cardservice.Card, []cardservice.HistoryEntry, error)
+}
+
+// Deps are what the portal is built from.
+type Deps struct {
+	Accounts Accounts
+	Provider Provider
+	Register Register
+	Cards    Cards       // optional: without it "My data" shows no cards
+	AuditDB  *storage.DB // the audit log, for "who accessed my data"
+	Log      *slog.Logger
+	Now      func() time.Time
+	// SecureCookies marks cookies Secure (behind HTTPS).
+	SecureCookies bool
+	// SessionTTL is how long a sign-in lasts (30 min).
+	SessionTTL time.Duration
+	// CredentialTTL is the lifetime of an electronic ID card credential
+	// (5 min): long enough to show at a counter, too short to be replayed
+	// later as a stand-in for the citizen.
+	CredentialTTL time.Duration
+}
+
+// Portal serves the citizen portal.
+type Portal struct {
+	accounts   Accounts
+	provider   Provider
+	register   Register
+	cards      Cards
+	auditDB    *storage.DB
+	log        *slog.Logger
+	now        func() time.Time
+	secure     bool
+	sessionTTL time.Duration
+	credTTL    time.Duration
+	tmpl       map[string]*template.Template
+}
+
+// New checks the dependencies and parses the templates once.
+func New(d Deps) (*Portal, error) {
+	if d.Accounts == nil || d.Provider == nil || d.Register == nil || d.AuditDB == nil {
+		return nil, errors.New("portal: Accounts, Provider, Register and AuditDB are required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.SessionTTL <= 0 {
+		d.SessionTTL = 30 * time.Minute
+	}
+	if d.CredentialTTL <= 0 {
+		d.CredentialTTL = 5 * time.Minute
+	}
+	p := &Portal{accounts: d.Accounts, provider: d.Provider, register: d.Register, cards: d.Cards, auditDB: d.AuditDB,
+		log: d.Log, now: d.Now, secure: d.SecureCookies, sessionTTL: d.SessionTTL, credTTL: d.CredentialTTL,
+		tmpl: map[string]*template.Template{}}
+	for _, l := range languages {
+		t, err := template.New("portal").Funcs(funcs(l)).ParseFS(templateFS, "templates/*.html")
+		if err != nil {
+			return nil, fmt.Errorf("portal: templates: %w", err)
+		}
+		p.tmpl[l] = t
+	}
+	return p, nil
+}
+
+// Mount registers the portal's pages under /citizen/ and the verification
+// API.
+func (p *Portal) Mount(mux *http.ServeMux) {
+	h := func(pattern string, fn http.HandlerFunc) { mux.Handle(pattern, p.headers(fn)) }
+	s := func(pattern string, fn handler) { mux.Handle(pattern, p.headers(p.signedIn(fn))) }
+
+	h("GET /citizen/{$}", p.home)
+	h("GET /citizen/login", p.loginPage)
+	h("POST /citizen/login", p.login)
+	h("GET /citizen/lang", p.setLang)
+	h("GET /citizen/verify", p.verifyPage)
+	h("POST /citizen/verify", p.verifySubmit)
+	h("/citizen/", p.notFound)
+	mux.HandleFunc("POST /api/v1/eid/credentials/verify", p.verifyAPI)
+
+	s("POST /citizen/logout", p.logout)
+	s("GET /citizen/me", p.myData)
+	s("GET /citizen/ecard", p.ecard)
+	s("GET /citizen/signins", p.signIns)
+	s("GET /citizen/consents", p.consents)
+	s("POST /citizen/consents/withdraw", p.withdraw)
+	s("GET /citizen/access", p.access)
+}
+
+// handler serves a signed-in citizen.
+type handler func(w http.ResponseWriter, r *http.Request, s eid.Session)
+
+const (
+	sessionCookie = "citizen_session"
+	csrfCookie    = "citizen_csrf" // double-submit token of the forms used before sign-in
+	langCookie    = "lang"         // shared with the staff pages
+	cookiePath    = "/citizen"
+	maxForm       = 16 << 10
+)
+
+// headers sets the security headers of every portal response. Images may
+// be data: URIs (the e-ID card's QR code is embedded in its page, so the
+// credential never travels in a URL).
+func (p *Portal) headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("Cache-Control", "no-store")
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// signedIn loads the citizen's session (sending the browser to the sign-in
+// page without one) and checks the CSRF token of every POST.
+func (p *Portal) signedIn(next handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var token string
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			token = c.Value
+		}
+		sess, err := p.accounts.Session(r.Context(), token)
+		if err != nil {
+			if fault.As(err).Kind != fault.Unauthenticated {
+				p.fail(w, r, nil, err)
+				return
+			}
+			target := "/citizen/login"
+			if token != "" {
+				target += "?expired=1"
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost && !sameToken(r.PostFormValue("csrf"), sess.CSRF) {
+			p.logStatus(r, http.StatusForbidden, "csrf")
+			p.errorPage(w, r, &sess, http.StatusForbidden, "err.csrf.title", p.tr(r, "err.csrf.text"))
+			return
+		}
+		next(w, r, sess)
+	})
+}
+
+func sameToken(got, want string) bool {
+	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// self is the signed-in citizen as the register sees them when they read
+// their own record. There is no citizen role in the register's scoping, and
+// a citizen's commune is only known after reading the record, so the actor
+// has national scope; what keeps it to the citizen's own data is that the
+// portal only ever passes the session's PIN. The ID makes the reads show up
+// in the audit log as the citizen's own.
+func self(s eid.Session) actor.Actor {
+	return actor.Actor{ID: "citizen:" + s.PIN, Name: "citizen", Role: actor.Role("citizen")}
+}
+
+// purposeSelf is the purpose of the citizen's own reads in the audit log.
+const purposeSelf = "self-service"
+
+// view is what every page template receives.
+type view struct {
+	Lang    string
+	Title   string
+	Nav     string
+	Signed  bool
+	Level2  bool
+	CSRF    string
+	LangURL string
+	Flash   string
+	Error   string
+	Page    any
+}
+
+func (p *Portal) page(r *http.Request, s *eid.Session, titleKey, nav string) *view {
+	l := lang(r)
+	v := &view{Lang: l, Title: tr(l, titleKey), Nav: nav}
+	here := "/citizen/"
+	if r.Method == http.MethodGet {
+		here = r.URL.Path
+	}
+	other := langEN
+	if l == langEN {
+		other = langVI
+	}
+	v.LangURL = "/citizen/lang?" + url.Values{"l": {other}, "next": {here}}.Encode()
+	if s != nil {
+		v.Signed, v.Level2, v.CSRF = true, s.Level >= eid.Level2, s.CSRF
+	}
+	return v
+}
+
+// render executes a template into a buffer, so a template error becomes a
+// clean error rather than half a page.
+func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	var buf bytes.Buffer
+	if err := p.tmpl[v.Lang].ExecuteTemplate(&buf, name, v); err != nil {
+		p.log.Error("citizen portal template", "route", r.Pattern, "code", "portal.template", "err", err)
+		http.Error(w, tr(v.Lang, "err.internal.text"), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (p *Portal) errorPage(w http.ResponseWriter, r *http.Request, s *eid.Session, status int, titleKey, message string) {
+	v := p.page(r, s, titleKey, "")
+	v.Error = message
+	v.Page = status
+	p.render(w, r, status, "error.html", v)
+}
+
+// fail shows the page for an error of a domain module; only the fault code
+// is logged, as a cause may hold SQL text with personal data.
+func (p *Portal) fail(w http.ResponseWriter, r *http.Request, s *eid.Session, err error) {
+	f := fault.As(err)
+	l := lang(r)
+	switch f.Kind {
+	case fault.Unauthenticated:
+		http.Redirect(w, r, "/citizen/login", http.StatusSeeOther)
+	case fault.Forbidden:
+		p.logStatus(r, http.StatusForbidden, f.Code)
+		p.errorPage(w, r, s, http.StatusForbidden, "err.forbidden.title", faultText(l, f))
+	case fault.NotFound:
+		p.errorPage(w, r, s, http.StatusNotFound, "err.notfound.title", faultText(l, f))
+	case fault.Invalid, fault.Conflict, fault.Malformed:
+		p.errorPage(w, r, s, http.StatusUnprocessableEntity, "err.invalid.title", faultText(l, f))
+	default:
+		p.logStatus(r, http.StatusInternalServerError, f.Code)
+		p.errorPage(w, r, s, http.StatusInternalServerError, "err.internal.title", tr(l, "err.internal.text"))
+	}
+}
+
+// logStatus logs a refused or failed request: route, status and code only.
+func (p *Portal) logStatus(r *http.Request, status int, code string) {
+	level := slog.LevelWarn
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	p.log.Log(r.Context(), level, "citizen portal request refused or failed", "route", r.Pattern, "status", status, "code", code)
+}
+
+func (p *Portal) tr(r *http.Request, key string) string { return tr(lang(r), key) }
+
+func faultText(l string, f *fault.Error) string {
+	if l == langEN && f.English != "" {
+		return f.English
+	}
+	return f.Message
+}
+
+// lang is the language chosen by the lang cookie; Vietnamese by default.
+func lang(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && c.Value == langEN {
+		return langEN
+	}
+	return langVI
+}
+
+func (p *Portal) setLang(w http.ResponseWriter, r *http.Request) {
+	l := r.URL.Query().Get("l")
+	if l != langEN {
+		l = langVI
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+// localPath returns next when it is a portal path, else the portal's home,
+// so the language switch cannot send a browser to another site.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/citizen/") || strings.ContainsAny(next, "\\\r\n\t") || strings.Contains(next, "//") {
+		return "/citizen/"
+	}
+	return next
+}
+
+func (p *Portal) notFound(w http.ResponseWriter, r *http.Request) {
+	p.errorPage(w, r, nil, http.StatusNotFound, "err.notfound.title", p.tr(r, "err.page_notfound.text"))
+}
+
+// formToken returns the browser's double-submit CSRF token for the forms
+// shown before sign-in, setting the cookie when new.
+func (p *Portal) formToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
+		return c.Value
+	}
+	v := newToken()
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: cookiePath, HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode})
+	return v
+}
+
+// formTokenOK checks a pre-sign-in form's token against its cookie.
+func formTokenOK(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	return err == nil && sameToken(r.PostFormValue("csrf"), c.Value)
+}
+
+// clientIP is the peer address, for per-address throttling of sign-ins.
+// Behind a load balancer the composition root must put the client address
+// there (trusted-proxy handling is its job, as for the OpenID provider).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
