@@ -11,6 +11,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 command -v sqlite3 >/dev/null || command -v psql >/dev/null || true
 WORK=$(mktemp -d)
 ADDR=127.0.0.1:18080
+if curl -s "http://$ADDR/healthz" >/dev/null 2>&1; then echo "something already listens on $ADDR"; exit 1; fi
 BIN=$WORK/dancu
 go build -o "$BIN" ./cmd/dancu
 DBFLAG=(--data "$WORK/data")
