@@ -2,11 +2,6 @@ package portal_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base32"
-	"encoding/binary"
-	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -133,17 +128,11 @@ func (c *citizen) nextCode(t *testing.T) string {
 // totpCode is RFC 6238 (HMAC-SHA1, 30 s, 6 digits), as an authenticator
 // app computes it.
 func totpCode(t *testing.T, secret string, step int64) string {
-	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	code, err := eid.TOTPAt(secret, time.Unix(step*30, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], uint64(step))
-	m := hmac.New(sha1.New, key)
-	m.Write(msg[:])
-	sum := m.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	return fmt.Sprintf("%06d", (binary.BigEndian.Uint32(sum[off:off+4])&0x7fffffff)%1_000_000)
+	return code
 }
 
 // browser is an HTTP client with cookies that does not follow redirects.
