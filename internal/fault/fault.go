@@ -22,6 +22,7 @@ const (
 	Unauthenticated             // no valid sign-in
 	TooLarge                    // the request body is too large
 	Malformed                   // the request cannot be read at all (broken JSON)
+	Limited                     // too many requests or quota used up; retry later
 )
 
 // Error is a domain error with a stable code. Code strings never change once

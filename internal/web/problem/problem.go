@@ -47,6 +47,8 @@ func Status(k fault.Kind) int {
 		return http.StatusBadRequest
 	case fault.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case fault.Limited:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
