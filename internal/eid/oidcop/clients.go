@@ -53,6 +53,12 @@ type Client struct {
 	// authentication (RFC 7523), preferred to a shared secret: the provider
 	// then holds nothing that lets anyone act as the client.
 	JWKS string
+	// RequirePAR refuses the client's authorization requests unless pushed
+	// first (RFC 9126), so their parameters never pass through a browser.
+	RequirePAR bool
+	// RequireDPoP refuses the client any token not bound to a key by a
+	// DPoP proof (RFC 9449).
+	RequireDPoP bool
 
 	secretHash string
 }
@@ -130,8 +136,8 @@ func (cs *Clients) Add(ctx context.Context, c Client) error {
 				return ErrClientInvalid.WithField("redirect_uris")
 			}
 		case GrantClientCredentials:
-			if c.Secret == "" {
-				// The library authenticates this grant by secret only.
+			if c.Secret == "" && c.JWKS == "" {
+				// A partner system authenticates by secret or private_key_jwt.
 				return ErrClientInvalid.WithField("secret")
 			}
 		default:
@@ -170,9 +176,9 @@ func (cs *Clients) Add(ctx context.Context, c Client) error {
 	if c.DevMode {
 		dev = 1
 	}
-	_, err := cs.db.W.ExecContext(ctx, `INSERT INTO eid_oidc_clients (id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, c.ID, hash, c.Name, c.Purpose, js(c.RedirectURIs), js(c.PostLogoutRedirectURIs),
-		js(c.GrantTypes), js(c.Scopes), int(c.MinLevel), dev, c.JWKS, cs.now().UTC().Format(time.RFC3339))
+	_, err := cs.db.W.ExecContext(ctx, `INSERT INTO eid_oidc_clients (id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, created_at, require_par, require_dpop)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, c.ID, hash, c.Name, c.Purpose, js(c.RedirectURIs), js(c.PostLogoutRedirectURIs),
+		js(c.GrantTypes), js(c.Scopes), int(c.MinLevel), dev, c.JWKS, cs.now().UTC().Format(time.RFC3339), boolInt(c.RequirePAR), boolInt(c.RequireDPoP))
 	if storage.IsUniqueViolation(err) {
 		return ErrClientExists
 	}
@@ -193,16 +199,16 @@ func (cs *Clients) Get(ctx context.Context, id string) (Client, error) {
 	}
 	var c Client
 	var redirects, logouts, grants, scopes string
-	var level, dev int
-	err := cs.db.R.QueryRowContext(ctx, `SELECT id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks FROM eid_oidc_clients WHERE id = $1`, id).
-		Scan(&c.ID, &c.secretHash, &c.Name, &c.Purpose, &redirects, &logouts, &grants, &scopes, &level, &dev, &c.JWKS)
+	var level, dev, par, dpop int
+	err := cs.db.R.QueryRowContext(ctx, `SELECT id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, require_par, require_dpop FROM eid_oidc_clients WHERE id = $1`, id).
+		Scan(&c.ID, &c.secretHash, &c.Name, &c.Purpose, &redirects, &logouts, &grants, &scopes, &level, &dev, &c.JWKS, &par, &dpop)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Client{}, ErrClientNotFound
 	}
 	if err != nil {
 		return Client{}, fmt.Errorf("load client: %w", err)
 	}
-	c.MinLevel, c.DevMode = eid.Level(level), dev != 0
+	c.MinLevel, c.DevMode, c.RequirePAR, c.RequireDPoP = eid.Level(level), dev != 0, par != 0, dpop != 0
 	for _, p := range []struct {
 		s string
 		v *[]string

@@ -138,6 +138,7 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	inner.HandleFunc("POST /login", p.login)
 	inner.HandleFunc("GET /consent", p.consentPage)
 	inner.HandleFunc("POST /consent", p.consent)
+	p.mountGates(inner, p.op) // PAR, DPoP, client assertions (gates.go)
 	inner.Handle("/", p.op)
 	mux.Handle(p.prefix+"/", http.StripPrefix(p.prefix, inner))
 }

@@ -20,5 +20,5 @@ func (p *Provider) Purge(ctx context.Context) error {
 			return fmt.Errorf("purge: %w", err)
 		}
 	}
-	return nil
+	return purgeOneTime(ctx, p.store.db, now)
 }

@@ -184,6 +184,7 @@ type tokenFacts struct {
 	scopes, audience          []string
 	level                     eid.Level
 	user                      bool
+	jkt                       string // DPoP key thumbprint the token is bound to (dpop.go)
 }
 
 func facts(req op.TokenRequest) (tokenFacts, error) {
@@ -222,8 +223,8 @@ func (s *opStorage) insertAccess(ctx context.Context, ex execer, f tokenFacts) (
 	id := storage.NewID()
 	now := s.now()
 	exp := now.Add(s.accessTTL)
-	_, err := ex.ExecContext(ctx, `INSERT INTO eid_oidc_tokens (id, client_id, subject, scopes, audience, level, family, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		id, f.clientID, f.subject, jsonList(f.scopes), jsonList(f.audience), int(f.level), f.family, stamp(now), stamp(exp))
+	_, err := ex.ExecContext(ctx, `INSERT INTO eid_oidc_tokens (id, client_id, subject, scopes, audience, level, family, created_at, expires_at, jkt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		id, f.clientID, f.subject, jsonList(f.scopes), jsonList(f.audience), int(f.level), f.family, stamp(now), stamp(exp), f.jkt)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("store access token: %w", err)
 	}
@@ -242,6 +243,9 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	if err := s.checkUser(ctx, f); err != nil {
 		return "", time.Time{}, err
 	}
+	if f.jkt, _, err = s.dpopBinding(ctx, f.clientID); err != nil {
+		return "", time.Time{}, err
+	}
 	return s.insertAccess(ctx, s.db.W, f)
 }
 
@@ -254,6 +258,10 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 		return "", "", time.Time{}, err
 	}
 	if err := s.checkUser(ctx, f); err != nil {
+		return "", "", time.Time{}, err
+	}
+	var refreshJKT string
+	if f.jkt, refreshJKT, err = s.dpopBinding(ctx, f.clientID); err != nil {
 		return "", "", time.Time{}, err
 	}
 	var amr []string
@@ -281,9 +289,9 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 			}
 		}
 		now := s.now()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO eid_oidc_refresh (hash, family, client_id, subject, scopes, audience, amr, level, auth_time, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, hashToken(token), f.family, f.clientID, f.subject, jsonList(f.scopes), jsonList(f.audience),
-			jsonList(amr), int(f.level), stamp(authTime), stamp(now), stamp(now.Add(s.refreshTTL))); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO eid_oidc_refresh (hash, family, client_id, subject, scopes, audience, amr, level, auth_time, created_at, expires_at, jkt)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, hashToken(token), f.family, f.clientID, f.subject, jsonList(f.scopes), jsonList(f.audience),
+			jsonList(amr), int(f.level), stamp(authTime), stamp(now), stamp(now.Add(s.refreshTTL)), refreshJKT); err != nil {
 			return err
 		}
 		var err error
@@ -318,14 +326,15 @@ type refreshRow struct {
 	refreshGrant
 	used, revoked bool
 	expires       time.Time
+	jkt           string
 }
 
 func (s *opStorage) loadRefresh(ctx context.Context, token string) (refreshRow, error) {
 	var r refreshRow
 	var scopes, aud, amr, authTime, expires string
 	var level, used, revoked int
-	err := s.db.R.QueryRowContext(ctx, `SELECT family, client_id, subject, scopes, audience, amr, level, auth_time, expires_at, used, revoked FROM eid_oidc_refresh WHERE hash = $1`, hashToken(token)).
-		Scan(&r.Family, &r.ClientID, &r.Subject, &scopes, &aud, &amr, &level, &authTime, &expires, &used, &revoked)
+	err := s.db.R.QueryRowContext(ctx, `SELECT family, client_id, subject, scopes, audience, amr, level, auth_time, expires_at, used, revoked, jkt FROM eid_oidc_refresh WHERE hash = $1`, hashToken(token)).
+		Scan(&r.Family, &r.ClientID, &r.Subject, &scopes, &aud, &amr, &level, &authTime, &expires, &used, &revoked, &r.jkt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, op.ErrInvalidRefreshToken
 	}
@@ -345,6 +354,9 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 	r, err := s.loadRefresh(ctx, token)
 	if err != nil {
 		return nil, oidc.ErrInvalidGrant().WithParent(err)
+	}
+	if err := checkRefreshBinding(ctx, r.jkt); err != nil {
+		return nil, err
 	}
 	if r.used && !r.revoked {
 		if err := s.revokeFamily(ctx, r.Family); err != nil {
@@ -420,7 +432,13 @@ func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret stri
 // ClientCredentials authenticates a partner system for the client
 // credentials grant.
 func (s *opStorage) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
-	c, err := s.clients.Authenticate(ctx, id, secret)
+	var c Client
+	var err error
+	if secret == "" && id != "" && assertedClient(ctx) == id {
+		c, err = s.clients.Get(ctx, id) // private_key_jwt, checked by the token gate
+	} else {
+		c, err = s.clients.Authenticate(ctx, id, secret)
+	}
 	if err != nil {
 		return nil, oidc.ErrInvalidClient()
 	}
@@ -454,8 +472,8 @@ func (s *opStorage) loadToken(ctx context.Context, id string) (tokenRow, error) 
 	var t tokenRow
 	var scopes, aud, created, expires string
 	var level, revoked int
-	err := s.db.R.QueryRowContext(ctx, `SELECT client_id, subject, scopes, audience, level, family, created_at, expires_at, revoked FROM eid_oidc_tokens WHERE id = $1`, id).
-		Scan(&t.clientID, &t.subject, &scopes, &aud, &level, &t.family, &created, &expires, &revoked)
+	err := s.db.R.QueryRowContext(ctx, `SELECT client_id, subject, scopes, audience, level, family, created_at, expires_at, revoked, jkt FROM eid_oidc_tokens WHERE id = $1`, id).
+		Scan(&t.clientID, &t.subject, &scopes, &aud, &level, &t.family, &created, &expires, &revoked, &t.jkt)
 	if err != nil {
 		return t, notFound{"token"}
 	}
@@ -520,6 +538,13 @@ func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.In
 	if t.user {
 		resp.Claims = map[string]any{"acr": acrFor(t.level)}
 	}
+	if t.jkt != "" {
+		resp.TokenType = TokenTypeDPoP
+		if resp.Claims == nil {
+			resp.Claims = map[string]any{}
+		}
+		resp.Claims["cnf"] = cnfClaim(t.jkt)
+	}
 	return nil
 }
 
@@ -529,12 +554,19 @@ func (s *opStorage) GetPrivateClaimsFromScopes(context.Context, string, string, 
 
 // GetPrivateClaimsFromRequest puts the acr in JWT access tokens, so resource
 // servers check the level without introspection.
-func (s *opStorage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
-	f, err := facts(req)
-	if err != nil || !f.user {
+// A DPoP-bound token carries the key's thumbprint (cnf.jkt, RFC 9449 §6).
+func (s *opStorage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	claims := map[string]any{}
+	if jkt := dpopFromContext(ctx); jkt != "" {
+		claims["cnf"] = cnfClaim(jkt)
+	}
+	if f, err := facts(req); err == nil && f.user {
+		claims["acr"] = acrFor(f.level)
+	}
+	if len(claims) == 0 {
 		return nil, nil
 	}
-	return map[string]any{"acr": acrFor(f.level)}, nil
+	return claims, nil
 }
 
 // GetKeyByIDAndClientID returns a client's public key, to check its
