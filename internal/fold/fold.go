@@ -18,6 +18,14 @@ func String(s string) string {
 	if isPlainLower(s) {
 		return s
 	}
+	if f, ok := foldFast(s); ok {
+		return f
+	}
+	return foldSlow(s)
+}
+
+// foldSlow is the general path: any script, decomposed input, any space.
+func foldSlow(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := true // drops leading space

@@ -58,3 +58,30 @@ func BenchmarkString(b *testing.B) {
 		String("Nguyễn Thị Minh Khai")
 	}
 }
+
+func FuzzFastPath(f *testing.F) {
+	for _, s := range []string{"Nguyễn Văn Đạt", "ǅ Øre İstanbul", "Ho\u0061\u0300", "TRẦN\u00a0QUỐC", "a\x85b", "Ỹ ỷ ǜ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if fast, ok := foldFast(s); ok && fast != foldSlow(s) {
+			t.Fatalf("fast path %q, general path %q for %q", fast, foldSlow(s), s)
+		}
+	})
+}
+
+// TestFastPathTable checks every letter of the tables against the general
+// path, in both cases and inside words.
+func TestFastPathTable(t *testing.T) {
+	for _, r := range []struct{ lo, hi rune }{{0x00C0, 0x0250}, {0x1E00, 0x1F00}} {
+		for c := r.lo; c < r.hi; c++ {
+			s := "x" + string(c) + "Y " + string(c)
+			if fast, ok := foldFast(s); ok && fast != foldSlow(s) {
+				t.Errorf("U+%04X: fast %q, general %q", c, fast, foldSlow(s))
+			}
+		}
+	}
+	if _, ok := foldFast("Nguyễn Thị Minh Khai"); !ok {
+		t.Error("a Vietnamese name took the general path")
+	}
+}

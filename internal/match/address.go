@@ -63,7 +63,7 @@ func placeOf(units *adminunit.Catalog, code string, now time.Time) (place, bool)
 		p.oldCodes = append(p.oldCodes, o.Code)
 		if o.Level == adminunit.LevelCommune {
 			if d, err := units.District(o.DistrictCode); err == nil {
-				op.district = fold.String(d.Name)
+				op.district = strings.TrimSpace(addressWords(d.Name))
 			}
 		} else { // an island district that became a special zone
 			op.district = op.full
@@ -83,10 +83,10 @@ func placeOf(units *adminunit.Catalog, code string, now time.Time) (place, bool)
 // unitKeys folds a unit's name with and without its type word. A base that
 // is only digits ("Phường 1") is dropped: it means nothing alone.
 func unitKeys(u adminunit.Unit) (full, base string) {
-	full = fold.String(u.Name)
+	full = strings.TrimSpace(addressWords(u.Name))
 	base = full
 	if u.Kind != "" {
-		base = strings.TrimPrefix(full, fold.String(u.Kind)+" ")
+		base = strings.TrimPrefix(full, strings.TrimSpace(addressWords(u.Kind))+" ")
 	}
 	if strings.Trim(base, "0123456789 ") == "" {
 		base = ""

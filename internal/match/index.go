@@ -1,0 +1,433 @@
+package match
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/adminunit"
+	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+// Index is an in-memory snapshot of the register built for matching: a
+// compact record of every person (about 20 bytes plus the name) and sorted
+// blocking keys (8 bytes each, four per person), about 70–80 bytes a person
+// in all, so 10,000,000 people take well under a gigabyte. It is immutable
+// and safe for concurrent use; rebuild it to see later changes.
+//
+// Blocking keys, each a 32-bit hash with the person's position:
+//
+//	name    the folded name's words in sorted order + birth year (diacritics, case, word order)
+//	given   the given name + full birth date (typos in surname or middle name)
+//	surname the surname + birth year + day and month as an unordered pair (day/month swapped, typos in the given name)
+//	nameMD  the folded, sorted name + day and month (a wrong year)
+//
+// and the PIN itself, searched exactly and with every single-digit change
+// and swap of neighbouring digits (a mistyped PIN).
+type Index struct {
+	units *adminunit.Catalog
+	now   time.Time
+	model Model
+	seed  maphash.Seed
+
+	pins    []uint64 // PIN as a number, by position
+	names   []byte   // NFC names, one after another
+	nameEnd []uint32 // end of each name in names
+	birth   []uint32 // packed date: year<<9 | month<<5 | day
+	commune []uint16 // position in communes
+	flags   []uint8  // flagFemale, flagDead
+
+	communes []string // commune codes as recorded
+	places   []*place // address knowledge per commune (nil: unknown code)
+
+	byPIN []pinEntry            // sorted by PIN
+	keys  [numKeys][]uint64     // hash<<32 | position, sorted
+	stats struct{ persons int } // for the Figures
+}
+
+type pinEntry struct {
+	pin uint64
+	pos uint32
+}
+
+const (
+	flagFemale = 1 << iota
+	flagDead
+)
+
+const (
+	keyName = iota
+	keyGiven
+	keySurname
+	keyNameMD
+	numKeys
+)
+
+// maxBlock bounds the candidates one key may add: a very common name and
+// year ("Nguyễn Văn Hùng", 1990) would otherwise bring hundreds of people.
+const maxBlock = 256
+
+// Options of Load and NewBuilder.
+type Options struct {
+	// Now is the day addresses are read on (units in force); zero = time.Now().
+	Now time.Time
+	// Model scores candidates; zero = DefaultModel().
+	Model *Model
+}
+
+// Builder adds persons to a new Index.
+type Builder struct {
+	ix        *Index
+	communeAt map[string]uint16
+}
+
+// NewBuilder starts an index. units resolves addresses of both maps.
+func NewBuilder(units *adminunit.Catalog, opts Options) *Builder {
+	ix := &Index{units: units, now: opts.Now, seed: maphash.MakeSeed()}
+	if ix.now.IsZero() {
+		ix.now = time.Now()
+	}
+	if opts.Model != nil {
+		ix.model = *opts.Model
+	} else {
+		ix.model = DefaultModel()
+	}
+	return &Builder{ix: ix, communeAt: map[string]uint16{}}
+}
+
+// Add appends one person. PINs must be 12 digits; others are skipped and
+// reported false.
+func (b *Builder) Add(p Person) bool {
+	return b.add(p.PIN, []byte(p.FullName), p.BirthDate, p.Sex == "F", p.Dead, p.CommuneCode)
+}
+
+func (b *Builder) add(pinText string, name []byte, birth civildate.Date, female, dead bool, commune string) bool {
+	ix := b.ix
+	pn, ok := pinNumber(pinText)
+	if !ok || len(ix.pins) >= 1<<32-1 {
+		return false
+	}
+	c, ok := b.communeAt[commune]
+	if !ok {
+		if len(ix.communes) >= 1<<16-1 {
+			c = 0 // cannot happen with the ~14,000 units of both maps
+		} else {
+			c = uint16(len(ix.communes))
+			ix.communes = append(ix.communes, commune)
+			b.communeAt[commune] = c
+		}
+	}
+	var f uint8
+	if female {
+		f |= flagFemale
+	}
+	if dead {
+		f |= flagDead
+	}
+	ix.pins = append(ix.pins, pn)
+	ix.names = append(ix.names, name...)
+	ix.nameEnd = append(ix.nameEnd, uint32(len(ix.names)))
+	ix.birth = append(ix.birth, packDate(birth.Year, birth.Month, birth.Day))
+	ix.commune = append(ix.commune, c)
+	ix.flags = append(ix.flags, f)
+	return true
+}
+
+// Finish builds the keys and returns the index; the builder must not be
+// used again.
+func (b *Builder) Finish() *Index {
+	ix := b.ix
+	n := len(ix.pins)
+	ix.stats.persons = n
+	ix.byPIN = make([]pinEntry, n)
+	for i, p := range ix.pins {
+		ix.byPIN[i] = pinEntry{p, uint32(i)}
+	}
+	slices.SortFunc(ix.byPIN, func(a, b pinEntry) int { return cmp.Compare(a.pin, b.pin) })
+	for k := range ix.keys {
+		ix.keys[k] = make([]uint64, 0, n)
+	}
+	var words []string
+	for i := 0; i < n; i++ {
+		name := ParseName(ix.name(i))
+		words = append(words[:0], name.Folded...)
+		y, m, d := unpackDate(ix.birth[i])
+		for _, k := range ix.personKeys(words, y, m, d) {
+			ix.keys[k.kind] = append(ix.keys[k.kind], uint64(k.hash)<<32|uint64(i))
+		}
+	}
+	for k := range ix.keys {
+		radixSortHigh(ix.keys[k])
+	}
+	ix.places = make([]*place, len(ix.communes))
+	for i, code := range ix.communes {
+		if pl, ok := placeOf(ix.units, code, ix.now); ok {
+			ix.places[i] = &pl
+		}
+	}
+	b.ix = nil
+	return ix
+}
+
+// Load builds the index from the register with one streaming scan of the
+// persons table. It reads the table directly, the one exception to "a
+// module reads another's tables only through its API": a scan of millions
+// of rows through registry.Person values would cost several times the
+// memory and time.
+func Load(ctx context.Context, db *storage.DB, units *adminunit.Catalog, opts Options) (*Index, error) {
+	b := NewBuilder(units, opts)
+	var count int
+	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM persons`).Scan(&count); err != nil {
+		return nil, fmt.Errorf("load match index: count: %w", err)
+	}
+	b.grow(count)
+	rows, err := db.R.QueryContext(ctx, `SELECT pin, full_name, birth_date, sex, perm_commune, status FROM persons`)
+	if err != nil {
+		return nil, fmt.Errorf("load match index: %w", err)
+	}
+	defer rows.Close()
+	var pinB, name, birth, sex, commune, status sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&pinB, &name, &birth, &sex, &commune, &status); err != nil {
+			return nil, fmt.Errorf("load match index: %w", err)
+		}
+		d, _ := civildate.Parse(string(birth))
+		c, ok := b.communeAt[string(commune)]
+		code := ""
+		if !ok {
+			code = string(commune)
+		} else {
+			code = b.ix.communes[c]
+		}
+		b.add(string(pinB), name, d, string(sex) == "F", string(status) == "dead", code)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load match index: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return b.Finish(), nil
+}
+
+func (b *Builder) grow(n int) {
+	ix := b.ix
+	ix.pins = slices.Grow(ix.pins, n)
+	ix.names = slices.Grow(ix.names, n*20)
+	ix.nameEnd = slices.Grow(ix.nameEnd, n)
+	ix.birth = slices.Grow(ix.birth, n)
+	ix.commune = slices.Grow(ix.commune, n)
+	ix.flags = slices.Grow(ix.flags, n)
+}
+
+// Len is the number of persons in the index.
+func (ix *Index) Len() int { return len(ix.pins) }
+
+// SizeBytes estimates the memory the index holds.
+func (ix *Index) SizeBytes() int {
+	s := cap(ix.pins)*8 + cap(ix.names) + cap(ix.nameEnd)*4 + cap(ix.birth)*4 + cap(ix.commune)*2 + cap(ix.flags) + cap(ix.byPIN)*16
+	for _, k := range ix.keys {
+		s += cap(k) * 8
+	}
+	return s
+}
+
+func (ix *Index) name(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = ix.nameEnd[i-1]
+	}
+	return string(ix.names[start:ix.nameEnd[i]])
+}
+
+// person rebuilds the register view of position i.
+func (ix *Index) person(i int) Person {
+	y, m, d := unpackDate(ix.birth[i])
+	p := Person{PIN: pinText(ix.pins[i]), FullName: ix.name(i), BirthDate: civildate.Date{Year: y, Month: m, Day: d},
+		Sex: "M", CommuneCode: ix.communes[ix.commune[i]], Dead: ix.flags[i]&flagDead != 0}
+	if ix.flags[i]&flagFemale != 0 {
+		p.Sex = "F"
+	}
+	if pl := ix.places[ix.commune[i]]; pl != nil {
+		p.ProvinceCode = pl.province2
+		p.CommuneCode = pl.code
+	}
+	return p
+}
+
+// Lookup returns the person with the PIN, from memory.
+func (ix *Index) Lookup(pin string) (Person, bool) {
+	if i, ok := ix.findPIN(pin); ok {
+		return ix.person(i), true
+	}
+	return Person{}, false
+}
+
+func (ix *Index) findPIN(pinText string) (int, bool) {
+	pn, ok := pinNumber(pinText)
+	if !ok {
+		return 0, false
+	}
+	return ix.findPINNumber(pn)
+}
+
+func (ix *Index) findPINNumber(pn uint64) (int, bool) {
+	j, ok := slices.BinarySearchFunc(ix.byPIN, pn, func(e pinEntry, t uint64) int { return cmp.Compare(e.pin, t) })
+	if !ok {
+		return 0, false
+	}
+	return int(ix.byPIN[j].pos), true
+}
+
+type blockKey struct {
+	kind int
+	hash uint32
+}
+
+// personKeys are the blocking keys of a person with folded name words and
+// birth date y-m-d (zero parts unknown).
+func (ix *Index) personKeys(words []string, y, m, d int) []blockKey {
+	if len(words) == 0 {
+		return nil
+	}
+	sorted := sortedJoin(words)
+	lo, hi := min(m, d), max(m, d)
+	return []blockKey{
+		{keyName, ix.hash(sorted, y, 0, 0)},
+		{keyGiven, ix.hash(words[len(words)-1], y, m, d)},
+		{keySurname, ix.hash(words[0], y, lo, hi)},
+		{keyNameMD, ix.hash(sorted, 0, m, d)},
+	}
+}
+
+// queryKeys are the keys to look up for a partner's record: the person's
+// keys, with the first and the last word each tried as surname and given
+// name (partners write "An Nguyễn Văn" too), and day and month both ways.
+func (ix *Index) queryKeys(words []string, y, m, d int) []blockKey {
+	if len(words) == 0 || y == 0 {
+		return nil
+	}
+	sorted := sortedJoin(words)
+	lo, hi := min(m, d), max(m, d)
+	first, last := words[0], words[len(words)-1]
+	keys := []blockKey{
+		{keyName, ix.hash(sorted, y, 0, 0)},
+		{keyGiven, ix.hash(last, y, m, d)},
+		{keySurname, ix.hash(first, y, lo, hi)},
+		{keyNameMD, ix.hash(sorted, 0, m, d)},
+	}
+	if m != d && d != 0 {
+		keys = append(keys, blockKey{keyGiven, ix.hash(last, y, d, m)}, blockKey{keyNameMD, ix.hash(sorted, 0, d, m)})
+	}
+	if len(words) > 1 {
+		keys = append(keys, blockKey{keyGiven, ix.hash(first, y, m, d)}, blockKey{keySurname, ix.hash(last, y, lo, hi)})
+		if len(words) > 2 { // given name first: the surname is the second word
+			keys = append(keys, blockKey{keySurname, ix.hash(words[1], y, lo, hi)})
+		}
+	}
+	return keys
+}
+
+func sortedJoin(words []string) string {
+	if len(words) == 1 {
+		return words[0]
+	}
+	if slices.IsSorted(words) {
+		return strings.Join(words, " ")
+	}
+	w := slices.Clone(words)
+	slices.Sort(w)
+	return strings.Join(w, " ")
+}
+
+func (ix *Index) hash(s string, y, m, d int) uint32 {
+	var h maphash.Hash
+	h.SetSeed(ix.seed)
+	h.WriteString(s)
+	var b [4]byte
+	v := packDate(y, m, d)
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	h.Write(b[:])
+	return uint32(h.Sum64())
+}
+
+// block returns the positions under one key.
+func (ix *Index) block(k blockKey) []uint64 {
+	ks := ix.keys[k.kind]
+	lo := uint64(k.hash) << 32
+	i, _ := slices.BinarySearch(ks, lo)
+	j := i
+	for j < len(ks) && ks[j]>>32 == uint64(k.hash) {
+		j++
+	}
+	if j-i > maxBlock {
+		j = i + maxBlock
+	}
+	return ks[i:j]
+}
+
+func packDate(y, m, d int) uint32 {
+	if y < 0 || y > 1<<20 || m < 0 || m > 31 || d < 0 || d > 31 {
+		return 0
+	}
+	return uint32(y)<<10 | uint32(m)<<5 | uint32(d)
+}
+
+func unpackDate(v uint32) (y, m, d int) {
+	return int(v >> 10), int(v >> 5 & 31), int(v & 31)
+}
+
+func pinNumber(s string) (uint64, bool) {
+	if len(s) != 12 {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < 12; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+func pinText(n uint64) string {
+	var b [12]byte
+	for i := 11; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[:])
+}
+
+// radixSortHigh sorts xs by their upper 32 bits, stably, so entries appended
+// in position order stay in it: two passes of 16 bits.
+func radixSortHigh(xs []uint64) {
+	tmp := make([]uint64, len(xs))
+	src, dst := xs, tmp
+	for shift := 32; shift < 64; shift += 16 {
+		var count [1 << 16]int
+		for _, x := range src {
+			count[x>>shift&0xffff]++
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, x := range src {
+			b := x >> shift & 0xffff
+			dst[count[b]] = x
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	// Two passes: the result is back in xs.
+}

@@ -1,0 +1,270 @@
+package match
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/dancu-project/dancu/internal/civildate"
+)
+
+// Model is a Fellegi–Sunter model: for each field and each level of
+// agreement, m = P(level | same person) and u = P(level | different
+// persons among the blocked candidates). A candidate's score is the sum
+// over fields of log2(m/u), its weight of evidence in bits; a level with no
+// information (a field the partner does not have) weighs 0.
+//
+// The probabilities are conditioned on blocking: u is measured on the
+// candidate pairs blocking brings together, not on random pairs, because
+// the score is only ever computed for them, and PriorOdds is the odds that
+// such a candidate is the person. See Calibrate.
+type Model struct {
+	PIN  [pinLevels]MU
+	Name [nameLevels]MU
+	Date [dateLevels]MU
+	Sex  [sexLevels]MU
+	Addr [addrLevels]MU
+	// PriorOdds is P(match)/P(non-match) for one blocked candidate pair.
+	PriorOdds float64
+	// Upper and Lower are the decision thresholds on the posterior
+	// probability of the best candidate: at or above Upper the record is
+	// Matched, below Lower NotFound, in between Ambiguous.
+	Upper, Lower float64
+}
+
+// MU is the pair of probabilities of one level.
+type MU struct{ M, U float64 }
+
+// weight is log2(m/u), 0 when either is unknown.
+func (x MU) weight() float64 {
+	if x.M <= 0 || x.U <= 0 {
+		return 0
+	}
+	return math.Log2(x.M / x.U)
+}
+
+// weights is a Model turned into per-level weights once.
+type weights struct {
+	pin  [pinLevels]float64
+	name [nameLevels]float64
+	date [dateLevels]float64
+	sex  [sexLevels]float64
+	addr [addrLevels]float64
+	lo   float64 // log2 PriorOdds
+}
+
+func (m *Model) weights() weights {
+	var w weights
+	for i, x := range m.PIN {
+		w.pin[i] = x.weight()
+	}
+	for i, x := range m.Name {
+		w.name[i] = x.weight()
+	}
+	for i, x := range m.Date {
+		w.date[i] = x.weight()
+	}
+	for i, x := range m.Sex {
+		w.sex[i] = x.weight()
+	}
+	for i, x := range m.Addr {
+		w.addr[i] = x.weight()
+	}
+	// The partner leaving a field out says nothing about the pair.
+	w.pin[pinMissing], w.name[nameMissing], w.date[dateMissing], w.sex[sexMissing], w.addr[addrMissing] = 0, 0, 0, 0, 0
+	w.lo = math.Log2(m.PriorOdds)
+	return w
+}
+
+func (w *weights) score(l levels) float64 {
+	return w.pin[l.pin] + w.name[l.name] + w.date[l.date] + w.sex[l.sex] + w.addr[l.addr]
+}
+
+// maxCandidates is how many candidates a Result lists.
+const maxCandidates = 5
+
+// Match finds each record's person. Records are spread over all cores;
+// results are in the order of recs. It stops early when ctx is done.
+func (ix *Index) Match(ctx context.Context, recs []Record) ([]Result, error) {
+	out := make([]Result, len(recs))
+	w := ix.model.weights()
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(recs)/64))
+	const chunk = 256
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := newScratch()
+			for {
+				if ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				start := next
+				next += chunk
+				mu.Unlock()
+				if start >= len(recs) {
+					return
+				}
+				for i := start; i < min(start+chunk, len(recs)); i++ {
+					out[i] = ix.match(&w, recs[i], s)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// MatchOne matches a single record.
+func (ix *Index) MatchOne(r Record) Result {
+	w := ix.model.weights()
+	return ix.match(&w, r, newScratch())
+}
+
+// scratch is one worker's reusable memory.
+type scratch struct {
+	seen  map[uint32]struct{}
+	cands []uint32
+}
+
+func newScratch() *scratch {
+	return &scratch{seen: make(map[uint32]struct{}, 256)}
+}
+
+type scored struct {
+	pos   uint32
+	score float64
+	l     levels
+}
+
+// candidates gathers the positions the record's blocking keys and PIN point to.
+func (ix *Index) candidates(q *prepared, s *scratch) []uint32 {
+	clear(s.seen)
+	s.cands = s.cands[:0]
+	add := func(pos uint32) {
+		if _, ok := s.seen[pos]; !ok {
+			s.seen[pos] = struct{}{}
+			s.cands = append(s.cands, pos)
+		}
+	}
+	if pn, ok := pinNumber(q.pin); ok {
+		if i, ok := ix.findPINNumber(pn); ok {
+			add(uint32(i))
+		}
+		// Every PIN one typo away: a digit changed, or two neighbours swapped.
+		pow := uint64(1)
+		for k := 0; k < 12; k++ {
+			dk := pn / pow % 10
+			for v := uint64(0); v < 10; v++ {
+				if v == dk {
+					continue
+				}
+				if i, ok := ix.findPINNumber(pn - dk*pow + v*pow); ok {
+					add(uint32(i))
+				}
+			}
+			if k < 11 {
+				dn := pn / (pow * 10) % 10
+				if dn != dk {
+					sw := pn - dk*pow - dn*pow*10 + dn*pow + dk*pow*10
+					if i, ok := ix.findPINNumber(sw); ok {
+						add(uint32(i))
+					}
+				}
+			}
+			pow *= 10
+		}
+	}
+	if q.dateOK {
+		for _, k := range ix.queryKeys(q.name.Folded, q.date.Year, q.date.Month, q.date.Day) {
+			for _, e := range ix.block(k) {
+				add(uint32(e))
+			}
+		}
+		if q.date.Month != 0 || q.date.Day != 0 {
+			// The register may hold only the year (people born before 1960).
+			for _, k := range ix.queryKeys(q.name.Folded, q.date.Year, 0, 0)[:1] {
+				for _, e := range ix.block(k) {
+					add(uint32(e))
+				}
+			}
+		}
+	}
+	return s.cands
+}
+
+func (ix *Index) match(w *weights, r Record, s *scratch) Result {
+	q := prepare(r)
+	res := Result{Ref: r.Ref, Outcome: NotFound}
+	cands := ix.candidates(&q, s)
+	if len(cands) == 0 {
+		return res
+	}
+	all := make([]scored, 0, len(cands))
+	for _, pos := range cands {
+		i := int(pos)
+		y, m, d := unpackDate(ix.birth[i])
+		sex := "M"
+		if ix.flags[i]&flagFemale != 0 {
+			sex = "F"
+		}
+		l := q.compareTo(pinText(ix.pins[i]), ParseName(ix.name(i)), dateOf(y, m, d), sex, ix.places[ix.commune[i]])
+		all = append(all, scored{pos, w.score(l) + w.lo, l})
+	}
+	slices.SortFunc(all, func(a, b scored) int {
+		if a.score != b.score {
+			if a.score > b.score {
+				return -1
+			}
+			return 1
+		}
+		return int(a.pos) - int(b.pos)
+	})
+	// Posterior of each candidate being the person, with "none of them" as
+	// the alternative: p_i = odds_i / (1 + Σ odds_j). A record is one person
+	// at most, so two strong candidates share the probability.
+	sum := 1.0
+	for _, c := range all {
+		sum += math.Exp2(min(c.score, 1000))
+	}
+	n := min(len(all), maxCandidates)
+	res.Candidates = make([]Candidate, 0, n)
+	for _, c := range all[:n] {
+		post := math.Exp2(min(c.score, 1000)) / sum
+		if post < 1e-6 && len(res.Candidates) > 0 {
+			break
+		}
+		res.Candidates = append(res.Candidates, Candidate{PIN: pinText(ix.pins[c.pos]), Score: round(c.score - w.lo),
+			Confidence: round(post), Differences: c.l.differences(&q)})
+	}
+	best := res.Candidates[0]
+	res.Confidence = best.Confidence
+	switch {
+	case best.Confidence >= ix.model.Upper:
+		res.Outcome = Matched
+		res.PIN = best.PIN
+		res.Differences = best.Differences
+		res.Dead = ix.flags[all[0].pos]&flagDead != 0
+	case best.Confidence >= ix.model.Lower:
+		res.Outcome = Ambiguous
+	default:
+		res.Outcome = NotFound
+		for len(res.Candidates) > 0 && res.Candidates[len(res.Candidates)-1].Confidence < 0.001 {
+			res.Candidates = res.Candidates[:len(res.Candidates)-1]
+		}
+	}
+	return res
+}
+
+func dateOf(y, m, d int) civildate.Date { return civildate.Date{Year: y, Month: m, Day: d} }
+
+func round(x float64) float64 { return math.Round(x*1e4) / 1e4 }
