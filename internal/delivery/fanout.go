@@ -1,0 +1,262 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/pin"
+)
+
+// FanoutConsumer is the durable JetStream consumer turning life events into
+// deliveries. Durable, so events published while no node runs wait for it.
+const FanoutConsumer = "delivery-fanout"
+
+// stream is the events package's stream, named here so that delivery does
+// not depend on the bus implementation.
+const stream = "DANCU"
+
+// vietnam is the time zone of the dates partners receive (UTC+7, no DST).
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+// Auditor records disclosures in the citizen's access log;
+// (*audit.Log).RecordAll satisfies it.
+type Auditor interface {
+	RecordAll(ctx context.Context, es []audit.Entry) error
+}
+
+// Fanout reads life events and queues one delivery per (event, subscription)
+// for the partners subscribed to the event's type and linked to the person.
+type Fanout struct {
+	Store    *Store
+	Audience Audience // nil: nobody is linked, nothing is queued
+	Audit    Auditor  // nil: not audited (tests of the queue only)
+	Log      *slog.Logger
+	Metrics  *Metrics                // may be nil
+	Notify   func(partners []string) // wakes the senders; may be nil
+	Batch    int                     // messages per transaction; default 200
+}
+
+// Message is one event read from JetStream.
+type Message struct {
+	Subject string
+	MsgID   string // Nats-Msg-Id: the outbox's stable event id
+	Data    []byte
+}
+
+// inbound is the union of the register's and the card service's event
+// bodies, of which only identifiers and dates are used.
+type inbound struct {
+	EventID   string    `json:"event_id"`
+	PIN       string    `json:"pin"`
+	Effective string    `json:"effective_date"`
+	Recorded  time.Time `json:"recorded_at"`
+	At        time.Time `json:"at"`
+}
+
+// parseEvent reads a message into the payload partners receive. It returns
+// false for a message that redelivery would not mend (unknown subject, bad
+// JSON, no id, bad PIN).
+func parseEvent(m Message) (Payload, bool) {
+	typ, ok := Subjects[m.Subject]
+	if !ok {
+		return Payload{}, false
+	}
+	var in inbound
+	if err := json.Unmarshal(m.Data, &in); err != nil {
+		return Payload{}, false
+	}
+	id := m.MsgID
+	if id == "" {
+		id = in.EventID
+	}
+	if id == "" || len(id) > 128 {
+		return Payload{}, false
+	}
+	p, err := pin.Parse(in.PIN)
+	if err != nil {
+		return Payload{}, false
+	}
+	when := in.Recorded
+	if when.IsZero() {
+		when = in.At
+	}
+	if when.IsZero() {
+		return Payload{}, false
+	}
+	out := Payload{ID: id, Type: typ, OccurredOn: when.In(vietnam).Format(time.DateOnly), PIN: p.String()}
+	if typ == TypeDied {
+		d, err := time.Parse(time.DateOnly, in.Effective)
+		if err != nil {
+			return Payload{}, false
+		}
+		out.DateOfDeath = d.Format(time.DateOnly)
+	}
+	return out, true
+}
+
+// Handle queues the deliveries of a batch of messages. It is idempotent: a
+// message seen before queues nothing new and writes no second audit entry.
+// An error means nothing may be acknowledged; a malformed message is counted
+// and skipped, since redelivering it would not help.
+func (f *Fanout) Handle(ctx context.Context, msgs []Message) error {
+	targetsOf := map[string][]target{}
+	var ds []Delivery
+	var ids []string
+	pins := map[string]string{} // event id → PIN, for the audit entries
+	for _, m := range msgs {
+		p, ok := parseEvent(m)
+		if !ok {
+			f.Log.Warn("life event malformed, skipped", "code", "delivery.event_malformed", "subject", m.Subject)
+			f.Metrics.malformed()
+			continue
+		}
+		ts, seen := targetsOf[p.Type]
+		if !seen {
+			var err error
+			if ts, err = f.Store.targets(ctx, p.Type); err != nil {
+				return err
+			}
+			targetsOf[p.Type] = ts
+		}
+		if len(ts) == 0 || f.Audience == nil {
+			continue
+		}
+		linked, err := f.Audience.Linked(ctx, p.PIN)
+		if err != nil {
+			return fmt.Errorf("partners linked to a person: %w", err)
+		}
+		body := ""
+		for _, t := range ts {
+			if !slices.Contains(linked, t.partner) {
+				continue
+			}
+			if body == "" {
+				body = encodePayload(p)
+				ids = append(ids, p.ID)
+				pins[p.ID] = p.PIN
+			}
+			ds = append(ds, Delivery{EventID: p.ID, SubscriptionID: t.subscription, PartnerID: t.partner, Type: p.Type, body: body})
+		}
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	have, err := f.Store.existing(ctx, ids)
+	if err != nil {
+		return err
+	}
+	fresh := ds[:0:0]
+	for _, d := range ds {
+		if !have[key{d.EventID, d.SubscriptionID}] {
+			fresh = append(fresh, d)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	// The disclosure is written to the citizen's access log ahead of the
+	// queue: a delivery never exists without its entry.
+	if f.Audit != nil {
+		entries := make([]audit.Entry, len(fresh))
+		for i, d := range fresh {
+			entries[i] = audit.Entry{Actor: "partner:" + d.PartnerID, Action: "delivery.event", Subject: "person:" + pins[d.EventID],
+				Purpose: "life-event subscription", Detail: "event=" + d.EventID + " type=" + d.Type}
+		}
+		if err := f.Audit.RecordAll(ctx, entries); err != nil {
+			return fmt.Errorf("audit deliveries: %w", err)
+		}
+	}
+	n, err := f.Store.enqueue(ctx, fresh)
+	if err != nil {
+		return err
+	}
+	f.Metrics.queued(n)
+	if f.Notify != nil {
+		var partners []string
+		for _, d := range fresh {
+			if !slices.Contains(partners, d.PartnerID) {
+				partners = append(partners, d.PartnerID)
+			}
+		}
+		f.Notify(partners)
+	}
+	return nil
+}
+
+// Start creates the durable consumer and reads from it until ctx ends. The
+// returned channel closes when reading has stopped.
+func (f *Fanout) Start(ctx context.Context, js jetstream.JetStream) (<-chan struct{}, error) {
+	subjects := make([]string, 0, len(Subjects))
+	for s := range Subjects {
+		subjects = append(subjects, s)
+	}
+	slices.Sort(subjects)
+	batch := f.Batch
+	if batch <= 0 {
+		batch = 200
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
+		Durable:        FanoutConsumer,
+		FilterSubjects: subjects,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        60 * time.Second,
+		MaxDeliver:     -1,
+		MaxAckPending:  4 * batch,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delivery fan-out consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(2 * batch))
+	if err != nil {
+		return nil, fmt.Errorf("delivery fan-out consumer: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer it.Stop()
+		for ctx.Err() == nil {
+			first, err := it.Next(jetstream.NextContext(ctx))
+			if err != nil {
+				if ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					f.Log.Warn("delivery fan-out read", "code", "delivery.fanout_read", "err", err)
+					time.Sleep(time.Second)
+				}
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					return
+				}
+				continue
+			}
+			raw := []jetstream.Msg{first}
+			for len(raw) < batch {
+				m, err := it.Next(jetstream.NextMaxWait(2 * time.Millisecond))
+				if err != nil {
+					break
+				}
+				raw = append(raw, m)
+			}
+			msgs := make([]Message, len(raw))
+			for i, m := range raw {
+				msgs[i] = Message{Subject: m.Subject(), MsgID: m.Headers().Get(jetstream.MsgIDHeader), Data: m.Data()}
+			}
+			if err := f.Handle(ctx, msgs); err != nil {
+				f.Log.Warn("life events not queued, will be redelivered", "code", "delivery.fanout_failed", "events", len(raw), "err", err)
+				for _, m := range raw {
+					m.NakWithDelay(2 * time.Second)
+				}
+				continue
+			}
+			for _, m := range raw {
+				m.Ack()
+			}
+		}
+	}()
+	return done, nil
+}

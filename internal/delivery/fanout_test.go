@@ -1,0 +1,181 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/storage/storagetest"
+)
+
+func TestSubscribeRules(t *testing.T) {
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := newStore(t, db)
+		prod, err := NewStore(db, testSecret, time.Now, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Subscribe(ctx, "staff:admin", SubscribeInput{PartnerID: "bank-a", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://bank.example/hook"}); err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			name  string
+			store *Store
+			in    SubscribeInput
+			code  string
+		}{
+			{"partner id with a dot (not a subject token)", s, SubscribeInput{PartnerID: "bank.a", Types: []string{TypeDied}, Mode: ModeJetStream}, "delivery.partner_id"},
+			{"partner id in capitals", s, SubscribeInput{PartnerID: "BANK", Types: []string{TypeDied}, Mode: ModeJetStream}, "delivery.partner_id"},
+			{"no types", s, SubscribeInput{PartnerID: "bank-b", Mode: ModeJetStream}, "delivery.no_types"},
+			{"unknown type", s, SubscribeInput{PartnerID: "bank-b", Types: []string{"married"}, Mode: ModeJetStream}, "delivery.event_type"},
+			{"unknown mode", s, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: "email"}, "delivery.mode"},
+			{"webhook without URL", s, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeWebhook}, "delivery.url"},
+			{"URL with credentials", s, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://u:p@bank.example/"}, "delivery.url"},
+			{"plain http in production", prod, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "http://bank.example/"}, "delivery.url"},
+			{"JetStream with a URL", s, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeJetStream, URL: "https://x/"}, "delivery.url"},
+			{"second subscription to a type", s, SubscribeInput{PartnerID: "bank-a", Types: []string{TypeMoved, TypeDied}, Mode: ModeJetStream}, "delivery.duplicate_type"},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				_, err := c.store.Subscribe(ctx, "staff:admin", c.in)
+				if err == nil || !strings.Contains(codes(err), c.code) {
+					t.Fatalf("err = %v, want %s", err, c.code)
+				}
+				for _, f := range fault.Faults(err) {
+					if f.Message == "" || f.Field == "" {
+						t.Fatalf("fault %s without a Vietnamese message or field", f.Code)
+					}
+				}
+			})
+		}
+		subs, err := s.Subscriptions(ctx, "")
+		if err != nil || len(subs) != 1 || len(subs[0].Types) != 1 || subs[0].Secret != "" {
+			t.Fatalf("refused subscriptions left something behind, or a listing shows a secret: %+v %v", subs, err)
+		}
+	})
+}
+
+// codes lists the codes of a fault list.
+func codes(err error) string {
+	var out []string
+	for _, e := range fault.Faults(err) {
+		out = append(out, e.Code)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestFanoutOnlySubscribedAndLinked(t *testing.T) {
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := newStore(t, db)
+		for _, in := range []SubscribeInput{
+			{PartnerID: "bank-a", Types: []string{TypeDied, TypeMoved}, Mode: ModeJetStream},
+			{PartnerID: "insurer", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://insurer.example/hook"},
+			{PartnerID: "telco", Types: []string{TypeMoved}, Mode: ModeJetStream},
+			{PartnerID: "hospital", Types: []string{TypeBorn}, Mode: ModeJetStream},
+		} {
+			if _, err := s.Subscribe(ctx, "staff:admin", in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p1, p2 := testPIN(1), testPIN(2)
+		aud := links{p1: {"bank-a", "insurer", "telco"}, p2: {"telco", "stranger"}}
+		log := audit.NewLog(db, time.Now, quietLog())
+		defer log.Close()
+		var woken []string
+		f := &Fanout{Store: s, Audience: aud, Audit: log, Log: quietLog(), Notify: func(p []string) { woken = append(woken, p...) }}
+		msgs := []Message{
+			lifeEvent("ev-died", "dancu.person.died", p1, "2026-02-27"),
+			lifeEvent("ev-moved", "dancu.person.moved", p2, "2026-02-28"),
+			lifeEvent("ev-born", "dancu.person.born", p1, "2026-02-01"),         // hospital subscribes, not linked
+			lifeEvent("ev-name", "dancu.person.name_changed", p1, "2026-02-01"), // nobody subscribes
+			{Subject: "dancu.person.died", MsgID: "ev-bad", Data: []byte(`{"pin":`)},
+			{Subject: "dancu.person.died", MsgID: "ev-badpin", Data: []byte(`{"pin":"123","effective_date":"2026-01-01","recorded_at":"2026-01-01T00:00:00Z"}`)},
+		}
+		// The same batch twice: a JetStream redelivery after a lost ack.
+		for range 2 {
+			if err := f.Handle(ctx, msgs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ds, err := s.Deliveries(ctx, Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, d := range ds {
+			got[d.EventID+"→"+d.PartnerID] = true
+		}
+		want := []string{"ev-died→bank-a", "ev-died→insurer", "ev-moved→telco"}
+		if len(ds) != len(want) {
+			t.Fatalf("deliveries %v, want %v", got, want)
+		}
+		for _, w := range want {
+			if !got[w] {
+				t.Fatalf("deliveries %v, want %v", got, want)
+			}
+		}
+		// Exactly what the partner may know.
+		var body string
+		db.R.QueryRowContext(ctx, `SELECT body FROM delivery_queue WHERE event_id = 'ev-died' AND partner_id = 'insurer'`).Scan(&body)
+		var fields map[string]any
+		json.Unmarshal([]byte(body), &fields)
+		wantBody := map[string]any{"id": "ev-died", "type": "died", "occurred_on": "2026-03-02", "pin": p1, "date_of_death": "2026-02-27"}
+		if len(fields) != len(wantBody) {
+			t.Fatalf("payload %s, want only %v", body, wantBody)
+		}
+		for k, v := range wantBody {
+			if fields[k] != v {
+				t.Fatalf("payload %s: %s = %v, want %v", body, k, fields[k], v)
+			}
+		}
+		db.R.QueryRowContext(ctx, `SELECT body FROM delivery_queue WHERE event_id = 'ev-moved'`).Scan(&body)
+		if strings.Contains(body, "date_of_death") || strings.Contains(body, "00004") || strings.Contains(body, "2026-02-28") {
+			t.Fatalf("a move discloses more than id, type, day and PIN: %s", body)
+		}
+		// One access-log entry per disclosure, none for the redelivery.
+		entries, err := audit.BySubject(ctx, db, "person:"+p1, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		actors := map[string]int{}
+		for _, e := range entries {
+			if e.Action == "delivery.event" {
+				actors[e.Actor]++
+			}
+		}
+		if len(actors) != 2 || actors["partner:bank-a"] != 1 || actors["partner:insurer"] != 1 {
+			t.Fatalf("access log of the person who died: %v", actors)
+		}
+		if len(woken) != 3 {
+			t.Fatalf("senders woken for %v, want the three partners once (the redelivery queues nothing)", woken)
+		}
+	})
+}
+
+func FuzzParseEvent(f *testing.F) {
+	good := lifeEvent("e1", "dancu.person.died", testPIN(1), "2026-01-02")
+	f.Add(good.Subject, good.MsgID, good.Data)
+	f.Add("dancu.card.issued", "m1", []byte(`{"serial":"S","pin":"001080000001","status":"produced","at":"2026-01-01T00:00:00Z"}`))
+	f.Add("dancu.person.died", "", []byte(`{"event_id":"x","pin":"001080000001","effective_date":"02/01/2026","recorded_at":"2026-01-01T00:00:00Z"}`))
+	f.Add("dancu.person.born", "m", []byte(`null`))
+	f.Add("dancu.other", "m", []byte(`{}`))
+	f.Fuzz(func(t *testing.T, subject, id string, data []byte) {
+		p, ok := parseEvent(Message{Subject: subject, MsgID: id, Data: data})
+		if !ok {
+			return
+		}
+		if p.ID == "" || len(p.PIN) != 12 || p.Type != Subjects[subject] || len(p.OccurredOn) != 10 {
+			t.Fatalf("accepted an event with missing parts: %+v", p)
+		}
+		if (p.Type == TypeDied) != (p.DateOfDeath != "") {
+			t.Fatalf("date of death on the wrong event: %+v", p)
+		}
+	})
+}

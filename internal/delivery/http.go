@@ -1,0 +1,228 @@
+package delivery
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/web/auth"
+	"github.com/dancu-project/dancu/internal/web/problem"
+)
+
+// PartnerAuth identifies the partner system calling (for its operator's
+// view of its own subscriptions and delivery log). The exchange module
+// provides it from the partner's OAuth client credentials.
+type PartnerAuth interface {
+	Partner(r *http.Request) (string, error)
+}
+
+// Handler is the delivery API: administrators manage every partner's
+// subscriptions, read the delivery log and replay dead letters under
+// /api/v1/admin/; a partner does the same for itself under /api/v1/partner/.
+// Answers carry ids, codes and timings, never personal data.
+type Handler struct {
+	Store    *Store
+	Staff    auth.Sessions
+	Partners PartnerAuth // nil: the partner routes answer 401
+	Sender   *Sender     // woken after a replay; may be nil
+	Log      *slog.Logger
+}
+
+var (
+	errBadJSON = fault.New(fault.Malformed, "request.malformed_json", "Nội dung JSON không hợp lệ.", "The request body is not valid JSON for this operation.")
+)
+
+type who struct {
+	partner string // empty for an administrator: every partner
+	by      string // actor label for created_by
+}
+
+// Mount registers the routes.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	for _, scope := range []struct {
+		prefix string
+		auth   func(r *http.Request) (*http.Request, who, error)
+	}{{"/api/v1/admin", h.admin}, {"/api/v1/partner", h.partner}} {
+		route := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, c who) error) {
+			method, path, _ := strings.Cut(pattern, " ")
+			mux.HandleFunc(method+" "+scope.prefix+path, func(w http.ResponseWriter, r *http.Request) {
+				r, c, err := scope.auth(r)
+				if err == nil {
+					err = fn(w, r, c)
+				}
+				if err != nil {
+					problem.Write(w, r, h.Log, err)
+				}
+			})
+		}
+		route("GET /subscriptions", h.listSubscriptions)
+		route("POST /subscriptions", h.subscribe)
+		route("DELETE /subscriptions/{id}", h.unsubscribe)
+		route("POST /subscriptions/{id}/secret", h.rotate)
+		route("GET /deliveries", h.deliveries)
+		route("POST /deliveries/replay", h.replay)
+		route("GET /delivery-log", h.deliveryLog)
+	}
+}
+
+// admin lets national administrators in.
+func (h *Handler) admin(r *http.Request) (*http.Request, who, error) {
+	r, sess, err := auth.Load(r, h.Staff)
+	if err != nil {
+		return r, who{}, err
+	}
+	a := sess.Account.Actor()
+	if a.Role != actor.Admin || a.Unit != "" {
+		return r, who{}, fault.ErrForbidden
+	}
+	if !auth.CSRFOK(r) {
+		return r, who{}, fault.New(fault.Forbidden, "auth.csrf", "Thiếu hoặc sai mã chống giả mạo (CSRF).", "Missing or wrong CSRF token.")
+	}
+	return r, who{by: a.ID}, nil
+}
+
+func (h *Handler) partner(r *http.Request) (*http.Request, who, error) {
+	if h.Partners == nil {
+		return r, who{}, fault.ErrUnauthorized
+	}
+	p, err := h.Partners.Partner(r)
+	if err != nil {
+		return r, who{}, err
+	}
+	return r, who{partner: p, by: "partner:" + p}, nil
+}
+
+// scopePartner is the partner a request is about: its own for a partner,
+// the ?partner= (or body) value for an administrator.
+func (c who) scopePartner(asked string) string {
+	if c.partner != "" {
+		return c.partner
+	}
+	return asked
+}
+
+func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request, c who) error {
+	subs, err := h.Store.Subscriptions(r.Context(), c.scopePartner(r.URL.Query().Get("partner")))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"subscriptions": nonNil(subs)})
+}
+
+func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, c who) error {
+	var in SubscribeInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	in.PartnerID = c.scopePartner(in.PartnerID)
+	sub, err := h.Store.Subscribe(r.Context(), c.by, in)
+	if err != nil {
+		return err
+	}
+	h.Log.Info("delivery subscription created", "code", "delivery.subscribed", "partner", sub.PartnerID, "subscription", sub.ID, "mode", sub.Mode)
+	return writeJSON(w, http.StatusCreated, sub)
+}
+
+func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request, c who) error {
+	if err := h.Store.Unsubscribe(r.Context(), c.partner, r.PathValue("id")); err != nil {
+		return err
+	}
+	h.Log.Info("delivery subscription ended", "code", "delivery.unsubscribed", "subscription", r.PathValue("id"))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, c who) error {
+	secret, err := h.Store.RotateSecret(r.Context(), c.partner, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	h.Log.Info("delivery secret rotated", "code", "delivery.secret_rotated", "subscription", r.PathValue("id"))
+	return writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "secret": secret})
+}
+
+func (h *Handler) deliveries(w http.ResponseWriter, r *http.Request, c who) error {
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	f := Filter{Partner: c.scopePartner(q.Get("partner")), Status: q.Get("status"), EventID: q.Get("event_id"), Limit: limit}
+	ds, err := h.Store.Deliveries(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	counts, err := h.Store.Counts(r.Context(), f.Partner)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"deliveries": nonNil(ds), "counts": counts})
+}
+
+// ReplayRequest names the dead letters to send again.
+type ReplayRequest struct {
+	PartnerID string   `json:"partner_id"`
+	EventIDs  []string `json:"event_ids"`
+	All       bool     `json:"all"`
+}
+
+func (h *Handler) replay(w http.ResponseWriter, r *http.Request, c who) error {
+	var in ReplayRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	partner := c.scopePartner(in.PartnerID)
+	n, err := h.Store.Replay(r.Context(), partner, in.EventIDs, in.All)
+	if err != nil {
+		return err
+	}
+	h.Log.Info("dead letters replayed", "code", "delivery.replayed", "partner", partner, "deliveries", n, "by", c.by)
+	if h.Sender != nil && partner != "" {
+		h.Sender.Notify([]string{partner})
+	}
+	return writeJSON(w, http.StatusOK, map[string]int{"requeued": n})
+}
+
+func (h *Handler) deliveryLog(w http.ResponseWriter, r *http.Request, c who) error {
+	q := r.URL.Query()
+	partner := c.scopePartner(q.Get("partner"))
+	if partner == "" {
+		return ErrPartnerID.WithField("partner")
+	}
+	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	log, err := h.Store.Log(r.Context(), partner, before, limit)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"attempts": nonNil(log)})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errBadJSON.Wrap(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errBadJSON
+	}
+	return nil
+}
