@@ -252,7 +252,7 @@ func TestJetStreamFanoutAndPartnerSubject(t *testing.T) {
 		}
 		publish(lifeEvent("e1", "dancu.person.died", testPIN(1), "2026-02-27"))
 		publish(lifeEvent("e2", "dancu.person.name_changed", testPIN(2), "2026-02-27"))
-		publish(lifeEvent("e3", "dancu.person.died", testPIN(3), "2026-02-27")) // not linked
+		publish(lifeEvent("e3", "dancu.person.died", testPIN(3), "2026-02-27"))  // not linked
 		publish(lifeEvent("e4", "dancu.person.moved", testPIN(1), "2026-02-27")) // not subscribed
 		waitFor(t, "two deliveries", func() bool {
 			c, _ := s.Counts(ctx, "tax")
