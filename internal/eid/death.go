@@ -81,7 +81,9 @@ func (s *Service) HandleDeath(ctx context.Context, data []byte) error {
 			return err
 		}
 		n, _ := res.RowsAffected()
-		revoked = n > 0
+		if revoked = n > 0; revoked {
+			return s.auditTx(ctx, tx, systemActor.ID, ActionRevoked, ev.PIN, "death")
+		}
 		return nil
 	})
 	if errors.Is(err, errDuplicate) {

@@ -41,7 +41,6 @@ func (s *Service) Activate(ctx context.Context, registrar actor.Actor, pin strin
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = tx.ExecContext(ctx, `INSERT INTO eid_accounts (pin, subject, level, status, created_via, activated_by, created_at, updated_at)
 				VALUES ($1, $2, $3, $4, 'police', $5, $6, $6)`, pin, storage.NewID(), int(Level2), StatusPending, registrar.ID, s.stamp())
-			return err
 		case err != nil:
 			return err
 		case status == StatusRevoked:
@@ -49,8 +48,11 @@ func (s *Service) Activate(ctx context.Context, registrar actor.Actor, pin strin
 		default:
 			_, err = tx.ExecContext(ctx, `UPDATE eid_accounts SET level = $1, activated_by = $2, updated_at = $3 WHERE pin = $4`,
 				int(Level2), registrar.ID, s.stamp(), pin)
+		}
+		if err != nil {
 			return err
 		}
+		return s.auditTx(ctx, tx, registrar.ID, ActionLevel2Activated, pin, "")
 	})
 	if err != nil {
 		return Account{}, fmt.Errorf("activate: %w", err)
@@ -67,7 +69,7 @@ func mayManage(a actor.Actor, pin string) bool {
 // Lock stops an account from signing in (the owner after losing a phone, or
 // a registrar). Unlock undoes it.
 func (s *Service) Lock(ctx context.Context, a actor.Actor, pin, reason string) error {
-	return s.setStatus(ctx, a, pin, reason, func(cur string) (string, error) {
+	return s.setStatus(ctx, a, pin, reason, ActionLocked, func(cur string) (string, error) {
 		if cur == StatusRevoked {
 			return "", ErrRevoked
 		}
@@ -81,7 +83,7 @@ func (s *Service) Unlock(ctx context.Context, a actor.Actor, pin string) error {
 	if a.Role != actor.Registrar && a.Role != actor.Admin {
 		return fault.ErrForbidden
 	}
-	return s.setStatus(ctx, a, pin, "", func(cur string) (string, error) {
+	return s.setStatus(ctx, a, pin, "", ActionUnlocked, func(cur string) (string, error) {
 		if cur != StatusLocked {
 			return "", ErrNotLocked
 		}
@@ -101,16 +103,24 @@ func (s *Service) Reset(ctx context.Context, a actor.Actor, pin string) error {
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE eid_accounts SET status = $1, password_hash = '', totp_sealed = '', totp_confirmed = 0, status_reason = 'reset', updated_at = $2 WHERE pin = $3`,
 			StatusPending, s.stamp(), pin)
-		return err
+		if err != nil {
+			return err
+		}
+		// Passkeys are factors too: a reset follows a lost device or a
+		// takeover, so they go with the password.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM eid_passkeys WHERE pin = $1`, pin); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, a.ID, ActionReset, pin, "")
 	})
 }
 
 // Revoke withdraws an account for good (death, fraud). It is idempotent.
 func (s *Service) Revoke(ctx context.Context, a actor.Actor, pin, reason string) error {
-	return s.setStatus(ctx, a, pin, reason, func(string) (string, error) { return StatusRevoked, nil })
+	return s.setStatus(ctx, a, pin, reason, ActionRevoked, func(string) (string, error) { return StatusRevoked, nil })
 }
 
-func (s *Service) setStatus(ctx context.Context, a actor.Actor, pin, reason string, next func(cur string) (string, error)) error {
+func (s *Service) setStatus(ctx context.Context, a actor.Actor, pin, reason, action string, next func(cur string) (string, error)) error {
 	if !mayManage(a, pin) {
 		return fault.ErrForbidden
 	}
@@ -119,8 +129,10 @@ func (s *Service) setStatus(ctx context.Context, a actor.Actor, pin, reason stri
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE eid_accounts SET status = $1, status_reason = $2, updated_at = $3 WHERE pin = $4`, st, reason, s.stamp(), pin)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE eid_accounts SET status = $1, status_reason = $2, updated_at = $3 WHERE pin = $4`, st, reason, s.stamp(), pin); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, a.ID, action, pin, reason)
 	})
 }
 

@@ -20,5 +20,8 @@ func (s *Service) Purge(ctx context.Context) error {
 	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_sessions WHERE expires_at < $1`, now.UTC().Format(time.RFC3339Nano)); err != nil {
 		return fmt.Errorf("purge sessions: %w", err)
 	}
+	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_webauthn_challenges WHERE expires_at < $1`, now.UTC().Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("purge passkey challenges: %w", err)
+	}
 	return nil
 }

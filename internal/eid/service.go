@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/storage"
 )
@@ -27,6 +30,11 @@ type Deps struct {
 	Production bool
 	// Policy tunes throttling and code lifetimes; zero fields take defaults.
 	Policy Policy
+	// Audit receives entries for eid's acts that concern a person (level-2
+	// activation, lock, passkeys, delegations); nil: not audited.
+	Audit *audit.Log
+	// Passkeys configures WebAuthn; a zero value disables passkeys.
+	Passkeys PasskeyConfig
 }
 
 // Policy holds the tunable limits.
@@ -74,6 +82,8 @@ type Service struct {
 	now      func() time.Time
 	policy   Policy
 	dummy    string // a password hash checked for unknown PINs, so timing is alike
+	audit    *audit.Log
+	webauthn *webauthn.WebAuthn // nil when passkeys are not configured
 }
 
 // NewService builds the service.
@@ -104,8 +114,12 @@ func NewService(d Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: d.DB, register: d.Register, sms: d.SMS, face: d.Face, seal: s, log: d.Log, now: d.Now,
-		policy: d.Policy.withDefaults(), dummy: dummy}, nil
+	svc := &Service{db: d.DB, register: d.Register, sms: d.SMS, face: d.Face, seal: s, log: d.Log, now: d.Now,
+		policy: d.Policy.withDefaults(), dummy: dummy, audit: d.Audit}
+	if svc.webauthn, err = newWebAuthn(d.Passkeys); err != nil {
+		return nil, err
+	}
+	return svc, nil
 }
 
 const accountColumns = `pin, subject, level, status, email, created_via, guardian_pin, password_hash, totp_confirmed, activated_by, created_at, updated_at`
