@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 // provider: "dancu client add --id bank-a --grant client_credentials ...".
 func clientAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c oidcop.Client
-	var grants, scopes, redirects string
+	var grants, scopes, redirects, jwksFile string
 	var level int
 	cfg, err := parseConfig("client add", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&c.ID, "id", "", "client id")
@@ -30,6 +31,9 @@ func clientAdd(ctx context.Context, args []string, getenv func(string) string, s
 		fs.StringVar(&redirects, "redirect-uri", "", "redirect URIs for authorization_code, comma-separated")
 		fs.IntVar(&level, "level", 1, "lowest assurance level the client accepts: 1 or 2")
 		fs.BoolVar(&c.DevMode, "dev", false, "allow http redirect URIs (development only)")
+		fs.StringVar(&jwksFile, "jwks", "", "file with the client's public JWK Set for private_key_jwt authentication (then no secret is made)")
+		fs.BoolVar(&c.RequirePAR, "require-par", false, "refuse authorization requests not pushed first (RFC 9126)")
+		fs.BoolVar(&c.RequireDPoP, "require-dpop", false, "issue the client only DPoP-bound tokens (RFC 9449)")
 	})
 	if err != nil {
 		return err
@@ -42,9 +46,16 @@ func clientAdd(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("--level must be 1 or 2")
 	}
 	c.MinLevel = eid.Level(level)
+	if jwksFile != "" {
+		b, err := os.ReadFile(jwksFile)
+		if err != nil {
+			return fmt.Errorf("--jwks: %w", err)
+		}
+		c.JWKS = string(b)
+	}
 	generated := false
 	for _, g := range c.GrantTypes {
-		if g == oidcop.GrantClientCredentials && c.Secret == "" {
+		if g == oidcop.GrantClientCredentials && c.Secret == "" && c.JWKS == "" {
 			c.Secret, generated = oidcop.NewSecret(), true
 		}
 	}
