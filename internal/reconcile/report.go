@@ -1,0 +1,176 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/match"
+)
+
+// ReportColumns are the columns of the report CSV.
+var ReportColumns = []string{"row", "line", "ref", "outcome", "pin", "confidence", "differences", "dead", "review", "error_code", "duplicate_of"}
+
+// ReportRow is one line of the report: the partner's own reference, the
+// outcome, and for a matched row the PIN, the confidence and the fields
+// that disagree. No other register value is ever in it.
+type ReportRow struct {
+	Row         int64   `json:"row"`
+	Line        int64   `json:"line"`
+	Ref         string  `json:"ref"`
+	Outcome     string  `json:"outcome"`
+	PIN         string  `json:"pin,omitempty"`
+	Confidence  float64 `json:"confidence"`
+	Differences string  `json:"differences,omitempty"`
+	Dead        bool    `json:"dead,omitempty"`
+	Review      string  `json:"review,omitempty"` // "pending", "decided"
+	ErrorCode   string  `json:"error_code,omitempty"`
+	DuplicateOf int64   `json:"duplicate_of,omitempty"`
+}
+
+// reportPage is how many rows are read, audited and written at a time.
+const reportPage = 1000
+
+// Report walks a finished job's rows for partnerID in row order and hands
+// them to emit a page at a time. Every matched PIN of a page is written to
+// the audit log (actor "partner:<id>", purpose "data cleaning") before the
+// page is emitted: a failed audit stops the report.
+func (s *Service) Report(ctx context.Context, partnerID, jobID string, emit func([]ReportRow) error) error {
+	j, err := s.Job(ctx, partnerID, jobID)
+	if err != nil {
+		return err
+	}
+	if j.State != Done {
+		return ErrJobNotDone
+	}
+	var after int64
+	for {
+		page, err := s.reportPage(ctx, jobID, after)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		after = page[len(page)-1].Row
+		var entries []audit.Entry
+		for _, r := range page {
+			if r.PIN != "" {
+				entries = append(entries, audit.Entry{Actor: "partner:" + j.PartnerID, Action: "reconcile.disclose",
+					Subject: "person:" + r.PIN, Purpose: Purpose, Detail: "job " + jobID})
+			}
+		}
+		if err := s.audit.RecordAll(ctx, entries); err != nil {
+			return fmt.Errorf("reconcile: audit report: %w", err)
+		}
+		if err := emit(page); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Service) reportPage(ctx context.Context, jobID string, after int64) ([]ReportRow, error) {
+	rows, err := s.db.R.QueryContext(ctx, fmt.Sprintf(`SELECT r.row_num, r.line, r.ref, r.outcome, r.pin, r.confidence, r.differences, r.dead,
+		r.error_code, r.duplicate_of, COALESCE(v.state, ''), COALESCE(v.decision_pin, ''), COALESCE(v.candidates, '')
+		FROM reconcile_rows r LEFT JOIN reconcile_reviews v ON v.job_id = r.job_id AND v.row_num = r.row_num
+		WHERE r.job_id = $1 AND r.row_num > $2 ORDER BY r.row_num LIMIT %d`, reportPage), jobID, after)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: report: %w", err)
+	}
+	defer rows.Close()
+	var out []ReportRow
+	for rows.Next() {
+		var r ReportRow
+		var dead int
+		var state, decision, cands string
+		if err := rows.Scan(&r.Row, &r.Line, &r.Ref, &r.Outcome, &r.PIN, &r.Confidence, &r.Differences, &dead,
+			&r.ErrorCode, &r.DuplicateOf, &state, &decision, &cands); err != nil {
+			return nil, fmt.Errorf("reconcile: report: %w", err)
+		}
+		r.Dead = dead == 1
+		if r.Outcome == string(match.Ambiguous) {
+			r.PIN, r.Confidence = "", 0 // candidates are never disclosed
+			switch {
+			case state == ReviewDecided && decision != "":
+				r.Outcome, r.Review, r.PIN, r.Confidence = string(match.Matched), "decided", decision, 1
+				var cs []match.Candidate
+				json.Unmarshal([]byte(cands), &cs)
+				for _, c := range cs {
+					if c.PIN == decision {
+						r.Differences = encodeDiffs(c.Differences)
+					}
+				}
+			case state == ReviewDecided:
+				r.Outcome, r.Review = string(match.NotFound), "decided"
+			default:
+				r.Review = "pending"
+			}
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// WriteReportCSV writes the report of a finished job as CSV (UTF-8 with a
+// byte-order mark, so spreadsheet programs read the Vietnamese right).
+func (s *Service) WriteReportCSV(ctx context.Context, w io.Writer, partnerID, jobID string) error {
+	if _, err := s.Job(ctx, partnerID, jobID); err != nil {
+		return err
+	}
+	started := false
+	cw := csv.NewWriter(w)
+	err := s.Report(ctx, partnerID, jobID, func(page []ReportRow) error {
+		if !started {
+			started = true
+			if _, err := w.Write([]byte{0xEF, 0xBB, 0xBF}); err != nil {
+				return err
+			}
+			if err := cw.Write(ReportColumns); err != nil {
+				return err
+			}
+		}
+		for _, r := range page {
+			dead := ""
+			if r.Dead {
+				dead = "1"
+			}
+			dup := ""
+			if r.DuplicateOf > 0 {
+				dup = strconv.FormatInt(r.DuplicateOf, 10)
+			}
+			conf := ""
+			if r.PIN != "" {
+				conf = strconv.FormatFloat(r.Confidence, 'f', 4, 64)
+			}
+			if err := cw.Write([]string{strconv.FormatInt(r.Row, 10), strconv.FormatInt(r.Line, 10), safeCell(r.Ref), r.Outcome, r.PIN,
+				conf, r.Differences, dead, r.Review, r.ErrorCode, dup}); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+	if err == nil && !started { // a job with no rows still gets its header
+		if _, err := w.Write([]byte{0xEF, 0xBB, 0xBF}); err != nil {
+			return err
+		}
+		cw.Write(ReportColumns)
+		cw.Flush()
+		return cw.Error()
+	}
+	return err
+}
+
+// safeCell keeps a partner's reference from being read as a formula by a
+// spreadsheet (CSV injection).
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
