@@ -8,6 +8,7 @@ package oidcop
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -104,7 +105,17 @@ func New(d Deps) (*Provider, error) {
 		loginPath:  prefix + "/login",
 		accessTTL:  d.AccessTokenTTL,
 		refreshTTL: d.RefreshTokenTTL,
+		revs:       newRevocations(d.DB, d.Now, d.Log),
+		status:     newAccountCache(d.Accounts, d.Now),
 	}
+	p.store.signer = &signer{keys: p.store.keyStore}
+	p.store.tokens = newTokenChecker(p.issuer, func(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
+		k, err := p.verificationKey(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		return &k.priv.PublicKey, nil
+	})
 	var cryptoKey [32]byte
 	k, _ := hex.DecodeString(seal.Hash("oidc code encryption"))
 	copy(cryptoKey[:], k)
@@ -119,7 +130,7 @@ func New(d Deps) (*Provider, error) {
 		SupportedScopes:         []string{oidc.ScopeOpenID, ScopeProfile, ScopeAddress, ScopePIN, oidc.ScopeOfflineAccess},
 		SupportedClaims:         []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "at_hash", "c_hash", "name", "birthdate", "gender", "address", "pin"},
 	}
-	var opts []op.Option
+	opts := []op.Option{op.WithAccessTokenKeySet(keySet{p.store.tokens})}
 	if u.Scheme == "http" {
 		opts = append(opts, op.WithAllowInsecure())
 	}
@@ -138,8 +149,12 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	inner.HandleFunc("POST /login", p.login)
 	inner.HandleFunc("GET /consent", p.consentPage)
 	inner.HandleFunc("POST /consent", p.consent)
-	p.mountGates(inner, p.op) // PAR, DPoP, client assertions (gates.go)
-	inner.Handle("/", p.op)
+	// The provider's own token (client credentials), introspection,
+	// revocation and userinfo endpoints answer before the library
+	// (endpoints.go); the gates go in front of both.
+	lib := p.endpoints(p.op)
+	p.mountGates(inner, lib) // PAR, DPoP, client assertions (gates.go)
+	inner.Handle("/", lib)
 	mux.Handle(p.prefix+"/", http.StripPrefix(p.prefix, inner))
 }
 

@@ -13,12 +13,15 @@ func (p *Provider) Purge(ctx context.Context) error {
 	now := p.now()
 	for _, q := range []struct{ sql, at string }{
 		{`DELETE FROM eid_oidc_auth_requests WHERE created_at < $1`, stamp(now.Add(-authRequestTTL))},
-		{`DELETE FROM eid_oidc_tokens WHERE expires_at < $1`, stamp(now)},
+		{`DELETE FROM eid_oidc_tokens WHERE expires_at < $1`, stamp(now)}, // rows of tokens issued before they became self-contained
 		{`DELETE FROM eid_oidc_refresh WHERE expires_at < $1`, stamp(now.Add(-24 * time.Hour))},
 	} {
 		if _, err := p.store.db.W.ExecContext(ctx, q.sql, q.at); err != nil {
 			return fmt.Errorf("purge: %w", err)
 		}
+	}
+	if err := p.store.revs.purge(ctx, now); err != nil {
+		return err
 	}
 	return purgeOneTime(ctx, p.store.db, now)
 }

@@ -62,6 +62,9 @@ type authRequest struct {
 	AuthTime time.Time
 	IsDone   bool
 	Created  time.Time
+	// Family is set when the code is exchanged for tokens with a refresh
+	// token: the access token's sid.
+	Family string
 }
 
 func (a *authRequest) GetID() string          { return a.ID }

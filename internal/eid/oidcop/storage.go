@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -34,6 +35,14 @@ type opStorage struct {
 	loginPath  string
 	accessTTL  time.Duration
 	refreshTTL time.Duration
+	// Self-contained access tokens (tokens.go, revocation.go): the
+	// checker remembers verified tokens, revs is the revocation list,
+	// status caches citizens' account status, signer signs tokens issued
+	// outside the library (the client-credentials fast path).
+	tokens *tokenChecker
+	revs   *revocations
+	status *accountCache
+	signer *signer
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -190,7 +199,7 @@ type tokenFacts struct {
 func facts(req op.TokenRequest) (tokenFacts, error) {
 	switch r := req.(type) {
 	case *authRequest:
-		return tokenFacts{clientID: r.ClientID, subject: r.Subject, scopes: r.GetScopes(), audience: r.GetAudience(), level: r.Level, user: true}, nil
+		return tokenFacts{clientID: r.ClientID, subject: r.Subject, family: r.Family, scopes: r.GetScopes(), audience: r.GetAudience(), level: r.Level, user: true}, nil
 	case *refreshGrant:
 		return tokenFacts{clientID: r.ClientID, subject: r.Subject, family: r.Family, scopes: r.Scopes, audience: r.Audience, level: r.Level, user: true}, nil
 	case *serviceRequest:
@@ -219,16 +228,18 @@ func (s *opStorage) checkUser(ctx context.Context, f tokenFacts) error {
 	return nil
 }
 
-func (s *opStorage) insertAccess(ctx context.Context, ex execer, f tokenFacts) (string, time.Time, error) {
-	id := storage.NewID()
+// newAccess names an access token (its jti) and its expiry. Access tokens
+// are self-contained JWTs and get no row: the token carries client, subject,
+// scopes, level (acr), family (sid) and DPoP key (cnf), and the revocation
+// list (revocation.go) ends it early.
+//
+// The id starts with the issue time in milliseconds (as a UUIDv7 does), so
+// a logout or consent withdrawal ends exactly the tokens issued before it,
+// not those of a sign-in a moment later in the same second (iat has whole
+// seconds).
+func (s *opStorage) newAccess() (string, time.Time) {
 	now := s.now()
-	exp := now.Add(s.accessTTL)
-	_, err := ex.ExecContext(ctx, `INSERT INTO eid_oidc_tokens (id, client_id, subject, scopes, audience, level, family, created_at, expires_at, jkt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		id, f.clientID, f.subject, jsonList(f.scopes), jsonList(f.audience), int(f.level), f.family, stamp(now), stamp(exp), f.jkt)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("store access token: %w", err)
-	}
-	return id, exp, nil
+	return fmt.Sprintf("%012x", now.UnixMilli()) + storage.NewID()[:20], now.Add(s.accessTTL)
 }
 
 type execer interface {
@@ -246,7 +257,8 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	if f.jkt, _, err = s.dpopBinding(ctx, f.clientID); err != nil {
 		return "", time.Time{}, err
 	}
-	return s.insertAccess(ctx, s.db.W, f)
+	id, exp := s.newAccess()
+	return id, exp, nil
 }
 
 // CreateAccessAndRefreshTokens issues an access token and a new refresh
@@ -270,6 +282,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	case *authRequest:
 		amr, authTime = r.AMR, r.AuthTime
 		f.family = storage.NewID()
+		r.Family = f.family // the access token's sid (GetPrivateClaimsFromRequest)
 	case *refreshGrant:
 		amr, authTime = r.AMR, r.AuthTime
 	}
@@ -294,9 +307,8 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 			jsonList(amr), int(f.level), stamp(authTime), stamp(now), stamp(now.Add(s.refreshTTL)), refreshJKT); err != nil {
 			return err
 		}
-		var err error
-		accessID, exp, err = s.insertAccess(ctx, tx, f)
-		return err
+		accessID, exp = s.newAccess()
+		return nil
 	})
 	if err != nil {
 		return "", "", time.Time{}, fmt.Errorf("issue tokens: %w", err)
@@ -310,16 +322,25 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	return accessID, token, exp, nil
 }
 
+// revokeFamily revokes a refresh-token family: its refresh tokens, and its
+// access tokens through their sid on the revocation list.
 func (s *opStorage) revokeFamily(ctx context.Context, family string) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	now := s.now()
+	var k revKey
+	var e revEntry
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE eid_oidc_refresh SET revoked = 1 WHERE family = $1`, family); err != nil {
 			return fmt.Errorf("revoke token family: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE eid_oidc_tokens SET revoked = 1 WHERE family = $1`, family); err != nil {
-			return fmt.Errorf("revoke token family: %w", err)
-		}
-		return nil
+		var err error
+		k, e, err = s.revs.add(ctx, tx, revokeSID, family, now, now.Add(s.accessTTL))
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	s.revs.apply(k, e)
+	return nil
 }
 
 type refreshRow struct {
@@ -371,17 +392,37 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 	return &g, nil
 }
 
-// TerminateSession revokes every token of a subject at a client.
+// TerminateSession revokes every token of a subject at a client: the
+// refresh tokens, and the access tokens issued until now through the
+// revocation list.
 func (s *opStorage) TerminateSession(ctx context.Context, subject, clientID string) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	now := s.now()
+	var k revKey
+	var e revEntry
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE eid_oidc_refresh SET revoked = 1 WHERE subject = $1 AND client_id = $2`, subject, clientID); err != nil {
 			return fmt.Errorf("terminate session: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE eid_oidc_tokens SET revoked = 1 WHERE subject = $1 AND client_id = $2`, subject, clientID); err != nil {
-			return fmt.Errorf("terminate session: %w", err)
-		}
-		return nil
+		var err error
+		k, e, err = s.revs.add(ctx, tx, revokeSession, sessionKey(subject, clientID), now, now.Add(s.accessTTL))
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	s.revs.apply(k, e)
+	return nil
+}
+
+// revokeAccess puts one access token on the revocation list until it
+// expires.
+func (s *opStorage) revokeAccess(ctx context.Context, t *tokenInfo) error {
+	k, e, err := s.revs.add(ctx, s.db.W, revokeJTI, t.jti, s.now(), time.Unix(t.exp, 0))
+	if err != nil {
+		return err
+	}
+	s.revs.apply(k, e)
+	return nil
 }
 
 // RevokeToken revokes a refresh token (with its family) or an access token
@@ -396,8 +437,13 @@ func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, _ string, client
 		}
 		return nil
 	}
-	if _, err := s.db.W.ExecContext(ctx, `UPDATE eid_oidc_tokens SET revoked = 1 WHERE id = $1 AND client_id = $2`, tokenOrID, clientID); err != nil {
-		return oidc.ErrServerError().WithParent(err)
+	// An access token: the library verified it and passes its id; the
+	// checker remembers its claims (keySet). Another client's token is left
+	// alone, as an unknown one.
+	if t := s.tokens.byJTI(tokenOrID); t != nil && t.clientID == clientID {
+		if err := s.revokeAccess(ctx, t); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
 	}
 	return nil
 }
@@ -462,31 +508,15 @@ func (s *opStorage) ClientCredentialsTokenRequest(ctx context.Context, id string
 	return &serviceRequest{ClientID: id, Scopes: allowed}, nil
 }
 
-type tokenRow struct {
-	tokenFacts
-	created, expires time.Time
-	revoked          bool
-}
-
-func (s *opStorage) loadToken(ctx context.Context, id string) (tokenRow, error) {
-	var t tokenRow
-	var scopes, aud, created, expires string
-	var level, revoked int
-	err := s.db.R.QueryRowContext(ctx, `SELECT client_id, subject, scopes, audience, level, family, created_at, expires_at, revoked, jkt FROM eid_oidc_tokens WHERE id = $1`, id).
-		Scan(&t.clientID, &t.subject, &scopes, &aud, &level, &t.family, &created, &expires, &revoked, &t.jkt)
-	if err != nil {
-		return t, notFound{"token"}
+// tokenByID is an access token the library verified (keySet remembered its
+// claims) if it is still active.
+func (s *opStorage) tokenByID(ctx context.Context, id string) (*tokenInfo, error) {
+	t := s.tokens.byJTI(id)
+	if t == nil {
+		return nil, notFound{"token"}
 	}
-	t.scopes, t.audience, t.level = parseList(scopes), parseList(aud), eid.Level(level)
-	t.created, t.expires, t.revoked = parseStamp(created), parseStamp(expires), revoked != 0
-	t.user = level > 0
-	if t.revoked || !s.now().Before(t.expires) {
-		return t, notFound{"token"}
-	}
-	if t.user {
-		if a, err := s.accounts.AccountBySubject(ctx, t.subject); err != nil || a.Status != eid.StatusActive {
-			return t, notFound{"token"}
-		}
+	if _, _, err := s.stillActive(ctx, t); err != nil {
+		return nil, notFound{"token"}
 	}
 	return t, nil
 }
@@ -505,22 +535,25 @@ func (s *opStorage) SetUserinfoFromRequest(_ context.Context, ui *oidc.UserInfo,
 	return nil
 }
 
+// SetUserinfoFromToken serves the library's userinfo endpoint; the
+// provider's own (endpoints.go) answers first.
 func (s *opStorage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, _, _ string) error {
-	t, err := s.loadToken(ctx, tokenID)
+	t, err := s.tokenByID(ctx, tokenID)
 	if err != nil {
 		return err
 	}
-	if !t.user {
+	if t.level == 0 {
 		return oidc.ErrAccessDenied().WithDescription("not a user token")
 	}
 	ui.Subject = t.subject
 	return s.claims.fill(ctx, ui, t.subject, t.clientID, t.scopes)
 }
 
-// SetIntrospectionFromToken answers a resource server. Only the client the
-// token was issued to, or one in its audience, learns about it.
+// SetIntrospectionFromToken serves the library's introspection endpoint;
+// the provider's own (endpoints.go) answers first. Only the client the token
+// was issued to, or one in its audience, learns about it.
 func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, _, clientID string) error {
-	t, err := s.loadToken(ctx, tokenID)
+	t, err := s.tokenByID(ctx, tokenID)
 	if err != nil {
 		return err
 	}
@@ -532,10 +565,10 @@ func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.In
 	resp.TokenType = oidc.BearerToken
 	resp.Subject = t.subject
 	resp.Audience = t.audience
-	resp.IssuedAt = oidc.FromTime(t.created)
-	resp.Expiration = oidc.FromTime(t.expires)
+	resp.IssuedAt = oidc.FromTime(time.Unix(t.iat, 0))
+	resp.Expiration = oidc.FromTime(time.Unix(t.exp, 0))
 	resp.JWTID = tokenID
-	if t.user {
+	if t.level > 0 {
 		resp.Claims = map[string]any{"acr": acrFor(t.level)}
 	}
 	if t.jkt != "" {
@@ -560,8 +593,17 @@ func (s *opStorage) GetPrivateClaimsFromRequest(ctx context.Context, req op.Toke
 	if jkt := dpopFromContext(ctx); jkt != "" {
 		claims["cnf"] = cnfClaim(jkt)
 	}
-	if f, err := facts(req); err == nil && f.user {
-		claims["acr"] = acrFor(f.level)
+	if f, err := facts(req); err == nil {
+		// Scopes travel in the token so a check needs no row (RFC 9068).
+		if len(f.scopes) > 0 {
+			claims["scope"] = strings.Join(f.scopes, " ")
+		}
+		if f.user {
+			claims["acr"] = acrFor(f.level)
+			if f.family != "" {
+				claims["sid"] = f.family // revoked with its refresh-token family
+			}
+		}
 	}
 	if len(claims) == 0 {
 		return nil, nil
