@@ -87,6 +87,11 @@ func (p *Provider) verifyAssertion(ctx context.Context, form url.Values, endpoin
 	if !now.Before(exp.Add(assertionSkew)) {
 		return "", errors.New("client assertion expired")
 	}
+	if exp.After(now.Add(maxAssertionAge)) {
+		// A long-lived assertion is a bearer credential; its jti would
+		// also have to be kept that long.
+		return "", errors.New("client assertion lives longer than an hour")
+	}
 	if claims.NotBefore != nil && now.Add(assertionSkew).Before(claims.NotBefore.Time()) {
 		return "", errors.New("client assertion not valid yet")
 	}

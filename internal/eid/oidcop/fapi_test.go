@@ -20,6 +20,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
 
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
@@ -585,6 +586,7 @@ func TestClientCredentialsPrivateKeyJWT(t *testing.T) {
 			{"token endpoint as audience", tokenURL, form(assertion(t, key, "insurer", tokenURL)), 200},
 			{"another key", tokenURL, form(assertion(t, other, "insurer", e.issuer)), 401},
 			{"another audience", tokenURL, form(assertion(t, key, "insurer", "https://elsewhere.example")), 401},
+			{"living a day", tokenURL, form(longAssertion(t, key, "insurer", e.issuer, 24*time.Hour)), 401},
 			{"client_id of another client", tokenURL, form(assertion(t, key, "insurer", e.issuer), "client_id", "partner"), 401},
 			{"assertion and secret", tokenURL, form(assertion(t, key, "insurer", e.issuer), "client_secret", clientSecret("insurer")), 400},
 			{"no secret, no assertion", tokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {"insurer"}}, 401},
@@ -612,4 +614,20 @@ func TestClientCredentialsPrivateKeyJWT(t *testing.T) {
 			})
 		}
 	})
+}
+
+// longAssertion is a client assertion valid for ttl.
+func longAssertion(t *testing.T, key *ecdsa.PrivateKey, clientID, audience string, ttl time.Duration) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	s, err := jwt.Signed(signer).Claims(jwt.Claims{Issuer: clientID, Subject: clientID, Audience: jwt.Audience{audience},
+		ID: oauth2.GenerateVerifier()[:20], IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(ttl))}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
