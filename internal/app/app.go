@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ import (
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/events"
+	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/platform"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/seed"
@@ -29,13 +31,14 @@ import (
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/web"
 	"github.com/dancu-project/dancu/internal/web/api"
+	"github.com/dancu-project/dancu/internal/web/partnerapi"
 	"github.com/dancu-project/dancu/internal/web/portal"
 	"github.com/dancu-project/dancu/internal/web/ui"
 )
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -91,6 +94,12 @@ type App struct {
 	Metrics  *prometheus.Registry
 	Handler  http.Handler
 
+	// Partners are the data-exchange partners; Exchange answers their
+	// calls under PartnerLimits.
+	Partners      *exchange.Store
+	Exchange      *exchange.Service
+	PartnerLimits *exchange.Limits
+
 	stopRelay context.CancelFunc
 	relayDone chan struct{}
 }
@@ -142,6 +151,9 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		Secret: []byte(secret), Log: log, Now: now, SecureCookies: cfg.SecureCookies}); err != nil {
 		return nil, fmt.Errorf("OpenID provider: %w", err)
 	}
+	a.Partners = exchange.NewStore(a.DB, now)
+	a.PartnerLimits = exchange.NewLimits(a.DB, now)
+	a.Exchange = exchange.NewService(exchange.Deps{Store: a.Partners, Register: a.Registry, Audit: a.Audit, Units: units, Log: log, Now: now})
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	published := prometheus.NewCounter(prometheus.CounterOpts{Name: "dancu_events_published_total", Help: "Life events published from the outbox to JetStream."})
@@ -152,7 +164,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	citizen, err := portal.New(portal.Deps{Accounts: a.EID, Provider: a.OIDC, Register: a.Registry, Cards: a.Cards,
-		AuditDB: a.AuditDB, Log: log, Now: now, SecureCookies: cfg.SecureCookies})
+		AuditDB: a.AuditDB, Log: log, Now: now, SecureCookies: cfg.SecureCookies, Partners: a.Partners})
 	if err != nil {
 		return nil, fmt.Errorf("citizen portal: %w", err)
 	}
@@ -168,6 +180,8 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			pages,
 			a.OIDC,
 			citizen,
+			&partnerapi.API{Tokens: a.OIDC.AccessTokenVerifier(0), Binding: a.OIDC, PublicURL: strings.TrimSuffix(cfg.Issuer(), "/oidc"), Partners: a.Partners,
+				Limits: a.PartnerLimits, Exchange: a.Exchange, Log: log, Now: now},
 		},
 	})
 
@@ -187,6 +201,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	go a.purge(relayCtx)
+	go a.PartnerLimits.Run(relayCtx, log)
 	ok = true
 	return a, nil
 }
@@ -219,6 +234,9 @@ func (a *App) Close() {
 	if a.stopRelay != nil {
 		a.stopRelay()
 		<-a.relayDone
+	}
+	if a.Exchange != nil {
+		a.Exchange.Close()
 	}
 	if a.Audit != nil {
 		a.Audit.Close()

@@ -49,14 +49,25 @@ type Limits interface {
 	Admit(ctx context.Context, p exchange.Partner) error
 }
 
+// Binding reads a request's access token and checks a DPoP proof when the
+// token is bound to a key (*oidcop.Provider).
+type Binding interface {
+	CheckResourceRequest(ctx context.Context, r *http.Request, url string) (string, error)
+}
+
 // API holds the handlers' dependencies.
 type API struct {
-	Tokens   Tokens
-	Partners Partners
-	Limits   Limits // nil: no rate limit or quota (tests of other parts)
-	Exchange *exchange.Service
-	Log      *slog.Logger
-	Now      func() time.Time
+	Tokens Tokens
+	// Binding, when set, accepts DPoP-bound tokens ("DPoP <token>" with a
+	// proof) besides bearer tokens; PublicURL is the server's public base
+	// URL the proofs name.
+	Binding   Binding
+	PublicURL string
+	Partners  Partners
+	Limits    Limits // nil: no rate limit or quota (tests of other parts)
+	Exchange  *exchange.Service
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 // Route is one operation of the partner API.

@@ -48,10 +48,22 @@ var (
 // client and, when the system registered a certificate, the TLS client
 // certificate; the caller goes into the request's context.
 func (a *API) authenticate(r *http.Request) (*http.Request, error) {
-	h := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return r, errNoToken
+	var token string
+	if a.Binding != nil {
+		// DPoP-bound tokens (FAPI 2.0 partners) prove possession of their key.
+		if r.Header.Get("Authorization") == "" {
+			return r, errNoToken
+		}
+		var err error
+		if token, err = a.Binding.CheckResourceRequest(r.Context(), r, a.PublicURL+r.URL.Path); err != nil {
+			return r, err
+		}
+	} else {
+		scheme, t, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || t == "" {
+			return r, errNoToken
+		}
+		token = t
 	}
 	t, err := a.Tokens.Verify(r.Context(), strings.TrimSpace(token))
 	if err != nil {

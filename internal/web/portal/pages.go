@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
@@ -266,7 +267,15 @@ func (p *Portal) withdraw(w http.ResponseWriter, r *http.Request, s eid.Session)
 type accessView struct {
 	At             time.Time
 	Who, What, Why string
+	Fields         string // what a partner received, when it received data
 	Staff, Partner bool
+}
+
+// AccessNotes explains a data-exchange partner's entry in the access log:
+// the partner's name, the fields disclosed and the purpose, in Vietnamese
+// (*exchange.Store).
+type AccessNotes interface {
+	DescribeAccess(ctx context.Context, actor, purpose, detail string) (partner, fields, why string, ok bool)
 }
 
 // accessLimit bounds the audit entries read for the access page; the
@@ -293,6 +302,11 @@ func (p *Portal) access(w http.ResponseWriter, r *http.Request, s eid.Session) {
 			av.Who, av.Staff = tr(l, "access.staff")+" "+name, true
 		case "partner":
 			av.Who, av.Partner = tr(l, "access.partner")+" "+p.clientName(r, name), true
+			if p.partners != nil {
+				if who, fields, why, ok := p.partners.DescribeAccess(r.Context(), e.Actor, e.Purpose, e.Detail); ok {
+					av.Who, av.Fields, av.Why = tr(l, "access.partner")+" "+who, fields, why
+				}
+			}
 		case "system":
 			av.Who = tr(l, "access.system") + " (" + name + ")"
 		case "citizen":

@@ -95,6 +95,9 @@ type Deps struct {
 	// (5 min): long enough to show at a counter, too short to be replayed
 	// later as a stand-in for the citizen.
 	CredentialTTL time.Duration
+	// Partners names data-exchange partners, the fields they received and
+	// their purposes on "who accessed my data" (optional).
+	Partners AccessNotes
 }
 
 // Portal serves the citizen portal.
@@ -103,6 +106,7 @@ type Portal struct {
 	provider   Provider
 	register   Register
 	cards      Cards
+	partners   AccessNotes
 	auditDB    *storage.DB
 	log        *slog.Logger
 	now        func() time.Time
@@ -129,7 +133,7 @@ func New(d Deps) (*Portal, error) {
 	if d.CredentialTTL <= 0 {
 		d.CredentialTTL = 5 * time.Minute
 	}
-	p := &Portal{accounts: d.Accounts, provider: d.Provider, register: d.Register, cards: d.Cards, auditDB: d.AuditDB,
+	p := &Portal{accounts: d.Accounts, provider: d.Provider, register: d.Register, cards: d.Cards, partners: d.Partners, auditDB: d.AuditDB,
 		log: d.Log, now: d.Now, secure: d.SecureCookies, sessionTTL: d.SessionTTL, credTTL: d.CredentialTTL,
 		tmpl: map[string]*template.Template{}}
 	for _, l := range languages {
