@@ -144,11 +144,16 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 
 func seedCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var persons int
+	var copyOpts partnerCopyFlags
 	cfg, err := parseConfig("seed", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.IntVar(&persons, "persons", 10000, "number of synthetic persons to add")
+		copyOpts.register(fs)
 	})
 	if err != nil {
 		return err
+	}
+	if copyOpts.file != "" {
+		return partnerCopyCmd(ctx, cfg, copyOpts, stdout, stderr)
 	}
 	if persons <= 0 {
 		return fmt.Errorf("--persons must be positive")

@@ -26,6 +26,8 @@ Usage:
   dancu serve   [flags]   run the platform (embedded SQLite and NATS by default)
   dancu migrate [flags]   apply database migrations and exit
   dancu seed    [flags]   add a synthetic population (--persons N --seed S)
+  dancu seed --partner-copy FILE [--rows N] [--seed S]
+                          write a dirty partner copy of a register sample, truth in FILE.truth.csv
   dancu audit verify      check the hash chain of the audit log
   dancu pki init          create the card PKI (CSCA, document signer) under the data directory
   dancu pki rotate-signer issue a new document signer; old ones stay for verification

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"sync"
 	"time"
 
 	"github.com/dancu-project/dancu/internal/adminunit"
@@ -182,6 +183,39 @@ func Compare(r Record, p Person, units *adminunit.Catalog, now time.Time) []Diff
 	if units != nil && (q.words != "" || q.commune != "") {
 		if x, ok := placeOf(units, p.CommuneCode, now); ok {
 			pl = &x
+		}
+	}
+	l := q.compareTo(p.PIN, ParseName(p.FullName), p.BirthDate, p.Sex, pl)
+	return l.differences(&q)
+}
+
+// Comparer is Compare with the address knowledge of each commune kept after
+// first use, for callers that compare many records (the verify API): a
+// comparison then costs a few microseconds. Safe for concurrent use.
+type Comparer struct {
+	units  *adminunit.Catalog
+	now    func() time.Time
+	places sync.Map // commune code → *place (nil *place: unknown code)
+}
+
+// NewComparer returns a Comparer reading addresses with units on the day
+// now returns.
+func NewComparer(units *adminunit.Catalog, now func() time.Time) *Comparer {
+	return &Comparer{units: units, now: now}
+}
+
+// Compare is [Compare] with cached address knowledge.
+func (c *Comparer) Compare(r Record, p Person) []Difference {
+	q := prepare(r)
+	var pl *place
+	if c.units != nil && (q.words != "" || q.commune != "") {
+		if v, ok := c.places.Load(p.CommuneCode); ok {
+			pl = v.(*place)
+		} else {
+			if x, ok := placeOf(c.units, p.CommuneCode, c.now()); ok {
+				pl = &x
+			}
+			c.places.Store(p.CommuneCode, pl)
 		}
 	}
 	l := q.compareTo(p.PIN, ParseName(p.FullName), p.BirthDate, p.Sex, pl)

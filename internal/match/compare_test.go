@@ -242,3 +242,65 @@ func BenchmarkCompare(b *testing.B) {
 		Compare(r, p, units, now)
 	}
 }
+
+// TestComparerSameAsCompare checks the cached path gives Compare's answers.
+func TestComparerSameAsCompare(t *testing.T) {
+	units := catalog(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := NewComparer(units, func() time.Time { return now })
+	p := Person{PIN: "001090012345", FullName: "Nguyễn Thị Hòa", BirthDate: civildate.Date{Year: 1990, Month: 3, Day: 12}, Sex: "F", ProvinceCode: "01", CommuneCode: "00004"}
+	for _, addr := range []string{"P. Trúc Bạch, Q. Ba Đình, Hà Nội", "Phường Ba Đình, Hà Nội", "Xã Tân Lập, Phú Thọ", ""} {
+		for range 2 { // first use fills the cache, the second reads it
+			r := Record{PIN: p.PIN, FullName: "NGUYEN THI HOA", BirthDate: "12/03/1990", Address: addr}
+			if got, want := c.Compare(r, p), Compare(r, p, units, now); !slices.Equal(got, want) {
+				t.Fatalf("%q: Comparer %v, Compare %v", addr, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkComparer(b *testing.B) {
+	units := catalog(b)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := NewComparer(units, func() time.Time { return now })
+	p := Person{PIN: "001090012345", FullName: "Nguyễn Thị Hòa", BirthDate: civildate.Date{Year: 1990, Month: 3, Day: 12}, Sex: "F", ProvinceCode: "01", CommuneCode: "00004"}
+	r := Record{PIN: p.PIN, FullName: "NGUYEN THI HOA", BirthDate: "03/12/1990", Sex: "Nữ", CardNumber: p.PIN, Address: "P. Trúc Bạch, Q. Ba Đình, Hà Nội"}
+	for b.Loop() {
+		c.Compare(r, p)
+	}
+}
+
+// TestParseNameFastPath checks the table path against the general one on
+// every letter of the tables, in names of several shapes.
+func TestParseNameFastPath(t *testing.T) {
+	var checked int
+	for _, r := range []struct{ lo, hi rune }{{0x00C0, 0x0250}, {0x1E00, 0x1F00}} {
+		for c := r.lo; c < r.hi; c++ {
+			for _, s := range []string{string(c), "Ng" + string(c) + "n Văn", "x" + string(c) + "Y " + string(c) + "a"} {
+				if fast, ok := parseNameFast(s); ok {
+					checked++
+					if slow := parseNameSlow(s); !slices.Equal(fast.Toned, slow.Toned) || !slices.Equal(fast.Folded, slow.Folded) || fast.Marked != slow.Marked {
+						t.Fatalf("%q (U+%04X): fast %+v, slow %+v", s, c, fast, slow)
+					}
+				}
+			}
+		}
+	}
+	if _, ok := parseNameFast("Nguyễn Thị Ánh Tuyết"); !ok || checked < 500 {
+		t.Fatalf("fast path unused (%d names checked)", checked)
+	}
+}
+
+func FuzzParseNameFastPath(f *testing.F) {
+	for _, s := range []string{"Nguyễn Văn An", "ĐẶNG THỊ HOÀ", "Ỹ ỷ ǜ", "hoà", "a  b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if fast, ok := parseNameFast(s); ok {
+			slow := parseNameSlow(s)
+			if !slices.Equal(fast.Toned, slow.Toned) || !slices.Equal(fast.Folded, slow.Folded) || fast.Marked != slow.Marked {
+				t.Fatalf("%q: fast %+v, slow %+v", s, fast, slow)
+			}
+		}
+	})
+}

@@ -56,17 +56,11 @@ func (ix *Index) Calibrate(ctx context.Context, recs []Record, truth []string, b
 			return Model{}, ctx.Err()
 		}
 		q := prepare(r)
-		for _, pos := range ix.candidates(&q, s) {
-			p := int(pos)
-			y, mo, d := unpackDate(ix.birth[p])
-			sex := "M"
-			if ix.flags[p]&flagFemale != 0 {
-				sex = "F"
-			}
-			pin := pinText(ix.pins[p])
-			l := q.compareTo(pin, ParseName(ix.name(p)), dateOf(y, mo, d), sex, ix.places[ix.commune[p]])
+		ix.candidates(&q, s)
+		for _, pos := range ix.pinNeighbours(&q, s) {
+			l := ix.levelsOf(&q, pos)
 			c := &cu
-			if pin == truth[i] {
+			if pinText(ix.pins[pos]) == truth[i] {
 				c = &cm
 			}
 			c.pin[l.pin]++

@@ -40,6 +40,15 @@ const (
 // ParseName splits a name into words, dropping punctuation other than the
 // apostrophe and hyphen some minority names carry ("H'Hen Niê").
 func ParseName(s string) Name {
+	if n, ok := parseNameFast(s); ok {
+		return n
+	}
+	return parseNameSlow(s)
+}
+
+// parseNameSlow handles any text: decomposed letters, punctuation, other
+// scripts, invalid UTF-8.
+func parseNameSlow(s string) Name {
 	var n Name
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, " ")

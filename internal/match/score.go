@@ -146,55 +146,25 @@ type scored struct {
 	l     levels
 }
 
-// candidates gathers the positions the record's blocking keys and PIN point to.
+// candidates gathers the positions the record's blocking keys and its PIN
+// point to.
 func (ix *Index) candidates(q *prepared, s *scratch) []uint32 {
 	clear(s.seen)
 	s.cands = s.cands[:0]
-	add := func(pos uint32) {
-		if _, ok := s.seen[pos]; !ok {
-			s.seen[pos] = struct{}{}
-			s.cands = append(s.cands, pos)
-		}
-	}
-	if pn, ok := pinNumber(q.pin); ok {
-		if i, ok := ix.findPINNumber(pn); ok {
-			add(uint32(i))
-		}
-		// Every PIN one typo away: a digit changed, or two neighbours swapped.
-		pow := uint64(1)
-		for k := 0; k < 12; k++ {
-			dk := pn / pow % 10
-			for v := uint64(0); v < 10; v++ {
-				if v == dk {
-					continue
-				}
-				if i, ok := ix.findPINNumber(pn - dk*pow + v*pow); ok {
-					add(uint32(i))
-				}
-			}
-			if k < 11 {
-				dn := pn / (pow * 10) % 10
-				if dn != dk {
-					sw := pn - dk*pow - dn*pow*10 + dn*pow + dk*pow*10
-					if i, ok := ix.findPINNumber(sw); ok {
-						add(uint32(i))
-					}
-				}
-			}
-			pow *= 10
-		}
+	if i, ok := ix.findPIN(q.pin); ok {
+		s.add(uint32(i))
 	}
 	if q.dateOK {
 		for _, k := range ix.queryKeys(q.name.Folded, q.date.Year, q.date.Month, q.date.Day) {
 			for _, e := range ix.block(k) {
-				add(uint32(e))
+				s.add(uint32(e))
 			}
 		}
 		if q.date.Month != 0 || q.date.Day != 0 {
 			// The register may hold only the year (people born before 1960).
 			for _, k := range ix.queryKeys(q.name.Folded, q.date.Year, 0, 0)[:1] {
 				for _, e := range ix.block(k) {
-					add(uint32(e))
+					s.add(uint32(e))
 				}
 			}
 		}
@@ -202,23 +172,83 @@ func (ix *Index) candidates(q *prepared, s *scratch) []uint32 {
 	return s.cands
 }
 
+// pinNeighbours adds everyone whose PIN is one typo away from the record's:
+// a digit changed, or two neighbouring digits swapped (119 look-ups).
+func (ix *Index) pinNeighbours(q *prepared, s *scratch) []uint32 {
+	pn, ok := pinNumber(q.pin)
+	if !ok {
+		return s.cands
+	}
+	pow := uint64(1)
+	for k := 0; k < 12; k++ {
+		dk := pn / pow % 10
+		for v := uint64(0); v < 10; v++ {
+			if v == dk {
+				continue
+			}
+			if i, ok := ix.findPINNumber(pn - dk*pow + v*pow); ok {
+				s.add(uint32(i))
+			}
+		}
+		if k < 11 {
+			dn := pn / (pow * 10) % 10
+			if dn != dk {
+				sw := pn - dk*pow - dn*pow*10 + dn*pow + dk*pow*10
+				if i, ok := ix.findPINNumber(sw); ok {
+					s.add(uint32(i))
+				}
+			}
+		}
+		pow *= 10
+	}
+	return s.cands
+}
+
+func (s *scratch) add(pos uint32) {
+	if _, ok := s.seen[pos]; !ok {
+		s.seen[pos] = struct{}{}
+		s.cands = append(s.cands, pos)
+	}
+}
+
+// levelsOf compares the record with the person at pos.
+func (ix *Index) levelsOf(q *prepared, pos uint32) levels {
+	i := int(pos)
+	y, m, d := unpackDate(ix.birth[i])
+	sex := "M"
+	if ix.flags[i]&flagFemale != 0 {
+		sex = "F"
+	}
+	return q.compareTo(pinText(ix.pins[i]), ParseName(ix.name(i)), dateOf(y, m, d), sex, ix.places[ix.commune[i]])
+}
+
+// settled reports whether the exact-PIN candidate agrees so well that no
+// mistyped PIN can beat it, which spares the 119 look-ups of pinNeighbours.
+func settled(l levels) bool {
+	return l.pin == pinExact && (l.name == nameExact || l.name == nameReordered || l.name == nameUnmarked) &&
+		(l.date == dateExact || l.date == dateSwapped || l.date == datePartial)
+}
+
 func (ix *Index) match(w *weights, r Record, s *scratch) Result {
 	q := prepare(r)
 	res := Result{Ref: r.Ref, Outcome: NotFound}
 	cands := ix.candidates(&q, s)
-	if len(cands) == 0 {
-		return res
-	}
-	all := make([]scored, 0, len(cands))
+	all := make([]scored, 0, len(cands)+4)
+	done := false
 	for _, pos := range cands {
-		i := int(pos)
-		y, m, d := unpackDate(ix.birth[i])
-		sex := "M"
-		if ix.flags[i]&flagFemale != 0 {
-			sex = "F"
-		}
-		l := q.compareTo(pinText(ix.pins[i]), ParseName(ix.name(i)), dateOf(y, m, d), sex, ix.places[ix.commune[i]])
+		l := ix.levelsOf(&q, pos)
+		done = done || settled(l)
 		all = append(all, scored{pos, w.score(l) + w.lo, l})
+	}
+	if !done {
+		n := len(cands)
+		for _, pos := range ix.pinNeighbours(&q, s)[n:] {
+			l := ix.levelsOf(&q, pos)
+			all = append(all, scored{pos, w.score(l) + w.lo, l})
+		}
+	}
+	if len(all) == 0 {
+		return res
 	}
 	slices.SortFunc(all, func(a, b scored) int {
 		if a.score != b.score {

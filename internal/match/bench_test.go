@@ -1,0 +1,130 @@
+package match_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/adminunit"
+	"github.com/dancu-project/dancu/internal/match"
+	"github.com/dancu-project/dancu/internal/partnercopy"
+	"github.com/dancu-project/dancu/internal/storage"
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// benchRegister opens the register the benchmark runs against:
+// DANCU_BENCH_DB (an SQLite file or postgres:// URL holding a seeded
+// register), else a file under the temporary directory seeded once with
+// DANCU_BENCH_PERSONS people and kept for the next run.
+func benchRegister(b *testing.B, units *adminunit.Catalog, persons int) *storage.DB {
+	ctx := context.Background()
+	dsn := os.Getenv("DANCU_BENCH_DB")
+	fresh := false
+	if dsn == "" {
+		dsn = filepath.Join(os.TempDir(), fmt.Sprintf("dancu-match-bench-%d.db", persons))
+		_, err := os.Stat(dsn)
+		fresh = os.IsNotExist(err)
+	}
+	db, err := storage.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx, append([]storage.Migrations{storage.OwnMigrations()}, migrations()...)...); err != nil {
+		b.Fatal(err)
+	}
+	if fresh {
+		start := time.Now()
+		seeded(b, db, units, persons)
+		b.Logf("seeded %d persons into %s in %s", persons, dsn, time.Since(start).Round(time.Second))
+	}
+	return db
+}
+
+// BenchmarkReconcile is the Figure: load the index from a register of
+// DANCU_BENCH_PERSONS people (default 100,000) and match a dirty partner
+// copy of DANCU_BENCH_ROWS rows (default a tenth of the register) against
+// it. One iteration is the whole job (load + match); it reports the two
+// times, the index size and the precision and recall from the truth.
+//
+//	DANCU_BENCH_PERSONS=1000000 DANCU_BENCH_ROWS=100000 go test ./internal/match -run XXX -bench Reconcile -benchtime 1x -timeout 2h
+func BenchmarkReconcile(b *testing.B) {
+	persons := envInt("DANCU_BENCH_PERSONS", 100000)
+	nrows := envInt("DANCU_BENCH_ROWS", persons/10)
+	units, err := adminunit.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	db := benchRegister(b, units, persons)
+	rows, truth, err := partnercopy.Generate(ctx, db, units, partnercopy.Options{Rows: nrows, Seed: 7, Now: today})
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := records(rows)
+	var loadT, matchT time.Duration
+	var q quality
+	var size, n int
+	for b.Loop() {
+		start := time.Now()
+		ix, err := match.Load(ctx, db, units, match.Options{Now: today})
+		if err != nil {
+			b.Fatal(err)
+		}
+		loadT = time.Since(start)
+		start = time.Now()
+		results, err := ix.Match(ctx, recs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		matchT = time.Since(start)
+		q = measure(results, truth)
+		size, n = ix.SizeBytes(), ix.Len()
+	}
+	b.ReportMetric(loadT.Seconds(), "load-s")
+	b.ReportMetric(matchT.Seconds(), "match-s")
+	b.ReportMetric(float64(len(recs))/matchT.Seconds(), "rows/s")
+	b.ReportMetric(float64(size)/float64(n), "index-B/person")
+	b.ReportMetric(q.precision, "precision")
+	b.ReportMetric(q.recall, "recall")
+	b.Logf("GOMAXPROCS %d; %d persons, %d rows: load %s, match %s; index %.0f MB; matched %d (correct %d), ambiguous %d, not found %d; precision %.4f recall %.4f; missed by corruption %v",
+		runtime.GOMAXPROCS(0), n, len(recs), loadT.Round(time.Millisecond), matchT.Round(time.Millisecond), float64(size)/1e6,
+		q.matched, q.correct, q.ambiguous, q.notFound, q.precision, q.recall, q.missedBy)
+}
+
+// BenchmarkMatchOne is the cost of one record against an index of
+// DANCU_BENCH_PERSONS people, as the verify API would pay it.
+func BenchmarkMatchOne(b *testing.B) {
+	persons := envInt("DANCU_BENCH_PERSONS", 100000)
+	units, err := adminunit.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	db := benchRegister(b, units, persons)
+	rows, _, err := partnercopy.Generate(ctx, db, units, partnercopy.Options{Rows: 1000, Seed: 9, Now: today})
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := records(rows)
+	ix, err := match.Load(ctx, db, units, match.Options{Now: today})
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		ix.MatchOne(recs[i%len(recs)])
+		i++
+	}
+}
