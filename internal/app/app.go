@@ -20,6 +20,7 @@ import (
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/audit"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
+	"github.com/dancu-project/dancu/internal/delivery"
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/events"
@@ -38,7 +39,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -100,6 +101,11 @@ type App struct {
 	Exchange      *exchange.Service
 	PartnerLimits *exchange.Limits
 
+	// Deliveries are the partners' life-event subscriptions and deliveries.
+	Deliveries     *delivery.Store
+	deliverySender *delivery.Sender
+	deliveryDone   []<-chan struct{}
+
 	stopRelay context.CancelFunc
 	relayDone chan struct{}
 }
@@ -158,6 +164,11 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	published := prometheus.NewCounter(prometheus.CounterOpts{Name: "dancu_events_published_total", Help: "Life events published from the outbox to JetStream."})
 	a.Metrics.MustRegister(published)
+	if a.Deliveries, err = delivery.NewStore(a.DB, []byte(secret), now, !cfg.Production); err != nil {
+		return nil, err
+	}
+	deliveryMetrics := delivery.NewMetrics(a.Metrics)
+	a.deliverySender = &delivery.Sender{Store: a.Deliveries, JS: a.Bus.JS, Log: log, Metrics: deliveryMetrics, Now: now}
 
 	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Log: log, Now: now, SecureCookies: cfg.SecureCookies})
 	if err != nil {
@@ -180,6 +191,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			pages,
 			a.OIDC,
 			citizen,
+			&delivery.Handler{Store: a.Deliveries, Staff: a.Staff, Sender: a.deliverySender, Log: log},
 			&partnerapi.API{Tokens: a.OIDC.AccessTokenVerifier(0), Binding: a.OIDC, PublicURL: strings.TrimSuffix(cfg.Issuer(), "/oidc"), Partners: a.Partners,
 				Limits: a.PartnerLimits, Exchange: a.Exchange, Log: log, Now: now},
 		},
@@ -202,6 +214,14 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	}
 	go a.purge(relayCtx)
 	go a.PartnerLimits.Run(relayCtx, log)
+	// Life events reach subscribed partners linked to the person.
+	a.deliveryDone = append(a.deliveryDone, a.deliverySender.Start(relayCtx))
+	fanout := &delivery.Fanout{Store: a.Deliveries, Audience: a.Partners, Audit: a.Audit, Log: log, Metrics: deliveryMetrics, Notify: a.deliverySender.Notify}
+	fanoutDone, err := fanout.Start(relayCtx, a.Bus.JS)
+	if err != nil {
+		return nil, err
+	}
+	a.deliveryDone = append(a.deliveryDone, fanoutDone)
 	ok = true
 	return a, nil
 }
@@ -234,6 +254,9 @@ func (a *App) Close() {
 	if a.stopRelay != nil {
 		a.stopRelay()
 		<-a.relayDone
+		for _, done := range a.deliveryDone {
+			<-done
+		}
 	}
 	if a.Exchange != nil {
 		a.Exchange.Close()

@@ -5,7 +5,7 @@
 //
 // The path of an event: the register writes it to the transactional outbox,
 // internal/events relays it to JetStream (stream DANCU, Nats-Msg-Id = the
-// event id), the durable consumer Fanout reads it, finds the partners that
+// outbox id), the durable consumer Fanout reads it, finds the partners that
 // subscribe to its type and are linked to the person (Audience), and inserts
 // one delivery row per (event id, subscription) — the primary key makes a
 // redelivered message harmless — before it acknowledges the message. Sender
@@ -84,7 +84,8 @@ func PartnerSubject(partner, typ string) string {
 	return PartnerSubjectPrefix + partner + "." + typ
 }
 
-// Payload is exactly what a partner receives: the event's stable id, its
+// Payload is exactly what a partner receives: the event's stable id (the
+// register's life-event id; for card events the outbox message id), its
 // type, the day the register recorded it, the PIN and, for a death, the date
 // of death. Nothing else from the register: a partner reads more through the
 // exchange API under its policy.

@@ -47,7 +47,7 @@ type Fanout struct {
 // Message is one event read from JetStream.
 type Message struct {
 	Subject string
-	MsgID   string // Nats-Msg-Id: the outbox's stable event id
+	MsgID   string // Nats-Msg-Id: the outbox's stable message id
 	Data    []byte
 }
 
@@ -73,9 +73,12 @@ func parseEvent(m Message) (Payload, bool) {
 	if err := json.Unmarshal(m.Data, &in); err != nil {
 		return Payload{}, false
 	}
-	id := m.MsgID
+	// The register's life-event id when there is one (it is also in the
+	// registrar's audit entry and the person's event list), otherwise the
+	// outbox's message id (card events). Both are stable across redelivery.
+	id := in.EventID
 	if id == "" {
-		id = in.EventID
+		id = m.MsgID
 	}
 	if id == "" || len(id) > 128 {
 		return Payload{}, false

@@ -47,9 +47,9 @@ func (l links) Linked(_ context.Context, p string) ([]string, error) { return l[
 
 // lifeEvent is a message as the register publishes it.
 func lifeEvent(id, subject, p, effective string) Message {
-	body, _ := json.Marshal(map[string]any{"event_id": "life-" + id, "kind": "x", "pin": p, "effective_date": effective,
+	body, _ := json.Marshal(map[string]any{"event_id": id, "kind": "x", "pin": p, "effective_date": effective,
 		"province_code": "01", "commune_code": "00004", "recorded_at": time.Date(2026, 3, 1, 20, 30, 0, 0, time.UTC)})
-	return Message{Subject: subject, MsgID: id, Data: body}
+	return Message{Subject: subject, MsgID: "outbox-" + id, Data: body}
 }
 
 // receiver is a partner's webhook endpoint that checks every signature

@@ -22,9 +22,16 @@ type PartnerAuth interface {
 	Partner(r *http.Request) (string, error)
 }
 
+// PartnerAuthFunc adapts a function to PartnerAuth.
+type PartnerAuthFunc func(r *http.Request) (string, error)
+
+// Partner calls f.
+func (f PartnerAuthFunc) Partner(r *http.Request) (string, error) { return f(r) }
+
 // Handler is the delivery API: administrators manage every partner's
 // subscriptions, read the delivery log and replay dead letters under
-// /api/v1/admin/; a partner does the same for itself under /api/v1/partner/.
+// /api/v1/admin/; a partner does the same for itself under /api/partner/v1/
+// (beside the exchange API, with the same credentials).
 // Answers carry ids, codes and timings, never personal data.
 type Handler struct {
 	Store    *Store
@@ -48,7 +55,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	for _, scope := range []struct {
 		prefix string
 		auth   func(r *http.Request) (*http.Request, who, error)
-	}{{"/api/v1/admin", h.admin}, {"/api/v1/partner", h.partner}} {
+	}{{"/api/v1/admin", h.admin}, {"/api/partner/v1", h.partner}} {
 		route := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, c who) error) {
 			method, path, _ := strings.Cut(pattern, " ")
 			mux.HandleFunc(method+" "+scope.prefix+path, func(w http.ResponseWriter, r *http.Request) {
