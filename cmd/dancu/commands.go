@@ -77,6 +77,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	partners, err := a.BootstrapPartners(ctx)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	log.Info("serving", "url", url, "db", a.DB.URL, "startup_ms", time.Since(start).Milliseconds())
@@ -94,6 +98,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				fmt.Fprintf(stdout, "  TOTP secret: %s", c.TOTPSecret)
 			}
 			fmt.Fprintln(stdout)
+		}
+	}
+	if len(partners) > 0 {
+		fmt.Fprintln(stdout, "Sample partner systems (client credentials at "+cfg.Issuer()+"/oauth/token, then "+url+"/api/partner/v1; the secret is shown only now):")
+		for _, c := range partners {
+			fmt.Fprintf(stdout, "  %-28s client id: %-22s secret: %s\n", c.PartnerName, c.ClientID, c.Secret)
 		}
 	}
 	fmt.Fprintf(stdout, "dancu is running at %s\n", url)

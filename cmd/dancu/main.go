@@ -32,8 +32,8 @@ Usage:
   dancu pki init          create the card PKI (CSCA, document signer) under the data directory
   dancu pki rotate-signer issue a new document signer; old ones stay for verification
   dancu client add       register an OpenID client: --id ID --grant client_credentials --scopes ...
-  dancu deliveries list|replay|log|subscribe
-                          life-event deliveries to partners: dead letters, replay, delivery log
+  dancu partner add|list|show|policy|client add|disable|enable
+                          data-exchange partners, their policies and systems
   dancu version           print the version
 
 Run "dancu COMMAND -h" for the flags of a command.
@@ -59,8 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return auditVerify(ctx, args[2:], getenv, stdout, stderr)
 	case "pki":
 		return pkiCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "deliveries":
-		return deliveries(ctx, args[1:], getenv, stdout, stderr)
+	case "partner":
+		return partnerCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "client":
 		if len(args) < 2 || args[1] != "add" {
 			return fmt.Errorf("usage: dancu client add --id ID [flags]")
