@@ -1,0 +1,165 @@
+package partnerapi
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/dancu-project/dancu/internal/exchange"
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/reconcile"
+	"github.com/dancu-project/dancu/internal/reconcile/ingest"
+)
+
+// maxUpload bounds one dataset upload (10 million rows of about 150 bytes
+// fit with room to spare).
+const maxUpload = 4 << 30
+
+var (
+	errUploadTooLarge = fault.New(fault.TooLarge, "reconcile.upload.too_large", "Tệp tải lên vượt quá 4 GB; hãy chia thành nhiều tệp.", "The upload is larger than 4 GB; split it into several files.")
+	errBadDelimiter   = fault.New(fault.Invalid, "reconcile.delimiter.unsupported", "Dấu phân cách phải là một trong: , ; tab |", "The delimiter must be one of: , ; tab |").WithField("delimiter")
+	errBadFormat      = fault.New(fault.Invalid, "reconcile.format.unsupported", "Định dạng phải là csv hoặc jsonl.", "The format must be csv or jsonl.").WithField("format")
+)
+
+func (a *API) reconcileRoutes() []Route {
+	return []Route{
+		{"POST", Prefix + "/reconcile/jobs", exchange.OpReconcile, a.reconcileUpload},
+		{"GET", Prefix + "/reconcile/jobs", exchange.OpReconcile, a.reconcileJobs},
+		{"GET", Prefix + "/reconcile/jobs/{id}", exchange.OpReconcile, a.reconcileJob},
+		{"GET", Prefix + "/reconcile/jobs/{id}/report", exchange.OpReconcile, a.reconcileReport},
+	}
+}
+
+// jobView is a job as the partner API shows it, with the cleaning figure.
+type jobView struct {
+	reconcile.Job
+	Records   int64  `json:"records"`
+	Cleaned   int64  `json:"cleaned"`
+	Percent   int64  `json:"percent"`
+	Figure    string `json:"figure"`
+	FigureVI  string `json:"figure_vi"`
+	ReportURL string `json:"report_url,omitempty"`
+}
+
+func viewJob(j reconcile.Job) jobView {
+	v := jobView{Job: j, Records: j.Records(), Cleaned: j.Cleaned(), Percent: j.Percent(), Figure: j.Figure(), FigureVI: j.FigureVI()}
+	if j.State == reconcile.Done {
+		v.ReportURL = Prefix + "/reconcile/jobs/" + url.PathEscape(j.ID) + "/report"
+	}
+	return v
+}
+
+// reconcileUpload takes the dataset as the raw request body (CSV or JSON
+// Lines); ?encoding=, ?format=, ?delimiter= declare what detection would
+// otherwise guess and ?name= names the file.
+func (a *API) reconcileUpload(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	enc, err := ingest.ParseEncoding(q.Get("encoding"))
+	if err != nil {
+		return err
+	}
+	o := ingest.Options{Encoding: enc}
+	switch q.Get("format") {
+	case "":
+	case "csv":
+		o.Format = ingest.CSV
+	case "jsonl", "ndjson":
+		o.Format = ingest.JSONL
+	default:
+		return errBadFormat
+	}
+	switch d := q.Get("delimiter"); d {
+	case "":
+	case ",", ";", "|":
+		o.Delimiter = d[0]
+	case "\t", "tab":
+		o.Delimiter = '\t'
+	default:
+		return errBadDelimiter
+	}
+	p, _ := PartnerFrom(r.Context())
+	c, _ := CallerFrom(r.Context())
+	name := q.Get("name")
+	if name == "" {
+		name = "upload"
+	}
+	j, err := a.Reconcile.Upload(r.Context(), p.ID, "partner:"+p.ID+"/"+c.System.ClientID, name, http.MaxBytesReader(w, r.Body, maxUpload), o)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errUploadTooLarge
+		}
+		return err
+	}
+	w.Header().Set("Location", Prefix+"/reconcile/jobs/"+url.PathEscape(j.ID))
+	return WriteJSON(w, http.StatusAccepted, viewJob(j))
+}
+
+func (a *API) reconcileJobs(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PartnerFrom(r.Context())
+	jobs, err := a.Reconcile.Jobs(r.Context(), p.ID, 100)
+	if err != nil {
+		return err
+	}
+	out := make([]jobView, len(jobs))
+	for i, j := range jobs {
+		out[i] = viewJob(j)
+	}
+	return WriteJSON(w, http.StatusOK, struct {
+		Jobs []jobView `json:"jobs"`
+	}{out})
+}
+
+func (a *API) reconcileJob(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PartnerFrom(r.Context())
+	j, err := a.Reconcile.Job(r.Context(), p.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, viewJob(j))
+}
+
+// reconcileReport streams the report CSV. Every PIN in it is audited as a
+// disclosure to the partner before it is sent; if that fails halfway the
+// connection is cut, so a truncated report is never taken for a whole one.
+func (a *API) reconcileReport(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PartnerFrom(r.Context())
+	j, err := a.Reconcile.Job(r.Context(), p.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if j.State != reconcile.Done {
+		return reconcile.ErrJobNotDone
+	}
+	sw := &startWriter{w: w, start: func() {
+		h := w.Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", `attachment; filename="reconcile-`+j.ID+`.csv"`)
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+	}}
+	if err := a.Reconcile.WriteReportCSV(r.Context(), sw, p.ID, j.ID); err != nil {
+		if !sw.started {
+			return err
+		}
+		a.Log.Error("reconcile report cut", "job", j.ID, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// startWriter sends the headers on the first byte, so an error before it
+// can still be a problem document.
+type startWriter struct {
+	w       http.ResponseWriter
+	start   func()
+	started bool
+}
+
+func (s *startWriter) Write(p []byte) (int, error) {
+	if !s.started {
+		s.started = true
+		s.start()
+	}
+	return s.w.Write(p)
+}

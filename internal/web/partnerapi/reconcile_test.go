@@ -1,0 +1,129 @@
+package partnerapi_test
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/storage/storagetest"
+)
+
+// upload sends a dataset as the raw body of the upload operation.
+func (p *platform) upload(token, query, body string) answer {
+	p.t.Helper()
+	req, _ := http.NewRequest("POST", p.env.Server.URL+"/api/partner/v1/reconcile/jobs"+query, strings.NewReader(body))
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a := answer{status: resp.StatusCode, header: resp.Header, body: string(raw)}
+	json.Unmarshal(raw, &a.json)
+	return a
+}
+
+// TestReconcileAPI: a bank uploads a dirty copy of some register people,
+// the platform's own worker matches it, and the bank reads the progress
+// and downloads the report; other partners cannot see the job, and each
+// disclosed PIN is in the audit log for the bank.
+func TestReconcileAPI(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			p := start(t, string(d))
+			rows, err := p.env.App.DB.R.Query(`SELECT pin, full_name, birth_date FROM persons ORDER BY pin LIMIT 20`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			b.WriteString("Mã khách hàng;Họ và tên;Số CCCD;Ngày sinh\n")
+			var pins []string
+			for i := 0; rows.Next(); i++ {
+				var pin, name, birth string
+				rows.Scan(&pin, &name, &birth)
+				pins = append(pins, pin)
+				fmt.Fprintf(&b, "KH%03d;%s;%s;%s\n", i, name, pin, birth)
+			}
+			rows.Close()
+			b.WriteString("KH999;Người Không Có;;1901-01-01\n")
+			bank := p.partnerToken("nganhang-a")
+
+			up := p.upload(bank, "?name=khachhang.csv", b.String())
+			if up.status != http.StatusAccepted || up.header.Get("Location") == "" {
+				t.Fatalf("upload: %d %s", up.status, up.body)
+			}
+			loc := up.header.Get("Location")
+			var job answer
+			for deadline := time.Now().Add(30 * time.Second); ; {
+				job = p.call("GET", loc, bank, nil)
+				if job.json["state"] == "done" || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			if job.status != 200 || job.json["state"] != "done" || job.json["matched"] != float64(len(pins)) || job.json["not_found"] != float64(1) {
+				t.Fatalf("job: %d %s", job.status, job.body)
+			}
+			want := fmt.Sprintf("%d of %d records cleaned, %d%%", len(pins), len(pins)+1, len(pins)*100/(len(pins)+1))
+			if job.json["figure"] != want {
+				t.Errorf("figure %v, want %q", job.json["figure"], want)
+			}
+
+			// Refusals: a bad file, a partner without the operation, another
+			// partner's job, a report before the job exists.
+			if a := p.upload(bank, "", "ma,dia_chi\n1,HN\n"); a.status != 422 || !strings.Contains(a.body, "reconcile.file.missing_columns") {
+				t.Errorf("missing columns: %d %s", a.status, a.body)
+			}
+			if a := p.upload(bank, "", "\x00\x01\x02PK"); a.status != 422 || a.code() != "reconcile.file.binary" {
+				t.Errorf("binary: %d %s", a.status, a.body)
+			}
+			if a := p.upload(bank, "?encoding=ebcdic", "ho_ten,ngay_sinh\nAn,1990\n"); a.status != 422 {
+				t.Errorf("unknown encoding: %d %s", a.status, a.body)
+			}
+			if a := p.call("GET", loc, p.partnerToken("bv-bachmai"), nil); a.status != 403 {
+				t.Errorf("hospital without the operation: %d %s", a.status, a.body)
+			}
+			if a := p.call("GET", loc, p.partnerToken("bhxh"), nil); a.status != 404 || a.code() != "reconcile.job.not_found" {
+				t.Errorf("another partner's job: %d %s", a.status, a.body)
+			}
+			if a := p.call("GET", loc+"/report", "", nil); a.status != 401 {
+				t.Errorf("report without a token: %d", a.status)
+			}
+
+			// The report.
+			rep := p.call("GET", loc+"/report", bank, nil)
+			if rep.status != 200 || !strings.HasPrefix(rep.header.Get("Content-Type"), "text/csv") {
+				t.Fatalf("report: %d %s", rep.status, rep.body)
+			}
+			recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(rep.body, "\uFEFF"))).ReadAll()
+			if err != nil || len(recs) != len(pins)+2 {
+				t.Fatalf("report has %d lines (%v)", len(recs), err)
+			}
+			for i, pin := range pins {
+				r := recs[i+1]
+				if r[2] != fmt.Sprintf("KH%03d", i) || r[3] != "matched" || r[4] != pin {
+					t.Errorf("report line %d: %v", i+1, r)
+				}
+			}
+			if last := recs[len(recs)-1]; last[3] != "not_found" || last[4] != "" {
+				t.Errorf("unknown person: %v", last)
+			}
+			var audited int
+			p.env.App.AuditDB.R.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'partner:nganhang-a' AND action = 'reconcile.disclose'`).Scan(&audited)
+			if audited != len(pins) {
+				t.Errorf("%d disclosures audited, want %d", audited, len(pins))
+			}
+			list := p.call("GET", "/api/partner/v1/reconcile/jobs", bank, nil)
+			if jobs, _ := list.json["jobs"].([]any); list.status != 200 || len(jobs) != 1 {
+				t.Errorf("job list: %d %s", list.status, list.body)
+			}
+		})
+	}
+}
