@@ -34,6 +34,8 @@ Usage:
   dancu client add       register an OpenID client: --id ID --grant client_credentials --scopes ...
   dancu partner add|list|show|policy|client add|disable|enable
                           data-exchange partners, their policies and systems
+  dancu deliveries list|replay|log|subscribe
+                          life-event deliveries to partners: dead letters, replay, delivery log
   dancu version           print the version
 
 Run "dancu COMMAND -h" for the flags of a command.
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return auditVerify(ctx, args[2:], getenv, stdout, stderr)
 	case "pki":
 		return pkiCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "deliveries":
+		return deliveries(ctx, args[1:], getenv, stdout, stderr)
 	case "partner":
 		return partnerCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "client":
