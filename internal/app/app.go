@@ -150,7 +150,14 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
-	if a.EID, err = eid.NewService(eid.Deps{DB: a.DB, Register: a.Registry, Secret: []byte(secret), Log: log, Now: now, Production: cfg.Production}); err != nil {
+	// Passkeys: the relying party is the public URL's host (localhost when
+	// it is an IP address, which WebAuthn does not accept).
+	passkeys, err := eid.PasskeyConfigFor(cfg.Issuer())
+	if err != nil {
+		return nil, err
+	}
+	if a.EID, err = eid.NewService(eid.Deps{DB: a.DB, Register: a.Registry, Secret: []byte(secret), Log: log, Now: now, Production: cfg.Production,
+		Audit: a.Audit, Passkeys: passkeys}); err != nil {
 		return nil, fmt.Errorf("e-ID: %w", err)
 	}
 	if a.OIDC, err = oidcop.New(oidcop.Deps{DB: a.DB, Accounts: a.EID, Register: a.Registry, Issuer: cfg.Issuer(),

@@ -24,6 +24,7 @@ var scopeClaims = map[string][]string{
 	ScopeProfile:            {"Họ, chữ đệm và tên", "Ngày, tháng, năm sinh", "Giới tính"},
 	ScopeAddress:            {"Nơi thường trú"},
 	ScopePIN:                {"Số định danh cá nhân"},
+	ScopeOrg:                {"Tổ chức bạn chọn thay mặt và vai trò của bạn"},
 	oidc.ScopeOfflineAccess: {"Duy trì truy cập khi bạn không trực tuyến (mã làm mới)"},
 }
 

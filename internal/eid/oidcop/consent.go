@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/dancu-project/dancu/internal/eid"
 )
 
 // Consent is a citizen's consent to release data to a relying party
@@ -65,7 +67,7 @@ func (p *Provider) grantConsent(ctx context.Context, subject string, c Client, s
 	if err != nil {
 		return fmt.Errorf("record consent: %w", err)
 	}
-	return nil
+	return p.recordConsent(ctx, subject, eid.ActionConsentGranted, c.ID)
 }
 
 // Consents lists a citizen's consents, in force and withdrawn, newest first.
@@ -97,6 +99,9 @@ func (p *Provider) WithdrawConsent(ctx context.Context, subject, clientID string
 	if _, err := p.store.db.W.ExecContext(ctx, `UPDATE eid_consents SET withdrawn_at = $1 WHERE subject = $2 AND client_id = $3 AND withdrawn_at = ''`,
 		stamp(p.now()), subject, clientID); err != nil {
 		return fmt.Errorf("withdraw consent: %w", err)
+	}
+	if err := p.recordConsent(ctx, subject, eid.ActionConsentWithdrawn, clientID); err != nil {
+		return err
 	}
 	return p.store.TerminateSession(ctx, subject, clientID)
 }

@@ -30,6 +30,7 @@ type pageData struct {
 	Title, Error, Prefix, ID, CSRF string
 	ClientName, Purpose, PIN       string
 	Level2                         bool
+	Passkeys                       bool // offer a passkey sign-in (passkey_login.go)
 	Claims                         []string
 	// formTargets are the origins a form of the page may end up at besides
 	// the provider: the client's redirect URIs. Browsers apply the CSP
@@ -106,8 +107,9 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Đăng nhập", Error: msgBadRequest})
 		return
 	}
+	_, passkeys := p.passkeys()
 	p.render(w, http.StatusOK, "login.html", pageData{Title: "Đăng nhập", ID: id, CSRF: p.csrfToken(w, r), ClientName: c.Name, formTargets: redirectOrigins(c),
-		Level2: max(c.MinLevel, levelAsked(ar.Req.ACRValues)) >= eid.Level2})
+		Level2: max(c.MinLevel, levelAsked(ar.Req.ACRValues)) >= eid.Level2, Passkeys: passkeys})
 }
 
 func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
@@ -146,21 +148,13 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		p.render(w, status, "login.html", data)
 		return
 	}
-	if err := p.store.completeLogin(ctx, id, auth); err != nil {
-		p.fail(w, err)
-		return
-	}
-	p.setCookie(w, flowCookie, p.flowToken(id))
-	ok, err := p.hasConsent(ctx, auth.Account.Subject, c.ID, ar.Req.Scopes)
+	// Next: organisation choice, consent or the relying party (passkey_login.go).
+	next, err := p.afterSignIn(w, r, ar, c, auth)
 	if err != nil {
 		p.fail(w, err)
 		return
 	}
-	if !ok {
-		http.Redirect(w, r, p.prefix+"/consent?authRequestID="+id, http.StatusSeeOther)
-		return
-	}
-	p.finish(w, r, id)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (p *Provider) finish(w http.ResponseWriter, r *http.Request, id string) {

@@ -127,7 +127,7 @@ func New(d Deps) (*Provider, error) {
 		AuthMethodPrivateKeyJWT: true,
 		GrantTypeRefreshToken:   true,
 		SupportedUILocales:      []language.Tag{language.Vietnamese, language.English},
-		SupportedScopes:         []string{oidc.ScopeOpenID, ScopeProfile, ScopeAddress, ScopePIN, oidc.ScopeOfflineAccess},
+		SupportedScopes:         []string{oidc.ScopeOpenID, ScopeProfile, ScopeAddress, ScopePIN, ScopeOrg, oidc.ScopeOfflineAccess},
 		SupportedClaims:         []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "at_hash", "c_hash", "name", "birthdate", "gender", "address", "pin"},
 	}
 	opts := []op.Option{op.WithAccessTokenKeySet(keySet{p.store.tokens})}
@@ -149,6 +149,7 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	inner.HandleFunc("POST /login", p.login)
 	inner.HandleFunc("GET /consent", p.consentPage)
 	inner.HandleFunc("POST /consent", p.consent)
+	p.mountExtras(inner) // passkey sign-in, organisation choice (passkey_login.go)
 	// The provider's own token (client credentials), introspection,
 	// revocation and userinfo endpoints answer before the library
 	// (endpoints.go); the gates go in front of both.

@@ -283,6 +283,10 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 		amr, authTime = r.AMR, r.AuthTime
 		f.family = storage.NewID()
 		r.Family = f.family // the access token's sid (GetPrivateClaimsFromRequest)
+		// An organisation chosen at sign-in follows the family (org_acting.go).
+		if err := s.bindActing(ctx, r.ID, f.family); err != nil {
+			return "", "", time.Time{}, err
+		}
 	case *refreshGrant:
 		amr, authTime = r.AMR, r.AuthTime
 	}
@@ -528,11 +532,11 @@ func (s *opStorage) SetUserinfoFromScopes(ctx context.Context, ui *oidc.UserInfo
 
 // SetUserinfoFromRequest adds the acr to ID tokens issued on refresh, which
 // the library takes only from authorization requests.
-func (s *opStorage) SetUserinfoFromRequest(_ context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, _ []string) error {
+func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, _ []string) error {
 	if g, ok := req.(*refreshGrant); ok {
 		ui.AppendClaims("acr", acrFor(g.Level))
 	}
-	return nil
+	return s.addActingClaims(ctx, ui, req) // org_acting.go
 }
 
 // SetUserinfoFromToken serves the library's userinfo endpoint; the
@@ -602,6 +606,13 @@ func (s *opStorage) GetPrivateClaimsFromRequest(ctx context.Context, req op.Toke
 			claims["acr"] = acrFor(f.level)
 			if f.family != "" {
 				claims["sid"] = f.family // revoked with its refresh-token family
+			}
+			acting, err := s.actingClaims(ctx, req) // org_acting.go
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range acting {
+				claims[k] = v
 			}
 		}
 	}

@@ -341,7 +341,7 @@ var messages = map[string]map[string]string{
 
 // tr looks a message up; a missing id shows as itself so it is noticed.
 func tr(l, key string) string {
-	if s, ok := messages[l][key]; ok {
+	if s, ok := lookup(l, key); ok {
 		return s
 	}
 	return key
@@ -379,7 +379,7 @@ func scopeText(l, scope string) string {
 
 // actionText words an audited action for the citizen.
 func actionText(l, action string) string {
-	if s, ok := messages[l]["action."+action]; ok {
+	if s, ok := lookup(l, "action."+action); ok {
 		return s
 	}
 	if strings.HasPrefix(action, "card.") {
@@ -393,7 +393,7 @@ func purposeText(l, purpose string) string {
 	if rest, ok := strings.CutPrefix(purpose, "oidc: "); ok {
 		return tr(l, "purpose.oidc") + " " + rest
 	}
-	if s, ok := messages[l]["purpose."+purpose]; ok {
+	if s, ok := lookup(l, "purpose."+purpose); ok {
 		return s
 	}
 	return purpose

@@ -292,7 +292,9 @@ func (p *Portal) access(w http.ResponseWriter, r *http.Request, s eid.Session) {
 	l := lang(r)
 	var out []accessView
 	for _, e := range entries {
-		if e.Actor == "citizen:"+s.PIN {
+		// The citizen's own reads are left out; their own e-ID acts
+		// (passkeys, consents) are history they want to see.
+		if e.Actor == "citizen:"+s.PIN && !strings.HasPrefix(e.Action, "eid.") {
 			continue
 		}
 		kind, name, _ := strings.Cut(e.Actor, ":")
@@ -311,6 +313,11 @@ func (p *Portal) access(w http.ResponseWriter, r *http.Request, s eid.Session) {
 			av.Who = tr(l, "access.system") + " (" + name + ")"
 		case "citizen":
 			av.Who = tr(l, "access.citizen")
+			if name == s.PIN {
+				av.Who = tr(l, "access.you")
+			} else if strings.HasPrefix(e.Action, "eid.delegation_") {
+				av.Who = tr(l, "access.org_rep")
+			}
 		default:
 			av.Who = e.Actor
 		}

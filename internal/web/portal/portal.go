@@ -168,6 +168,7 @@ func (p *Portal) Mount(mux *http.ServeMux) {
 	s("GET /citizen/consents", p.consents)
 	s("POST /citizen/consents/withdraw", p.withdraw)
 	s("GET /citizen/access", p.access)
+	p.mountAccount(mux) // passkeys, organisations (account.go)
 }
 
 // handler serves a signed-in citizen.
@@ -220,7 +221,7 @@ func (p *Portal) signedIn(next handler) http.Handler {
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
-		if r.Method == http.MethodPost && !sameToken(r.PostFormValue("csrf"), sess.CSRF) {
+		if r.Method == http.MethodPost && !sameToken(csrfValue(r), sess.CSRF) {
 			p.logStatus(r, http.StatusForbidden, "csrf")
 			p.errorPage(w, r, &sess, http.StatusForbidden, "err.csrf.title", p.tr(r, "err.csrf.text"))
 			return
