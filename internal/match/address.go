@@ -97,6 +97,8 @@ func unitKeys(u adminunit.Unit) (full, base string) {
 // provinceAliases adds the spellings people use for a few provinces.
 func provinceAliases(base string) []string {
 	switch base {
+	case "ha noi":
+		return []string{base, "hn"}
 	case "ho chi minh":
 		return []string{base, "hcm", "tphcm", "sai gon"}
 	case "thua thien hue", "hue":

@@ -2,6 +2,7 @@ package match
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -301,6 +302,52 @@ func FuzzParseNameFastPath(f *testing.F) {
 			if !slices.Equal(fast.Toned, slow.Toned) || !slices.Equal(fast.Folded, slow.Folded) || fast.Marked != slow.Marked {
 				t.Fatalf("%q: fast %+v, slow %+v", s, fast, slow)
 			}
+		}
+	})
+}
+
+func TestGazetteer(t *testing.T) {
+	units := catalog(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	g := NewGazetteer(units, now)
+	tests := []struct {
+		text     string
+		code     string // "" = check only ok/outdated and province
+		province string
+		outdated bool
+		ok       bool
+	}{
+		{"Số 5 phố Phan Đình Phùng, Phường Ba Đình, Thành phố Hà Nội", "00004", "01", false, true},
+		{"P.Ba Đình, HN", "00004", "01", false, true},
+		{"P. Trúc Bạch, Q. Ba Đình, Hà Nội", "00004", "01", true, true},
+		{"phuong quan thanh quan ba dinh thanh pho ha noi", "00004", "01", true, true},
+		{"Phường 1, Quận 3, TP. Hồ Chí Minh", "", "79", true, true},
+		{"Xã Tân Lập", "", "", false, false},
+		{"", "", "", false, false},
+		{"không rõ địa chỉ", "", "", false, false},
+	}
+	for _, tt := range tests {
+		code, outdated, ok := g.Resolve(tt.text)
+		if ok != tt.ok || outdated != tt.outdated || (tt.code != "" && code != tt.code) {
+			t.Errorf("Resolve(%q) = %q, %v, %v; want %q, %v, %v", tt.text, code, outdated, ok, tt.code, tt.outdated, tt.ok)
+			continue
+		}
+		if tt.province != "" {
+			if p, err := units.CommuneProvince(code, now); err != nil || p != tt.province {
+				t.Errorf("Resolve(%q) = %q in province %q (%v), want %s", tt.text, code, p, err, tt.province)
+			}
+		}
+	}
+}
+
+func FuzzAddressWords(f *testing.F) {
+	for _, s := range []string{"P. Trúc Bạch, Q. Ba Đình, Hà Nội", "Q1 TP.HCM", "\xff", "phường  1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		w := addressWords(s)
+		if !strings.HasPrefix(w, " ") || !strings.HasSuffix(w, " ") || strings.Contains(w, "  ") && strings.TrimSpace(w) != "" {
+			t.Fatalf("addressWords(%q) = %q: not single-spaced and padded", s, w)
 		}
 	})
 }

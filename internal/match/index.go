@@ -39,16 +39,16 @@ type Index struct {
 	pins    []uint64 // PIN as a number, by position
 	names   []byte   // NFC names, one after another
 	nameEnd []uint32 // end of each name in names
-	birth   []uint32 // packed date: year<<9 | month<<5 | day
+	birth   []uint32 // packed date: year<<10 | month<<5 | day
 	commune []uint16 // position in communes
 	flags   []uint8  // flagFemale, flagDead
 
 	communes []string // commune codes as recorded
 	places   []*place // address knowledge per commune (nil: unknown code)
 
-	byPIN []pinEntry            // sorted by PIN
-	keys  [numKeys][]uint64     // hash<<32 | position, sorted
-	stats struct{ persons int } // for the Figures
+	byPIN []pinEntry        // sorted by PIN
+	keys  [numKeys][]uint64 // hash<<32 | position, sorted
+	w     weights           // the model's weights, computed once
 }
 
 type pinEntry struct {
@@ -98,6 +98,7 @@ func NewBuilder(units *adminunit.Catalog, opts Options) *Builder {
 	} else {
 		ix.model = DefaultModel()
 	}
+	ix.w = ix.model.weights()
 	return &Builder{ix: ix, communeAt: map[string]uint16{}}
 }
 
@@ -144,7 +145,6 @@ func (b *Builder) add(pinText string, name []byte, birth civildate.Date, female,
 func (b *Builder) Finish() *Index {
 	ix := b.ix
 	n := len(ix.pins)
-	ix.stats.persons = n
 	ix.byPIN = make([]pinEntry, n)
 	for i, p := range ix.pins {
 		ix.byPIN[i] = pinEntry{p, uint32(i)}

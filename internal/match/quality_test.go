@@ -190,7 +190,36 @@ func TestQuality(t *testing.T) {
 			break
 		}
 	}
-	_ = strings.Join
+	// Free-text addresses resolve to the person's commune, old ones
+	// recognised as old.
+	g := match.NewGazetteer(units, today)
+	var withAddr, resolved, right, oldRight, old int
+	for i, row := range rows {
+		tr := truth[i]
+		if tr.TruePIN == "" || row.Address == "" {
+			continue
+		}
+		withAddr++
+		p, _ := ix.Lookup(tr.TruePIN)
+		code, outdated, ok := g.Resolve(row.Address)
+		isOld := slices.Contains(tr.Corruptions, partnercopy.OldAddress)
+		if isOld {
+			old++
+		}
+		if ok {
+			resolved++
+			if code == p.CommuneCode {
+				right++
+			}
+			if outdated == isOld && isOld {
+				oldRight++
+			}
+		}
+	}
+	t.Logf("addresses: %d, resolved %d, to the right commune %d; old addresses %d, recognised %d", withAddr, resolved, right, old, oldRight)
+	if float64(right) < 0.95*float64(withAddr) || float64(oldRight) < 0.95*float64(old) {
+		t.Errorf("addresses resolved to the right commune: %d of %d; old ones recognised: %d of %d", right, withAddr, oldRight, old)
+	}
 }
 
 // TestLoadBothBackends checks the index reads the register on SQLite and,

@@ -89,7 +89,6 @@ const maxCandidates = 5
 // results are in the order of recs. It stops early when ctx is done.
 func (ix *Index) Match(ctx context.Context, recs []Record) ([]Result, error) {
 	out := make([]Result, len(recs))
-	w := ix.model.weights()
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(recs)/64))
 	const chunk = 256
 	var next int
@@ -112,7 +111,7 @@ func (ix *Index) Match(ctx context.Context, recs []Record) ([]Result, error) {
 					return
 				}
 				for i := start; i < min(start+chunk, len(recs)); i++ {
-					out[i] = ix.match(&w, recs[i], s)
+					out[i] = ix.match(recs[i], s)
 				}
 			}
 		}()
@@ -126,8 +125,7 @@ func (ix *Index) Match(ctx context.Context, recs []Record) ([]Result, error) {
 
 // MatchOne matches a single record.
 func (ix *Index) MatchOne(r Record) Result {
-	w := ix.model.weights()
-	return ix.match(&w, r, newScratch())
+	return ix.match(r, newScratch())
 }
 
 // scratch is one worker's reusable memory.
@@ -229,7 +227,8 @@ func settled(l levels) bool {
 		(l.date == dateExact || l.date == dateSwapped || l.date == datePartial)
 }
 
-func (ix *Index) match(w *weights, r Record, s *scratch) Result {
+func (ix *Index) match(r Record, s *scratch) Result {
+	w := &ix.w
 	q := prepare(r)
 	res := Result{Ref: r.Ref, Outcome: NotFound}
 	cands := ix.candidates(&q, s)
