@@ -199,7 +199,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			a.OIDC,
 			citizen,
 			&delivery.Handler{Store: a.Deliveries, Staff: a.Staff, Sender: a.deliverySender, Log: log},
-			&partnerapi.API{Tokens: a.OIDC.AccessTokenVerifier(0), Binding: a.OIDC, PublicURL: strings.TrimSuffix(cfg.Issuer(), "/oidc"), Partners: a.Partners,
+			&partnerapi.API{Tokens: a.OIDC, Binding: a.OIDC, PublicURL: strings.TrimSuffix(cfg.Issuer(), "/oidc"), Partners: a.Partners,
 				Limits: a.PartnerLimits, Exchange: a.Exchange, Log: log, Now: now},
 		},
 	})

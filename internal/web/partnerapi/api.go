@@ -29,12 +29,15 @@ import (
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/reconcile"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
-// Tokens verifies access tokens (*oidcop.AccessTokenVerifier).
+// Tokens verifies access tokens (*oidcop.Provider: a token seen before
+// costs a memory lookup; a revocation counts on this node at once and on
+// the others within about a second).
 type Tokens interface {
-	Verify(ctx context.Context, token string) (oidcop.AccessToken, error)
+	VerifyAccessToken(ctx context.Context, token string) (oidcop.AccessToken, error)
 }
 
 // Partners finds the partner system a client is (*exchange.Store).
@@ -66,6 +69,8 @@ type API struct {
 	Partners  Partners
 	Limits    Limits // nil: no rate limit or quota (tests of other parts)
 	Exchange  *exchange.Service
+	// Reconcile runs bulk data cleaning (routes in reconcile.go).
+	Reconcile *reconcile.Service
 	Log       *slog.Logger
 	Now       func() time.Time
 }
@@ -86,6 +91,7 @@ const Prefix = "/api/partner/v1"
 func (a *API) Routes() []Route {
 	var rs []Route
 	rs = append(rs, a.exchangeRoutes()...)
+	rs = append(rs, a.reconcileRoutes()...)
 	return rs
 }
 

@@ -65,7 +65,7 @@ func (a *API) authenticate(r *http.Request) (*http.Request, error) {
 		}
 		token = t
 	}
-	t, err := a.Tokens.Verify(r.Context(), strings.TrimSpace(token))
+	t, err := a.Tokens.VerifyAccessToken(r.Context(), strings.TrimSpace(token))
 	if err != nil {
 		return r, err
 	}

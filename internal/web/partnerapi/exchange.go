@@ -54,7 +54,7 @@ func (a *API) lookup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if raw := strings.TrimSpace(r.Header.Get(ConsentHeader)); raw != "" {
-		t, err := a.Tokens.Verify(r.Context(), raw)
+		t, err := a.Tokens.VerifyAccessToken(r.Context(), raw)
 		if err != nil || !t.Citizen() {
 			return exchange.ErrConsentInvalid
 		}

@@ -260,8 +260,7 @@ func (p *platform) testAuthentication(t *testing.T) {
 	if me.status != 200 || me.json["partner"].(map[string]any)["id"] != "nganhang-a" {
 		t.Fatalf("me: %d %s", me.status, me.body)
 	}
-	// A revoked token is refused by the uncached check at once (the
-	// cached verifier of the API follows within its TTL).
+	// A token revoked on this node is refused at once.
 	revoke := url.Values{"token": {tok}, "token_type_hint": {"access_token"}}
 	req, _ := http.NewRequest("POST", p.issuer+"/revoke", strings.NewReader(revoke.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -274,6 +273,9 @@ func (p *platform) testAuthentication(t *testing.T) {
 	resp.Body.Close()
 	if _, err := p.env.App.OIDC.VerifyAccessToken(ctx, tok); err == nil {
 		t.Error("a revoked access token verifies")
+	}
+	if a := p.call("GET", partnerapi.Prefix+"/me", tok, nil); a.status != http.StatusUnauthorized || a.code() != "auth.token_invalid" {
+		t.Errorf("the API accepts a token revoked on this node: %d %s", a.status, a.body)
 	}
 	if _, err := p.env.App.OIDC.VerifyAccessToken(ctx, p.partnerToken("nganhang-a")); err != nil {
 		t.Errorf("a fresh token does not verify: %v", err)
