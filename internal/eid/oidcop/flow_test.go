@@ -33,7 +33,7 @@ type rp struct {
 	}
 }
 
-func (e *env) rp(t *testing.T, clientID string, scopes ...string) *rp {
+func (e *env) rp(t testing.TB, clientID string, scopes ...string) *rp {
 	t.Helper()
 	p, err := oidc.NewProvider(context.Background(), e.issuer)
 	if err != nil {
