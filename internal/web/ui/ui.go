@@ -28,6 +28,7 @@ import (
 	"github.com/dancu-project/dancu/internal/adminunit"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/reconcile"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/web/auth"
@@ -43,6 +44,7 @@ var staticFS embed.FS
 type Deps struct {
 	Registry      *registry.Service
 	Cards         *cardservice.Service // optional: without it the card pages are not mounted
+	Reconcile     *reconcile.Service   // optional: without it the data-cleaning pages are not mounted
 	Staff         *staff.Store
 	Units         *adminunit.Catalog
 	Log           *slog.Logger
@@ -54,6 +56,7 @@ type Deps struct {
 type UI struct {
 	reg    *registry.Service
 	cards  *cardservice.Service
+	recon  *reconcile.Service
 	staff  *staff.Store
 	units  *adminunit.Catalog
 	log    *slog.Logger
@@ -74,7 +77,7 @@ func New(d Deps) (*UI, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	u := &UI{reg: d.Registry, cards: d.Cards, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
+	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
 		tmpl: map[string]*template.Template{}}
 	base, err := template.New("ui").Funcs(u.funcs(langVI)).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
@@ -120,6 +123,9 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	s("POST /temporary-residences", u.registrar(u.temporarySubmit))
 	if u.cards != nil {
 		u.mountCards(s)
+	}
+	if u.recon != nil {
+		u.mountReconcile(s)
 	}
 }
 
@@ -226,6 +232,7 @@ type view struct {
 type userView struct {
 	Name, Username, Role, Unit string
 	CanRegister                bool
+	Reconcile                  bool // the data-cleaning pages are mounted
 }
 
 type summaryItem struct {
@@ -252,7 +259,7 @@ func (u *UI) page(r *http.Request, s *staff.Session, titleKey, here string) *vie
 		a := s.Account.Actor()
 		v.CSRF = s.CSRF
 		v.User = &userView{Name: a.Name, Username: a.Label(), Role: u.tr(l, "role."+string(a.Role)),
-			Unit: u.unitName(l, a.Unit), CanRegister: a.CanRegister()}
+			Unit: u.unitName(l, a.Unit), CanRegister: a.CanRegister(), Reconcile: u.recon != nil}
 	}
 	return v
 }
