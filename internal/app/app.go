@@ -25,7 +25,9 @@ import (
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/exchange"
+	"github.com/dancu-project/dancu/internal/match"
 	"github.com/dancu-project/dancu/internal/platform"
+	"github.com/dancu-project/dancu/internal/reconcile"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/seed"
 	"github.com/dancu-project/dancu/internal/staff"
@@ -39,7 +41,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -106,6 +108,11 @@ type App struct {
 	deliverySender *delivery.Sender
 	deliveryDone   []<-chan struct{}
 
+	// Reconcile runs partners' bulk data cleaning; its worker runs with
+	// the app.
+	Reconcile     *reconcile.Service
+	reconcileDone chan struct{}
+
 	stopRelay context.CancelFunc
 	relayDone chan struct{}
 }
@@ -167,6 +174,14 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	a.Partners = exchange.NewStore(a.DB, now)
 	a.PartnerLimits = exchange.NewLimits(a.DB, now)
 	a.Exchange = exchange.NewService(exchange.Deps{Store: a.Partners, Register: a.Registry, Audit: a.Audit, Units: units, Log: log, Now: now})
+	// The matching index is loaded when a reconciliation job first needs
+	// it and refreshed every 10 minutes.
+	matcher := &reconcile.IndexSource{MaxAge: 10 * time.Minute, Now: now, Load: func(ctx context.Context) (*match.Index, error) {
+		return match.Load(ctx, a.DB, units, match.Options{Now: now()})
+	}}
+	if a.Reconcile, err = reconcile.New(reconcile.Deps{DB: a.DB, Audit: a.Audit, Places: matcher, Registry: a.Registry, Log: log, Now: now}); err != nil {
+		return nil, err
+	}
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	published := prometheus.NewCounter(prometheus.CounterOpts{Name: "dancu_events_published_total", Help: "Life events published from the outbox to JetStream."})
@@ -177,7 +192,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	deliveryMetrics := delivery.NewMetrics(a.Metrics)
 	a.deliverySender = &delivery.Sender{Store: a.Deliveries, JS: a.Bus.JS, Log: log, Metrics: deliveryMetrics, Now: now}
 
-	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Log: log, Now: now, SecureCookies: cfg.SecureCookies})
+	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Reconcile: a.Reconcile, Log: log, Now: now, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +215,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			citizen,
 			&delivery.Handler{Store: a.Deliveries, Staff: a.Staff, Sender: a.deliverySender, Log: log},
 			&partnerapi.API{Tokens: a.OIDC, Binding: a.OIDC, PublicURL: strings.TrimSuffix(cfg.Issuer(), "/oidc"), Partners: a.Partners,
-				Limits: a.PartnerLimits, Exchange: a.Exchange, Log: log, Now: now},
+				Limits: a.PartnerLimits, Exchange: a.Exchange, Reconcile: a.Reconcile, Log: log, Now: now},
 		},
 	})
 
@@ -229,6 +244,12 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	a.deliveryDone = append(a.deliveryDone, fanoutDone)
+	// Reconciliation jobs resume from their checkpoints after a restart.
+	a.reconcileDone = make(chan struct{})
+	go func() {
+		defer close(a.reconcileDone)
+		a.Reconcile.NewWorker(matcher, reconcile.WorkerOptions{ID: "app"}).Run(relayCtx)
+	}()
 	ok = true
 	return a, nil
 }
@@ -263,6 +284,9 @@ func (a *App) Close() {
 		<-a.relayDone
 		for _, done := range a.deliveryDone {
 			<-done
+		}
+		if a.reconcileDone != nil {
+			<-a.reconcileDone
 		}
 	}
 	if a.Exchange != nil {
