@@ -48,6 +48,7 @@ type Sender struct {
 	laneWG  sync.WaitGroup
 	sendWG  sync.WaitGroup
 	ctx     context.Context
+	cut     []key // attempts cut short by the shutdown
 }
 
 type lane struct {
@@ -55,11 +56,6 @@ type lane struct {
 	wake     chan struct{}
 	mu       sync.Mutex
 	inflight map[key]bool
-	// seq counts recorded outcomes; recent holds the seq at which each
-	// recently recorded delivery left inflight. A due query that began
-	// before that may still list the delivery as pending: it is skipped.
-	seq    uint64
-	recent map[key]uint64
 }
 
 type done struct {
@@ -130,6 +126,13 @@ func (s *Sender) Start(ctx context.Context) <-chan struct{} {
 		s.sendWG.Wait()
 		close(s.results)
 		<-recorded
+		if len(s.cut) > 0 {
+			rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := s.Store.release(rctx, s.cut, s.Now()); err != nil {
+				s.Log.Warn("claims not released; sent after their lease", "code", "delivery.release_failed", "err", err)
+			}
+			cancel()
+		}
 		close(stopped)
 	}()
 	return stopped
@@ -160,7 +163,7 @@ func (s *Sender) lane(partner string) *lane {
 	}
 	l, ok := s.lanes[partner]
 	if !ok {
-		l = &lane{partner: partner, wake: make(chan struct{}, 1), inflight: map[key]bool{}, recent: map[key]uint64{}}
+		l = &lane{partner: partner, wake: make(chan struct{}, 1), inflight: map[key]bool{}}
 		s.lanes[partner] = l
 		s.laneWG.Add(1)
 		go s.runLane(s.ctx, l)
@@ -191,28 +194,19 @@ func (s *Sender) runLane(ctx context.Context, l *lane) {
 	for {
 		l.mu.Lock()
 		busy := len(l.inflight)
-		since := l.seq
-		for k, at := range l.recent {
-			if at <= since {
-				delete(l.recent, k) // the query below sees its outcome
-			}
-		}
 		l.mu.Unlock()
-		if free := s.PerPartner - busy; free > 0 {
-			jobs, err := s.Store.due(ctx, l.partner, s.Now(), s.PerPartner+busy)
+		if free := s.PerPartner - busy; free > 0 && ctx.Err() == nil {
+			now := s.Now()
+			jobs, err := s.Store.claim(ctx, l.partner, now, now.Add(s.lease()), free)
 			if err != nil && ctx.Err() == nil {
 				s.Log.Warn("due deliveries", "code", "delivery.due_failed", "partner", l.partner, "err", err)
 			}
 			l.mu.Lock()
 			for _, j := range jobs {
-				if free == 0 || ctx.Err() != nil {
-					break
-				}
-				if l.inflight[j.key()] || l.recent[j.key()] > since {
-					continue
+				if l.inflight[j.key()] {
+					continue // a lease that ran out under a slow attempt
 				}
 				l.inflight[j.key()] = true
-				free--
 				s.sendWG.Add(1)
 				go s.attempt(ctx, l, j)
 			}
@@ -237,11 +231,14 @@ func (s *Sender) attempt(ctx context.Context, l *lane, j job) {
 	status, err := s.send(ctx, j, n, start)
 	took := time.Since(start)
 	if err != nil && ctx.Err() != nil {
-		// Cut short by the shutdown: not an attempt the partner should see
-		// counted; the row stays due and is sent after the restart.
+		// Cut short by the shutdown: not an attempt to count; the claim is
+		// released on the way out, so the next start sends it at once.
 		l.mu.Lock()
 		delete(l.inflight, j.key())
 		l.mu.Unlock()
+		s.mu.Lock()
+		s.cut = append(s.cut, j.key())
+		s.mu.Unlock()
 		return
 	}
 	r := result{key: j.key(), partner: j.PartnerID, attempt: n, at: start, status: status, latency: took}
@@ -258,6 +255,17 @@ func (s *Sender) attempt(ctx context.Context, l *lane, j job) {
 	}
 	s.Metrics.attempt(j.PartnerID, r.outcome, took)
 	s.results <- done{r: r, l: l}
+}
+
+// lease is how long a claimed delivery stays with this node: long enough
+// for an attempt and its recording, short enough that a node's crash
+// delays its deliveries by seconds, not minutes.
+func (s *Sender) lease() time.Duration {
+	t := s.Client.Timeout
+	if t <= 0 {
+		t = 30 * time.Second
+	}
+	return t + 5*time.Second
 }
 
 // backoff is the delay after the n-th failed attempt: BaseDelay doubled each
@@ -285,7 +293,9 @@ func (s *Sender) send(ctx context.Context, j job, attempt int, now time.Time) (i
 		msg.Header.Set(jetstream.MsgIDHeader, j.EventID+"."+j.PartnerID)
 		msg.Header.Set(HeaderEventID, j.EventID)
 		msg.Header.Set(HeaderEventType, j.Type)
-		if _, err := s.JS.PublishMsg(ctx, msg); err != nil {
+		pctx, cancel := context.WithTimeout(ctx, s.lease()/3)
+		defer cancel()
+		if _, err := s.JS.PublishMsg(pctx, msg); err != nil {
 			return 0, fmt.Errorf("publish: %w", err)
 		}
 		return 0, nil
@@ -327,7 +337,9 @@ func describe(err error) string {
 	return s
 }
 
-// record writes outcomes in batches and frees their lanes' slots.
+// record writes outcomes in batches and frees their lanes' slots. A batch
+// that cannot be written leaves its rows claimed: they are sent again when
+// the lease runs out (at least once).
 func (s *Sender) record(stopped chan<- struct{}) {
 	defer close(stopped)
 	var batch []done
@@ -353,15 +365,11 @@ func (s *Sender) record(stopped chan<- struct{}) {
 		// written, so a delivered event is not sent again needlessly.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if err := s.Store.record(ctx, rs); err != nil {
-			// The rows stay due with their old attempt count: they are sent
-			// again (at least once).
 			s.Log.Error("delivery outcomes not recorded", "code", "delivery.record_failed", "outcomes", len(rs), "err", err)
 		}
 		cancel()
 		for _, d := range batch {
 			d.l.mu.Lock()
-			d.l.seq++
-			d.l.recent[d.r.key] = d.l.seq
 			delete(d.l.inflight, d.r.key)
 			d.l.mu.Unlock()
 			d.l.poke()

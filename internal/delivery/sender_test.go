@@ -332,3 +332,48 @@ func counter(t *testing.T, reg *prometheus.Registry, name, partner string) float
 	}
 	return 0
 }
+
+// Two nodes share one queue: each delivery is claimed by one of them, so
+// the receiver sees each event once; deliveries claimed by a node that died
+// before recording are sent again when its lease runs out.
+func TestNodesShareTheQueueAndTakeOverClaims(t *testing.T) {
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		s := newStore(t, db)
+		rc := newReceiver(t)
+		webhookPartner(t, s, "bank-a", rc)
+		f := &Fanout{Store: s, Audience: everyone("bank-a"), Log: quietLog()}
+		ids := deaths(t, f, 0, 5)
+
+		// A node claims three deliveries, then dies without an outcome.
+		now := time.Now()
+		claimed, err := s.claim(ctx, "bank-a", now, now.Add(300*time.Millisecond), 3)
+		if err != nil || len(claimed) != 3 {
+			t.Fatalf("claim: %d, %v", len(claimed), err)
+		}
+		if again, _ := s.claim(ctx, "bank-a", now, now.Add(time.Minute), 5); len(again) != 2 {
+			t.Fatalf("claimed rows were claimed again: %d", len(again))
+		}
+		db.W.ExecContext(ctx, `UPDATE delivery_queue SET next_at = $1 WHERE event_id IN ($2, $3)`, stamp(now), ids[3], ids[4])
+
+		more := deaths(t, f, 5, 195)
+		var stops []<-chan struct{}
+		for range 2 {
+			snd := &Sender{Store: s, Log: quietLog(), PerPartner: 3, Poll: 10 * time.Millisecond}
+			stops = append(stops, snd.Start(ctx))
+			f.Notify = snd.Notify
+		}
+		waitFor(t, "200 events", func() bool { n, _ := rc.counts(); return n == 200 })
+		if _, dup := rc.counts(); dup != 0 {
+			t.Fatalf("two nodes sent %d duplicates", dup)
+		}
+		if got := rc.ids(); got[0] != ids[0] || got[len(got)-1] != more[len(more)-1] {
+			t.Fatalf("received %s…%s", got[0], got[len(got)-1])
+		}
+		cancel()
+		for _, st := range stops {
+			<-st
+		}
+	})
+}

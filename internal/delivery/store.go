@@ -316,34 +316,93 @@ type job struct {
 	mode, url, secret string
 }
 
-// due returns up to limit pending deliveries of partner whose time has come,
-// oldest first.
-func (s *Store) due(ctx context.Context, partner string, now time.Time, limit int) ([]job, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT q.event_id, q.subscription_id, q.event_type, q.body, q.attempts, q.next_at,
-			s.mode, s.url, s.secret_sealed
+// claim takes up to limit pending deliveries of partner whose time has
+// come, oldest first, for one attempt: their next attempt time moves to
+// until, so neither another node nor this one takes them again before the
+// outcome is recorded — or, when the node died meanwhile, before the lease
+// runs out and they are sent again (at least once).
+func (s *Store) claim(ctx context.Context, partner string, now, until time.Time, limit int) ([]job, error) {
+	const due = `SELECT q.event_id, q.subscription_id, q.event_type, q.body, q.attempts, s.mode, s.url, s.secret_sealed
 		FROM delivery_queue q JOIN delivery_subscriptions s ON s.id = q.subscription_id
 		WHERE q.partner_id = $1 AND q.status = $2 AND q.next_at <= $3 AND s.active = 1
-		ORDER BY q.next_at, q.event_id LIMIT $4`, partner, StatusPending, stamp(now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("due deliveries: %w", err)
+		ORDER BY q.next_at, q.event_id LIMIT $4`
+	// Most polls find nothing: look before taking the writer.
+	var any int
+	err := s.db.R.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM delivery_queue WHERE partner_id = $1 AND status = $2 AND next_at <= $3 LIMIT 1) AS d`,
+		partner, StatusPending, stamp(now)).Scan(&any)
+	if err != nil || any == 0 {
+		return nil, err
 	}
-	defer rows.Close()
+	lock := ""
+	if s.db.Dialect == storage.Postgres {
+		lock = " FOR UPDATE OF q SKIP LOCKED" // nodes take different rows
+	}
 	var out []job
-	for rows.Next() {
-		var j job
-		var next, sealed string
-		if err := rows.Scan(&j.EventID, &j.SubscriptionID, &j.Type, &j.body, &j.Attempts, &next, &j.mode, &j.url, &sealed); err != nil {
-			return nil, fmt.Errorf("due deliveries: %w", err)
+	var sealed []string
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		out, sealed = out[:0], sealed[:0]
+		rows, err := tx.QueryContext(ctx, due+lock, partner, StatusPending, stamp(now), limit)
+		if err != nil {
+			return err
 		}
-		j.PartnerID, j.Status, j.NextAt = partner, StatusPending, parseStamp(next)
-		if j.mode == ModeWebhook && sealed != "" {
-			if j.secret, err = s.seal.open(sealed, j.SubscriptionID); err != nil {
+		var all []job
+		for rows.Next() {
+			var j job
+			var sl string
+			if err := rows.Scan(&j.EventID, &j.SubscriptionID, &j.Type, &j.body, &j.Attempts, &j.mode, &j.url, &sl); err != nil {
+				rows.Close()
+				return err
+			}
+			j.PartnerID, j.Status, j.NextAt = partner, StatusPending, until
+			all = append(all, j)
+			sealed = append(sealed, sl)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		kept := sealed[:0]
+		for i, j := range all {
+			// The condition is checked again under the row lock, so a row
+			// another node claimed meanwhile is left to it.
+			res, err := tx.ExecContext(ctx, `UPDATE delivery_queue SET next_at = $1 WHERE event_id = $2 AND subscription_id = $3 AND status = $4 AND next_at <= $5`,
+				stamp(until), j.EventID, j.SubscriptionID, StatusPending, stamp(now))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				out = append(out, j)
+				kept = append(kept, sealed[i])
+			}
+		}
+		sealed = kept
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	for i := range out {
+		if out[i].mode == ModeWebhook && sealed[i] != "" {
+			if out[i].secret, err = s.seal.open(sealed[i], out[i].SubscriptionID); err != nil {
 				return nil, err
 			}
 		}
-		out = append(out, j)
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// release makes claimed deliveries due again at once: their attempts were
+// cut short by a shutdown and never reached an outcome.
+func (s *Store) release(ctx context.Context, keys []key, now time.Time) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `UPDATE delivery_queue SET next_at = $1 WHERE event_id = $2 AND subscription_id = $3 AND status = $4`,
+				stamp(now), k.event, k.subscription, StatusPending); err != nil {
+				return fmt.Errorf("release deliveries: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // result is the outcome of one attempt, to be recorded.
