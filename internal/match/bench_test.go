@@ -74,13 +74,35 @@ func BenchmarkReconcile(b *testing.B) {
 		b.Fatal(err)
 	}
 	recs := records(rows)
+	opts := match.Options{Now: today}
+	if os.Getenv("DANCU_CALIBRATE") != "" {
+		// Calibrate on another copy (seed 1) and measure with that model.
+		ix, err := match.Load(ctx, db, units, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		crows, ctruth, err := partnercopy.Generate(ctx, db, units, partnercopy.Options{Rows: nrows, Seed: 1, Now: today})
+		if err != nil {
+			b.Fatal(err)
+		}
+		pins := make([]string, len(ctruth))
+		for i, tr := range ctruth {
+			pins[i] = tr.TruePIN
+		}
+		m, err := ix.Calibrate(ctx, records(crows), pins, match.DefaultModel())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("calibrated on %d persons, %d rows:\n%#v", ix.Len(), len(crows), m)
+		opts.Model = &m
+	}
 	var loadT, matchT time.Duration
 	var q quality
 	var size, n int
 	var loadCPU, matchCPU time.Duration
 	for b.Loop() {
 		start, cpu0 := time.Now(), cpuTime()
-		ix, err := match.Load(ctx, db, units, match.Options{Now: today})
+		ix, err := match.Load(ctx, db, units, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -93,6 +115,8 @@ func BenchmarkReconcile(b *testing.B) {
 		matchT, matchCPU = time.Since(start), cpuTime()-cpu0
 		q = measure(results, truth)
 		size, n = ix.SizeBytes(), ix.Len()
+		m := ix.Model()
+		b.Logf("model on this register:\n%#v", m)
 	}
 	b.ReportMetric(loadT.Seconds(), "load-s")
 	b.ReportMetric(matchT.Seconds(), "match-s")

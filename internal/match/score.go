@@ -11,23 +11,27 @@ import (
 )
 
 // Model is a Fellegi–Sunter model: for each field and each level of
-// agreement, m = P(level | same person) and u = P(level | different
-// persons among the blocked candidates). A candidate's score is the sum
-// over fields of log2(m/u), its weight of evidence in bits; a level with no
-// information (a field the partner does not have) weighs 0.
+// agreement, m = P(level | same person) and u = P(level | two different
+// persons). A candidate's score is the sum over fields of log2(m/u), its
+// weight of evidence in bits; a level with no information (a field the
+// partner does not have) weighs 0.
 //
-// The probabilities are conditioned on blocking: u is measured on the
-// candidate pairs blocking brings together, not on random pairs, because
-// the score is only ever computed for them, and PriorOdds is the odds that
-// such a candidate is the person. See Calibrate.
+// m describes how partners' data differs from the register's and is
+// calibrated on a synthetic partner copy with ground truth (Calibrate).
+// u describes the register and is measured on it when the index is built,
+// from random pairs of persons (a U left zero here), except for a name that
+// agrees, whose u is that name's own frequency in the register, so that
+// sharing "Nguyễn Văn Hùng" counts for less than sharing "Tạ Đình Phong".
 type Model struct {
 	PIN  [pinLevels]MU
 	Name [nameLevels]MU
 	Date [dateLevels]MU
 	Sex  [sexLevels]MU
 	Addr [addrLevels]MU
-	// PriorOdds is P(match)/P(non-match) for one blocked candidate pair.
-	PriorOdds float64
+	// InRegister is the prior probability that a record's person is in
+	// the register; the prior odds of one candidate are InRegister/N for a
+	// register of N persons.
+	InRegister float64
 	// Upper and Lower are the decision thresholds on the posterior
 	// probability of the best candidate: at or above Upper the record is
 	// Matched, below Lower NotFound, in between Ambiguous.
@@ -47,21 +51,26 @@ func (x MU) weight() float64 {
 
 // weights is a Model turned into per-level weights once.
 type weights struct {
-	pin  [pinLevels]float64
-	name [nameLevels]float64
-	date [dateLevels]float64
-	sex  [sexLevels]float64
-	addr [addrLevels]float64
-	lo   float64 // log2 PriorOdds
+	pin   [pinLevels]float64
+	name  [nameLevels]float64
+	nameM [nameLevels]float64 // log2 m of the levels where the names agree, for frequency-based weights
+	date  [dateLevels]float64
+	sex   [sexLevels]float64
+	addr  [addrLevels]float64
+	lo    float64 // log2 of one candidate's prior odds
+	log2N float64
 }
 
-func (m *Model) weights() weights {
+func (m *Model) weights(n int) weights {
 	var w weights
 	for i, x := range m.PIN {
 		w.pin[i] = x.weight()
 	}
 	for i, x := range m.Name {
 		w.name[i] = x.weight()
+		if x.M > 0 {
+			w.nameM[i] = math.Log2(x.M)
+		}
 	}
 	for i, x := range m.Date {
 		w.date[i] = x.weight()
@@ -74,12 +83,25 @@ func (m *Model) weights() weights {
 	}
 	// The partner leaving a field out says nothing about the pair.
 	w.pin[pinMissing], w.name[nameMissing], w.date[dateMissing], w.sex[sexMissing], w.addr[addrMissing] = 0, 0, 0, 0, 0
-	w.lo = math.Log2(m.PriorOdds)
+	n = max(n, 1)
+	w.log2N = math.Log2(float64(n))
+	w.lo = math.Log2(m.InRegister) - w.log2N
 	return w
 }
 
-func (w *weights) score(l levels) float64 {
-	return w.pin[l.pin] + w.name[l.name] + w.date[l.date] + w.sex[l.sex] + w.addr[l.addr]
+// nameAgrees reports the levels where the folded names are the same words.
+func nameAgrees(l nameLevel) bool {
+	return l == nameExact || l == nameReordered || l == nameUnmarked || l == nameRemarked
+}
+
+// score sums the weights; log2U is log2 of the frequency of the record's
+// name in the register, used when the names agree.
+func (w *weights) score(l levels, log2U float64) float64 {
+	name := w.name[l.name]
+	if nameAgrees(l.name) {
+		name = w.nameM[l.name] - log2U
+	}
+	return w.pin[l.pin] + name + w.date[l.date] + w.sex[l.sex] + w.addr[l.addr]
 }
 
 // maxCandidates is how many candidates a Result lists.
@@ -158,12 +180,10 @@ func (ix *Index) candidates(q *prepared, s *scratch) []uint32 {
 				s.add(uint32(e))
 			}
 		}
-		if q.date.Month != 0 || q.date.Day != 0 {
+		if q.date.Month != 0 {
 			// The register may hold only the year (people born before 1960).
-			for _, k := range ix.queryKeys(q.name.Folded, q.date.Year, 0, 0)[:1] {
-				for _, e := range ix.block(k) {
-					s.add(uint32(e))
-				}
+			for _, e := range ix.block(blockKey{keyName, ix.hash(sortedJoin(q.name.Folded), q.date.Year, 0, 0)}) {
+				s.add(uint32(e))
 			}
 		}
 	}
@@ -232,18 +252,19 @@ func (ix *Index) match(r Record, s *scratch) Result {
 	q := prepare(r)
 	res := Result{Ref: r.Ref, Outcome: NotFound}
 	cands := ix.candidates(&q, s)
+	log2U := ix.nameLog2Freq(q.name.Folded)
 	all := make([]scored, 0, len(cands)+4)
 	done := false
 	for _, pos := range cands {
 		l := ix.levelsOf(&q, pos)
 		done = done || settled(l)
-		all = append(all, scored{pos, w.score(l) + w.lo, l})
+		all = append(all, scored{pos, w.score(l, log2U) + w.lo, l})
 	}
 	if !done {
 		n := len(cands)
 		for _, pos := range ix.pinNeighbours(&q, s)[n:] {
 			l := ix.levelsOf(&q, pos)
-			all = append(all, scored{pos, w.score(l) + w.lo, l})
+			all = append(all, scored{pos, w.score(l, log2U) + w.lo, l})
 		}
 	}
 	if len(all) == 0 {
