@@ -118,5 +118,8 @@ func (a *App) BootstrapCitizens(ctx context.Context, password string) ([]Citizen
 		}
 		out = append(out, c)
 	}
+	if err := a.bootstrapOrganisation(ctx, out); err != nil { // orgs.go
+		return nil, err
+	}
 	return out, nil
 }

@@ -38,7 +38,7 @@ func fullMigrations() []storage.Migrations {
 	return []storage.Migrations{audit.Migrations(), eid.Migrations()}
 }
 
-func newFullFixture(t *testing.T, db *storage.DB) *fullFixture {
+func newFullFixture(t testing.TB, db *storage.DB) *fullFixture {
 	t.Helper()
 	ctx := context.Background()
 	reg := fakeRegister{people: map[string]registry.Person{}}
@@ -62,7 +62,16 @@ func newFullFixture(t *testing.T, db *storage.DB) *fullFixture {
 		t.Fatal(err)
 	}
 	for _, p := range []struct{ pin, name, birth string }{{adultPIN, adultName, "1990-03-15"}, {otherPIN, otherName, "1991-04-16"}, {thirdPIN, thirdName, "1992-05-17"}} {
-		f.register(t, eid.RegistrationInput{PIN: p.pin, CardNumber: p.pin, FullName: p.name, BirthDate: p.birth, Phone: "0912345678"})
+		e, err := f.svc.StartRegistration(ctx, eid.RegistrationInput{PIN: p.pin, CardNumber: p.pin, FullName: p.name, BirthDate: p.birth, Phone: "0912345678"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sms.mu.Lock()
+		code := codeRE.FindString(f.sms.last["+84912345678"])
+		f.sms.mu.Unlock()
+		if _, err := f.svc.CompleteRegistration(ctx, e.ID, code, password); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := f.svc.Activate(ctx, registrarHN, adultPIN); err != nil {
 		t.Fatal(err)
@@ -83,7 +92,7 @@ func newFullFixture(t *testing.T, db *storage.DB) *fullFixture {
 func session(pin string, level eid.Level) eid.Session { return eid.Session{PIN: pin, Level: level} }
 
 // addPasskey registers a software authenticator's passkey for a session.
-func (f *fullFixture) addPasskey(t *testing.T, s eid.Session, a *passkeytest.Authenticator) eid.Passkey {
+func (f *fullFixture) addPasskey(t testing.TB, s eid.Session, a *passkeytest.Authenticator) eid.Passkey {
 	t.Helper()
 	ctx := context.Background()
 	c, err := f.svc.BeginPasskeyRegistration(ctx, s)
