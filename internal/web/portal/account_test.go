@@ -29,7 +29,9 @@ func (f *fixture) platformBrowser(t *testing.T) *browser {
 }
 
 // origin is the browser origin WebAuthn sees: the platform on localhost.
-func (f *fixture) origin() string { return strings.Replace(f.env.Server.URL, "127.0.0.1", "localhost", 1) }
+func (f *fixture) origin() string {
+	return strings.Replace(f.env.Server.URL, "127.0.0.1", "localhost", 1)
+}
 
 // postJSON posts as the passkey script does, with the CSRF header.
 func (b *browser) postJSON(path, csrf string, body any) (int, map[string]any) {
