@@ -16,9 +16,9 @@ import (
 )
 
 // Index is an in-memory snapshot of the register built for matching: a
-// compact record of every person (about 20 bytes plus the name) and sorted
-// blocking keys (8 bytes each, four per person), about 70–80 bytes a person
-// in all, so 10,000,000 people take well under a gigabyte. It is immutable
+// compact record of every person (about 20 bytes plus the name), sorted
+// blocking keys (8 bytes each, four per person) and name frequencies: about
+// 90 bytes a person in all, so 10,000,000 people take about a gigabyte. It is immutable
 // and safe for concurrent use; rebuild it to see later changes.
 //
 // Blocking keys, each a 32-bit hash with the person's position:

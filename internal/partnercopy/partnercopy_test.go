@@ -77,8 +77,13 @@ func TestGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	storagetest.Run(t, []storage.Migrations{audit.Migrations(), registry.Migrations()}, func(t *testing.T, db *storage.DB) {
+		generate(t, db, units)
+	})
+}
+
+func generate(t *testing.T, db *storage.DB, units *adminunit.Catalog) {
 	ctx := context.Background()
-	db := storagetest.Open(t, storage.SQLite, []storage.Migrations{audit.Migrations(), registry.Migrations()})
 	log := audit.NewLog(db, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if _, err := seed.Run(ctx, db, log, units, seed.Options{Persons: 3000, Seed: 1, Today: today}); err != nil {
 		t.Fatal(err)
