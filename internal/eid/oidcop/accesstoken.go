@@ -94,12 +94,13 @@ func (p *Provider) verificationKey(ctx context.Context, kid string) (signingKey,
 }
 
 // AccessTokenVerifier verifies access tokens for a resource server and
-// remembers each verified token for at most TTL (and never past its expiry),
-// so a busy partner presenting the same token thousands of times a second
-// costs one signature check and one store read per TTL.
+// remembers each verified token for at most TTL (and never past its expiry).
 //
-// The price is a revocation delay: a token revoked (or whose citizen's
-// account is locked or revoked) keeps working on a node for at most TTL.
+// VerifyAccessToken itself answers a token it has seen from memory (a map
+// lookup and the in-memory revocation list), so this cache saves little and
+// adds a revocation delay: a token revoked (or whose citizen's account is
+// locked or revoked) keeps working on a node for up to TTL. Prefer
+// VerifyAccessToken.
 type AccessTokenVerifier struct {
 	p   *Provider
 	ttl time.Duration
