@@ -18,20 +18,24 @@ const (
 	addrProvince                   // only the province agrees
 	addrDifferent                  // another place
 	addrLevels
+	addrUnknown = addrLevels // not decided without the old units
 )
 
 // place holds the folded names an address of one commune may contain, on
 // both maps: the commune in force and the old communes it was formed from,
 // with their districts and provinces.
 type place struct {
-	code      string   // commune in force
-	full      string   // "phuong ba dinh"
-	base      string   // "ba dinh" ("" when only a number: "Phường 1" needs its type word)
-	province  []string // "ha noi" plus common other spellings ("ho chi minh", "hcm", "sai gon")
-	preds     []oldPlace
-	oldCodes  []string // old commune codes
-	oldProvs  []string // folded names of the old provinces
-	province2 string   // province code in force
+	code     string   // commune in force
+	full     string   // "phuong ba dinh"
+	base     string   // "ba dinh" ("" when only a number: "Phường 1" needs its type word)
+	province []string // "ha noi" plus common other spellings ("ho chi minh", "hcm", "sai gon")
+	preds    []oldPlace
+	// predsLoaded is false while preds, oldCodes and oldProvs are not
+	// filled yet (Compare fills them only when needed).
+	predsLoaded bool
+	oldCodes    []string // old commune codes
+	oldProvs    []string // folded names of the old provinces
+	province2   string   // province code in force
 }
 
 type oldPlace struct {
@@ -42,12 +46,23 @@ type oldPlace struct {
 // placeOf describes the commune in force with code (a code of the old map
 // is first moved to the new one). ok is false for an unknown code.
 func placeOf(units *adminunit.Catalog, code string, now time.Time) (place, bool) {
+	p, u, ok := placeNew(units, code, now)
+	if ok {
+		p.addPredecessors(units, u)
+	}
+	return p, ok
+}
+
+// placeNew fills only what the map in force says of the commune; the old
+// units come with addPredecessors, which Compare calls only when the
+// address needs them.
+func placeNew(units *adminunit.Catalog, code string, now time.Time) (place, adminunit.Unit, bool) {
 	us, err := units.Current(code, now)
 	if err != nil {
 		us, err = units.Current(code, adminunit.Reform().AddDate(0, 0, -1))
 	}
 	if err != nil || len(us) == 0 {
-		return place{}, false
+		return place{}, adminunit.Unit{}, false
 	}
 	u := us[0]
 	p := place{code: u.Code, province2: u.ProvinceCode}
@@ -56,7 +71,12 @@ func placeOf(units *adminunit.Catalog, code string, now time.Time) (place, bool)
 		_, b := unitKeys(pu)
 		p.province = provinceAliases(b)
 	}
-	seenDistrict := map[string]bool{}
+	return p, u, true
+}
+
+func (p *place) addPredecessors(units *adminunit.Catalog, u adminunit.Unit) {
+	p.predsLoaded = true
+	seenProvince := map[string]bool{}
 	for _, o := range units.Predecessors(u.Code) {
 		op := oldPlace{}
 		op.full, op.base = unitKeys(o)
@@ -69,15 +89,14 @@ func placeOf(units *adminunit.Catalog, code string, now time.Time) (place, bool)
 			op.district = op.full
 		}
 		p.preds = append(p.preds, op)
-		if !seenDistrict[o.ProvinceCode] {
-			seenDistrict[o.ProvinceCode] = true
+		if !seenProvince[o.ProvinceCode] {
+			seenProvince[o.ProvinceCode] = true
 			if pu, err := units.Province(o.ProvinceCode, adminunit.Reform().AddDate(0, 0, -1)); err == nil {
 				_, b := unitKeys(pu)
 				p.oldProvs = append(p.oldProvs, provinceAliases(b)...)
 			}
 		}
 	}
-	return p, true
 }
 
 // unitKeys folds a unit's name with and without its type word. A base that
@@ -190,8 +209,26 @@ func hasAny(text string, keys []string) bool {
 
 // compareAddress rates a partner's address (folded by addressWords) and
 // commune code against place p.
+//
+// A place without its old units (predsLoaded false) is compared when that
+// is enough — the commune's code, or the commune and province in force
+// named in an address without districts — and otherwise addrUnknown is
+// returned so the caller loads them and asks again.
 func compareAddress(words, commune string, p *place) addrLevel {
 	blank := len(strings.TrimSpace(words)) == 0
+	if !p.predsLoaded {
+		c := digits(commune)
+		switch {
+		case len(c) == 5 && c == p.code && blank:
+			return addrSame
+		case len(c) == 5:
+		case blank:
+			return addrMissing
+		case !hasDistrictWord(words) && (has(words, p.full) || has(words, p.base)) && hasAny(words, p.province):
+			return addrSame
+		}
+		return addrUnknown
+	}
 	if c := digits(commune); len(c) == 5 {
 		switch {
 		case c == p.code && blank:
@@ -239,6 +276,13 @@ func compareAddress(words, commune string, p *place) addrLevel {
 		return addrProvince
 	}
 	return addrDifferent
+}
+
+// hasDistrictWord reports a district's type word, found only in addresses
+// written before the 2025 reform.
+func hasDistrictWord(words string) bool {
+	return strings.Contains(words, " quan ") || strings.Contains(words, " huyen ") || strings.Contains(words, " thi xa ") ||
+		strings.Contains(words, " thi tran ")
 }
 
 func containsStr(xs []string, s string) bool {

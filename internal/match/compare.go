@@ -180,12 +180,17 @@ func (l levels) differences(q *prepared) []Difference {
 func Compare(r Record, p Person, units *adminunit.Catalog, now time.Time) []Difference {
 	q := prepare(r)
 	var pl *place
+	var u adminunit.Unit
 	if units != nil && (q.words != "" || q.commune != "") {
-		if x, ok := placeOf(units, p.CommuneCode, now); ok {
-			pl = &x
+		if x, unit, ok := placeNew(units, p.CommuneCode, now); ok {
+			pl, u = &x, unit
 		}
 	}
 	l := q.compareTo(p.PIN, ParseName(p.FullName), p.BirthDate, p.Sex, pl)
+	if l.addr == addrUnknown {
+		pl.addPredecessors(units, u)
+		l.addr = compareAddress(q.words, q.commune, pl)
+	}
 	return l.differences(&q)
 }
 

@@ -351,3 +351,15 @@ func FuzzAddressWords(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCompareNewAddress is the verify API's common case: an address in
+// the units in force, or none.
+func BenchmarkCompareNewAddress(b *testing.B) {
+	units := catalog(b)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := Person{PIN: "001090012345", FullName: "Nguyễn Thị Hòa", BirthDate: civildate.Date{Year: 1990, Month: 3, Day: 12}, Sex: "F", ProvinceCode: "01", CommuneCode: "00004"}
+	r := Record{PIN: p.PIN, FullName: "Nguyễn Thị Hoà", BirthDate: "12/03/1990", Sex: "Nữ", CardNumber: p.PIN, Address: "Số 5 Phan Đình Phùng, Phường Ba Đình, Hà Nội"}
+	for b.Loop() {
+		Compare(r, p, units, now)
+	}
+}
