@@ -2,6 +2,8 @@ package portal
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -37,6 +39,8 @@ type OrgAccounts interface {
 func (p *Portal) mountAccount(mux *http.ServeMux) {
 	s := func(pattern string, fn handler) { mux.Handle(pattern, p.headers(p.signedIn(fn))) }
 	mux.Handle("GET /citizen/webauthn.js", webauthnjs.Handler())
+	mux.Handle("POST /citizen/passkey/options", p.headers(http.HandlerFunc(p.passkeySignInOptions)))
+	mux.Handle("POST /citizen/passkey/login", p.headers(http.HandlerFunc(p.passkeySignIn)))
 	s("GET /citizen/passkeys", p.passkeysPage)
 	s("POST /citizen/passkeys/options", p.passkeyOptions)
 	s("POST /citizen/passkeys/register", p.passkeyRegister)
@@ -326,4 +330,82 @@ func (p *Portal) orgRevoke(w http.ResponseWriter, r *http.Request, s eid.Session
 		return
 	}
 	http.Redirect(w, r, "/citizen/orgs/"+id+"?revoked=1", http.StatusSeeOther)
+}
+
+// PasskeySignIn is what the portal's passkey sign-in needs (*eid.Service).
+type PasskeySignIn interface {
+	BeginPasskeySignIn(ctx context.Context, bound string) (eid.Ceremony, error)
+	FinishPasskeySignIn(ctx context.Context, in eid.PasskeySignInInput) (eid.Authentication, error)
+}
+
+// signInBound ties a portal sign-in ceremony to the browser: it is derived
+// from the browser's pre-sign-in CSRF cookie, which only that browser has.
+func signInBound(r *http.Request) string {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("portal passkey " + c.Value))
+	return "portal:" + hex.EncodeToString(sum[:16])
+}
+
+// preSignIn checks a pre-sign-in script call: passkeys on, and the
+// double-submit token (X-CSRF-Token header against the cookie).
+func (p *Portal) preSignIn(w http.ResponseWriter, r *http.Request) (PasskeySignIn, bool) {
+	_, on := p.passkeyService()
+	ps, ok := p.accounts.(PasskeySignIn)
+	if !on || !ok {
+		p.jsonFault(w, r, eid.ErrPasskeysOff)
+		return nil, false
+	}
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || !sameToken(r.Header.Get("X-CSRF-Token"), c.Value) {
+		p.logStatus(r, http.StatusForbidden, "csrf")
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": p.tr(r, "err.csrf.text"), "code": "csrf"})
+		return nil, false
+	}
+	return ps, true
+}
+
+func (p *Portal) passkeySignInOptions(w http.ResponseWriter, r *http.Request) {
+	ps, ok := p.preSignIn(w, r)
+	if !ok {
+		return
+	}
+	c, err := ps.BeginPasskeySignIn(r.Context(), signInBound(r))
+	if err != nil {
+		p.jsonFault(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// passkeySignIn opens a portal session with a passkey. The session's level
+// is the one the passkey reached (2 with user verification on a level-2
+// account).
+func (p *Portal) passkeySignIn(w http.ResponseWriter, r *http.Request) {
+	ps, ok := p.preSignIn(w, r)
+	if !ok {
+		return
+	}
+	var a passkeyAnswer
+	body, err := io.ReadAll(r.Body)
+	if err != nil || json.Unmarshal(body, &a) != nil {
+		p.jsonFault(w, r, eid.ErrPasskeyMalformed)
+		return
+	}
+	auth, err := ps.FinishPasskeySignIn(r.Context(), eid.PasskeySignInInput{Ceremony: a.Ceremony, Bound: signInBound(r), Response: a.Credential,
+		ClientIP: clientIP(r), Channel: "portal"})
+	if err != nil {
+		p.jsonFault(w, r, err)
+		return
+	}
+	token, sess, err := p.accounts.StartSession(r.Context(), auth, p.sessionTTL)
+	if err != nil {
+		p.jsonFault(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: cookiePath, Expires: sess.Expires,
+		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode})
+	writeJSON(w, http.StatusOK, map[string]string{"redirect": "/citizen/me"})
 }

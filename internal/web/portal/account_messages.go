@@ -4,6 +4,8 @@ package portal
 // of eid's own acts in the history; tr falls back to them.
 var accountMessages = map[string]map[string]string{
 	langVI: {
+		"login.passkey":                   "Đăng nhập bằng khóa truy cập (passkey)",
+		"login.passkey.lead":              "Hoặc dùng khóa truy cập đã đăng ký: không cần số định danh và mật khẩu.",
 		"nav.passkeys":                    "Khóa truy cập",
 		"nav.orgs":                        "Tổ chức của tôi",
 		"passkeys.title":                  "Khóa truy cập (passkey)",
@@ -77,6 +79,8 @@ var accountMessages = map[string]map[string]string{
 		"purpose.eid-account":             "Quản lý tài khoản định danh điện tử",
 	},
 	langEN: {
+		"login.passkey":                   "Sign in with a passkey",
+		"login.passkey.lead":              "Or use a passkey you registered: no identification number or password needed.",
 		"nav.passkeys":                    "Passkeys",
 		"nav.orgs":                        "My organisations",
 		"passkeys.title":                  "Passkeys",

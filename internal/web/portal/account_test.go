@@ -132,6 +132,26 @@ func passkeyJourney(t *testing.T, f *fixture) {
 		t.Fatalf("passkey not listed:\n%s", p.body)
 	}
 
+	// Sign in to the portal with the passkey alone: a level-2 session (the
+	// electronic ID card opens).
+	pb := f.platformBrowser(t)
+	lp := pb.get("/citizen/login")
+	lm := dataCSRF.FindStringSubmatch(lp.body)
+	if lm == nil || !strings.Contains(lp.body, `id="passkey-signin"`) {
+		t.Fatalf("portal login page has no passkey button:\n%s", lp.body)
+	}
+	if status, _ := pb.postJSON("/citizen/passkey/options", "", nil); status != http.StatusForbidden {
+		t.Fatalf("passkey options without CSRF: %d", status)
+	}
+	status, out = pb.ceremony("/citizen/passkey/options", "/citizen/passkey/login", lm[1], nil,
+		func(o []byte) ([]byte, error) { return key.Get(o, f.origin()) })
+	if status != http.StatusOK || out["redirect"] != "/citizen/me" {
+		t.Fatalf("portal passkey sign-in %d %v", status, out)
+	}
+	if p := pb.get("/citizen/ecard"); p.status != http.StatusOK {
+		t.Fatalf("e-ID card after a passkey sign-in: %d", p.status)
+	}
+
 	// Sign in at a level-2 relying party with the passkey only.
 	if err := f.env.App.OIDC.Clients().Add(ctx, oidcop.Client{ID: "pk-bank", Name: "Ngân hàng B", Purpose: "Mở tài khoản", RedirectURIs: []string{"http://127.0.0.1:9/cb"},
 		GrantTypes: []string{oidcop.GrantAuthorizationCode}, Scopes: []string{oidcop.ScopeProfile}, MinLevel: eid.Level2, DevMode: true}); err != nil {
@@ -170,7 +190,7 @@ func passkeyJourney(t *testing.T, f *fixture) {
 	}
 	// The sign-in is in the citizen's history at level 2, and so is the passkey.
 	recs, err := f.env.App.EID.SignIns(ctx, c.pin, 1)
-	if err != nil || len(recs) != 1 || recs[0].Level != eid.Level2 || recs[0].Channel != "oidc:pk-bank" {
+	if err != nil || len(recs) != 1 || recs[0].Level != eid.Level2 || recs[0].Channel != "oidc:pk-bank" || strings.Join(recs[0].AMR, " ") != "pop mfa" {
 		t.Fatalf("sign-in history %+v %v", recs, err)
 	}
 	access := text(b.get("/citizen/access").body)

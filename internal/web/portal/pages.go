@@ -35,11 +35,13 @@ func (p *Portal) home(w http.ResponseWriter, r *http.Request) {
 type loginView struct {
 	Token, PIN string
 	Expired    bool
+	Passkeys   bool // offer a passkey sign-in (account.go)
 }
 
 func (p *Portal) loginPage(w http.ResponseWriter, r *http.Request) {
 	v := p.page(r, nil, "login.title", "")
-	v.Page = loginView{Token: p.formToken(w, r), Expired: r.URL.Query().Get("expired") == "1"}
+	_, passkeys := p.passkeyService()
+	v.Page = loginView{Token: p.formToken(w, r), Expired: r.URL.Query().Get("expired") == "1", Passkeys: passkeys}
 	p.render(w, r, http.StatusOK, "login.html", v)
 }
 
@@ -47,7 +49,8 @@ func (p *Portal) loginPage(w http.ResponseWriter, r *http.Request) {
 // and its one message for every kind of bad credentials.
 func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
 	v := p.page(r, nil, "login.title", "")
-	lv := loginView{Token: p.formToken(w, r), PIN: strings.TrimSpace(r.PostFormValue("pin"))}
+	_, passkeys := p.passkeyService()
+	lv := loginView{Token: p.formToken(w, r), PIN: strings.TrimSpace(r.PostFormValue("pin")), Passkeys: passkeys}
 	v.Page = lv
 	if !formTokenOK(r) {
 		p.logStatus(r, http.StatusForbidden, "csrf")
