@@ -12,8 +12,11 @@
 // then delivers the rows per partner, each partner in its own lane with
 // bounded concurrency, retrying with exponential backoff and jitter until the
 // dead-letter list. Every state is in the database, so a crash loses nothing:
-// a delivery sent but not yet recorded is sent again with the same event id
-// (at least once; receivers deduplicate on the id).
+// a sender claims a delivery for one attempt by moving its next attempt time
+// a lease ahead, so several nodes share the queue without sending an event
+// twice, and a delivery sent but not recorded by a node that died is sent
+// again with the same event id when the lease runs out (at least once;
+// receivers deduplicate on the id).
 package delivery
 
 import (
