@@ -282,29 +282,32 @@ func (ix *Index) match(r Record, s *scratch) Result {
 	// Posterior of each candidate being the person, with "none of them" as
 	// the alternative: p_i = odds_i / (1 + Σ odds_j). A record is one person
 	// at most, so two strong candidates share the probability.
-	sum := 1.0
+	// Computed relative to the best score, so that no power overflows.
+	top := all[0].score
+	sum := math.Exp2(-top)
 	for _, c := range all {
-		sum += math.Exp2(min(c.score, 1000))
+		sum += math.Exp2(c.score - top)
 	}
 	n := min(len(all), maxCandidates)
 	res.Candidates = make([]Candidate, 0, n)
 	for _, c := range all[:n] {
-		post := math.Exp2(min(c.score, 1000)) / sum
+		post := math.Exp2(c.score-top) / sum
 		if post < 1e-6 && len(res.Candidates) > 0 {
 			break
 		}
 		res.Candidates = append(res.Candidates, Candidate{PIN: pinText(ix.pins[c.pos]), Score: round(c.score - w.lo),
 			Confidence: round(post), Differences: c.l.differences(&q)})
 	}
+	bestPost := 1 / sum // the best candidate's unrounded posterior
 	best := res.Candidates[0]
 	res.Confidence = best.Confidence
 	switch {
-	case best.Confidence >= ix.model.Upper:
+	case bestPost >= ix.model.Upper:
 		res.Outcome = Matched
 		res.PIN = best.PIN
 		res.Differences = best.Differences
 		res.Dead = ix.flags[all[0].pos]&flagDead != 0
-	case best.Confidence >= ix.model.Lower:
+	case bestPost >= ix.model.Lower:
 		res.Outcome = Ambiguous
 	default:
 		res.Outcome = NotFound
