@@ -90,9 +90,13 @@ type Passkey struct {
 	Name         string
 	UserVerified bool // the authenticator verified the user (PIN, biometrics) at registration
 	CloneWarning bool // a counter went backwards: refused until removed
-	SignCount    uint32
-	Created      time.Time
-	LastUsed     time.Time
+	// MaxLevel is the highest level the passkey reaches: the level of the
+	// session it was added in, so one added before a level-2 activation
+	// stays level 1.
+	MaxLevel  Level
+	SignCount uint32
+	Created   time.Time
+	LastUsed  time.Time
 }
 
 // Ceremony is a WebAuthn ceremony begun: its id (sent back with the answer)
@@ -285,7 +289,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess Session, c
 		return Passkey{}, err
 	}
 	pk := Passkey{ID: base64.RawURLEncoding.EncodeToString(cred.ID), Name: name, UserVerified: cred.Flags.UserVerified,
-		SignCount: cred.Authenticator.SignCount, Created: s.now()}
+		SignCount: cred.Authenticator.SignCount, MaxLevel: min(acct.Level, sess.Level), Created: s.now()}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM eid_passkeys WHERE pin = $1`, sess.PIN).Scan(&n); err != nil {
@@ -294,8 +298,8 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess Session, c
 		if n >= maxPasskeys {
 			return ErrTooManyPasskeys
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO eid_passkeys (id, pin, name, credential, sign_count, user_verified, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			pk.ID, sess.PIN, name, string(raw), int64(pk.SignCount), boolInt(pk.UserVerified), s.stamp())
+		_, err := tx.ExecContext(ctx, `INSERT INTO eid_passkeys (id, pin, name, credential, sign_count, user_verified, max_level, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			pk.ID, sess.PIN, name, string(raw), int64(pk.SignCount), boolInt(pk.UserVerified), int(pk.MaxLevel), s.stamp())
 		if storage.IsUniqueViolation(err) {
 			return ErrPasskeyExists
 		}
@@ -321,7 +325,7 @@ func boolInt(b bool) int {
 // Passkeys lists an account's passkeys, oldest first. Callers show it to
 // the account's owner only.
 func (s *Service) Passkeys(ctx context.Context, pin string) ([]Passkey, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT id, name, user_verified, clone_warning, sign_count, created_at, last_used_at FROM eid_passkeys WHERE pin = $1 ORDER BY created_at, id`, pin)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, name, user_verified, clone_warning, sign_count, max_level, created_at, last_used_at FROM eid_passkeys WHERE pin = $1 ORDER BY created_at, id`, pin)
 	if err != nil {
 		return nil, fmt.Errorf("list passkeys: %w", err)
 	}
@@ -332,7 +336,7 @@ func (s *Service) Passkeys(ctx context.Context, pin string) ([]Passkey, error) {
 		var uv, clone int
 		var count int64
 		var created, used string
-		if err := rows.Scan(&p.ID, &p.Name, &uv, &clone, &count, &created, &used); err != nil {
+		if err := rows.Scan(&p.ID, &p.Name, &uv, &clone, &count, &p.MaxLevel, &created, &used); err != nil {
 			return nil, fmt.Errorf("list passkeys: %w", err)
 		}
 		p.UserVerified, p.CloneWarning, p.SignCount = uv != 0, clone != 0, uint32(count)
@@ -393,8 +397,9 @@ type PasskeySignInInput struct {
 // Level: a passkey whose authenticator verified the user (flag UV: a device
 // PIN or biometrics unlocked the private key) is two factors at once —
 // something the citizen has (the key) and something they know or are — so
-// it reaches the account's level, level 2 on a level-2 account. Without user
-// verification it is one factor and reaches level 1. AMR (RFC 8176):
+// it reaches the account's level, level 2 on a level-2 account (if it was
+// added at level 2, see Passkey.MaxLevel). Without user verification it is
+// one factor and reaches level 1. AMR (RFC 8176):
 // "pop" (proof of possession of a key), plus "mfa" with user verification.
 //
 // The signature counter must grow (unless the authenticator keeps none and
@@ -456,7 +461,8 @@ func (s *Service) checkPasskey(ctx context.Context, in PasskeySignInInput, parse
 	credID := base64.RawURLEncoding.EncodeToString(parsed.RawID)
 	var pin string
 	var clone int
-	err = s.db.R.QueryRowContext(ctx, `SELECT pin, clone_warning FROM eid_passkeys WHERE id = $1`, credID).Scan(&pin, &clone)
+	var maxLevel Level
+	err = s.db.R.QueryRowContext(ctx, `SELECT pin, clone_warning, max_level FROM eid_passkeys WHERE id = $1`, credID).Scan(&pin, &clone, &maxLevel)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Authentication{}, ErrPasskeyFailed
 	}
@@ -509,7 +515,7 @@ func (s *Service) checkPasskey(ctx context.Context, in PasskeySignInInput, parse
 	}
 	auth := Authentication{Account: acct, Level: Level1, AMR: []string{"pop"}, At: now}
 	if parsed.Response.AuthenticatorData.Flags.HasUserVerified() {
-		auth.Level, auth.AMR = acct.Level, []string{"pop", "mfa"}
+		auth.Level, auth.AMR = min(acct.Level, max(maxLevel, Level1)), []string{"pop", "mfa"}
 	}
 	return auth, nil
 }

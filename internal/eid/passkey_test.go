@@ -325,3 +325,33 @@ func TestPasskeySignIn(t *testing.T) {
 		}
 	})
 }
+
+// TestPasskeyAddedBeforeActivation: a passkey added while the account was
+// level 1 (a stolen password is enough for that) does not become a level-2
+// factor when a registrar activates level 2; one added afterwards from a
+// level-2 session does.
+func TestPasskeyAddedBeforeActivation(t *testing.T) {
+	storagetest.Run(t, fullMigrations(), func(t *testing.T, db *storage.DB) {
+		f := newFullFixture(t, db)
+		ctx := context.Background()
+		early := passkeytest.New()
+		f.addPasskey(t, session(otherPIN, eid.Level1), early)
+		if _, err := f.svc.Activate(ctx, registrarHN, otherPIN); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.signIn(t, early, origin, eid.Level2); !errors.Is(err, eid.ErrLevelRequired) {
+			t.Fatalf("early passkey at a level-2 client: %v", err)
+		}
+		if auth, err := f.signIn(t, early, origin, eid.Level1); err != nil || auth.Level != eid.Level1 {
+			t.Fatalf("early passkey: level %d %v", auth.Level, err)
+		}
+		late := passkeytest.New()
+		pk := f.addPasskey(t, session(otherPIN, eid.Level2), late)
+		if pk.MaxLevel != eid.Level2 {
+			t.Fatalf("passkey added at level 2: %+v", pk)
+		}
+		if auth, err := f.signIn(t, late, origin, eid.Level2); err != nil || auth.Level != eid.Level2 {
+			t.Fatalf("late passkey: level %d %v", auth.Level, err)
+		}
+	})
+}
