@@ -213,7 +213,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			pages,
 			a.OIDC,
 			citizen,
-			&delivery.Handler{Store: a.Deliveries, Staff: a.Staff, Sender: a.deliverySender, Log: log},
+			&delivery.Handler{Store: a.Deliveries, Staff: a.Staff, Sender: a.deliverySender, Audit: a.Audit, Log: log},
 			&partnerapi.API{Tokens: a.OIDC, Binding: a.OIDC, PublicURL: strings.TrimSuffix(cfg.Issuer(), "/oidc"), Partners: a.Partners,
 				Limits: a.PartnerLimits, Exchange: a.Exchange, Reconcile: a.Reconcile, Log: log, Now: now},
 		},

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -176,6 +177,35 @@ func FuzzParseEvent(f *testing.F) {
 		}
 		if (p.Type == TypeDied) != (p.DateOfDeath != "") {
 			t.Fatalf("date of death on the wrong event: %+v", p)
+		}
+	})
+}
+
+func TestPurgeKeepsWhatIsStillNeeded(t *testing.T) {
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := newStore(t, db)
+		if _, err := s.Subscribe(ctx, "staff:admin", SubscribeInput{PartnerID: "bank-a", Types: []string{TypeDied}, Mode: ModeJetStream}); err != nil {
+			t.Fatal(err)
+		}
+		f := &Fanout{Store: s, Audience: links{testPIN(1): {"bank-a"}, testPIN(2): {"bank-a"}, testPIN(3): {"bank-a"}}, Log: quietLog()}
+		var msgs []Message
+		for i := 1; i <= 3; i++ {
+			msgs = append(msgs, lifeEvent(fmt.Sprint("e", i), "dancu.person.died", testPIN(i), "2026-01-01"))
+		}
+		if err := f.Handle(ctx, msgs); err != nil {
+			t.Fatal(err)
+		}
+		old := stamp(time.Now().AddDate(0, -2, 0))
+		db.W.ExecContext(ctx, `UPDATE delivery_queue SET status = 'delivered', updated_at = $1 WHERE event_id = 'e1'`, old)
+		db.W.ExecContext(ctx, `UPDATE delivery_queue SET status = 'dead', updated_at = $1 WHERE event_id = 'e2'`, old)
+		n, err := s.Purge(ctx, time.Now().AddDate(0, -1, 0))
+		if err != nil || n != 1 {
+			t.Fatalf("purged %d, %v; want the old delivered one", n, err)
+		}
+		c, _ := s.Counts(ctx, "bank-a")
+		if c[StatusDead] != 1 || c[StatusPending] != 1 || c[StatusDelivered] != 0 {
+			t.Fatalf("after purge: %v", c)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/web/auth"
 	"github.com/dancu-project/dancu/internal/web/problem"
@@ -38,7 +39,17 @@ type Handler struct {
 	Staff    auth.Sessions
 	Partners PartnerAuth // nil: the partner routes answer 401
 	Sender   *Sender     // woken after a replay; may be nil
+	Audit    Auditor     // records subscription changes and replays; may be nil
 	Log      *slog.Logger
+}
+
+// record writes an operator's act to the audit chain. Subjects are
+// partners and subscriptions, never people.
+func (h *Handler) record(r *http.Request, c who, action, subject, detail string) error {
+	if h.Audit == nil {
+		return nil
+	}
+	return h.Audit.RecordAll(r.Context(), []audit.Entry{{Actor: c.by, Action: action, Subject: subject, Purpose: "partner administration", Detail: detail}})
 }
 
 var (
@@ -132,12 +143,18 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, c who) error
 	if err != nil {
 		return err
 	}
+	if err := h.record(r, c, "delivery.subscribe", "partner:"+sub.PartnerID, "subscription="+sub.ID+" mode="+sub.Mode+" types="+strings.Join(sub.Types, ",")); err != nil {
+		return err
+	}
 	h.Log.Info("delivery subscription created", "code", "delivery.subscribed", "partner", sub.PartnerID, "subscription", sub.ID, "mode", sub.Mode)
 	return writeJSON(w, http.StatusCreated, sub)
 }
 
 func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request, c who) error {
 	if err := h.Store.Unsubscribe(r.Context(), c.partner, r.PathValue("id")); err != nil {
+		return err
+	}
+	if err := h.record(r, c, "delivery.unsubscribe", "subscription:"+r.PathValue("id"), ""); err != nil {
 		return err
 	}
 	h.Log.Info("delivery subscription ended", "code", "delivery.unsubscribed", "subscription", r.PathValue("id"))
@@ -148,6 +165,9 @@ func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request, c who) err
 func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, c who) error {
 	secret, err := h.Store.RotateSecret(r.Context(), c.partner, r.PathValue("id"))
 	if err != nil {
+		return err
+	}
+	if err := h.record(r, c, "delivery.rotate_secret", "subscription:"+r.PathValue("id"), ""); err != nil {
 		return err
 	}
 	h.Log.Info("delivery secret rotated", "code", "delivery.secret_rotated", "subscription", r.PathValue("id"))
@@ -184,6 +204,9 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request, c who) error {
 	partner := c.scopePartner(in.PartnerID)
 	n, err := h.Store.Replay(r.Context(), partner, in.EventIDs, in.All)
 	if err != nil {
+		return err
+	}
+	if err := h.record(r, c, "delivery.replay", "partner:"+partner, "requeued="+strconv.Itoa(n)); err != nil {
 		return err
 	}
 	h.Log.Info("dead letters replayed", "code", "delivery.replayed", "partner", partner, "deliveries", n, "by", c.by)

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/storage"
@@ -43,7 +45,9 @@ func TestDeliveryAPI(t *testing.T) {
 			return "", fault.ErrUnauthorized
 		})
 		mux := http.NewServeMux()
-		(&Handler{Store: s, Staff: st, Partners: partnerAuth, Log: quietLog()}).Mount(mux)
+		auditLog := audit.NewLog(db, time.Now, quietLog())
+		defer auditLog.Close()
+		(&Handler{Store: s, Staff: st, Partners: partnerAuth, Audit: auditLog, Log: quietLog()}).Mount(mux)
 		srv := httptest.NewServer(mux)
 		defer srv.Close()
 		call := func(method, path, token, partner, body string, out any) int {
@@ -157,6 +161,18 @@ func TestDeliveryAPI(t *testing.T) {
 		}
 		if code := call("GET", "/api/v1/admin/delivery-log", admin, "", "", &problem); code != 422 {
 			t.Fatalf("admin log without a partner: %d", code)
+		}
+		// The operators' acts are in the audit chain, under the partner.
+		entries, err := audit.BySubject(ctx, db, "partner:bank-a", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var acts []string
+		for _, e := range entries {
+			acts = append(acts, e.Actor+" "+e.Action)
+		}
+		if len(acts) != 2 || !slices.Contains(acts, "staff:admin delivery.subscribe") || !slices.Contains(acts, "staff:admin delivery.replay") {
+			t.Fatalf("audit of bank-a's subscriptions: %v", acts)
 		}
 	})
 }

@@ -41,6 +41,7 @@ type Sender struct {
 	BaseDelay   time.Duration // first retry delay; default 2 s, doubled each time
 	MaxDelay    time.Duration // retry delay cap; default 1 h
 	Poll        time.Duration // how often a lane looks for due retries; default 1 s
+	Retention   time.Duration // delivered rows and log lines kept; default 30 days
 
 	mu      sync.Mutex
 	lanes   map[string]*lane
@@ -92,6 +93,9 @@ func (s *Sender) defaults() {
 	}
 	if s.Poll <= 0 {
 		s.Poll = time.Second
+	}
+	if s.Retention <= 0 {
+		s.Retention = 30 * 24 * time.Hour
 	}
 	if s.Client == nil {
 		s.Client = NewClient(10*time.Second, s.PerPartner)
@@ -175,7 +179,14 @@ func (s *Sender) lane(partner string) *lane {
 // now and then, so retries and replays made by another process are found.
 func (s *Sender) supervise(ctx context.Context) {
 	defer s.laneWG.Done()
+	var purged time.Time
 	for {
+		if now := s.Now(); now.Sub(purged) > time.Hour {
+			purged = now
+			if _, err := s.Store.Purge(ctx, now.Add(-s.Retention)); err != nil && ctx.Err() == nil {
+				s.Log.Warn("delivery purge", "code", "delivery.purge_failed", "err", err)
+			}
+		}
 		partners, err := s.Store.activePartners(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.Log.Warn("delivery partners", "code", "delivery.partners_failed", "err", err)

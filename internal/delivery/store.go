@@ -614,3 +614,24 @@ func (s *Store) Log(ctx context.Context, partner string, before int64, limit int
 	}
 	return out, rows.Err()
 }
+
+// Purge deletes delivered and cancelled deliveries, and log lines, last
+// changed before before; pending deliveries and dead letters stay. It
+// returns how many deliveries it deleted.
+func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM delivery_queue WHERE status IN ($1, $2) AND updated_at < $3`, StatusDelivered, StatusCancelled, stamp(before))
+		if err != nil {
+			return err
+		}
+		k, _ := res.RowsAffected()
+		n = int(k)
+		_, err = tx.ExecContext(ctx, `DELETE FROM delivery_attempts WHERE at < $1`, stamp(before))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge deliveries: %w", err)
+	}
+	return n, nil
+}
