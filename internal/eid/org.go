@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dancu-project/dancu/internal/actor"
@@ -109,7 +110,9 @@ func checkOrg(in OrgInput) (OrgInput, error) {
 	default:
 		return in, ErrOrgKind.WithField("kind")
 	}
-	if in.Name == "" || utf8.RuneCountInString(in.Name) > 200 {
+	// Names come from a form: valid UTF-8 without control characters
+	// (PostgreSQL refuses NUL and invalid UTF-8 in text).
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > 200 || !utf8.ValidString(in.Name) || strings.IndexFunc(in.Name, unicode.IsControl) >= 0 {
 		return in, ErrOrgName.WithField("name")
 	}
 	return in, nil

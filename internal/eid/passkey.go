@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -77,7 +78,7 @@ var (
 	ErrPasskeyExists    = fault.New(fault.Conflict, "eid.passkey_exists", "Khóa truy cập này đã được đăng ký.", "This passkey is already registered.")
 	ErrPasskeyLevel2    = fault.New(fault.Forbidden, "eid.passkey_level2_session", "Tài khoản mức 2 chỉ thêm được khóa truy cập khi đăng nhập bằng mật khẩu và mã xác thực (mức 2).", "A level-2 account adds a passkey only when signed in at level 2 (password and authenticator code).")
 	ErrPasskeyNotFound  = fault.New(fault.NotFound, "eid.passkey_not_found", "Không tìm thấy khóa truy cập này.", "No such passkey.")
-	ErrPasskeyName      = fault.New(fault.Invalid, "eid.passkey_name", "Tên khóa truy cập dài tối đa 60 ký tự.", "A passkey name has at most 60 characters.")
+	ErrPasskeyName      = fault.New(fault.Invalid, "eid.passkey_name", "Tên khóa truy cập dài tối đa 60 ký tự, không chứa ký tự điều khiển.", "A passkey name has at most 60 characters and no control characters.")
 	ErrTooManyPasskeys  = fault.New(fault.Conflict, "eid.passkey_limit", "Mỗi tài khoản có tối đa 10 khóa truy cập.", "An account has at most 10 passkeys.")
 	ErrPasskeyMalformed = fault.New(fault.Malformed, "eid.passkey_malformed", "Dữ liệu khóa truy cập không đọc được.", "The passkey data cannot be read.")
 )
@@ -258,7 +259,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess Session, c
 	if name == "" {
 		name = "Khóa truy cập"
 	}
-	if utf8.RuneCountInString(name) > 60 {
+	if utf8.RuneCountInString(name) > 60 || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return Passkey{}, ErrPasskeyName.WithField("name")
 	}
 	sd, ok, err := s.takeChallenge(ctx, ceremonyID, "register", sess.PIN, "")
