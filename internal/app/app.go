@@ -192,7 +192,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	deliveryMetrics := delivery.NewMetrics(a.Metrics)
 	a.deliverySender = &delivery.Sender{Store: a.Deliveries, JS: a.Bus.JS, Log: log, Metrics: deliveryMetrics, Now: now}
 
-	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Reconcile: a.Reconcile, Log: log, Now: now, SecureCookies: cfg.SecureCookies})
+	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Reconcile: a.Reconcile, Orgs: a.EID, Log: log, Now: now, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		return nil, err
 	}

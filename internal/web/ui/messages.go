@@ -216,6 +216,20 @@ var messages = map[string]map[string]string{
 		"temporary.submit": "Đăng ký tạm trú",
 		"flash.temporary":  "Đã đăng ký tạm trú.",
 
+		// Organisation accounts of the electronic ID (orgs.go).
+		"org.title":            "Đăng ký tổ chức",
+		"org.lead":             "Đăng ký tài khoản định danh điện tử của doanh nghiệp hoặc cơ quan cùng người đại diện theo pháp luật, sau khi kiểm tra giấy chứng nhận đăng ký. Người đại diện phải có tài khoản định danh điện tử mức 2; họ ủy quyền cho nhân viên trên Cổng công dân.",
+		"org.kind.company":     "Doanh nghiệp (mã số thuế)",
+		"org.kind.agency":      "Cơ quan, đơn vị (mã đơn vị có quan hệ với ngân sách)",
+		"org.submit":           "Đăng ký tổ chức",
+		"home.task.org":        "Doanh nghiệp, cơ quan và người đại diện theo pháp luật.",
+		"flash.org":            "Đã đăng ký tổ chức có mã",
+		"f.kind":               "Loại tổ chức",
+		"f.code":               "Mã số thuế hoặc mã đơn vị",
+		"hint.code":            "Doanh nghiệp: 10 chữ số (chi nhánh: thêm -NNN). Cơ quan: 7 chữ số.",
+		"f.name":               "Tên tổ chức",
+		"f.representative_pin": "Số định danh cá nhân của người đại diện theo pháp luật",
+
 		// Identity cards (thẻ căn cước).
 		"nav.verify":              "Kiểm tra thẻ",
 		"card.section":            "Thẻ căn cước",
@@ -540,6 +554,20 @@ var messages = map[string]map[string]string{
 		"temporary.place":  "Place of stay",
 		"temporary.submit": "Register temporary residence",
 		"flash.temporary":  "Temporary residence registered.",
+
+		// Organisation accounts of the electronic ID (orgs.go).
+		"org.title":            "Register an organisation",
+		"org.lead":             "Registers the electronic ID account of a company or an agency with its legal representative, after checking the registration certificate. The representative must hold a level-2 electronic ID; they delegate staff in the citizen portal.",
+		"org.kind.company":     "Company (tax code)",
+		"org.kind.agency":      "Agency or unit (budget unit code)",
+		"org.submit":           "Register the organisation",
+		"home.task.org":        "Companies, agencies and their legal representatives.",
+		"flash.org":            "Registered the organisation with code",
+		"f.kind":               "Kind of organisation",
+		"f.code":               "Tax code or unit code",
+		"hint.code":            "Company: 10 digits (branch: add -NNN). Agency: 7 digits.",
+		"f.name":               "Name of the organisation",
+		"f.representative_pin": "Personal identification number of the legal representative",
 
 		// Identity cards.
 		"nav.verify":              "Check a card",

@@ -45,6 +45,7 @@ type Deps struct {
 	Registry      *registry.Service
 	Cards         *cardservice.Service // optional: without it the card pages are not mounted
 	Reconcile     *reconcile.Service   // optional: without it the data-cleaning pages are not mounted
+	Orgs          OrgRegistrar         // optional: without it the organisation page is not mounted (orgs.go)
 	Staff         *staff.Store
 	Units         *adminunit.Catalog
 	Log           *slog.Logger
@@ -57,6 +58,7 @@ type UI struct {
 	reg    *registry.Service
 	cards  *cardservice.Service
 	recon  *reconcile.Service
+	orgs   OrgRegistrar
 	staff  *staff.Store
 	units  *adminunit.Catalog
 	log    *slog.Logger
@@ -77,7 +79,7 @@ func New(d Deps) (*UI, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
+	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
 		tmpl: map[string]*template.Template{}}
 	base, err := template.New("ui").Funcs(u.funcs(langVI)).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
@@ -126,6 +128,9 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	}
 	if u.recon != nil {
 		u.mountReconcile(s)
+	}
+	if u.orgs != nil {
+		u.mountOrgs(s)
 	}
 }
 
