@@ -201,6 +201,8 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, fmt.Errorf("citizen portal: %w", err)
 	}
+	partners := &partnerapi.API{Tokens: a.OIDC, Binding: a.OIDC, PublicURL: strings.TrimSuffix(cfg.Issuer(), "/oidc"), Partners: a.Partners,
+		Limits: a.PartnerLimits, Exchange: a.Exchange, Reconcile: a.Reconcile, Log: log, Now: now}
 	a.Handler = web.New(web.Config{
 		Log:     log,
 		Metrics: a.Metrics,
@@ -213,9 +215,8 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			pages,
 			a.OIDC,
 			citizen,
-			&delivery.Handler{Store: a.Deliveries, Staff: a.Staff, Sender: a.deliverySender, Audit: a.Audit, Log: log},
-			&partnerapi.API{Tokens: a.OIDC, Binding: a.OIDC, PublicURL: strings.TrimSuffix(cfg.Issuer(), "/oidc"), Partners: a.Partners,
-				Limits: a.PartnerLimits, Exchange: a.Exchange, Reconcile: a.Reconcile, Log: log, Now: now},
+			&delivery.Handler{Store: a.Deliveries, Staff: a.Staff, Partners: delivery.PartnerAuthFunc(partners.PartnerID), Sender: a.deliverySender, Audit: a.Audit, Log: log},
+			partners,
 		},
 	})
 

@@ -225,6 +225,7 @@ func TestPartnerAPI(t *testing.T) {
 			t.Run("limits", p.testLimits)
 			t.Run("sector ids", p.testSectorIDs)
 			t.Run("access log", p.testAccessLog)
+			t.Run("own subscriptions", p.testSubscriptions)
 			if logs := p.env.Logs.String(); strings.Contains(logs, p.person.PIN) || strings.Contains(logs, p.person.FullName) {
 				t.Fatal("personal data in the logs")
 			}
@@ -563,5 +564,28 @@ func (p *platform) testAccessLog(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the access log page lacks %q", want)
 		}
+	}
+}
+
+// testSubscriptions: a partner manages its own life-event subscriptions
+// with the same credentials as the exchange API, and sees no one else's.
+func (p *platform) testSubscriptions(t *testing.T) {
+	if a := p.call("GET", "/api/partner/v1/subscriptions", "", nil); a.status != http.StatusUnauthorized {
+		t.Fatalf("without a token: %d %s", a.status, a.body)
+	}
+	bank, hospital := p.partnerToken("nganhang-a"), p.partnerToken("bv-bachmai")
+	a := p.call("POST", "/api/partner/v1/subscriptions", bank, map[string]any{
+		"partner_id": "bv-bachmai", "types": []string{"died"}, "mode": "webhook", "url": "https://bank.example/hooks"})
+	if a.status != http.StatusCreated && a.status != http.StatusOK {
+		t.Fatalf("subscribe: %d %s", a.status, a.body)
+	}
+	if !strings.Contains(a.body, "nganhang-a") || strings.Contains(a.body, "bv-bachmai") {
+		t.Fatalf("a partner subscribes for itself whatever partner_id says: %s", a.body)
+	}
+	if a := p.call("GET", "/api/partner/v1/subscriptions", bank, nil); !strings.Contains(a.body, "https://bank.example/hooks") {
+		t.Fatalf("bank's list: %d %s", a.status, a.body)
+	}
+	if a := p.call("GET", "/api/partner/v1/subscriptions", hospital, nil); a.status != http.StatusOK || strings.Contains(a.body, "bank.example") {
+		t.Fatalf("hospital sees the bank's subscription: %d %s", a.status, a.body)
 	}
 }
