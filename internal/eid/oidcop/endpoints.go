@@ -94,13 +94,6 @@ func (p *Provider) caller(r *http.Request, publicOK bool) (c Client, err error, 
 	return c, err, true
 }
 
-type tokenAnswer struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-	Scope       string `json:"scope,omitempty"`
-}
-
 // clientCredentials issues a partner system's access token: client secret
 // checked against its hash (client cached), scopes narrowed to the
 // registered ones, one ES256 signature. Clients authenticating with
@@ -135,14 +128,22 @@ func (p *Provider) clientCredentials(w http.ResponseWriter, r *http.Request) boo
 	scope := strings.Join(scopes, " ")
 	id, exp := p.store.newAccess()
 	now := p.now().Unix()
-	tok, err := p.store.signer.sign(r.Context(), accessClaims{Issuer: p.issuer, Subject: c.ID, Audience: oidc.Audience{c.ID}, Expiry: exp.Unix(),
-		IssuedAt: now, NotBefore: now, ClientID: c.ID, JTI: id, Scope: scope})
+	tok, err := p.store.signer.sign(r.Context(), serviceClaims(p.issuer, c.ID, id, scope, now, exp.Unix()))
 	if err != nil {
 		p.log.Error("client credentials", "code", "eid.token_sign_failed", "err", err)
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "")
 		return true
 	}
-	writeJSON(w, tokenAnswer{AccessToken: tok, TokenType: oidc.BearerToken, ExpiresIn: exp.Unix() - now, Scope: scope})
+	b := make([]byte, 0, len(tok)+100+len(scope))
+	b = append(b, `{"access_token":"`...)
+	b = append(b, tok...) // base64url and dots
+	b = append(b, `","token_type":"Bearer","expires_in":`...)
+	b = strconv.AppendInt(b, exp.Unix()-now, 10)
+	if scope != "" {
+		b = append(b, `,"scope":`...)
+		b = appendJSONString(b, scope)
+	}
+	writeBody(w, append(b, '}'))
 	return true
 }
 
@@ -170,11 +171,7 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) bool {
 	if err == nil && (t.clientID == c.ID || slices.Contains(t.audience, c.ID)) {
 		body = t.answer
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.Write(body)
+	writeBody(w, body)
 	return true
 }
 
@@ -265,9 +262,20 @@ func writeJSON(w http.ResponseWriter, v any) {
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "")
 		return
 	}
+	writeBody(w, b)
+}
+
+// Header values shared by every answer (net/http only reads them).
+var (
+	headerJSON    = []string{"application/json"}
+	headerNoStore = []string{"no-store"}
+)
+
+// writeBody answers 200 with a JSON body that must not be cached.
+func writeBody(w http.ResponseWriter, b []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h["Content-Type"] = headerJSON
+	h["Cache-Control"] = headerNoStore
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.Write(b)
 }
