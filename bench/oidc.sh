@@ -79,11 +79,25 @@ run_wrk() { # label pid url basic body [tokens file]
     "$(echo "$out" | grep -E '^p50')" "$(cpu_us "$t0" "$(ticks "$2")" "$n")"
 }
 
-echo "== client-credentials tokens, $D s each, 50 connections ($(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg))"
-run_hey "zitadel/oidc example (hey)" "$ZPID" "$ZTOKEN" "$ZB64" "$ZBODY"
-run_hey "dancu (hey)" "$DPID" "$DTOKEN" "$DB64" "$DBODY"
-run_wrk "zitadel/oidc example (wrk)" "$ZPID" "$ZTOKEN" "$ZB64" "$ZBODY"
-run_wrk "dancu (wrk)" "$DPID" "$DTOKEN" "$DB64" "$DBODY"
+# Rounds alternate which server goes first (ABBA), so a change in the
+# machine's other load during the run weighs on both alike.
+ROUNDS=${ROUNDS:-3}
+echo "== client-credentials tokens, $ROUNDS rounds of $D s per server and tool, 50 connections ($(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg))"
+for r in $(seq "$ROUNDS"); do
+  for tool in hey wrk; do
+    if [ $((r % 2)) -eq 1 ]; then order="z d"; else order="d z"; fi
+    for s in $order; do
+      if [ "$s" = z ]; then "run_$tool" "zitadel/oidc example ($tool, round $r)" "$ZPID" "$ZTOKEN" "$ZB64" "$ZBODY"
+      else "run_$tool" "dancu ($tool, round $r)" "$DPID" "$DTOKEN" "$DB64" "$DBODY"; fi
+    done
+  done
+done | tee "$WORK/cc.txt"
+echo "-- medians (req/s):"
+for who in "zitadel/oidc example" "dancu"; do
+  for tool in hey wrk; do
+    printf '%-30s %s %s\n' "$who" "$tool" "$(grep -F "$who ($tool," "$WORK/cc.txt" | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "req/s") print $i}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')"
+  done
+done
 
 echo "== introspection at dancu, $D s each, 50 connections"
 for i in $(seq 1000); do
