@@ -61,31 +61,65 @@ type who struct {
 	by      string // actor label for created_by
 }
 
+// Where the delivery API is mounted: administrators under AdminPrefix, a
+// partner system for itself under PartnerPrefix (beside the exchange API).
+const (
+	AdminPrefix   = "/api/v1/admin"
+	PartnerPrefix = "/api/partner/v1"
+)
+
+// Route is one operation of the delivery API. Path is relative to the
+// prefix, in OpenAPI form (/subscriptions/{id}); every route is mounted
+// under both AdminPrefix and PartnerPrefix.
+type Route struct {
+	Method, Path string
+}
+
+type route struct {
+	Route
+	fn func(w http.ResponseWriter, r *http.Request, c who) error
+}
+
+// routes is the one table of operations: Mount registers it and Routes
+// publishes it for the OpenAPI documents' tests.
+func (h *Handler) routes() []route {
+	return []route{
+		{Route{"GET", "/subscriptions"}, h.listSubscriptions},
+		{Route{"POST", "/subscriptions"}, h.subscribe},
+		{Route{"DELETE", "/subscriptions/{id}"}, h.unsubscribe},
+		{Route{"POST", "/subscriptions/{id}/secret"}, h.rotate},
+		{Route{"GET", "/deliveries"}, h.deliveries},
+		{Route{"POST", "/deliveries/replay"}, h.replay},
+		{Route{"GET", "/delivery-log"}, h.deliveryLog},
+	}
+}
+
+// Routes lists the operations Mount registers under each prefix.
+func Routes() []Route {
+	var out []Route
+	for _, rt := range (&Handler{}).routes() {
+		out = append(out, rt.Route)
+	}
+	return out
+}
+
 // Mount registers the routes.
 func (h *Handler) Mount(mux *http.ServeMux) {
 	for _, scope := range []struct {
 		prefix string
 		auth   func(r *http.Request) (*http.Request, who, error)
-	}{{"/api/v1/admin", h.admin}, {"/api/partner/v1", h.partner}} {
-		route := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, c who) error) {
-			method, path, _ := strings.Cut(pattern, " ")
-			mux.HandleFunc(method+" "+scope.prefix+path, func(w http.ResponseWriter, r *http.Request) {
+	}{{AdminPrefix, h.admin}, {PartnerPrefix, h.partner}} {
+		for _, rt := range h.routes() {
+			mux.HandleFunc(rt.Method+" "+scope.prefix+rt.Path, func(w http.ResponseWriter, r *http.Request) {
 				r, c, err := scope.auth(r)
 				if err == nil {
-					err = fn(w, r, c)
+					err = rt.fn(w, r, c)
 				}
 				if err != nil {
 					problem.Write(w, r, h.Log, err)
 				}
 			})
 		}
-		route("GET /subscriptions", h.listSubscriptions)
-		route("POST /subscriptions", h.subscribe)
-		route("DELETE /subscriptions/{id}", h.unsubscribe)
-		route("POST /subscriptions/{id}/secret", h.rotate)
-		route("GET /deliveries", h.deliveries)
-		route("POST /deliveries/replay", h.replay)
-		route("GET /delivery-log", h.deliveryLog)
 	}
 }
 

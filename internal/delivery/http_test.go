@@ -176,3 +176,45 @@ func TestDeliveryAPI(t *testing.T) {
 		}
 	})
 }
+
+type noSessions struct{}
+
+func (noSessions) Session(context.Context, string) (staff.Session, error) {
+	return staff.Session{}, fault.ErrUnauthorized
+}
+
+// TestMountServesExactlyRoutes checks that the published table is what Mount
+// registers: every route answers under both prefixes (a signed-out caller
+// gets the 401 problem, not the mux's 404 or 405), and a method or path
+// outside the table is not served.
+func TestMountServesExactlyRoutes(t *testing.T) {
+	mux := http.NewServeMux()
+	(&Handler{Staff: noSessions{}, Log: quietLog()}).Mount(mux)
+	if len(Routes()) == 0 {
+		t.Fatal("no routes published")
+	}
+	for _, prefix := range []string{AdminPrefix, PartnerPrefix} {
+		for _, rt := range Routes() {
+			path := prefix + strings.ReplaceAll(rt.Path, "{id}", "sub-1")
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest(rt.Method, path, strings.NewReader("{}")))
+			var p struct{ Code string }
+			json.NewDecoder(rec.Body).Decode(&p)
+			if rec.Code != http.StatusUnauthorized || p.Code != "unauthenticated" || rec.Header().Get("Content-Type") != "application/problem+json" {
+				t.Errorf("%s %s: %d %q %q, want the 401 problem of a signed-out caller", rt.Method, path, rec.Code, p.Code, rec.Header().Get("Content-Type"))
+			}
+		}
+	}
+	for _, tt := range []struct{ method, path string }{
+		{"PUT", AdminPrefix + "/subscriptions"},
+		{"GET", PartnerPrefix + "/subscriptions/sub-1"},
+		{"GET", AdminPrefix + "/deliveries/replay"},
+		{"GET", "/api/v2/admin/subscriptions"},
+	} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+		if rec.Code != http.StatusNotFound && rec.Code != http.StatusMethodNotAllowed {
+			t.Errorf("%s %s is not in the table but answers %d", tt.method, tt.path, rec.Code)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dancu-project/dancu/internal/delivery"
 	"github.com/dancu-project/dancu/internal/web/partnerapi"
 )
 
@@ -24,6 +25,9 @@ func document(t *testing.T) map[string]any {
 
 // TestOpenAPIMatchesRoutes keeps the published document true: every route
 // the server mounts is documented, and every documented operation exists.
+// The routes are the partner API's own and the delivery module's partner
+// routes (subscriptions, deliveries, delivery log), which the app mounts
+// beside them under delivery.PartnerPrefix.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	doc := document(t)
 	if doc["openapi"] != "3.1.0" {
@@ -52,6 +56,16 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 		if !documented[key] {
 			t.Errorf("route %s is not in the OpenAPI document", key)
+		}
+	}
+	if delivery.PartnerPrefix != partnerapi.Prefix {
+		t.Errorf("delivery mounts partner routes under %s, the partner API is %s", delivery.PartnerPrefix, partnerapi.Prefix)
+	}
+	for _, r := range delivery.Routes() {
+		key := r.Method + " " + delivery.PartnerPrefix + r.Path
+		mounted[key] = true
+		if !documented[key] {
+			t.Errorf("delivery route %s is not in the OpenAPI document", key)
 		}
 	}
 	var extra []string
