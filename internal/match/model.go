@@ -66,7 +66,7 @@ func (ix *Index) Calibrate(ctx context.Context, recs []Record, truth []string, b
 			if pinText(ix.pins[pos]) != truth[i] {
 				continue
 			}
-			l := ix.levelsOf(&q, pos)
+			l := ix.levelsOf(&q, pos, true)
 			cm.pin[l.pin]++
 			cm.name[l.name]++
 			cm.date[l.date]++

@@ -51,14 +51,15 @@ func (x MU) weight() float64 {
 
 // weights is a Model turned into per-level weights once.
 type weights struct {
-	pin   [pinLevels]float64
-	name  [nameLevels]float64
-	nameM [nameLevels]float64 // log2 m of the levels where the names agree, for frequency-based weights
-	date  [dateLevels]float64
-	sex   [sexLevels]float64
-	addr  [addrLevels]float64
-	lo    float64 // log2 of one candidate's prior odds
-	log2N float64
+	pin     [pinLevels]float64
+	name    [nameLevels]float64
+	nameM   [nameLevels]float64 // log2 m of the levels where the names agree, for frequency-based weights
+	date    [dateLevels]float64
+	sex     [sexLevels]float64
+	addr    [addrLevels]float64
+	lo      float64 // log2 of one candidate's prior odds
+	log2N   float64
+	maxAddr float64 // the largest address weight
 }
 
 func (m *Model) weights(n int) weights {
@@ -86,6 +87,7 @@ func (m *Model) weights(n int) weights {
 	n = max(n, 1)
 	w.log2N = math.Log2(float64(n))
 	w.lo = math.Log2(m.InRegister) - w.log2N
+	w.maxAddr = slices.Max(w.addr[:])
 	return w
 }
 
@@ -229,15 +231,20 @@ func (s *scratch) add(pos uint32) {
 	}
 }
 
-// levelsOf compares the record with the person at pos.
-func (ix *Index) levelsOf(q *prepared, pos uint32) levels {
+// levelsOf compares the record with the person at pos, the address only
+// when withAddr.
+func (ix *Index) levelsOf(q *prepared, pos uint32, withAddr bool) levels {
 	i := int(pos)
 	y, m, d := unpackDate(ix.birth[i])
 	sex := "M"
 	if ix.flags[i]&flagFemale != 0 {
 		sex = "F"
 	}
-	return q.compareTo(pinText(ix.pins[i]), ParseName(ix.name(i)), dateOf(y, m, d), sex, ix.places[ix.commune[i]])
+	var pl *place
+	if withAddr {
+		pl = ix.places[ix.commune[i]]
+	}
+	return q.compareTo(pinText(ix.pins[i]), ParseName(ix.name(i)), dateOf(y, m, d), sex, pl)
 }
 
 // settled reports whether the exact-PIN candidate agrees so well that no
@@ -255,16 +262,30 @@ func (ix *Index) match(r Record, s *scratch) Result {
 	log2U := ix.nameLog2Freq(q.name.Folded)
 	all := make([]scored, 0, len(cands)+4)
 	done := false
-	for _, pos := range cands {
-		l := ix.levelsOf(&q, pos)
+	top := math.Inf(-1)
+	consider := func(pos uint32) {
+		// The address costs most to compare: skip it for a candidate that
+		// stays 2^-30 below the best one even with the best address.
+		l := ix.levelsOf(&q, pos, false)
+		part := w.score(l, log2U) + w.lo
+		if part+w.maxAddr < top-30 {
+			return
+		}
+		if pl := ix.places[ix.commune[pos]]; pl != nil {
+			l.addr = compareAddress(q.words, q.commune, pl)
+		}
+		sc := part + w.addr[l.addr]
+		top = max(top, sc)
 		done = done || settled(l)
-		all = append(all, scored{pos, w.score(l, log2U) + w.lo, l})
+		all = append(all, scored{pos, sc, l})
+	}
+	for _, pos := range cands {
+		consider(pos)
 	}
 	if !done {
 		n := len(cands)
 		for _, pos := range ix.pinNeighbours(&q, s)[n:] {
-			l := ix.levelsOf(&q, pos)
-			all = append(all, scored{pos, w.score(l, log2U) + w.lo, l})
+			consider(pos)
 		}
 	}
 	if len(all) == 0 {
@@ -283,7 +304,7 @@ func (ix *Index) match(r Record, s *scratch) Result {
 	// the alternative: p_i = odds_i / (1 + Σ odds_j). A record is one person
 	// at most, so two strong candidates share the probability.
 	// Computed relative to the best score, so that no power overflows.
-	top := all[0].score
+	top = all[0].score
 	sum := math.Exp2(-top)
 	for _, c := range all {
 		sum += math.Exp2(c.score - top)
