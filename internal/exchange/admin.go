@@ -29,6 +29,11 @@ type SystemInput struct {
 	RedirectURIs    []string
 	CertFingerprint string
 	DevMode         bool // http redirect URIs, for trials only
+	// JWKS, when given, is the system's public JWK Set: it authenticates
+	// with private_key_jwt and no secret is made.
+	JWKS        string
+	RequirePAR  bool // authorization requests must be pushed first (RFC 9126)
+	RequireDPoP bool // tokens must be bound to a key by DPoP (RFC 9449)
 }
 
 var clientID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
@@ -53,7 +58,15 @@ func (s *Store) NewSystem(ctx context.Context, clients Clients, in SystemInput) 
 	if strings.TrimSpace(in.Name) == "" {
 		in.Name = p.Name
 	}
-	secret := oidcop.NewSecret()
+	// Checked before the client is registered, so a bad fingerprint leaves
+	// no client without its system behind.
+	if fp := normFingerprint(in.CertFingerprint); fp != "" && !fingerprint.MatchString(fp) {
+		return System{}, "", ErrPartnerInvalid.WithField("cert_fingerprint")
+	}
+	secret := ""
+	if in.JWKS == "" {
+		secret = oidcop.NewSecret()
+	}
 	grants := []string{oidcop.GrantClientCredentials}
 	if len(in.RedirectURIs) > 0 {
 		grants = append(grants, oidcop.GrantAuthorizationCode)
@@ -63,7 +76,8 @@ func (s *Store) NewSystem(ctx context.Context, clients Clients, in SystemInput) 
 		purpose = p.Policy.Purposes[0].Description
 	}
 	if err := clients.Add(ctx, oidcop.Client{ID: in.ClientID, Secret: secret, Name: p.Name, Purpose: purpose, GrantTypes: grants,
-		Scopes: in.Scopes, RedirectURIs: in.RedirectURIs, MinLevel: eid.Level1, DevMode: in.DevMode}); err != nil {
+		Scopes: in.Scopes, RedirectURIs: in.RedirectURIs, MinLevel: eid.Level1, DevMode: in.DevMode,
+		JWKS: in.JWKS, RequirePAR: in.RequirePAR, RequireDPoP: in.RequireDPoP}); err != nil {
 		return System{}, "", err
 	}
 	sys, err := s.AddSystem(ctx, System{ClientID: in.ClientID, PartnerID: p.ID, Name: in.Name, CertFingerprint: in.CertFingerprint})

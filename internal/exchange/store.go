@@ -202,8 +202,8 @@ func (s *Store) AddSystem(ctx context.Context, sys System) (System, error) {
 	if _, err := s.Partner(ctx, sys.PartnerID); err != nil {
 		return System{}, err
 	}
-	sys.CertFingerprint = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(sys.CertFingerprint), ":", ""))
-	if sys.CertFingerprint != "" && !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(sys.CertFingerprint) {
+	sys.CertFingerprint = normFingerprint(sys.CertFingerprint)
+	if sys.CertFingerprint != "" && !fingerprint.MatchString(sys.CertFingerprint) {
 		return System{}, ErrPartnerInvalid.WithField("cert_fingerprint")
 	}
 	if strings.TrimSpace(sys.Name) == "" {
@@ -219,6 +219,14 @@ func (s *Store) AddSystem(ctx context.Context, sys System) (System, error) {
 		return System{}, fmt.Errorf("add system: %w", err)
 	}
 	return sys, nil
+}
+
+var fingerprint = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// normFingerprint writes a SHA-256 fingerprint as lower-case hex without
+// colons, as certificate viewers show it either way.
+func normFingerprint(s string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), ":", ""))
 }
 
 // Systems lists a partner's systems.

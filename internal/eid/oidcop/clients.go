@@ -200,7 +200,7 @@ func (cs *Clients) Get(ctx context.Context, id string) (Client, error) {
 	var c Client
 	var redirects, logouts, grants, scopes string
 	var level, dev, par, dpop int
-	err := cs.db.R.QueryRowContext(ctx, `SELECT id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, require_par, require_dpop FROM eid_oidc_clients WHERE id = $1`, id).
+	err := cs.db.R.QueryRowContext(ctx, `SELECT id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, require_par, require_dpop FROM eid_oidc_clients WHERE id = $1 AND disabled = 0`, id).
 		Scan(&c.ID, &c.secretHash, &c.Name, &c.Purpose, &redirects, &logouts, &grants, &scopes, &level, &dev, &c.JWKS, &par, &dpop)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Client{}, ErrClientNotFound

@@ -46,6 +46,7 @@ type Deps struct {
 	Cards         *cardservice.Service // optional: without it the card pages are not mounted
 	Reconcile     *reconcile.Service   // optional: without it the data-cleaning pages are not mounted
 	Orgs          OrgRegistrar         // optional: without it the organisation page is not mounted (orgs.go)
+	Admin         AdminDeps            // optional: without Clients the administration pages are not mounted (admin.go)
 	Staff         *staff.Store
 	Units         *adminunit.Catalog
 	Log           *slog.Logger
@@ -59,6 +60,7 @@ type UI struct {
 	cards  *cardservice.Service
 	recon  *reconcile.Service
 	orgs   OrgRegistrar
+	admin  AdminDeps
 	staff  *staff.Store
 	units  *adminunit.Catalog
 	log    *slog.Logger
@@ -79,7 +81,7 @@ func New(d Deps) (*UI, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
+	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, admin: d.Admin, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
 		tmpl: map[string]*template.Template{}}
 	base, err := template.New("ui").Funcs(u.funcs(langVI)).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
@@ -131,6 +133,9 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	}
 	if u.orgs != nil {
 		u.mountOrgs(s)
+	}
+	if u.admin.Clients != nil {
+		u.mountAdmin(s)
 	}
 }
 
@@ -238,6 +243,7 @@ type userView struct {
 	Name, Username, Role, Unit string
 	CanRegister                bool
 	Reconcile                  bool // the data-cleaning pages are mounted
+	Admin                      bool // an administrator, and the administration pages are mounted
 }
 
 type summaryItem struct {
@@ -264,7 +270,8 @@ func (u *UI) page(r *http.Request, s *staff.Session, titleKey, here string) *vie
 		a := s.Account.Actor()
 		v.CSRF = s.CSRF
 		v.User = &userView{Name: a.Name, Username: a.Label(), Role: u.tr(l, "role."+string(a.Role)),
-			Unit: u.unitName(l, a.Unit), CanRegister: a.CanRegister(), Reconcile: u.recon != nil}
+			Unit: u.unitName(l, a.Unit), CanRegister: a.CanRegister(), Reconcile: u.recon != nil,
+			Admin: a.Role == actor.Admin && u.admin.Clients != nil}
 	}
 	return v
 }
