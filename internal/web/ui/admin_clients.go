@@ -56,10 +56,10 @@ func (u *UI) clientAuth(l string, c oidcop.ClientInfo) (string, []string) {
 }
 
 type clientRow struct {
-	C       oidcop.ClientInfo
-	Auth    string
-	Options []string
-	Partner string // the partner the client is a system of
+	C         oidcop.ClientInfo
+	Auth      string
+	Options   []string
+	Partner   string // the partner the client is a system of
 	PartnerID string
 }
 

@@ -239,7 +239,7 @@ func (a *adminEnv) testPartner(t *testing.T) {
 	edit := url.Values{"version": {"1"}, "operations": {"verify", "lookup"}, "fields": {"full_name", "birth_date", "status"},
 		"purpose_code_0": {"aml-cdd"}, "purpose_basis_0": {"law"}, "purpose_description_0": {"Nhận biết khách hàng (phòng, chống rửa tiền)"},
 		"purpose_citation_0": {"Luật Phòng, chống rửa tiền số 14/2022/QH15, Điều 9"},
-		"purpose_code_1": {"account-opening"}, "purpose_basis_1": {"consent"}, "purpose_description_1": {"Mở tài khoản thanh toán"},
+		"purpose_code_1":     {"account-opening"}, "purpose_basis_1": {"consent"}, "purpose_description_1": {"Mở tài khoản thanh toán"},
 		"scope": {province}, "rate_per_second": {"100"}, "daily_quota": {"1000"}}
 	p = a.form("/admin/partners/nganhang-b/policy", edit)
 	if p.status != http.StatusSeeOther {
