@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
@@ -25,7 +26,13 @@ import (
 // Everything else, and these endpoints in the cases named, go to the
 // library (lib). The gates (gates.go) stand in front of both, so DPoP
 // proofs and client assertions are checked before.
+//
+// Browsers call revocation and userinfo (single-page and mobile apps): their
+// answers carry the library's CORS headers, and preflight requests go to the
+// library. The token (client credentials) and introspection answers are for
+// servers.
 func (p *Provider) endpoints(lib http.Handler) http.Handler {
+	cors := cors.New(*p.op.CORSOptions())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handled := false
 		switch r.URL.Path {
@@ -34,14 +41,41 @@ func (p *Provider) endpoints(lib http.Handler) http.Handler {
 		case "/oauth/introspect":
 			handled = r.Method == http.MethodPost && p.introspect(w, r)
 		case "/revoke":
-			handled = r.Method == http.MethodPost && p.revoke(w, r)
+			handled = r.Method == http.MethodPost && p.revoke(&corsWriter{ResponseWriter: w, r: r, cors: cors}, r)
 		case "/userinfo":
-			handled = p.userinfo(w, r)
+			handled = (r.Method == http.MethodGet || r.Method == http.MethodPost) && p.userinfo(&corsWriter{ResponseWriter: w, r: r, cors: cors}, r)
 		}
 		if !handled {
 			lib.ServeHTTP(w, r)
 		}
 	})
+}
+
+// corsWriter adds the CORS headers of an actual (not preflight) request
+// before the first byte of an answer; a request the library answers
+// instead gets them from the library.
+type corsWriter struct {
+	http.ResponseWriter
+	r     *http.Request
+	cors  *cors.Cors
+	ready bool
+}
+
+func (w *corsWriter) headers() {
+	if !w.ready {
+		w.ready = true
+		w.cors.HandlerFunc(w.ResponseWriter, w.r)
+	}
+}
+
+func (w *corsWriter) WriteHeader(status int) {
+	w.headers()
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *corsWriter) Write(b []byte) (int, error) {
+	w.headers()
+	return w.ResponseWriter.Write(b)
 }
 
 // form parses a bounded POST form unless a gate did; false means the

@@ -211,3 +211,68 @@ func TestCitizenTokensEndAcrossNodes(t *testing.T) {
 		})
 	})
 }
+
+// Browsers (single-page and mobile apps) call userinfo and revocation
+// across origins: the provider's own answers carry the CORS headers the
+// library's do, once, and preflight requests are answered.
+func TestBrowserEndpointsCORS(t *testing.T) {
+	db := storagetest.Open(t, storage.SQLite, migrations())
+	e := start(t, db)
+	ctx := context.Background()
+	r := e.rp(t, "portal", "offline_access")
+	v := oauth2.GenerateVerifier()
+	o := e.authorize(t, browser(t), r.cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v)), pinL1, "", true)
+	tok, err := r.cfg.Exchange(ctx, o.code(), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const origin = "https://app.example.vn"
+	do := func(method, path, auth string, form url.Values) *http.Response {
+		t.Helper()
+		var body *strings.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		} else {
+			body = strings.NewReader("")
+		}
+		req, _ := http.NewRequest(method, e.issuer+path, body)
+		req.Header.Set("Origin", origin)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		if method == http.MethodOptions {
+			req.Header.Set("Access-Control-Request-Method", http.MethodGet)
+			req.Header.Set("Access-Control-Request-Headers", "authorization") // as browsers send it
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	cases := []struct {
+		name   string
+		resp   *http.Response
+		status int
+	}{
+		{"userinfo", do(http.MethodGet, "/userinfo", "Bearer "+tok.AccessToken, nil), http.StatusOK},
+		{"userinfo with a bad token", do(http.MethodGet, "/userinfo", "Bearer x.y.z", nil), http.StatusUnauthorized},
+		{"userinfo preflight", do(http.MethodOptions, "/userinfo", "", nil), http.StatusNoContent},
+		{"revocation", do(http.MethodPost, "/revoke", "", url.Values{"token": {tok.AccessToken}, "client_id": {"portal"}, "client_secret": {clientSecret("portal")}}), http.StatusOK},
+	}
+	for _, c := range cases {
+		if c.resp.StatusCode != c.status {
+			t.Errorf("%s: status %d, want %d", c.name, c.resp.StatusCode, c.status)
+		}
+		if got := c.resp.Header.Values("Access-Control-Allow-Origin"); len(got) != 1 || got[0] != origin {
+			t.Errorf("%s: Access-Control-Allow-Origin %q", c.name, got)
+		}
+	}
+	if r.active(t, e.issuer, tok.AccessToken) {
+		t.Fatal("the token revoked from the browser is still active")
+	}
+}
