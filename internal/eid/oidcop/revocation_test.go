@@ -134,6 +134,18 @@ func TestClientCredentialsRevocationAcrossNodes(t *testing.T) {
 		if partner.active(t, b.url, fresh.AccessToken) {
 			t.Fatal("an expired token introspects active")
 		}
+		// Revocation through the library's path (a wrong hint sends the
+		// request there): its callback finds the token's claims too.
+		other, err := cc.Token(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, _ := partner.post(t, e.issuer+"/revoke", url.Values{"token": {other.AccessToken}, "token_type_hint": {"refresh_token"}}); status != http.StatusOK {
+			t.Fatalf("revocation with a refresh_token hint: status %d", status)
+		}
+		if partner.active(t, e.issuer, other.AccessToken) {
+			t.Fatal("a token revoked through the library's path is still active")
+		}
 		// A tampered token (payload changed, signature kept) is refused.
 		parts := strings.Split(fresh.AccessToken, ".")
 		claims["sub"] = "someone-else"
