@@ -3,6 +3,7 @@ package oidcop_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,6 +164,31 @@ func TestClientAdministration(t *testing.T) {
 		}
 		if err := cs.SetDisabled(ctx, "khong-co", true); !errors.Is(err, oidcop.ErrClientNotFound) {
 			t.Errorf("disable unknown: %v", err)
+		}
+	})
+}
+
+// FuzzValidateClient: whatever an administrator types, validation answers
+// without panicking, and every refusal names a field in both languages.
+func FuzzValidateClient(f *testing.F) {
+	f.Add("cong-dvc", "Cổng", "Đăng nhập", "authorization_code", "https://rp.example.vn/cb", "profile", "", 1, false)
+	f.Add("app", "Ứng dụng", "x", "authorization_code,refresh_token", "vn.gov.app:/cb", "pin,offline_access", "", 2, true)
+	f.Add("he-thong", "Hệ thống", "Đồng bộ", "client_credentials", "", "", `{"keys":[{"kty":"EC"}]}`, 1, false)
+	f.Add("A B", "", "", "password", "http://[::1", "photo", "{", 3, true)
+	f.Fuzz(func(t *testing.T, id, name, purpose, grants, redirects, scopes, jwks string, level int, dev bool) {
+		split := func(s string) []string {
+			if s == "" {
+				return nil
+			}
+			return strings.Split(s, ",")
+		}
+		c := oidcop.Client{ID: id, Name: name, Purpose: purpose, GrantTypes: split(grants), RedirectURIs: split(redirects),
+			PostLogoutRedirectURIs: split(redirects), Scopes: split(scopes), JWKS: jwks, MinLevel: eid.Level(level), DevMode: dev}
+		err := oidcop.ValidateClient(c, dev)
+		for _, fe := range fault.Faults(err) {
+			if err != nil && (fe.Field == "" || fe.Message == "" || fe.English == "" || fe.Kind != fault.Invalid) {
+				t.Fatalf("fault without field or message: %+v", fe)
+			}
 		}
 	})
 }

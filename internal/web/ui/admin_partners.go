@@ -215,9 +215,6 @@ func (u *UI) policyFromForm(f *form, v *view) (pol exchange.Policy, rename map[s
 		if pu.Code == "" && pu.Description == "" && pu.Citation == "" && len(pu.Fields) == 0 {
 			continue
 		}
-		if pu.Basis == exchange.BasisConsent {
-			pu.Citation = "" // a citation belongs to a law-based purpose only
-		}
 		rename[fmt.Sprintf("purposes[%d]", len(pol.Purposes))] = fmt.Sprintf("purpose_%d", i)
 		pol.Purposes = append(pol.Purposes, pu)
 	}
@@ -236,18 +233,18 @@ func (u *UI) policyFromForm(f *form, v *view) (pol exchange.Policy, rename map[s
 			ok = false
 		}
 	}
-	count := func(name string) (float64, bool) {
+	decimal := func(name string) float64 {
 		s := strings.ReplaceAll(strings.ReplaceAll(f.trim(name), " ", ""), ",", ".")
 		if s == "" {
-			return 0, true
+			return 0
 		}
 		x, err := strconv.ParseFloat(s, 64)
-		if err != nil || x < 0 || x > 1e12 {
+		if err != nil || !(x >= 0 && x <= 1e12) { // also refuses NaN
 			addFault(v, name, fmt.Sprintf("%s: nhập một số không âm (để trống nếu không giới hạn).", u.tr(langVI, "f."+name)),
 				fmt.Sprintf("%s: enter a number of zero or more (leave empty for no limit).", u.tr(langEN, "f."+name)))
 			ok = false
 		}
-		return x, true
+		return x
 	}
 	whole := func(name string) int64 {
 		s := strings.NewReplacer(" ", "", ".", "", ",", "").Replace(f.trim(name))
@@ -262,7 +259,7 @@ func (u *UI) policyFromForm(f *form, v *view) (pol exchange.Policy, rename map[s
 		}
 		return n
 	}
-	pol.RatePerSecond, _ = count("rate_per_second")
+	pol.RatePerSecond = decimal("rate_per_second")
 	pol.Burst = int(min(whole("burst"), 1<<31-1))
 	pol.DailyQuota = whole("daily_quota")
 	return pol, rename, ok

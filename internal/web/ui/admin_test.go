@@ -205,11 +205,12 @@ func (a *adminEnv) testPartner(t *testing.T) {
 	}
 	bad.Set("scope", "99")
 	bad.Set("daily_quota", "nhiều lắm")
+	bad.Set("rate_per_second", "NaN")
 	p = a.form("/admin/partners", bad)
 	if p.status != http.StatusUnprocessableEntity {
 		t.Fatalf("bad scope: %d", p.status)
 	}
-	wantText(t, "bad scope", p, `Không có tỉnh, thành phố hoặc xã, phường nào mang mã "99"`, "Hạn mức yêu cầu mỗi ngày: nhập một số nguyên không âm",
+	wantText(t, "bad scope", p, `Không có tỉnh, thành phố hoặc xã, phường nào mang mã "99"`, "Hạn mức yêu cầu mỗi ngày: nhập một số nguyên không âm", "Số yêu cầu mỗi giây: nhập một số không âm",
 		`value="nhiều lắm"`, `value="nganhang-b"`)
 	if _, err := a.env.App.Partners.Partner(ctx, "nganhang-b"); err == nil {
 		t.Fatal("a bad form created the partner")
