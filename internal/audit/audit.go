@@ -67,9 +67,13 @@ func AppendTx(ctx context.Context, db *storage.DB, tx *sql.Tx, now time.Time, en
 	if len(entries) == 0 {
 		return nil
 	}
+	head, err := db.TxStmt(ctx, tx, headQuery(db))
+	if err != nil {
+		return fmt.Errorf("audit: read head: %w", err)
+	}
 	var seq int64
 	var prev string
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+db.ForUpdate()).Scan(&seq, &prev); err != nil {
+	if err := head.QueryRowContext(ctx).Scan(&seq, &prev); err != nil {
 		return fmt.Errorf("audit: read head: %w", err)
 	}
 	args := make([]any, 0, len(entries)*9)
@@ -85,15 +89,51 @@ func AppendTx(ctx context.Context, db *storage.DB, tx *sql.Tx, now time.Time, en
 		prev = e.Hash
 		args = append(args, e.Seq, e.At.Format(time.RFC3339Nano), e.Actor, e.Action, e.Subject, e.Purpose, e.Detail, e.PrevHash, e.Hash)
 	}
-	// One statement for the whole batch: group commits carry hundreds of entries.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, subject, purpose, detail, prev_hash, hash) VALUES `+
-		db.Values(len(entries), 9), args...); err != nil {
-		return fmt.Errorf("audit: append: %w", err)
+	// Group commits carry up to hundreds of entries: a few multi-row INSERTs
+	// of fixed sizes, each prepared once, cost less than one statement
+	// parsed per batch.
+	for len(args) > 0 {
+		rows := insertChunk(len(args) / 9)
+		ins, err := db.TxStmt(ctx, tx, insertQuery(db, rows))
+		if err != nil {
+			return fmt.Errorf("audit: append: %w", err)
+		}
+		if _, err := ins.ExecContext(ctx, args[:rows*9]...); err != nil {
+			return fmt.Errorf("audit: append: %w", err)
+		}
+		args = args[rows*9:]
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, prev); err != nil {
+	move, err := db.TxStmt(ctx, tx, moveQuery)
+	if err != nil {
+		return fmt.Errorf("audit: move head: %w", err)
+	}
+	if _, err := move.ExecContext(ctx, seq, prev); err != nil {
 		return fmt.Errorf("audit: move head: %w", err)
 	}
 	return nil
+}
+
+func headQuery(db *storage.DB) string {
+	return `SELECT seq, hash FROM audit_head WHERE id = 1` + db.ForUpdate()
+}
+
+func insertQuery(db *storage.DB, rows int) string {
+	return `INSERT INTO audit_log (seq, at, actor, action, subject, purpose, detail, prev_hash, hash) VALUES ` + db.Values(rows, 9)
+}
+
+const moveQuery = `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`
+
+// chunkSizes are the multi-row INSERT sizes prepared ahead.
+var chunkSizes = [...]int{256, 64, 16, 4, 1}
+
+// insertChunk is the largest prepared INSERT size not above n entries.
+func insertChunk(n int) int {
+	for _, size := range chunkSizes {
+		if n >= size {
+			return size
+		}
+	}
+	return 1
 }
 
 // Log records reads in batches: many concurrent requests share one
@@ -115,6 +155,14 @@ type request struct {
 // NewLog starts the batching writer; Close stops it.
 func NewLog(db *storage.DB, now func() time.Time, logger *slog.Logger) *Log {
 	l := &Log{db: db, now: now, log: logger, reqs: make(chan request, 4096), closed: make(chan struct{})}
+	queries := []string{headQuery(db), moveQuery}
+	for _, n := range chunkSizes {
+		queries = append(queries, insertQuery(db, n))
+	}
+	// Without them every batch parses its statements again: slower, not wrong.
+	if err := db.PrepareWrites(context.Background(), queries...); err != nil {
+		logger.Warn("audit: prepare statements", "err", err)
+	}
 	go l.run()
 	return l
 }

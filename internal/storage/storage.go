@@ -41,7 +41,8 @@ type DB struct {
 	// URL is where the database is, with any password removed, for logs.
 	URL string
 
-	stmts sync.Map // query text → *sql.Stmt on R, prepared once
+	stmts  sync.Map // query text → *sql.Stmt on R, prepared once
+	wstmts sync.Map // query text → *sql.Stmt on W, prepared once
 }
 
 // ReadStmt returns a prepared read statement for query, prepared on first
@@ -57,6 +58,41 @@ func (db *DB) ReadStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if prev, loaded := db.stmts.LoadOrStore(query, s); loaded {
 		s.Close()
 		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
+}
+
+// PrepareWrites prepares hot write statements once on W, outside any
+// transaction (on SQLite W is one connection: preparing while a transaction
+// holds it would wait forever). TxStmt then binds them to transactions.
+func (db *DB) PrepareWrites(ctx context.Context, queries ...string) error {
+	for _, q := range queries {
+		if _, ok := db.wstmts.Load(q); ok {
+			continue
+		}
+		p, err := db.W.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		if _, loaded := db.wstmts.LoadOrStore(q, p); loaded {
+			p.Close()
+		}
+	}
+	return nil
+}
+
+// TxStmt returns query bound to tx: the statement PrepareWrites prepared
+// when there is one, else one prepared in tx for this transaction only. Hot
+// writers (the audit log's group commit) run the same few statements
+// thousands of times a second, and on SQLite parsing them costs more than
+// running them.
+func (db *DB) TxStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if s, ok := db.wstmts.Load(query); ok {
+		return tx.StmtContext(ctx, s.(*sql.Stmt)), nil
+	}
+	s, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
 	}
 	return s, nil
 }

@@ -280,7 +280,14 @@ func (p *Provider) CheckResourceRequest(ctx context.Context, r *http.Request, ur
 	if !ok || token == "" {
 		return "", fault.ErrUnauthorized
 	}
-	jkt := TokenBinding(token)
+	// A token verified before is in memory with its binding; parsing it
+	// again would cost a JSON decode per call on the hottest partner path.
+	var jkt string
+	if t := p.store.tokens.cached(token); t != nil {
+		jkt = t.jkt
+	} else {
+		jkt = TokenBinding(token)
+	}
 	proofs := r.Header.Values("DPoP")
 	switch {
 	case strings.EqualFold(scheme, "Bearer") && jkt == "":
