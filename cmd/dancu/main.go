@@ -31,7 +31,7 @@ Usage:
   dancu audit verify      check the hash chain of the audit log
   dancu pki init          create the card PKI (CSCA, document signer) under the data directory
   dancu pki rotate-signer issue a new document signer; old ones stay for verification
-  dancu client add       register an OpenID client: --id ID --grant client_credentials --scopes ...
+  dancu client add        register an OpenID client: --id ID --grant client_credentials --scopes ...
   dancu partner add|list|show|policy|client add|disable|enable
                           data-exchange partners, their policies and systems
   dancu deliveries list|replay|log|subscribe
