@@ -113,9 +113,8 @@ type App struct {
 	Reconcile     *reconcile.Service
 	reconcileDone chan struct{}
 
-	stopRelay      context.CancelFunc
-	stopCheckpoint func()
-	relayDone      chan struct{}
+	stopRelay context.CancelFunc
+	relayDone chan struct{}
 }
 
 // Open builds the platform from cfg. now is the clock (time.Now outside tests).
@@ -139,13 +138,6 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	a.Audit = audit.NewLog(a.AuditDB, now, log)
-	if a.AuditDB != a.DB {
-		// The audit file is written on every read of a person and read
-		// rarely: checkpoint it beside the group commits, not inside them.
-		if a.stopCheckpoint, err = a.AuditDB.StartCheckpointer(5*time.Millisecond, 256<<20, log); err != nil {
-			return nil, err
-		}
-	}
 	a.Registry = registry.NewService(a.DB, units, a.Audit, now)
 	if a.Staff, err = staff.NewStore(a.DB, now); err != nil {
 		return nil, err
@@ -304,9 +296,6 @@ func (a *App) Close() {
 	}
 	if a.Audit != nil {
 		a.Audit.Close()
-	}
-	if a.stopCheckpoint != nil {
-		a.stopCheckpoint()
 	}
 	if a.Bus != nil {
 		a.Bus.Close()
