@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,54 +22,14 @@ import (
 // citation), adds a system and copies its secret from the page; the secret
 // then gets a token and the partner API verifies a person with it.
 func TestAdminPartnerInBrowser(t *testing.T) {
-	bin, missing := chromium()
-	if bin == "" {
-		t.Skip(missing)
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	bin := needChromium(t)
 	env := apptest.Start(t, storage.SQLite, 60)
-	bctx := newBrowser(t, bin)
+	b := newBrowser(t, bin)
 	base := env.Server.URL
 
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	if err := os.MkdirAll("screenshots", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join("screenshots", name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel chromedp.ID) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("read #%s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
-
-	step("sign in as the administrator",
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.ID("f-username")),
-		chromedp.SendKeys(chromedp.ID("f-username"), "admin"),
-		chromedp.SendKeys(chromedp.ID("f-password"), apptest.Password),
-		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.ID("nav-admin")),
-	)
-	step("open the partner form from Quản trị",
+	b.openStaffLogin(base)
+	b.signInStaff("admin", "nav-admin")
+	b.step("open the partner form from Quản trị",
 		chromedp.Click(chromedp.ID("nav-admin")),
 		chromedp.WaitVisible(chromedp.ID("link-partners")),
 		chromedp.Click(chromedp.ID("link-partners")),
@@ -78,7 +37,7 @@ func TestAdminPartnerInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("new-partner")),
 		chromedp.WaitVisible(chromedp.ID("f-partner_id")),
 	)
-	step("fill the partner and its verify policy",
+	b.step("fill the partner and its verify policy",
 		chromedp.SendKeys(chromedp.ID("f-partner_id"), "nganhang-c"),
 		chromedp.SendKeys(chromedp.ID("f-partner_name"), "Ngân hàng TMCP Thử nghiệm C"),
 		chromedp.Click(chromedp.ID("kind-bank")),
@@ -92,23 +51,23 @@ func TestAdminPartnerInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-rate_per_second"), "50"),
 		chromedp.SendKeys(chromedp.ID("f-daily_quota"), "10000"),
 	)
-	shot("admin-partner-form.png")
-	step("create the partner",
+	b.shot("admin-partner-form.png")
+	b.step("create the partner",
 		chromedp.Click(chromedp.ID("submit-partner")),
 		chromedp.WaitVisible(chromedp.ID("flash")),
 	)
-	if got := text("partner-id"); got != "nganhang-c" {
+	if got := b.text("partner-id"); got != "nganhang-c" {
 		t.Fatalf("partner page of %q", got)
 	}
-	if ops := text("policy-ops"); ops != "Xác thực thông tin (khớp / không khớp)" {
+	if ops := b.text("policy-ops"); ops != "Xác thực thông tin (khớp / không khớp)" {
 		t.Errorf("policy operations %q", ops)
 	}
-	if p := text("policy-purposes"); !strings.Contains(p, "Luật Phòng, chống rửa tiền số 14/2022/QH15, Điều 9") {
+	if p := b.text("policy-purposes"); !strings.Contains(p, "Luật Phòng, chống rửa tiền số 14/2022/QH15, Điều 9") {
 		t.Errorf("purposes %q", p)
 	}
-	shot("admin-partner.png")
+	b.shot("admin-partner.png")
 
-	step("add a system",
+	b.step("add a system",
 		chromedp.Click(chromedp.ID("add-system")),
 		chromedp.WaitVisible(chromedp.ID("f-client_id")),
 		chromedp.SendKeys(chromedp.ID("f-client_id"), "nganhang-c-core"),
@@ -116,17 +75,17 @@ func TestAdminPartnerInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("submit-system")),
 		chromedp.WaitVisible(chromedp.ID("new-client-secret")),
 	)
-	secret := text("new-client-secret")
-	shot("admin-system-secret.png")
+	secret := b.text("new-client-secret")
+	b.shot("admin-system-secret.png")
 	t.Logf("screenshots: %s", filepath.Join("screenshots", "admin-partner.png"))
-	step("back to the partner",
+	b.step("back to the partner",
 		chromedp.Click(chromedp.ID("secret-done")),
 		chromedp.WaitVisible(chromedp.ID("systems")),
 	)
-	if got := text("systems"); !strings.Contains(got, "nganhang-c-core") || strings.Contains(got, secret) {
+	if got := b.text("systems"); !strings.Contains(got, "nganhang-c-core") || strings.Contains(got, secret) {
 		t.Errorf("systems table %q", got)
 	}
-	shot("admin-partner-systems.png")
+	b.shot("admin-partner-systems.png")
 
 	// The copied secret works against the token endpoint and the API.
 	ctx := context.Background()

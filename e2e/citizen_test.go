@@ -8,8 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -183,85 +181,52 @@ func newRelyingParty(t *testing.T, env *apptest.Env) *relyingParty {
 // Vietnamese consent screen (fields and purpose), consents, and lands back
 // at the relying party, which shows the name, the birth date and acr level 2.
 func TestOIDCLevel2InBrowser(t *testing.T) {
-	bin, missing := chromium()
-	if bin == "" {
-		t.Skip(missing)
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	bin := needChromium(t)
 	env := apptest.Start(t, storage.SQLite, 60)
 	c := newCitizen(t, env, 0, true)
 	rp := newRelyingParty(t, env)
 
-	bctx := newBrowser(t, bin)
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	if err := os.MkdirAll("screenshots", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join("screenshots", name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel chromedp.Action[string]) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, sel)
-		if err != nil {
-			t.Fatalf("read text: %v", err)
-		}
-		return strings.TrimSpace(s)
-	}
+	b := newBrowser(t, bin)
 
-	step("open the relying party, which sends the browser to the provider",
+	b.step("open the relying party, which sends the browser to the provider",
 		chromedp.Navigate(rp.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("pin")),
 	)
-	if page := text(chromedp.Text(chromedp.CSS("body"))); !strings.Contains(page, "mức 2") || !strings.Contains(page, "Cổng dịch vụ công (thử nghiệm)") {
+	if page := b.read(chromedp.Text(chromedp.CSS("body"))); !strings.Contains(page, "mức 2") || !strings.Contains(page, "Cổng dịch vụ công (thử nghiệm)") {
 		t.Errorf("login page does not ask for level 2 for the client:\n%s", page)
 	}
-	step("sign in at level 2",
+	b.step("sign in at level 2",
 		chromedp.SendKeys(chromedp.ID("pin"), c.pin),
 		chromedp.SendKeys(chromedp.ID("password"), citizenPassword),
 		chromedp.SendKeys(chromedp.ID("totp"), c.nextCode(t)),
 		chromedp.Click(chromedp.CSS(`form[action="/oidc/login"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`button[name="decision"][value="allow"]`)),
 	)
-	consent := text(chromedp.Text(chromedp.CSS("body")))
+	consent := b.read(chromedp.Text(chromedp.CSS("body")))
 	for _, want := range []string{"Cổng dịch vụ công (thử nghiệm)", "Họ, chữ đệm và tên", "Ngày, tháng, năm sinh", "Giới tính",
 		"Mục đích sử dụng: Giải quyết thủ tục hành chính trực tuyến", "rút lại sự đồng ý"} {
 		if !strings.Contains(consent, want) {
 			t.Errorf("consent screen lacks %q:\n%s", want, consent)
 		}
 	}
-	shot("oidc-consent.png")
-	step("consent",
+	b.shot("oidc-consent.png")
+	b.step("consent",
 		chromedp.Click(chromedp.CSS(`button[name="decision"][value="allow"]`)),
 		chromedp.WaitVisible(chromedp.ID("rp-acr")),
 	)
-	if loc := text(chromedp.Location()); !strings.HasPrefix(loc, rp.srv.URL+"/cb") {
+	if loc := b.read(chromedp.Location()); !strings.HasPrefix(loc, rp.srv.URL+"/cb") {
 		t.Errorf("landed at %s", loc)
 	}
-	if got := text(chromedp.Text(chromedp.ID("rp-name"))); got != c.name {
+	if got := b.read(chromedp.Text(chromedp.ID("rp-name"))); got != c.name {
 		t.Errorf("relying party got name %q, want %q", got, c.name)
 	}
-	if got := text(chromedp.Text(chromedp.ID("rp-birthdate"))); got != c.birth {
+	if got := b.read(chromedp.Text(chromedp.ID("rp-birthdate"))); got != c.birth {
 		t.Errorf("relying party got birth date %q, want %q", got, c.birth)
 	}
-	if got := text(chromedp.Text(chromedp.ID("rp-acr"))); got != oidcop.ACRLevel2 {
+	if got := b.read(chromedp.Text(chromedp.ID("rp-acr"))); got != oidcop.ACRLevel2 {
 		t.Errorf("relying party got acr %q, want %q", got, oidcop.ACRLevel2)
 	}
-	shot("oidc-done.png")
+	b.shot("oidc-done.png")
 	if logs := env.Logs.String(); strings.Contains(logs, c.pin) || strings.Contains(logs, c.name) {
 		t.Error("the citizen's PIN or name is in the log")
 	}

@@ -5,8 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -33,48 +31,15 @@ import (
 // http://localhost:PORT (the relying-party id the platform derives from its
 // 127.0.0.1 public URL).
 func TestPasskeyInBrowser(t *testing.T) {
-	bin, missing := chromium()
-	if bin == "" {
-		t.Skip(missing)
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	bin := needChromium(t)
 	env := apptest.Start(t, storage.SQLite, 60)
 	c := newCitizen(t, env, 0, true)
 	local := strings.Replace(env.Server.URL, "127.0.0.1", "localhost", 1)
 	rp := newPasskeyRelyingParty(t, env, local)
 
-	bctx := newBrowser(t, bin)
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel chromedp.Action[string]) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, sel)
-		if err != nil {
-			t.Fatalf("read text: %v", err)
-		}
-		return strings.TrimSpace(s)
-	}
-	if err := os.MkdirAll("screenshots", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join("screenshots", name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b := newBrowser(t, bin)
 
-	step("add Chrome's virtual authenticator",
+	b.step("add Chrome's virtual authenticator",
 		chromedp.Navigate("about:blank"),
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			if _, err := cdp.Call(ctx, tg, webauthn.Enable, webauthn.EnableParams{}); err != nil {
@@ -86,7 +51,7 @@ func TestPasskeyInBrowser(t *testing.T) {
 			return err
 		}),
 	)
-	step("sign in to the portal at level 2",
+	b.step("sign in to the portal at level 2",
 		chromedp.Navigate(local+"/citizen/login"),
 		chromedp.WaitVisible(chromedp.ID("f-pin")),
 		chromedp.SendKeys(chromedp.ID("f-pin"), c.pin),
@@ -95,34 +60,34 @@ func TestPasskeyInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("submit-login")),
 		chromedp.WaitVisible(chromedp.ID("nav-passkeys")),
 	)
-	step("add a passkey",
+	b.step("add a passkey",
 		chromedp.Navigate(local+"/citizen/passkeys"),
 		chromedp.WaitVisible(chromedp.ID("passkey-add")),
 		chromedp.SendKeys(chromedp.ID("passkey-name"), "Khóa ảo của Chrome"),
 		chromedp.Click(chromedp.ID("passkey-add")),
 		chromedp.WaitVisible(chromedp.ID("flash")),
 	)
-	if got := text(chromedp.Text(chromedp.ID("flash"))); !strings.Contains(got, "Đã thêm khóa truy cập") {
+	if got := b.read(chromedp.Text(chromedp.ID("flash"))); !strings.Contains(got, "Đã thêm khóa truy cập") {
 		t.Errorf("flash %q", got)
 	}
-	if got := text(chromedp.Text(chromedp.ID("passkeys"))); !strings.Contains(got, "Khóa ảo của Chrome") || !strings.Contains(got, "Có") {
+	if got := b.read(chromedp.Text(chromedp.ID("passkeys"))); !strings.Contains(got, "Khóa ảo của Chrome") || !strings.Contains(got, "Có") {
 		t.Errorf("passkeys table %q", got)
 	}
-	shot("passkey-added.png")
+	b.shot("passkey-added.png")
 
-	step("sign in at the relying party with the passkey alone",
+	b.step("sign in at the relying party with the passkey alone",
 		chromedp.Navigate(rp.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("passkey-signin")),
 		chromedp.Click(chromedp.ID("passkey-signin")),
 		chromedp.WaitVisible(chromedp.ID("rp-acr")),
 	)
-	if got := text(chromedp.Text(chromedp.ID("rp-acr"))); got != oidcop.ACRLevel2 {
+	if got := b.read(chromedp.Text(chromedp.ID("rp-acr"))); got != oidcop.ACRLevel2 {
 		t.Errorf("relying party got acr %q, want %q", got, oidcop.ACRLevel2)
 	}
-	if got := text(chromedp.Text(chromedp.ID("rp-amr"))); !strings.Contains(got, "pop") || !strings.Contains(got, "mfa") {
+	if got := b.read(chromedp.Text(chromedp.ID("rp-amr"))); !strings.Contains(got, "pop") || !strings.Contains(got, "mfa") {
 		t.Errorf("relying party got amr %q", got)
 	}
-	shot("passkey-signed-in.png")
+	b.shot("passkey-signed-in.png")
 	recs, err := env.App.EID.SignIns(context.Background(), c.pin, 1)
 	if err != nil || len(recs) != 1 || recs[0].Level != eid.Level2 || recs[0].Channel != "oidc:passkey-rp" {
 		t.Errorf("sign-in history %+v %v", recs, err)
