@@ -20,6 +20,7 @@ import (
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/platform"
 	"github.com/dancu-project/dancu/internal/seed"
+	"github.com/dancu-project/dancu/internal/storage"
 )
 
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (platform.Config, error) {
@@ -37,6 +38,17 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	return cfg, cfg.Validate()
+}
+
+// openStores parses a command's flags like parseConfig and opens the stores
+// they name, for the commands that need nothing else from the
+// configuration; the caller closes the stores with app.CloseStores.
+func openStores(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (db, auditDB *storage.DB, err error) {
+	cfg, err := parseConfig(name, args, getenv, stderr, extra)
+	if err != nil {
+		return nil, nil, err
+	}
+	return app.OpenStores(ctx, cfg)
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -139,11 +151,7 @@ func displayAddr(addr string) string {
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig("migrate", args, getenv, stderr, nil)
-	if err != nil {
-		return err
-	}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
+	db, auditDB, err := openStores(ctx, "migrate", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -191,11 +199,7 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 func auditVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig("audit verify", args, getenv, stderr, nil)
-	if err != nil {
-		return err
-	}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
+	db, auditDB, err := openStores(ctx, "audit verify", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}

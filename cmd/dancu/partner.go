@@ -195,11 +195,7 @@ func flagSet(args []string, set map[string]bool) {
 }
 
 func partnerList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig("partner list", args, getenv, stderr, nil)
-	if err != nil {
-		return err
-	}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
+	db, auditDB, err := openStores(ctx, "partner list", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -226,11 +222,7 @@ func partnerList(ctx context.Context, args []string, getenv func(string) string,
 
 func partnerShow(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var id string
-	cfg, err := parseConfig("partner show", args, getenv, stderr, func(fs *flag.FlagSet) { fs.StringVar(&id, "id", "", "partner id") })
-	if err != nil {
-		return err
-	}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
+	db, auditDB, err := openStores(ctx, "partner show", args, getenv, stderr, func(fs *flag.FlagSet) { fs.StringVar(&id, "id", "", "partner id") })
 	if err != nil {
 		return err
 	}
@@ -284,14 +276,10 @@ func partnerClientAdd(ctx context.Context, args []string, getenv func(string) st
 
 func partnerDisable(ctx context.Context, disable bool, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var id, client string
-	cfg, err := parseConfig("partner disable", args, getenv, stderr, func(fs *flag.FlagSet) {
+	db, auditDB, err := openStores(ctx, "partner disable", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&id, "id", "", "partner id")
 		fs.StringVar(&client, "client", "", "only this system (client id)")
 	})
-	if err != nil {
-		return err
-	}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
 	if err != nil {
 		return err
 	}

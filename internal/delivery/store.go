@@ -294,13 +294,12 @@ func (s *Store) enqueue(ctx context.Context, ds []Delivery) (int, error) {
 			for _, d := range chunk {
 				args = append(args, d.EventID, d.SubscriptionID, d.PartnerID, d.Type, d.body, StatusPending, now, now, now)
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO delivery_queue (event_id, subscription_id, partner_id, event_type, body, status, next_at, created_at, updated_at)
+			k, err := execCount(ctx, tx, `INSERT INTO delivery_queue (event_id, subscription_id, partner_id, event_type, body, status, next_at, created_at, updated_at)
 				VALUES `+s.db.Values(len(chunk), cols)+` ON CONFLICT (event_id, subscription_id) DO NOTHING`, args...)
 			if err != nil {
 				return err
 			}
-			k, _ := res.RowsAffected()
-			n += int(k)
+			n += k
 		}
 		return nil
 	})
@@ -556,25 +555,20 @@ func (s *Store) Replay(ctx context.Context, partner string, eventIDs []string, a
 		requeue := `UPDATE delivery_queue SET status = $1, attempts = 0, next_at = $2, updated_at = $2
 			WHERE status = $3 AND subscription_id IN (SELECT id FROM delivery_subscriptions WHERE active = 1)`
 		if all {
-			res, err := tx.ExecContext(ctx, requeue+` AND partner_id = $4`, StatusPending, now, StatusDead, partner)
-			if err != nil {
-				return err
-			}
-			k, _ := res.RowsAffected()
-			n = int(k)
-			return nil
+			var err error
+			n, err = execCount(ctx, tx, requeue+` AND partner_id = $4`, StatusPending, now, StatusDead, partner)
+			return err
 		}
 		for _, id := range eventIDs {
 			q, args := requeue+` AND event_id = $4`, []any{StatusPending, now, StatusDead, id}
 			if partner != "" {
 				q, args = q+` AND partner_id = $5`, append(args, partner)
 			}
-			res, err := tx.ExecContext(ctx, q, args...)
+			k, err := execCount(ctx, tx, q, args...)
 			if err != nil {
 				return err
 			}
-			k, _ := res.RowsAffected()
-			n += int(k)
+			n += k
 		}
 		return nil
 	})
@@ -621,12 +615,11 @@ func (s *Store) Log(ctx context.Context, partner string, before int64, limit int
 func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 	n := 0
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM delivery_queue WHERE status IN ($1, $2) AND updated_at < $3`, StatusDelivered, StatusCancelled, stamp(before))
+		var err error
+		n, err = execCount(ctx, tx, `DELETE FROM delivery_queue WHERE status IN ($1, $2) AND updated_at < $3`, StatusDelivered, StatusCancelled, stamp(before))
 		if err != nil {
 			return err
 		}
-		k, _ := res.RowsAffected()
-		n = int(k)
 		_, err = tx.ExecContext(ctx, `DELETE FROM delivery_attempts WHERE at < $1`, stamp(before))
 		return err
 	})
@@ -634,4 +627,14 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 		return 0, fmt.Errorf("purge deliveries: %w", err)
 	}
 	return n, nil
+}
+
+// execCount runs a statement in tx and returns how many rows it changed.
+func execCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int, error) {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	k, _ := res.RowsAffected()
+	return int(k), nil
 }

@@ -352,6 +352,20 @@ func (s *Service) field(ctx context.Context, p registry.Person, name string) (an
 	return nil, refuse(ErrField, name)
 }
 
+// sectorScheme checks the purpose the partner names and loads the scheme
+// of a sector identifier, the first two steps of writing or resolving one.
+func (s *Service) sectorScheme(ctx context.Context, p Partner, scheme, purposeCode string) (Purpose, Scheme, error) {
+	pu, err := purpose(p, purposeCode)
+	if err != nil {
+		return Purpose{}, Scheme{}, err
+	}
+	sc, err := s.store.Scheme(ctx, scheme)
+	if err != nil {
+		return Purpose{}, Scheme{}, err
+	}
+	return pu, sc, nil
+}
+
 // SectorInput writes a link between a PIN and the partner's identifier.
 type SectorInput struct {
 	PIN     string `json:"pin"`
@@ -361,11 +375,7 @@ type SectorInput struct {
 
 // WriteSectorID links a PIN to a value of a scheme the partner owns.
 func (s *Service) WriteSectorID(ctx context.Context, p Partner, scheme string, in SectorInput) (SectorID, error) {
-	pu, err := purpose(p, in.Purpose)
-	if err != nil {
-		return SectorID{}, err
-	}
-	sc, err := s.store.Scheme(ctx, scheme)
+	pu, sc, err := s.sectorScheme(ctx, p, scheme, in.Purpose)
 	if err != nil {
 		return SectorID{}, err
 	}
@@ -402,11 +412,7 @@ type ResolveInput struct {
 // "sector_id.<scheme>" in their policy; resolving a value to a PIN also
 // needs the field "pin".
 func (s *Service) ResolveSectorID(ctx context.Context, p Partner, scheme string, in ResolveInput) (SectorID, error) {
-	pu, err := purpose(p, in.Purpose)
-	if err != nil {
-		return SectorID{}, err
-	}
-	sc, err := s.store.Scheme(ctx, scheme)
+	pu, sc, err := s.sectorScheme(ctx, p, scheme, in.Purpose)
 	if err != nil {
 		return SectorID{}, err
 	}
