@@ -1,26 +1,21 @@
 package partnerapi_test
 
 import (
-	"encoding/json"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/dancu-project/dancu/internal/delivery"
+	"github.com/dancu-project/dancu/internal/web/openapitest"
 	"github.com/dancu-project/dancu/internal/web/partnerapi"
 )
 
-func document(t *testing.T) map[string]any {
+func document(t *testing.T) openapitest.Document {
 	t.Helper()
 	raw, err := partnerapi.OpenAPI()
 	if err != nil {
 		t.Fatalf("assemble openapi: %v", err)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("openapi does not parse: %v", err)
-	}
-	return doc
+	return openapitest.Parse(t, raw)
 }
 
 // TestOpenAPIMatchesRoutes keeps the published document true: every route
@@ -30,77 +25,27 @@ func document(t *testing.T) map[string]any {
 // beside them under delivery.PartnerPrefix.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	doc := document(t)
-	if doc["openapi"] != "3.1.0" {
-		t.Fatalf("openapi version %v", doc["openapi"])
-	}
-	documented := map[string]bool{}
-	for path, ops := range doc["paths"].(map[string]any) {
-		for method, raw := range ops.(map[string]any) {
-			documented[strings.ToUpper(method)+" "+path] = true
-			op, _ := raw.(map[string]any)
-			responses, _ := op["responses"].(map[string]any)
-			if id, _ := op["operationId"].(string); id == "" || len(responses) == 0 {
-				t.Errorf("%s %s: no operationId or responses", method, path)
-			}
-			if _, ok := responses["401"]; !ok {
-				t.Errorf("%s %s: the 401 of a refused token is not documented", method, path)
-			}
-		}
-	}
-	mounted := map[string]bool{}
+	var routes []openapitest.Route
 	for _, r := range (&partnerapi.API{}).Routes() {
-		key := r.Method + " " + r.Path
-		mounted[key] = true
 		if !strings.HasPrefix(r.Path, partnerapi.Prefix+"/") {
-			t.Errorf("route %s is outside %s", key, partnerapi.Prefix)
+			t.Errorf("route %s %s is outside %s", r.Method, r.Path, partnerapi.Prefix)
 		}
-		if !documented[key] {
-			t.Errorf("route %s is not in the OpenAPI document", key)
-		}
+		routes = append(routes, openapitest.Route{Method: r.Method, Path: r.Path, From: "partner API"})
 	}
 	if delivery.PartnerPrefix != partnerapi.Prefix {
 		t.Errorf("delivery mounts partner routes under %s, the partner API is %s", delivery.PartnerPrefix, partnerapi.Prefix)
 	}
 	for _, r := range delivery.Routes() {
-		key := r.Method + " " + delivery.PartnerPrefix + r.Path
-		mounted[key] = true
-		if !documented[key] {
-			t.Errorf("delivery route %s is not in the OpenAPI document", key)
-		}
+		routes = append(routes, openapitest.Route{Method: r.Method, Path: delivery.PartnerPrefix + r.Path, From: "delivery"})
 	}
-	var extra []string
-	for key := range documented {
-		if !mounted[key] {
-			extra = append(extra, key)
+	for key, op := range openapitest.MatchRoutes(t, doc, routes) {
+		if _, ok := op.Responses["401"]; !ok {
+			t.Errorf("%s: the 401 of a refused token is not documented", key)
 		}
-	}
-	sort.Strings(extra)
-	if len(extra) > 0 {
-		t.Errorf("the OpenAPI document has operations the server does not: %v", extra)
 	}
 }
 
 // TestOpenAPIRefsResolve catches a $ref to a schema no fragment defines.
 func TestOpenAPIRefsResolve(t *testing.T) {
-	doc := document(t)
-	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if ref, ok := x["$ref"].(string); ok {
-				if _, ok := schemas[strings.TrimPrefix(ref, "#/components/schemas/")]; !ok {
-					t.Errorf("dangling $ref %s", ref)
-				}
-			}
-			for _, c := range x {
-				walk(c)
-			}
-		case []any:
-			for _, c := range x {
-				walk(c)
-			}
-		}
-	}
-	walk(doc)
+	openapitest.RefsResolve(t, document(t))
 }
