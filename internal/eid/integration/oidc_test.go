@@ -2,18 +2,15 @@ package integration
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/dancu-project/dancu/internal/app/apptest"
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/storage"
@@ -58,7 +55,7 @@ func TestProviderWithRealRegister(t *testing.T) {
 			cfg := oauth2.Config{ClientID: "portal", ClientSecret: clientSecret, Endpoint: op.Endpoint(), RedirectURL: redirect,
 				Scopes: []string{oidc.ScopeOpenID, oidcop.ScopeProfile, oidcop.ScopeAddress}}
 			v := oauth2.GenerateVerifier()
-			code := signIn(t, issuer, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v)), p.pin)
+			code := apptest.SignIn(t, issuer, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v)), redirect, p.pin, password)
 			tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v))
 			if err != nil {
 				t.Fatal(err)
@@ -89,50 +86,4 @@ func TestProviderWithRealRegister(t *testing.T) {
 			}
 		})
 	}
-}
-
-var (
-	idRE   = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
-	csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-)
-
-// signIn drives the login and consent pages like a browser and returns the
-// code the relying party receives.
-func signIn(t *testing.T, issuer, authURL, pin string) string {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	var code string
-	b := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-		if strings.HasPrefix(req.URL.String(), redirect) {
-			code = req.URL.Query().Get("code")
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	page := func(resp *http.Response, err error) string {
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return string(body)
-	}
-	post := func(target, body string, form url.Values) string {
-		id, csrf := idRE.FindStringSubmatch(body), csrfRE.FindStringSubmatch(body)
-		if id == nil || csrf == nil {
-			t.Fatalf("no form:\n%s", body)
-		}
-		form.Set("authRequestID", id[1])
-		form.Set("csrf", csrf[1])
-		return page(b.PostForm(target, form))
-	}
-	body := page(b.Get(authURL))
-	body = post(issuer+"/login", body, url.Values{"pin": {pin}, "password": {password}})
-	if code == "" {
-		post(issuer+"/consent", body, url.Values{"decision": {"allow"}})
-	}
-	if code == "" {
-		t.Fatal("no code")
-	}
-	return code
 }

@@ -138,7 +138,7 @@ func (p *platform) consentToken(partner, pin string, scopes ...string) string {
 	cfg := oauth2.Config{ClientID: partner + "-web-" + pin[8:], ClientSecret: secret, Endpoint: oauth2.Endpoint{AuthURL: p.issuer + "/authorize", TokenURL: p.tokenURL},
 		RedirectURL: redirect, Scopes: append([]string{"openid"}, scopes...)}
 	v := oauth2.GenerateVerifier()
-	code := p.signIn(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v)), redirect, pin)
+	code := apptest.SignIn(p.t, p.issuer, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v)), redirect, pin, apptest.Password)
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v))
 	if err != nil {
 		p.t.Fatal(err)
@@ -146,51 +146,8 @@ func (p *platform) consentToken(partner, pin string, scopes ...string) string {
 	return tok.AccessToken
 }
 
-var (
-	idRE   = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
-	csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-)
-
-// signIn drives the provider's login and consent pages like a browser.
-func (p *platform) signIn(authURL, redirect, pin string) string {
-	t := p.t
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	var code string
-	b := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-		if strings.HasPrefix(req.URL.String(), redirect) {
-			code = req.URL.Query().Get("code")
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	page := func(resp *http.Response, err error) string {
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return string(body)
-	}
-	post := func(target, body string, form url.Values) string {
-		id, csrf := idRE.FindStringSubmatch(body), csrfRE.FindStringSubmatch(body)
-		if id == nil || csrf == nil {
-			t.Fatalf("no form:\n%s", body)
-		}
-		form.Set("authRequestID", id[1])
-		form.Set("csrf", csrf[1])
-		return page(b.PostForm(target, form))
-	}
-	body := page(b.Get(authURL))
-	body = post(p.issuer+"/login", body, url.Values{"pin": {pin}, "password": {apptest.Password}})
-	if code == "" {
-		post(p.issuer+"/consent", body, url.Values{"decision": {"allow"}})
-	}
-	if code == "" {
-		t.Fatal("no authorization code")
-	}
-	return code
-}
+// csrfRE finds the CSRF token of a form page.
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // addPartner registers a partner made for one test, with one system, and
 // returns its token.
