@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/dancu-project/dancu/internal/eid"
@@ -91,69 +90,4 @@ func (p *Provider) verificationKey(ctx context.Context, kid string) (signingKey,
 		}
 	}
 	return signingKey{}, ErrAccessTokenInvalid
-}
-
-// AccessTokenVerifier verifies access tokens for a resource server and
-// remembers each verified token for at most TTL (and never past its expiry).
-//
-// VerifyAccessToken itself answers a token it has seen from memory (a map
-// lookup and the in-memory revocation list), so this cache saves little and
-// adds a revocation delay: a token revoked (or whose citizen's account is
-// locked or revoked) keeps working on a node for up to TTL. Prefer
-// VerifyAccessToken.
-type AccessTokenVerifier struct {
-	p   *Provider
-	ttl time.Duration
-	max int
-
-	mu    sync.Mutex
-	cache map[string]cachedToken
-}
-
-type cachedToken struct {
-	t     AccessToken
-	until time.Time
-}
-
-// DefaultAccessTokenCacheTTL is the revocation delay resource servers accept
-// by default.
-const DefaultAccessTokenCacheTTL = 30 * time.Second
-
-// AccessTokenVerifier returns a caching verifier; ttl <= 0 means
-// DefaultAccessTokenCacheTTL.
-func (p *Provider) AccessTokenVerifier(ttl time.Duration) *AccessTokenVerifier {
-	if ttl <= 0 {
-		ttl = DefaultAccessTokenCacheTTL
-	}
-	return &AccessTokenVerifier{p: p, ttl: ttl, max: 100_000, cache: map[string]cachedToken{}}
-}
-
-// Verify returns the checked token, from the cache when it was verified less
-// than TTL ago. Refusals are not cached: they are cheap to repeat and a
-// token must not stay refused after a clock hiccup.
-func (v *AccessTokenVerifier) Verify(ctx context.Context, token string) (AccessToken, error) {
-	now := v.p.now()
-	v.mu.Lock()
-	c, ok := v.cache[token]
-	v.mu.Unlock()
-	if ok && now.Before(c.until) {
-		return c.t, nil
-	}
-	t, err := v.p.VerifyAccessToken(ctx, token)
-	if err != nil {
-		return AccessToken{}, err
-	}
-	until := now.Add(v.ttl)
-	if t.Expires.Before(until) {
-		until = t.Expires
-	}
-	v.mu.Lock()
-	if len(v.cache) >= v.max {
-		// Dropping everything is cheap and rare: a node sees far fewer
-		// live tokens than max.
-		clear(v.cache)
-	}
-	v.cache[token] = cachedToken{t: t, until: until}
-	v.mu.Unlock()
-	return t, nil
 }

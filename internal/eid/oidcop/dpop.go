@@ -273,8 +273,8 @@ func (p *Provider) CheckDPoP(ctx context.Context, proof, method, url, accessToke
 // <token>") and, when the token is DPoP-bound, checks the request's DPoP
 // proof against it; url is the request's public URL. A bound token sent as
 // a bearer token, or a bearer token under the DPoP scheme, is refused. The
-// caller still verifies the returned token (VerifyAccessToken or an
-// AccessTokenVerifier): this checks possession, not validity.
+// caller still verifies the returned token (VerifyAccessToken): this
+// checks possession, not validity.
 func (p *Provider) CheckResourceRequest(ctx context.Context, r *http.Request, url string) (token string, err error) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || token == "" {
