@@ -2,21 +2,16 @@ package e2e
 
 import (
 	"context"
-	"html/template"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
 
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/app/apptest"
@@ -95,87 +90,6 @@ func totp(t *testing.T, secret string, step int64) string {
 	return code
 }
 
-// relyingParty is a tiny OpenID Connect client on its own server, as a
-// public-service portal or a bank would run: it sends the browser to the
-// provider (code flow with PKCE) and shows the claims it received.
-type relyingParty struct {
-	srv      *httptest.Server
-	cfg      oauth2.Config
-	provider *oidc.Provider
-
-	mu              sync.Mutex
-	state, verifier string
-}
-
-var rpPage = template.Must(template.New("rp").Parse(`<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Dịch vụ thử nghiệm</title></head><body>
-<h1>Đăng nhập thành công</h1>
-<dl><dt>Họ và tên</dt><dd id="rp-name">{{.Name}}</dd><dt>Ngày sinh</dt><dd id="rp-birthdate">{{.Birthdate}}</dd><dt>Mức xác thực</dt><dd id="rp-acr">{{.ACR}}</dd></dl>
-</body></html>`))
-
-func newRelyingParty(t *testing.T, env *apptest.Env) *relyingParty {
-	t.Helper()
-	ctx := context.Background()
-	rp := &relyingParty{}
-	mux := http.NewServeMux()
-	rp.srv = httptest.NewServer(mux)
-	t.Cleanup(rp.srv.Close)
-	secret := oidcop.NewSecret()
-	err := env.App.OIDC.Clients().Add(ctx, oidcop.Client{ID: "dichvucong-test", Secret: secret, Name: "Cổng dịch vụ công (thử nghiệm)",
-		Purpose: "Giải quyết thủ tục hành chính trực tuyến", RedirectURIs: []string{rp.srv.URL + "/cb"},
-		GrantTypes: []string{oidcop.GrantAuthorizationCode}, Scopes: []string{oidcop.ScopeProfile}, MinLevel: eid.Level2, DevMode: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rp.provider, err = oidc.NewProvider(ctx, env.App.OIDC.Issuer()); err != nil {
-		t.Fatal(err)
-	}
-	rp.cfg = oauth2.Config{ClientID: "dichvucong-test", ClientSecret: secret, Endpoint: rp.provider.Endpoint(), RedirectURL: rp.srv.URL + "/cb",
-		Scopes: []string{oidc.ScopeOpenID, oidcop.ScopeProfile}}
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		rp.mu.Lock()
-		rp.state, rp.verifier = oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
-		u := rp.cfg.AuthCodeURL(rp.state, oauth2.S256ChallengeOption(rp.verifier), oauth2.SetAuthURLParam("acr_values", oidcop.ACRLevel2))
-		rp.mu.Unlock()
-		http.Redirect(w, r, u, http.StatusFound)
-	})
-	mux.HandleFunc("GET /cb", func(w http.ResponseWriter, r *http.Request) {
-		rp.mu.Lock()
-		state, verifier := rp.state, rp.verifier
-		rp.mu.Unlock()
-		if r.URL.Query().Get("state") != state {
-			http.Error(w, "bad state", http.StatusBadRequest)
-			return
-		}
-		tok, err := rp.cfg.Exchange(r.Context(), r.URL.Query().Get("code"), oauth2.VerifierOption(verifier))
-		if err != nil {
-			http.Error(w, "exchange: "+err.Error(), http.StatusBadGateway)
-			return
-		}
-		raw, _ := tok.Extra("id_token").(string)
-		idt, err := rp.provider.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID}).Verify(r.Context(), raw)
-		if err != nil {
-			http.Error(w, "id token: "+err.Error(), http.StatusBadGateway)
-			return
-		}
-		var idc struct {
-			ACR string `json:"acr"`
-		}
-		idt.Claims(&idc)
-		ui, err := rp.provider.UserInfo(r.Context(), oauth2.StaticTokenSource(tok))
-		if err != nil {
-			http.Error(w, "userinfo: "+err.Error(), http.StatusBadGateway)
-			return
-		}
-		var info struct {
-			Name      string `json:"name"`
-			Birthdate string `json:"birthdate"`
-		}
-		ui.Claims(&info)
-		rpPage.Execute(w, map[string]string{"Name": info.Name, "Birthdate": info.Birthdate, "ACR": idc.ACR})
-	})
-	return rp
-}
-
 // TestOIDCLevel2InBrowser: a level-2 citizen signs in at a relying party in
 // headless Chromium with password and authenticator code, reads the
 // Vietnamese consent screen (fields and purpose), consents, and lands back
@@ -184,7 +98,8 @@ func TestOIDCLevel2InBrowser(t *testing.T) {
 	bin := needChromium(t)
 	env := apptest.Start(t, storage.SQLite, 60)
 	c := newCitizen(t, env, 0, true)
-	rp := newRelyingParty(t, env)
+	rp := newRelyingParty(t, env, rpOptions{clientID: "dichvucong-test", name: "Cổng dịch vụ công (thử nghiệm)",
+		purpose: "Giải quyết thủ tục hành chính trực tuyến", scopes: []string{oidcop.ScopeProfile}, acrValues: oidcop.ACRLevel2})
 
 	b := newBrowser(t, bin)
 

@@ -2,18 +2,12 @@ package e2e
 
 import (
 	"context"
-	"html/template"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
-	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
 
 	"github.com/dancu-project/dancu/internal/app/apptest"
 	"github.com/dancu-project/dancu/internal/eid"
@@ -35,7 +29,9 @@ func TestPasskeyInBrowser(t *testing.T) {
 	env := apptest.Start(t, storage.SQLite, 60)
 	c := newCitizen(t, env, 0, true)
 	local := strings.Replace(env.Server.URL, "127.0.0.1", "localhost", 1)
-	rp := newPasskeyRelyingParty(t, env, local)
+	// A level-2 relying party that asks for no data, so there is no
+	// consent step.
+	rp := newRelyingParty(t, env, rpOptions{clientID: "passkey-rp", name: "Ngân hàng thử nghiệm", purpose: "Đăng nhập", providerURL: local})
 
 	b := newBrowser(t, bin)
 
@@ -93,71 +89,3 @@ func TestPasskeyInBrowser(t *testing.T) {
 		t.Errorf("sign-in history %+v %v", recs, err)
 	}
 }
-
-// passkeyRP is a level-2 relying party that asks for no data (so there is
-// no consent step) and shows the acr and amr it received.
-type passkeyRP struct {
-	srv             *httptest.Server
-	mu              sync.Mutex
-	state, verifier string
-}
-
-func newPasskeyRelyingParty(t *testing.T, env *apptest.Env, local string) *passkeyRP {
-	t.Helper()
-	ctx := context.Background()
-	rp := &passkeyRP{}
-	mux := http.NewServeMux()
-	rp.srv = httptest.NewServer(mux)
-	t.Cleanup(rp.srv.Close)
-	secret := oidcop.NewSecret()
-	if err := env.App.OIDC.Clients().Add(ctx, oidcop.Client{ID: "passkey-rp", Secret: secret, Name: "Ngân hàng thử nghiệm", Purpose: "Đăng nhập",
-		RedirectURIs: []string{rp.srv.URL + "/cb"}, GrantTypes: []string{oidcop.GrantAuthorizationCode}, MinLevel: eid.Level2, DevMode: true}); err != nil {
-		t.Fatal(err)
-	}
-	provider, err := oidc.NewProvider(ctx, env.App.OIDC.Issuer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := oauth2.Config{ClientID: "passkey-rp", ClientSecret: secret, Endpoint: provider.Endpoint(), RedirectURL: rp.srv.URL + "/cb", Scopes: []string{oidc.ScopeOpenID}}
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		rp.mu.Lock()
-		rp.state, rp.verifier = oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
-		u := cfg.AuthCodeURL(rp.state, oauth2.S256ChallengeOption(rp.verifier))
-		rp.mu.Unlock()
-		// The browser reaches the provider as localhost (see above).
-		http.Redirect(w, r, local+strings.TrimPrefix(u, env.Server.URL), http.StatusFound)
-	})
-	mux.HandleFunc("GET /cb", func(w http.ResponseWriter, r *http.Request) {
-		rp.mu.Lock()
-		state, verifier := rp.state, rp.verifier
-		rp.mu.Unlock()
-		if r.URL.Query().Get("state") != state {
-			http.Error(w, "bad state", http.StatusBadRequest)
-			return
-		}
-		tok, err := cfg.Exchange(r.Context(), r.URL.Query().Get("code"), oauth2.VerifierOption(verifier))
-		if err != nil {
-			http.Error(w, "exchange: "+err.Error(), http.StatusBadGateway)
-			return
-		}
-		raw, _ := tok.Extra("id_token").(string)
-		idt, err := provider.Verifier(&oidc.Config{ClientID: cfg.ClientID}).Verify(r.Context(), raw)
-		if err != nil {
-			http.Error(w, "id token: "+err.Error(), http.StatusBadGateway)
-			return
-		}
-		var claims struct {
-			ACR string   `json:"acr"`
-			AMR []string `json:"amr"`
-		}
-		idt.Claims(&claims)
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		rpPage2.Execute(w, map[string]string{"ACR": claims.ACR, "AMR": strings.Join(claims.AMR, " ")})
-	})
-	return rp
-}
-
-var rpPage2 = template.Must(template.New("rp").Parse(`<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Ngân hàng thử nghiệm</title></head><body>
-<h1>Đăng nhập thành công</h1>
-<dl><dt>Mức xác thực</dt><dd id="rp-acr">{{.ACR}}</dd><dt>Phương thức</dt><dd id="rp-amr">{{.AMR}}</dd></dl>
-</body></html>`))
