@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -90,6 +91,9 @@ func deliveries(ctx context.Context, args []string, getenv func(string) string, 
 		if err != nil {
 			return explain(err)
 		}
+		if err := recordCLI(ctx, auditDB, getenv, "delivery.replay", "partner:"+partner, "requeued="+strconv.Itoa(n)); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "%d dead letters queued again\n", n)
 		return nil
 	case "log":
@@ -119,6 +123,9 @@ func deliveries(ctx context.Context, args []string, getenv func(string) string, 
 				}
 			}
 			return fmt.Errorf("subscription not added: %w", err)
+		}
+		if err := recordCLI(ctx, auditDB, getenv, "delivery.subscribe", "partner:"+sub.PartnerID, "subscription="+sub.ID+" mode="+sub.Mode+" types="+strings.Join(sub.Types, ",")); err != nil {
+			return err
 		}
 		fmt.Fprintf(stdout, "subscription %s: partner %s, %s, types %s\n", sub.ID, sub.PartnerID, sub.Mode, strings.Join(sub.Types, ","))
 		if sub.Secret != "" {

@@ -171,12 +171,18 @@ func partnerPolicy(ctx context.Context, verb string, args []string, getenv func(
 		if _, err := store.AddPartner(ctx, p); err != nil {
 			return explain("partner not added", err)
 		}
+		if err := recordCLI(ctx, auditDB, getenv, "partner.created", "partner:"+p.ID, ""); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "partner %s added; add a system with: dancu partner client add --partner %s\n", p.ID, p.ID)
 		return nil
 	}
 	np, err := store.SetPolicy(ctx, p.ID, version, *pol)
 	if err != nil {
 		return explain("policy not changed", err)
+	}
+	if err := recordCLI(ctx, auditDB, getenv, "partner.policy_changed", "partner:"+np.ID, fmt.Sprintf("version=%d", np.Version)); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "policy of %s is now version %d (other nodes apply it within %s)\n", np.ID, np.Version, exchange.SystemCacheTTL)
 	return nil
@@ -270,6 +276,9 @@ func partnerClientAdd(ctx context.Context, args []string, getenv func(string) st
 	if err != nil {
 		return explain("system not added", err)
 	}
+	if err := recordCLI(ctx, auditDB, getenv, "partner.system_added", "partner:"+sys.PartnerID, "client="+sys.ClientID); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "system %s of partner %s added\nclient id:     %s\nclient secret: %s   (shown only now)\n", sys.Name, sys.PartnerID, sys.ClientID, secret)
 	return nil
 }
@@ -297,6 +306,13 @@ func partnerDisable(ctx context.Context, disable bool, args []string, getenv fun
 	state := "enabled"
 	if disable {
 		state = "disabled"
+	}
+	action, subject := "partner."+state, "partner:"+id
+	if client != "" {
+		action, subject = "partner.system_"+state, "client:"+client
+	}
+	if err := recordCLI(ctx, auditDB, getenv, action, subject, ""); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "%s %s (other nodes apply it within %s)\n", what, state, exchange.SystemCacheTTL)
 	return nil

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -127,8 +128,10 @@ func (p *Policy) validate() faultList {
 	if s := p.Scope; s != "" && !regexp.MustCompile(`^(\d{2}|\d{5})$`).MatchString(s) {
 		errs.add("scope", ErrPolicyInvalid, "Phạm vi là mã tỉnh (2 số) hoặc mã xã (5 số), để trống cho toàn quốc.", "The scope is a 2-digit province or 5-digit commune code, empty for the whole country.")
 	}
-	if p.RatePerSecond < 0 || p.Burst < 0 || p.DailyQuota < 0 {
-		errs.add("rate_per_second", ErrPolicyInvalid, "Giới hạn tốc độ và hạn mức không được âm.", "Limits cannot be negative.")
+	// NaN compares false with everything, so "< 0" alone lets it through,
+	// and a policy holding it could no longer be written as JSON.
+	if math.IsNaN(p.RatePerSecond) || math.IsInf(p.RatePerSecond, 0) || p.RatePerSecond < 0 || p.Burst < 0 || p.DailyQuota < 0 {
+		errs.add("rate_per_second", ErrPolicyInvalid, "Giới hạn tốc độ và hạn mức phải là số không âm.", "Limits must be numbers, not negative.")
 	}
 	if p.RatePerSecond > 0 && p.Burst == 0 {
 		p.Burst = max(1, int(p.RatePerSecond))

@@ -3,6 +3,7 @@ package exchange_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -43,6 +44,8 @@ func TestPartnerValidation(t *testing.T) {
 		{"purpose field outside the policy", exchange.Partner{ID: "b3", Name: "B", Kind: exchange.KindBank, Policy: exchange.Policy{
 			Fields: []string{"full_name"}, Purposes: []exchange.Purpose{{Code: "kyc", Description: "eKYC", Basis: exchange.BasisConsent, Fields: []string{"pin"}}}}}, []string{"purposes[0]"}},
 		{"negative limits", exchange.Partner{ID: "b4", Name: "B", Kind: exchange.KindBank, Policy: exchange.Policy{RatePerSecond: -1}}, []string{"rate_per_second"}},
+		{"rate not a number", exchange.Partner{ID: "b5", Name: "B", Kind: exchange.KindBank, Policy: exchange.Policy{RatePerSecond: math.NaN()}}, []string{"rate_per_second"}},
+		{"infinite rate", exchange.Partner{ID: "b6", Name: "B", Kind: exchange.KindBank, Policy: exchange.Policy{RatePerSecond: math.Inf(1)}}, []string{"rate_per_second"}},
 	}
 	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
