@@ -171,6 +171,13 @@ func NewLog(db *storage.DB, now func() time.Time, logger *slog.Logger) *Log {
 // its INSERT (9 each) under SQLite's limit of 32,766.
 const maxBatch = 1000
 
+// lingerFor and lingerUntil bound how long a busy group commit waits to
+// fill up, and with how many entries it stops waiting.
+const (
+	lingerFor   = 300 * time.Microsecond
+	lingerUntil = 64
+)
+
 func (l *Log) run() {
 	defer close(l.closed)
 	var batch []request
@@ -178,18 +185,35 @@ func (l *Log) run() {
 	for first := range l.reqs {
 		batch = append(batch[:0], first)
 		entries = append(entries[:0], first.es...)
+		// Under load, wait a moment for more entries before committing:
+		// a commit costs far more than an entry, so fuller batches leave
+		// CPU for the requests (+15–20 % partner verifications a second in
+		// A/B runs). A request arriving at an idle log waits no extra time.
+		var linger <-chan time.Time
+		if len(l.reqs) > 0 {
+			linger = time.After(lingerFor)
+		}
 	drain:
 		for len(entries) < maxBatch {
+			var r request
+			var ok bool
 			select {
-			case r, ok := <-l.reqs:
-				if !ok {
+			case r, ok = <-l.reqs:
+			default:
+				if linger == nil || len(entries) >= lingerUntil {
 					break drain
 				}
-				batch = append(batch, r)
-				entries = append(entries, r.es...)
-			default:
+				select {
+				case r, ok = <-l.reqs:
+				case <-linger:
+					break drain
+				}
+			}
+			if !ok {
 				break drain
 			}
+			batch = append(batch, r)
+			entries = append(entries, r.es...)
 		}
 		err := l.db.Tx(context.Background(), func(tx *sql.Tx) error {
 			return AppendTx(context.Background(), l.db, tx, l.now(), entries...)
