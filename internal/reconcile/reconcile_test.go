@@ -191,6 +191,10 @@ func TestJobEndToEnd(t *testing.T) {
 		if p.Records() != int64(rows-1) {
 			t.Errorf("records %d: a duplicated row must not count twice", p.Records())
 		}
+		var chunks int
+		if err := db.R.QueryRowContext(ctx, `SELECT count(*) FROM reconcile_chunks WHERE job_id = $1`, job.ID).Scan(&chunks); err != nil || chunks != 0 {
+			t.Errorf("the finished job still keeps %d chunks of the partner's upload (%v)", chunks, err)
+		}
 		// Another partner cannot see the job.
 		if _, err := e.svc.Job(ctx, "bank-b", job.ID); !errors.Is(err, ErrJobNotFound) {
 			t.Errorf("other partner reads the job: %v", err)

@@ -372,10 +372,24 @@ func (w *Worker) write(ctx context.Context, tx *sql.Tx, id string, res []result)
 	return nil
 }
 
+// finish marks the job done and drops its upload: the results hold all the
+// report needs, and the partner's raw file — personal data — is kept no
+// longer than its processing (and would otherwise fill the database with
+// every 10-million-row file ever sent).
 func (w *Worker) finish(ctx context.Context, id string) error {
 	now := fmtTime(w.s.now())
-	_, err := w.s.db.W.ExecContext(ctx, `UPDATE reconcile_jobs SET state = $1, lease_owner = '', lease_until = '', updated_at = $2, finished_at = $2
-		WHERE id = $3 AND lease_owner = $4`, Done, now, id, w.id)
+	err := w.s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE reconcile_jobs SET state = $1, lease_owner = '', lease_until = '', updated_at = $2, finished_at = $2
+			WHERE id = $3 AND lease_owner = $4`, Done, now, id, w.id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil // another worker holds the job now; it finishes it
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM reconcile_chunks WHERE job_id = $1`, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("reconcile: finish: %w", err)
 	}
