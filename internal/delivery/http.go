@@ -13,6 +13,7 @@ import (
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/web/auth"
+	"github.com/dancu-project/dancu/internal/web/jsonbody"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
@@ -53,7 +54,9 @@ func (h *Handler) record(r *http.Request, c who, action, subject, detail string)
 }
 
 var (
-	errBadJSON = fault.New(fault.Malformed, "request.malformed_json", "Nội dung JSON không hợp lệ.", "The request body is not valid JSON for this operation.")
+	// An oversized body reads as malformed here (400, as the OpenAPI
+	// document says), not as jsonbody.ErrTooLarge.
+	errBadJSON = jsonbody.ErrMalformed
 )
 
 type who struct {
@@ -164,7 +167,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request, c wh
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"subscriptions": nonNil(subs)})
+	return jsonbody.Write(w, http.StatusOK, map[string]any{"subscriptions": nonNil(subs)})
 }
 
 func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, c who) error {
@@ -181,7 +184,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, c who) error
 		return err
 	}
 	h.Log.Info("delivery subscription created", "code", "delivery.subscribed", "partner", sub.PartnerID, "subscription", sub.ID, "mode", sub.Mode)
-	return writeJSON(w, http.StatusCreated, sub)
+	return jsonbody.Write(w, http.StatusCreated, sub)
 }
 
 func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request, c who) error {
@@ -205,7 +208,7 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, c who) error {
 		return err
 	}
 	h.Log.Info("delivery secret rotated", "code", "delivery.secret_rotated", "subscription", r.PathValue("id"))
-	return writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "secret": secret})
+	return jsonbody.Write(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "secret": secret})
 }
 
 func (h *Handler) deliveries(w http.ResponseWriter, r *http.Request, c who) error {
@@ -220,7 +223,7 @@ func (h *Handler) deliveries(w http.ResponseWriter, r *http.Request, c who) erro
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"deliveries": nonNil(ds), "counts": counts})
+	return jsonbody.Write(w, http.StatusOK, map[string]any{"deliveries": nonNil(ds), "counts": counts})
 }
 
 // ReplayRequest names the dead letters to send again.
@@ -247,7 +250,7 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request, c who) error {
 	if h.Sender != nil && partner != "" {
 		h.Sender.Notify([]string{partner})
 	}
-	return writeJSON(w, http.StatusOK, map[string]int{"requeued": n})
+	return jsonbody.Write(w, http.StatusOK, map[string]int{"requeued": n})
 }
 
 func (h *Handler) deliveryLog(w http.ResponseWriter, r *http.Request, c who) error {
@@ -262,7 +265,7 @@ func (h *Handler) deliveryLog(w http.ResponseWriter, r *http.Request, c who) err
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"attempts": nonNil(log)})
+	return jsonbody.Write(w, http.StatusOK, map[string]any{"attempts": nonNil(log)})
 }
 
 func nonNil[T any](s []T) []T {
@@ -270,13 +273,6 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
 }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) error {

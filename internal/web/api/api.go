@@ -7,7 +7,6 @@ package api
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -103,11 +102,8 @@ func (a *API) Mount(mux *http.ServeMux) {
 }
 
 var (
-	errNoRoute     = fault.New(fault.NotFound, "route.not_found", "Không có API này.", "No such API route.")
-	errBadJSON     = fault.New(fault.Malformed, "request.malformed_json", "Nội dung JSON không hợp lệ.", "The request body is not valid JSON for this operation.")
-	errTooLarge    = fault.New(fault.TooLarge, "request.too_large", "Nội dung yêu cầu quá lớn.", "The request body is too large.")
-	errCSRF        = fault.New(fault.Forbidden, "auth.csrf", "Thiếu hoặc sai mã chống giả mạo (CSRF).", "Missing or wrong CSRF token.")
-	errContentType = fault.New(fault.Malformed, "request.content_type", "Nội dung phải là application/json.", "The body must be application/json.")
+	errNoRoute = fault.New(fault.NotFound, "route.not_found", "Không có API này.", "No such API route.")
+	errCSRF    = fault.New(fault.Forbidden, "auth.csrf", "Thiếu hoặc sai mã chống giả mạo (CSRF).", "Missing or wrong CSRF token.")
 )
 
 func (a *API) handler(rt Route) http.Handler {
@@ -140,13 +136,6 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
-
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
-}
 
 func actorOf(ctx context.Context) staff.Account {
 	s, _ := auth.From(ctx)

@@ -2,14 +2,12 @@ package api
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 
 	"github.com/dancu-project/dancu/internal/actor"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/web/auth"
+	"github.com/dancu-project/dancu/internal/web/jsonbody"
 )
 
 // maxChipBody bounds a verification request: a chip dump with a portrait in
@@ -22,7 +20,7 @@ func (a *API) applyCard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/cards/"+c.Serial)
-	return writeJSON(w, http.StatusCreated, c)
+	return jsonbody.Write(w, http.StatusCreated, c)
 }
 
 func (a *API) personCards(w http.ResponseWriter, r *http.Request) error {
@@ -30,7 +28,7 @@ func (a *API) personCards(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"items": cards, "history": hist})
+	return jsonbody.Write(w, http.StatusOK, map[string]any{"items": cards, "history": hist})
 }
 
 func (a *API) getCard(w http.ResponseWriter, r *http.Request) error {
@@ -38,7 +36,7 @@ func (a *API) getCard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, c)
+	return jsonbody.Write(w, http.StatusOK, c)
 }
 
 // cardStep runs a lifecycle step that takes no body and answers the card.
@@ -47,7 +45,7 @@ func (a *API) cardStep(w http.ResponseWriter, r *http.Request, step func(context
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, c)
+	return jsonbody.Write(w, http.StatusOK, c)
 }
 
 func (a *API) approveCard(w http.ResponseWriter, r *http.Request) error {
@@ -72,7 +70,7 @@ func (a *API) reissueCard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/cards/"+c.Serial)
-	return writeJSON(w, http.StatusCreated, c)
+	return jsonbody.Write(w, http.StatusCreated, c)
 }
 
 type revokeRequest struct {
@@ -88,7 +86,7 @@ func (a *API) revokeCard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, c)
+	return jsonbody.Write(w, http.StatusOK, c)
 }
 
 func (a *API) cardChip(w http.ResponseWriter, r *http.Request) error {
@@ -97,7 +95,7 @@ func (a *API) cardChip(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="chip-`+chip.Serial+`.json"`)
-	return writeJSON(w, http.StatusOK, chip)
+	return jsonbody.Write(w, http.StatusOK, chip)
 }
 
 func (a *API) cardQR(w http.ResponseWriter, r *http.Request) error {
@@ -160,7 +158,7 @@ func (a *API) verifyCard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, rep)
+	return jsonbody.Write(w, http.StatusOK, rep)
 }
 
 func (a *API) masterList(w http.ResponseWriter, r *http.Request) error {
@@ -188,19 +186,7 @@ func (a *API) crl(w http.ResponseWriter, r *http.Request) error {
 // decodeLimit is decode with a larger body limit.
 func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" && !hasPrefix(ct, "application/json;") {
-		return errContentType
+		return jsonbody.ErrContentType
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errTooLarge
-		}
-		return errBadJSON.Wrap(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errBadJSON
-	}
-	return nil
+	return jsonbody.Decode(w, r, v, limit)
 }

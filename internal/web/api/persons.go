@@ -8,6 +8,7 @@ import (
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/web/auth"
+	"github.com/dancu-project/dancu/internal/web/jsonbody"
 )
 
 type signInRequest struct {
@@ -35,7 +36,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, signInResponse{Token: token, ExpiresAt: sess.Expires.UTC(), Role: string(acc.Role), Unit: acc.Unit})
+	return jsonbody.Write(w, http.StatusCreated, signInResponse{Token: token, ExpiresAt: sess.Expires.UTC(), Role: string(acc.Role), Unit: acc.Unit})
 }
 
 func (a *API) signOut(w http.ResponseWriter, r *http.Request) error {
@@ -58,7 +59,7 @@ func (a *API) searchPersons(w http.ResponseWriter, r *http.Request) error {
 	if page.Items == nil {
 		page.Items = []registry.Summary{}
 	}
-	return writeJSON(w, http.StatusOK, page)
+	return jsonbody.Write(w, http.StatusOK, page)
 }
 
 func purpose(r *http.Request) string {
@@ -73,7 +74,7 @@ func (a *API) getPerson(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, p)
+	return jsonbody.Write(w, http.StatusOK, p)
 }
 
 func (a *API) personHistory(w http.ResponseWriter, r *http.Request) error {
@@ -81,7 +82,7 @@ func (a *API) personHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"items": v})
+	return jsonbody.Write(w, http.StatusOK, map[string]any{"items": v})
 }
 
 func (a *API) personResidences(w http.ResponseWriter, r *http.Request) error {
@@ -89,7 +90,7 @@ func (a *API) personResidences(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"items": v})
+	return jsonbody.Write(w, http.StatusOK, map[string]any{"items": v})
 }
 
 func (a *API) personEvents(w http.ResponseWriter, r *http.Request) error {
@@ -100,7 +101,7 @@ func (a *API) personEvents(w http.ResponseWriter, r *http.Request) error {
 	if v == nil {
 		v = []registry.LifeEvent{}
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"items": v})
+	return jsonbody.Write(w, http.StatusOK, map[string]any{"items": v})
 }
 
 func (a *API) getHousehold(w http.ResponseWriter, r *http.Request) error {
@@ -108,7 +109,7 @@ func (a *API) getHousehold(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, h)
+	return jsonbody.Write(w, http.StatusOK, h)
 }
 
 // register decodes a registration, runs it and answers 201 with the record.
@@ -122,7 +123,7 @@ func register[T any](a *API, w http.ResponseWriter, r *http.Request, run func(ac
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/persons/"+p.PIN)
-	return writeJSON(w, http.StatusCreated, p)
+	return jsonbody.Write(w, http.StatusCreated, p)
 }
 
 func (a *API) registerBirth(w http.ResponseWriter, r *http.Request) error {
@@ -171,6 +172,6 @@ func (a *API) checkPIN(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, pinCheck{PIN: p.String(), Valid: true, ProvinceCode: p.Province(),
+	return jsonbody.Write(w, http.StatusOK, pinCheck{PIN: p.String(), Valid: true, ProvinceCode: p.Province(),
 		ProvinceName: pin.ProvinceName(p.Province()), BirthYear: p.BirthYear(), Sex: string(p.Sex())})
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/web/jsonbody"
 )
 
 var errUnknownUnit = fault.New(fault.NotFound, "unit.not_found", "Không có đơn vị hành chính với mã này vào ngày đã chọn.", "No administrative unit has this code on that day.")
@@ -62,7 +63,7 @@ func (a *API) provinces(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"items": list(a.Units.Provinces(on))})
+	return jsonbody.Write(w, http.StatusOK, map[string]any{"items": list(a.Units.Provinces(on))})
 }
 
 func (a *API) communes(w http.ResponseWriter, r *http.Request) error {
@@ -73,7 +74,7 @@ func (a *API) communes(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.Units.Province(r.PathValue("code"), on); err != nil {
 		return errUnknownUnit.WithField("code").Wrap(err)
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"items": list(a.Units.Communes(r.PathValue("code"), on))})
+	return jsonbody.Write(w, http.StatusOK, map[string]any{"items": list(a.Units.Communes(r.PathValue("code"), on))})
 }
 
 // commune shows a commune as it was on the day, and the unit(s) in force now
@@ -96,7 +97,7 @@ func (a *API) commune(w http.ResponseWriter, r *http.Request) error {
 			out.Current = append(out.Current, j)
 		}
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return jsonbody.Write(w, http.StatusOK, out)
 }
 
 var errEmptyUnitQuery = fault.New(fault.Invalid, "unit.query_required", "Nhập tên xã/phường để tìm.", "Enter a commune name to search.")
@@ -118,5 +119,5 @@ func (a *API) searchUnits(w http.ResponseWriter, r *http.Request) error {
 	for i := range items {
 		items[i].Path = a.Units.Path(items[i].Code, on)
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return jsonbody.Write(w, http.StatusOK, map[string]any{"items": items})
 }

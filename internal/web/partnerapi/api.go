@@ -16,9 +16,6 @@ package partnerapi
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"math"
 	"mime"
@@ -30,6 +27,7 @@ import (
 	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/reconcile"
+	"github.com/dancu-project/dancu/internal/web/jsonbody"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
@@ -121,10 +119,7 @@ func (a *API) Mount(mux *http.ServeMux) {
 }
 
 var (
-	errNoRoute     = fault.New(fault.NotFound, "route.not_found", "Không có API này.", "No such API route.")
-	errBadJSON     = fault.New(fault.Malformed, "request.malformed_json", "Nội dung JSON không hợp lệ.", "The request body is not valid JSON for this operation.")
-	errTooLarge    = fault.New(fault.TooLarge, "request.too_large", "Nội dung yêu cầu quá lớn.", "The request body is too large.")
-	errContentType = fault.New(fault.Malformed, "request.content_type", "Nội dung phải là application/json.", "The body must be application/json.")
+	errNoRoute = fault.New(fault.NotFound, "route.not_found", "Không có API này.", "No such API route.")
 )
 
 func (a *API) handler(rt Route) http.Handler {
@@ -168,27 +163,7 @@ const maxBody = 64 << 10
 // bytes. Route files of other packages use it too.
 func Decode(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		return errContentType
+		return jsonbody.ErrContentType
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errTooLarge
-		}
-		return errBadJSON.Wrap(err)
-	}
-	if dec.Decode(&struct{}{}) != io.EOF {
-		return errBadJSON
-	}
-	return nil
-}
-
-// WriteJSON sends v with status; partner answers are never cached.
-func WriteJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
+	return jsonbody.Decode(w, r, v, limit)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dancu-project/dancu/internal/exchange"
+	"github.com/dancu-project/dancu/internal/web/jsonbody"
 )
 
 // ConsentHeader carries the citizen's consent token on a lookup: an access
@@ -29,7 +30,7 @@ func (a *API) exchangeRoutes() []Route {
 // integrator can check the configuration before the first real call.
 func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 	c, _ := CallerFrom(r.Context())
-	return WriteJSON(w, http.StatusOK, struct {
+	return jsonbody.Write(w, http.StatusOK, struct {
 		Partner exchange.Partner `json:"partner"`
 		System  exchange.System  `json:"system"`
 	}{c.Partner, c.System})
@@ -45,7 +46,7 @@ func (a *API) verify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, http.StatusOK, res)
+	return jsonbody.Write(w, http.StatusOK, res)
 }
 
 func (a *API) lookup(w http.ResponseWriter, r *http.Request) error {
@@ -65,7 +66,7 @@ func (a *API) lookup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, http.StatusOK, res)
+	return jsonbody.Write(w, http.StatusOK, res)
 }
 
 func (a *API) writeSectorID(w http.ResponseWriter, r *http.Request) error {
@@ -78,7 +79,7 @@ func (a *API) writeSectorID(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, http.StatusOK, id)
+	return jsonbody.Write(w, http.StatusOK, id)
 }
 
 func (a *API) resolveSectorID(w http.ResponseWriter, r *http.Request) error {
@@ -91,5 +92,5 @@ func (a *API) resolveSectorID(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, http.StatusOK, id)
+	return jsonbody.Write(w, http.StatusOK, id)
 }

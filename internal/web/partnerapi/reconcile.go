@@ -9,6 +9,7 @@ import (
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/reconcile"
 	"github.com/dancu-project/dancu/internal/reconcile/ingest"
+	"github.com/dancu-project/dancu/internal/web/jsonbody"
 )
 
 // maxUpload bounds one dataset upload (10 million rows of about 150 bytes
@@ -92,7 +93,7 @@ func (a *API) reconcileUpload(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", Prefix+"/reconcile/jobs/"+url.PathEscape(j.ID))
-	return WriteJSON(w, http.StatusAccepted, viewJob(j))
+	return jsonbody.Write(w, http.StatusAccepted, viewJob(j))
 }
 
 func (a *API) reconcileJobs(w http.ResponseWriter, r *http.Request) error {
@@ -105,7 +106,7 @@ func (a *API) reconcileJobs(w http.ResponseWriter, r *http.Request) error {
 	for i, j := range jobs {
 		out[i] = viewJob(j)
 	}
-	return WriteJSON(w, http.StatusOK, struct {
+	return jsonbody.Write(w, http.StatusOK, struct {
 		Jobs []jobView `json:"jobs"`
 	}{out})
 }
@@ -116,7 +117,7 @@ func (a *API) reconcileJob(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, http.StatusOK, viewJob(j))
+	return jsonbody.Write(w, http.StatusOK, viewJob(j))
 }
 
 // reconcileReport streams the report CSV. Every PIN in it is audited as a

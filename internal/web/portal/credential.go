@@ -17,6 +17,7 @@ import (
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/web/jsonbody"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
@@ -187,7 +188,7 @@ func (p *Portal) verifySubmit(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "verify.html", v)
 }
 
-var errBadJSON = fault.New(fault.Malformed, "request.malformed_json", "Nội dung JSON không hợp lệ.", "The request body is not valid JSON for this operation.")
+var errBadJSON = jsonbody.ErrMalformed
 
 // verifyAPI is POST /api/v1/eid/credentials/verify with {"credential": "<JWS>"}.
 // It answers 200 with valid true or false and the reason; a body that is
