@@ -48,14 +48,20 @@ type DB struct {
 // ReadStmt returns a prepared read statement for query, prepared on first
 // use. Hot read paths use it: parsing the SQL costs more than running it.
 func (db *DB) ReadStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if s, ok := db.stmts.Load(query); ok {
+	return prepareOnce(ctx, db.R, &db.stmts, query)
+}
+
+// prepareOnce returns query prepared on pool, from cache after the first
+// time; two callers racing keep one statement.
+func prepareOnce(ctx context.Context, pool *sql.DB, cache *sync.Map, query string) (*sql.Stmt, error) {
+	if s, ok := cache.Load(query); ok {
 		return s.(*sql.Stmt), nil
 	}
-	s, err := db.R.PrepareContext(ctx, query)
+	s, err := pool.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
-	if prev, loaded := db.stmts.LoadOrStore(query, s); loaded {
+	if prev, loaded := cache.LoadOrStore(query, s); loaded {
 		s.Close()
 		return prev.(*sql.Stmt), nil
 	}
@@ -67,15 +73,8 @@ func (db *DB) ReadStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 // holds it would wait forever). TxStmt then binds them to transactions.
 func (db *DB) PrepareWrites(ctx context.Context, queries ...string) error {
 	for _, q := range queries {
-		if _, ok := db.wstmts.Load(q); ok {
-			continue
-		}
-		p, err := db.W.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		if _, loaded := db.wstmts.LoadOrStore(q, p); loaded {
-			p.Close()
+		if _, err := prepareOnce(ctx, db.W, &db.wstmts, q); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -166,10 +165,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	db.stmts.Range(func(_, s any) bool {
-		s.(*sql.Stmt).Close()
-		return true
-	})
+	for _, cache := range []*sync.Map{&db.stmts, &db.wstmts} {
+		cache.Range(func(_, s any) bool {
+			s.(*sql.Stmt).Close()
+			return true
+		})
+	}
 	err := db.W.Close()
 	if db.R != db.W {
 		err = errors.Join(err, db.R.Close())
