@@ -197,11 +197,13 @@ func TestFAPIFlow(t *testing.T) {
 			DPoPAlgs      []string `json:"dpop_signing_alg_values_supported"`
 			Introspection string   `json:"introspection_endpoint"`
 			AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
+			ACRs          []string `json:"acr_values_supported"`
 		}
 		if err := p.Claims(&meta); err != nil {
 			t.Fatal(err)
 		}
-		if meta.PAR != e.issuer+"/par" || !slices.Contains(meta.DPoPAlgs, "ES256") || !slices.Contains(meta.AuthMethods, "private_key_jwt") {
+		if meta.PAR != e.issuer+"/par" || !slices.Contains(meta.DPoPAlgs, "ES256") || !slices.Contains(meta.AuthMethods, "private_key_jwt") ||
+			!slices.Equal(meta.ACRs, []string{oidcop.ACRLevel1, oidcop.ACRLevel2}) {
 			t.Fatalf("discovery: %+v", meta)
 		}
 		ep := p.Endpoint()

@@ -121,6 +121,8 @@ func (p *Provider) discoveryGate(next http.Handler) http.Handler {
 			// Per client (Client.RequirePAR), not for all.
 			m["require_pushed_authorization_requests"] = false
 			m["dpop_signing_alg_values_supported"] = algs
+			// Relying parties find the levels they can ask for with acr_values.
+			m["acr_values_supported"] = []string{ACRLevel1, ACRLevel2}
 		})
 	})
 }
