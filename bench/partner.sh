@@ -4,6 +4,10 @@
 # audited (the audit log's entry count is checked after the run).
 #   bench/partner.sh [persons] [connections]   SQLite in a temporary directory
 #   DB=postgres://... bench/partner.sh          PostgreSQL (empty schema)
+#   SEEDED=dir bench/partner.sh                 copy a data directory seeded before
+#                                               (dancu seed --data dir) instead of seeding
+#   PROFILE=file.pprof bench/partner.sh         also write a 15 s CPU profile of the server
+#   RUNS=3 DURATION=20s                         repeated wrk runs on the same server
 set -euo pipefail
 N=${1:-1000000}
 C=${2:-64}
@@ -12,13 +16,19 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 WORK=$(mktemp -d)
 ADDR=127.0.0.1:18081
 if curl -s "http://$ADDR/healthz" >/dev/null 2>&1; then echo "something already listens on $ADDR"; exit 1; fi
-BIN=$WORK/dancu
-go build -o "$BIN" ./cmd/dancu
+BIN=${BIN:-$WORK/dancu}   # BIN=path: measure a binary built before (A/B runs)
+[ -x "$BIN" ] || go build -o "$BIN" ./cmd/dancu
 DBFLAG=(--data "$WORK/data")
 [ -n "${DB:-}" ] && DBFLAG+=(--db "$DB")
-echo "== seed $N persons"
-"$BIN" seed "${DBFLAG[@]}" --persons "$N" >/dev/null
-DANCU_BOOTSTRAP_PASSWORD=benchmark-password "$BIN" serve "${DBFLAG[@]}" --addr $ADDR --log-level warn > "$WORK/serve.out" 2>&1 &
+if [ -n "${SEEDED:-}" ]; then
+  echo "== copy the register seeded in $SEEDED"
+  cp -r "$SEEDED" "$WORK/data"
+else
+  echo "== seed $N persons"
+  "$BIN" seed "${DBFLAG[@]}" --persons "$N" >/dev/null
+fi
+PPROF_ADDR=127.0.0.1:18082
+DANCU_BOOTSTRAP_PASSWORD=benchmark-password "$BIN" serve "${DBFLAG[@]}" --addr $ADDR --pprof-addr $PPROF_ADDR --log-level warn > "$WORK/serve.out" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -rf "$WORK"' EXIT
 until curl -sf "http://$ADDR/readyz" >/dev/null; do sleep 0.05; done
@@ -44,8 +54,25 @@ for doc in re.findall(r"\{\"items\".*?\]\s*(?:,\"next_cursor\":\"[^\"]*\")?\}", 
     for p in json.loads(doc)["items"]:
         print(json.dumps({"pin": p["pin"], "full_name": p["full_name"], "birth_date": p["birth_date"], "purpose": "aml-cdd"}, ensure_ascii=False))
 ' > "$BODIES"
-echo "== $(wc -l < "$BODIES") distinct people; verify, $C connections, 20 s"
+D=${DURATION:-20s}
+echo "== $(wc -l < "$BODIES") distinct people; verify, $C connections, $D × ${RUNS:-1}"
 before=$("$BIN" audit verify "${DBFLAG[@]}" 2>/dev/null | grep -oE '[0-9]+ entries' | grep -oE '[0-9]+' || echo 0)
-wrk -t2 -c"$C" -d20s --latency -s bench/verify.lua "http://$ADDR" | grep -E "Requests/sec|Non-2xx|p50"
+if [ -n "${PROFILE:-}" ]; then
+  (sleep 3; curl -s -o "$PROFILE" "http://$PPROF_ADDR/debug/pprof/profile?seconds=15") &
+  PROF_PID=$!
+fi
+# Server CPU per request (user + system, from /proc) is steadier than
+# requests a second on a shared machine: the load generator takes its own share.
+cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+tck=$(getconf CLK_TCK)
+for _ in $(seq "${RUNS:-1}"); do
+  c0=$(cpu)
+  out=$(wrk -t2 -c"$C" -d"$D" --latency -s bench/verify.lua "http://$ADDR")
+  c1=$(cpu)
+  echo "$out" | grep -E "Requests/sec|Non-2xx|p50"
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  echo "server CPU per request: $(( (c1 - c0) * 1000000 / tck / reqs )) µs"
+done
+[ -n "${PROF_PID:-}" ] && wait "$PROF_PID"
 after=$("$BIN" audit verify "${DBFLAG[@]}" 2>/dev/null | grep -oE '[0-9]+ entries' | grep -oE '[0-9]+' || echo 0)
 echo "== audit entries written during the run: $((after - before))"

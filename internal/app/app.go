@@ -113,6 +113,8 @@ type App struct {
 	Reconcile     *reconcile.Service
 	reconcileDone chan struct{}
 
+	auditIndexDone chan struct{}
+
 	stopRelay context.CancelFunc
 	relayDone chan struct{}
 }
@@ -186,6 +188,15 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	published := prometheus.NewCounter(prometheus.CounterOpts{Name: "dancu_events_published_total", Help: "Life events published from the outbox to JetStream."})
 	a.Metrics.MustRegister(published)
+	a.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dancu_audit_unindexed_entries",
+		Help: "Audit entries not yet in the subject index (readers scan them); grows only if the indexer falls behind."},
+		func() float64 {
+			st, err := audit.ReadIndexState(context.Background(), a.AuditDB)
+			if err != nil {
+				return -1
+			}
+			return float64(st.Unindexed)
+		}))
 	if a.Deliveries, err = delivery.NewStore(a.DB, []byte(secret), now, !cfg.Production); err != nil {
 		return nil, err
 	}
@@ -252,6 +263,12 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		defer close(a.reconcileDone)
 		a.Reconcile.NewWorker(matcher, reconcile.WorkerOptions{ID: "app"}).Run(relayCtx)
 	}()
+	// The audit log's subject index is built behind the chain.
+	a.auditIndexDone = make(chan struct{})
+	go func() {
+		defer close(a.auditIndexDone)
+		audit.NewIndexer(a.AuditDB, log).Run(relayCtx)
+	}()
 	ok = true
 	return a, nil
 }
@@ -289,6 +306,9 @@ func (a *App) Close() {
 		}
 		if a.reconcileDone != nil {
 			<-a.reconcileDone
+		}
+		if a.auditIndexDone != nil {
+			<-a.auditIndexDone
 		}
 	}
 	if a.Exchange != nil {
