@@ -159,11 +159,13 @@ type PartnerFigure struct {
 	Job       Job    `json:"job"`
 }
 
-// Partners returns every partner's cleaning progress, by partner id.
+// Partners returns every partner's cleaning progress, by partner id. A
+// cancelled job is not a partner's progress: its latest job not cancelled
+// is.
 func (s *Service) Partners(ctx context.Context) ([]PartnerFigure, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT `+jobColumns+` FROM reconcile_jobs j
-		WHERE state <> 'uploading' AND created_at = (SELECT max(created_at) FROM reconcile_jobs k
-			WHERE k.partner_id = j.partner_id AND k.state <> 'uploading')
+		WHERE state NOT IN ('uploading', 'cancelled') AND created_at = (SELECT max(created_at) FROM reconcile_jobs k
+			WHERE k.partner_id = j.partner_id AND k.state NOT IN ('uploading', 'cancelled'))
 		ORDER BY partner_id, id`)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: partner progress: %w", err)

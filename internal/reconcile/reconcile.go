@@ -106,6 +106,9 @@ const (
 	Running   = "running"
 	Done      = "done"
 	Failed    = "failed"
+	// Cancelled is a job its partner stopped before it finished: its
+	// upload is gone, the rows read so far stay until the job is deleted.
+	Cancelled = "cancelled"
 )
 
 // Row outcomes in the results (match outcomes plus these).
@@ -121,6 +124,9 @@ var (
 	ErrReviewNotFound = fault.New(fault.NotFound, "reconcile.review.not_found", "Không tìm thấy dòng cần xem xét.", "No such row to review.")
 	ErrAlreadyDecided = fault.New(fault.Conflict, "reconcile.review.decided", "Dòng này đã được quyết định.", "This row has already been decided.")
 	ErrNotACandidate  = fault.New(fault.Invalid, "reconcile.review.not_candidate", "Số định danh được chọn không nằm trong danh sách ứng viên.", "The chosen identification number is not one of the candidates.")
+	ErrJobEnded       = fault.New(fault.Conflict, "reconcile.job.ended", "Lượt đối soát đã kết thúc (hoàn thành, lỗi hoặc đã huỷ) nên không thể huỷ.", "The job has already ended (done, failed or cancelled); it cannot be cancelled.")
+	ErrJobUploading   = fault.New(fault.Conflict, "reconcile.job.uploading", "Tệp của lượt đối soát đang được tải lên; hãy thử lại khi tải xong.", "The job's file is still being uploaded; try again when the upload is over.")
+	ErrJobCancelled   = fault.New(fault.Conflict, "reconcile.job.cancelled", "Lượt đối soát đã bị huỷ nên không có báo cáo.", "The job was cancelled; it has no report.")
 	ErrUploadFailed   = fault.New(fault.Invalid, "reconcile.upload.incomplete", "Tải tệp lên không trọn vẹn; vui lòng gửi lại.", "The upload did not complete; send the file again.")
 )
 

@@ -45,8 +45,8 @@ func (s *Service) Report(ctx context.Context, partnerID, jobID string, emit func
 	if err != nil {
 		return err
 	}
-	if j.State != Done {
-		return ErrJobNotDone
+	if err := ReportReady(j); err != nil {
+		return err
 	}
 	var after int64
 	for {
@@ -71,6 +71,19 @@ func (s *Service) Report(ctx context.Context, partnerID, jobID string, emit func
 		if err := emit(page); err != nil {
 			return err
 		}
+	}
+}
+
+// ReportReady returns nil when the job has a report (it is done), else the
+// fault saying why not: not finished yet, or cancelled.
+func ReportReady(j Job) error {
+	switch j.State {
+	case Done:
+		return nil
+	case Cancelled:
+		return ErrJobCancelled
+	default:
+		return ErrJobNotDone
 	}
 }
 

@@ -51,8 +51,9 @@ func (s *Service) NewWorker(m Matcher, o WorkerOptions) *Worker {
 	return &Worker{s: s, m: m, id: o.ID + "-" + storage.NewID()[:8], batch: min(o.Batch, 2000), lease: o.Lease, poll: o.Poll}
 }
 
-// errLeaseLost means another worker took the job over (this one was too
-// slow to commit): the batch is dropped, the other worker redoes it.
+// errLeaseLost means this worker no longer holds the job: another worker
+// took it over (this one was too slow to commit) and redoes the batch, or
+// the partner cancelled or deleted it. Either way the batch is dropped.
 var errLeaseLost = errors.New("reconcile: lease lost")
 
 // Run works until ctx ends. A job interrupted by ctx keeps its checkpoint
@@ -149,6 +150,12 @@ func (w *Worker) work(ctx context.Context, id string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		// A cancelled or deleted job stops here, before its next batch is
+		// matched; the commit checks again, so a cancel that lands during
+		// the batch still keeps it out.
+		if err := w.holds(ctx, id); err != nil {
+			return err
+		}
 		rows, err := w.read(p)
 		if err != nil {
 			return err
@@ -163,6 +170,20 @@ func (w *Worker) work(ctx context.Context, id string) error {
 			w.AfterBatch(id, rows[len(rows)-1].Num)
 		}
 	}
+}
+
+// holds reports errLeaseLost unless this worker still holds the job and it
+// is running.
+func (w *Worker) holds(ctx context.Context, id string) error {
+	var state, owner string
+	err := w.s.db.R.QueryRowContext(ctx, `SELECT state, lease_owner FROM reconcile_jobs WHERE id = $1`, id).Scan(&state, &owner)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (state != Running || owner != w.id) {
+		return errLeaseLost
+	}
+	if err != nil {
+		return fmt.Errorf("reconcile: job state: %w", err)
+	}
+	return nil
 }
 
 func (w *Worker) read(p *ingest.Parser) ([]ingest.Row, error) {
@@ -380,12 +401,12 @@ func (w *Worker) finish(ctx context.Context, id string) error {
 	now := fmtTime(w.s.now())
 	err := w.s.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE reconcile_jobs SET state = $1, lease_owner = '', lease_until = '', updated_at = $2, finished_at = $2
-			WHERE id = $3 AND lease_owner = $4`, Done, now, id, w.id)
+			WHERE id = $3 AND lease_owner = $4 AND state = 'running'`, Done, now, id, w.id)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return nil // another worker holds the job now; it finishes it
+			return nil // another worker holds the job now and finishes it, or it was cancelled or deleted
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM reconcile_chunks WHERE job_id = $1`, id)
 		return err
@@ -398,7 +419,7 @@ func (w *Worker) finish(ctx context.Context, id string) error {
 }
 
 func (w *Worker) fail(ctx context.Context, id, code string) error {
-	_, err := w.s.db.W.ExecContext(ctx, `UPDATE reconcile_jobs SET state = $1, failure = $2, updated_at = $3 WHERE id = $4 AND lease_owner = $5`,
+	_, err := w.s.db.W.ExecContext(ctx, `UPDATE reconcile_jobs SET state = $1, failure = $2, updated_at = $3 WHERE id = $4 AND lease_owner = $5 AND state = 'running'`,
 		Failed, code, fmtTime(w.s.now()), id, w.id)
 	return err
 }

@@ -28,6 +28,8 @@ func (a *API) reconcileRoutes() []Route {
 		{"GET", Prefix + "/reconcile/jobs", exchange.OpReconcile, a.reconcileJobs},
 		{"GET", Prefix + "/reconcile/jobs/{id}", exchange.OpReconcile, a.reconcileJob},
 		{"GET", Prefix + "/reconcile/jobs/{id}/report", exchange.OpReconcile, a.reconcileReport},
+		{"POST", Prefix + "/reconcile/jobs/{id}/cancel", exchange.OpReconcile, a.reconcileCancel},
+		{"DELETE", Prefix + "/reconcile/jobs/{id}", exchange.OpReconcile, a.reconcileDelete},
 	}
 }
 
@@ -129,8 +131,8 @@ func (a *API) reconcileReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if j.State != reconcile.Done {
-		return reconcile.ErrJobNotDone
+	if err := reconcile.ReportReady(j); err != nil {
+		return err
 	}
 	sw := &startWriter{w: w, start: func() {
 		h := w.Header()
@@ -146,6 +148,28 @@ func (a *API) reconcileReport(w http.ResponseWriter, r *http.Request) error {
 		a.Log.Error("reconcile report cut", "job", j.ID, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+	return nil
+}
+
+// reconcileCancel stops a queued or running job; its upload is deleted at
+// once and no row is added after the answer.
+func (a *API) reconcileCancel(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PartnerFrom(r.Context())
+	j, err := a.Reconcile.Cancel(r.Context(), p.ID, "partner:"+p.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return jsonbody.Write(w, http.StatusOK, viewJob(j))
+}
+
+// reconcileDelete removes a job with its results, review items and upload;
+// a queued or running job is cancelled by the delete.
+func (a *API) reconcileDelete(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PartnerFrom(r.Context())
+	if err := a.Reconcile.Delete(r.Context(), p.ID, "partner:"+p.ID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

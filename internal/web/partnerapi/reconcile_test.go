@@ -124,6 +124,81 @@ func TestReconcileAPI(t *testing.T) {
 			if jobs, _ := list.json["jobs"].([]any); list.status != 200 || len(jobs) != 1 {
 				t.Errorf("job list: %d %s", list.status, list.body)
 			}
+
+			// Cancel: a second job is held by another node's worker (a
+			// lease set here, so the app's own worker cannot finish it
+			// first); the bank cancels it and the upload is gone at once.
+			db := p.env.App.DB
+			var held string
+			for try := 0; try < 5 && held == ""; try++ {
+				up2 := p.upload(bank, "?name=second.csv", b.String())
+				if up2.status != http.StatusAccepted {
+					t.Fatalf("second upload: %d %s", up2.status, up2.body)
+				}
+				res, err := db.W.Exec(`UPDATE reconcile_jobs SET state = 'running', lease_owner = 'node-b', lease_until = '9999-12-31T00:00:00.000000000Z'
+					WHERE id = $1 AND state = 'queued' AND lease_until = ''`, up2.json["id"])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n, _ := res.RowsAffected(); n == 1 {
+					held = up2.header.Get("Location")
+				}
+			}
+			if held == "" {
+				t.Fatal("the app's worker took every second job first")
+			}
+			heldID := held[strings.LastIndex(held, "/")+1:]
+			if a := p.call("POST", held+"/cancel", p.partnerToken("bhxh"), nil); a.status != 404 || a.code() != "reconcile.job.not_found" {
+				t.Errorf("another partner cancels: %d %s", a.status, a.body)
+			}
+			if a := p.call("DELETE", held, p.partnerToken("bhxh"), nil); a.status != 404 || a.code() != "reconcile.job.not_found" {
+				t.Errorf("another partner deletes: %d %s", a.status, a.body)
+			}
+			if a := p.call("POST", held+"/cancel", bank, nil); a.status != 200 || a.json["state"] != "cancelled" {
+				t.Fatalf("cancel: %d %s", a.status, a.body)
+			}
+			var chunks int
+			db.R.QueryRow(`SELECT count(*) FROM reconcile_chunks WHERE job_id = $1`, heldID).Scan(&chunks)
+			if chunks != 0 {
+				t.Errorf("the cancelled job keeps %d chunks of the upload", chunks)
+			}
+			if a := p.call("GET", held, bank, nil); a.json["state"] != "cancelled" {
+				t.Errorf("job after the cancel: %d %s", a.status, a.body)
+			}
+			if a := p.call("POST", held+"/cancel", bank, nil); a.status != 409 || a.code() != "reconcile.job.ended" {
+				t.Errorf("cancel twice: %d %s", a.status, a.body)
+			}
+			if a := p.call("GET", held+"/report", bank, nil); a.status != 409 || a.code() != "reconcile.job.cancelled" {
+				t.Errorf("report of a cancelled job: %d %s", a.status, a.body)
+			}
+			if a := p.call("POST", loc+"/cancel", bank, nil); a.status != 409 || a.code() != "reconcile.job.ended" {
+				t.Errorf("cancel a finished job: %d %s", a.status, a.body)
+			}
+
+			// Delete both jobs: they are gone with their results.
+			for _, l := range []string{held, loc} {
+				if a := p.call("DELETE", l, bank, nil); a.status != 204 {
+					t.Errorf("delete %s: %d %s", l, a.status, a.body)
+				}
+				if a := p.call("GET", l, bank, nil); a.status != 404 {
+					t.Errorf("deleted job still answers: %d %s", a.status, a.body)
+				}
+			}
+			var left int
+			db.R.QueryRow(`SELECT count(*) FROM reconcile_rows`).Scan(&left)
+			if left != 0 {
+				t.Errorf("%d result rows left after deleting every job", left)
+			}
+			if list := p.call("GET", "/api/partner/v1/reconcile/jobs", bank, nil); list.status != 200 || len(list.json["jobs"].([]any)) != 0 {
+				t.Errorf("job list after the deletes: %s", list.body)
+			}
+			for action, want := range map[string]int{"reconcile.cancel": 1, "reconcile.delete": 2} {
+				var n int
+				p.env.App.AuditDB.R.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'partner:nganhang-a' AND action = $1`, action).Scan(&n)
+				if n != want {
+					t.Errorf("%d %s entries in the audit log, want %d", n, action, want)
+				}
+			}
 		})
 	}
 }
