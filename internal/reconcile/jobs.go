@@ -96,13 +96,13 @@ func (s *Service) discard(id string) {
 }
 
 const jobColumns = `id, partner_id, file_name, state, encoding, header, bytes, failure, created_by, created_at, updated_at, finished_at,
-	rows_read, matched, ambiguous, not_found, errors, duplicates, decided`
+	rows_read, matched, ambiguous, not_found, errors, duplicates, decided, same_person`
 
 func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 	var j Job
 	var hdr, created, updated, finished string
 	err := sc.Scan(&j.ID, &j.PartnerID, &j.FileName, &j.State, &j.Encoding, &hdr, &j.Bytes, &j.Failure, &j.CreatedBy,
-		&created, &updated, &finished, &j.RowsRead, &j.Matched, &j.Ambiguous, &j.NotFound, &j.Errors, &j.Duplicates, &j.Decided)
+		&created, &updated, &finished, &j.RowsRead, &j.Matched, &j.Ambiguous, &j.NotFound, &j.Errors, &j.Duplicates, &j.Decided, &j.SamePerson)
 	if err != nil {
 		return j, err
 	}

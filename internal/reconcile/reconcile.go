@@ -141,6 +141,10 @@ type Progress struct {
 	Duplicates int64  `json:"duplicates"`
 	// Decided are ambiguous rows a registrar settled with a PIN.
 	Decided int64 `json:"decided"`
+	// SamePerson are matched rows whose person an earlier row of the file
+	// already matched (with other data: not a duplicate): the partner holds
+	// several records for one person. They are records and cleaned.
+	SamePerson int64 `json:"same_person"`
 }
 
 // Records are the distinct rows: duplicates are not counted twice.

@@ -14,7 +14,7 @@ import (
 )
 
 // ReportColumns are the columns of the report CSV.
-var ReportColumns = []string{"row", "line", "ref", "outcome", "pin", "confidence", "differences", "dead", "review", "error_code", "duplicate_of"}
+var ReportColumns = []string{"row", "line", "ref", "outcome", "pin", "confidence", "differences", "dead", "review", "error_code", "duplicate_of", "same_person_as"}
 
 // ReportRow is one line of the report: the partner's own reference, the
 // outcome, and for a matched row the PIN, the confidence and the fields
@@ -31,6 +31,9 @@ type ReportRow struct {
 	Review      string  `json:"review,omitempty"` // "pending", "decided"
 	ErrorCode   string  `json:"error_code,omitempty"`
 	DuplicateOf int64   `json:"duplicate_of,omitempty"`
+	// SamePersonAs is, for a matched row, the first row of the file matched
+	// to the same person, when that is an earlier row.
+	SamePersonAs int64 `json:"same_person_as,omitempty"`
 }
 
 // reportPage is how many rows are read, audited and written at a time.
@@ -89,7 +92,7 @@ func ReportReady(j Job) error {
 
 func (s *Service) reportPage(ctx context.Context, jobID string, after int64) ([]ReportRow, error) {
 	rows, err := s.db.R.QueryContext(ctx, fmt.Sprintf(`SELECT r.row_num, r.line, r.ref, r.outcome, r.pin, r.confidence, r.differences, r.dead,
-		r.error_code, r.duplicate_of, COALESCE(v.state, ''), COALESCE(v.decision_pin, ''), COALESCE(v.candidates, '')
+		r.error_code, r.duplicate_of, r.same_person_as, COALESCE(v.state, ''), COALESCE(v.decision_pin, ''), COALESCE(v.candidates, '')
 		FROM reconcile_rows r LEFT JOIN reconcile_reviews v ON v.job_id = r.job_id AND v.row_num = r.row_num
 		WHERE r.job_id = $1 AND r.row_num > $2 ORDER BY r.row_num LIMIT %d`, reportPage), jobID, after)
 	if err != nil {
@@ -102,7 +105,7 @@ func (s *Service) reportPage(ctx context.Context, jobID string, after int64) ([]
 		var dead int
 		var state, decision, cands string
 		if err := rows.Scan(&r.Row, &r.Line, &r.Ref, &r.Outcome, &r.PIN, &r.Confidence, &r.Differences, &dead,
-			&r.ErrorCode, &r.DuplicateOf, &state, &decision, &cands); err != nil {
+			&r.ErrorCode, &r.DuplicateOf, &r.SamePersonAs, &state, &decision, &cands); err != nil {
 			return nil, fmt.Errorf("reconcile: report: %w", err)
 		}
 		r.Dead = dead == 1
@@ -156,12 +159,16 @@ func (s *Service) WriteReportCSV(ctx context.Context, w io.Writer, partnerID, jo
 			if r.DuplicateOf > 0 {
 				dup = strconv.FormatInt(r.DuplicateOf, 10)
 			}
+			same := ""
+			if r.SamePersonAs > 0 {
+				same = strconv.FormatInt(r.SamePersonAs, 10)
+			}
 			conf := ""
 			if r.PIN != "" {
 				conf = strconv.FormatFloat(r.Confidence, 'f', 4, 64)
 			}
 			if err := cw.Write([]string{strconv.FormatInt(r.Row, 10), strconv.FormatInt(r.Line, 10), safeCell(r.Ref), r.Outcome, r.PIN,
-				conf, r.Differences, dead, r.Review, r.ErrorCode, dup}); err != nil {
+				conf, r.Differences, dead, r.Review, r.ErrorCode, dup, same}); err != nil {
 				return err
 			}
 		}

@@ -212,6 +212,7 @@ type result struct {
 	dead        bool
 	errCode     string
 	dupOf       int64
+	samePerson  int64 // the first row matched to the same PIN
 	candidates  []match.Candidate
 	places      map[string][]Place
 }
@@ -260,13 +261,14 @@ func (w *Worker) commit(ctx context.Context, id string, rows []ingest.Row) error
 		if len(got) != len(recs) {
 			return fmt.Errorf("reconcile: matcher returned %d results for %d records", len(got), len(recs))
 		}
-		var pins []string
+		var pins, matchedPINs []string
 		for k, m := range got {
 			r := &res[idx[k]]
 			r.outcome, r.confidence, r.dead = string(m.Outcome), m.Confidence, m.Dead
 			if m.Outcome == match.Matched {
 				r.pin = m.PIN
 				r.differences = encodeDiffs(m.Differences)
+				matchedPINs = append(matchedPINs, m.PIN)
 			}
 			if m.Outcome == match.Ambiguous {
 				r.candidates = m.Candidates
@@ -274,6 +276,9 @@ func (w *Worker) commit(ctx context.Context, id string, rows []ingest.Row) error
 					pins = append(pins, c.PIN)
 				}
 			}
+		}
+		if err := w.samePerson(ctx, id, res, matchedPINs); err != nil {
+			return err
 		}
 		if len(pins) > 0 {
 			places, err := w.s.places.Places(ctx, pins)
@@ -290,9 +295,49 @@ func (w *Worker) commit(ctx context.Context, id string, rows []ingest.Row) error
 	return w.s.db.Tx(ctx, func(tx *sql.Tx) error { return w.write(ctx, tx, id, res) })
 }
 
+// samePerson points each matched row of the batch whose PIN an earlier row
+// of the job already matched at the first such row: first the committed
+// rows of earlier batches (the database, so it holds across workers and
+// restarts: a batch and its rows commit together), then earlier rows of
+// this batch.
+func (w *Worker) samePerson(ctx context.Context, id string, res []result, pins []string) error {
+	if len(pins) == 0 {
+		return nil
+	}
+	first, err := w.earlier(ctx, id, `SELECT pin, min(row_num) FROM reconcile_rows WHERE job_id = $1 AND pin <> ''
+		AND pin IN (%s) GROUP BY pin`, pins)
+	if err != nil {
+		return fmt.Errorf("reconcile: same person: %w", err)
+	}
+	for i := range res {
+		r := &res[i]
+		if r.pin == "" {
+			continue
+		}
+		if n, ok := first[r.pin]; ok {
+			r.samePerson = n
+			continue
+		}
+		first[r.pin] = r.row.Num
+	}
+	return nil
+}
+
 // earlierKeys finds which keys already occur in rows of earlier batches.
 func (w *Worker) earlierKeys(ctx context.Context, id string, keys []string) (map[string]int64, error) {
+	out, err := w.earlier(ctx, id, `SELECT dup_key, min(row_num) FROM reconcile_rows WHERE job_id = $1 AND outcome <> 'duplicate'
+			AND dup_key IN (%s) GROUP BY dup_key`, keys)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: duplicates: %w", err)
+	}
+	return out, nil
+}
+
+// earlier runs query — job id as $1, "%s" for the list of values — over
+// values 500 at a time and collects its (value, row) pairs.
+func (w *Worker) earlier(ctx context.Context, id, query string, values []string) (map[string]int64, error) {
 	out := map[string]int64{}
+	keys := values
 	for len(keys) > 0 {
 		n := min(len(keys), 500)
 		part := keys[:n]
@@ -303,23 +348,22 @@ func (w *Worker) earlierKeys(ctx context.Context, id string, keys []string) (map
 			args = append(args, k)
 			ph[i] = fmt.Sprintf("$%d", i+2)
 		}
-		rows, err := w.s.db.R.QueryContext(ctx, `SELECT dup_key, min(row_num) FROM reconcile_rows WHERE job_id = $1 AND outcome <> 'duplicate'
-			AND dup_key IN (`+strings.Join(ph, ",")+`) GROUP BY dup_key`, args...)
+		rows, err := w.s.db.R.QueryContext(ctx, fmt.Sprintf(query, strings.Join(ph, ",")), args...)
 		if err != nil {
-			return nil, fmt.Errorf("reconcile: duplicates: %w", err)
+			return nil, err
 		}
 		for rows.Next() {
 			var k string
 			var n int64
 			if err := rows.Scan(&k, &n); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("reconcile: duplicates: %w", err)
+				return nil, err
 			}
 			out[k] = n
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("reconcile: duplicates: %w", err)
+			return nil, err
 		}
 	}
 	return out, nil
@@ -333,6 +377,9 @@ func (w *Worker) write(ctx context.Context, tx *sql.Tx, id string, res []result)
 		switch r.outcome {
 		case string(match.Matched):
 			c.Matched++
+			if r.samePerson > 0 {
+				c.SamePerson++
+			}
 		case string(match.Ambiguous):
 			c.Ambiguous++
 		case string(match.NotFound):
@@ -347,8 +394,8 @@ func (w *Worker) write(ctx context.Context, tx *sql.Tx, id string, res []result)
 	now := w.s.now()
 	out, err := tx.ExecContext(ctx, `UPDATE reconcile_jobs SET next_offset = $1, next_line = $2, rows_read = $3,
 		matched = matched + $4, ambiguous = ambiguous + $5, not_found = not_found + $6, errors = errors + $7, duplicates = duplicates + $8,
-		lease_until = $9, updated_at = $10 WHERE id = $11 AND lease_owner = $12 AND state = 'running'`,
-		end.Offset, end.Line, end.Row, c.Matched, c.Ambiguous, c.NotFound, c.Errors, c.Duplicates,
+		same_person = same_person + $9, lease_until = $10, updated_at = $11 WHERE id = $12 AND lease_owner = $13 AND state = 'running'`,
+		end.Offset, end.Line, end.Row, c.Matched, c.Ambiguous, c.NotFound, c.Errors, c.Duplicates, c.SamePerson,
 		fmtTime(now.Add(w.lease)), fmtTime(now), id, w.id)
 	if err != nil {
 		return fmt.Errorf("reconcile: checkpoint: %w", err)
@@ -356,17 +403,17 @@ func (w *Worker) write(ctx context.Context, tx *sql.Tx, id string, res []result)
 	if n, _ := out.RowsAffected(); n != 1 {
 		return errLeaseLost
 	}
-	args := make([]any, 0, len(res)*12)
+	args := make([]any, 0, len(res)*13)
 	for _, r := range res {
 		dead := 0
 		if r.dead {
 			dead = 1
 		}
 		args = append(args, id, r.row.Num, r.row.Line, r.row.Record.Ref, r.key, r.outcome, r.pin, r.confidence, r.differences,
-			dead, r.errCode, r.dupOf)
+			dead, r.errCode, r.dupOf, r.samePerson)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO reconcile_rows (job_id, row_num, line, ref, dup_key, outcome, pin, confidence,
-		differences, dead, error_code, duplicate_of) VALUES `+w.s.db.Values(len(res), 12), args...); err != nil {
+		differences, dead, error_code, duplicate_of, same_person_as) VALUES `+w.s.db.Values(len(res), 13), args...); err != nil {
 		return fmt.Errorf("reconcile: store rows: %w", err)
 	}
 	created := fmtTime(now)

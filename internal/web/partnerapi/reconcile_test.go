@@ -45,14 +45,19 @@ func TestReconcileAPI(t *testing.T) {
 			var b strings.Builder
 			b.WriteString("Mã khách hàng;Họ và tên;Số CCCD;Ngày sinh\n")
 			var pins []string
+			var again string // the first person under another customer code
 			for i := 0; rows.Next(); i++ {
 				var pin, name, birth string
 				rows.Scan(&pin, &name, &birth)
 				pins = append(pins, pin)
 				fmt.Fprintf(&b, "KH%03d;%s;%s;%s\n", i, name, pin, birth)
+				if i == 0 {
+					again = fmt.Sprintf("KH998;%s;%s;%s\n", name, pin, birth)
+				}
 			}
 			rows.Close()
 			b.WriteString("KH999;Người Không Có;;1901-01-01\n")
+			b.WriteString(again)
 			bank := p.partnerToken("nganhang-a")
 
 			up := p.upload(bank, "?name=khachhang.csv", b.String())
@@ -68,10 +73,11 @@ func TestReconcileAPI(t *testing.T) {
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
-			if job.status != 200 || job.json["state"] != "done" || job.json["matched"] != float64(len(pins)) || job.json["not_found"] != float64(1) {
+			if job.status != 200 || job.json["state"] != "done" || job.json["matched"] != float64(len(pins)+1) ||
+				job.json["not_found"] != float64(1) || job.json["same_person"] != float64(1) {
 				t.Fatalf("job: %d %s", job.status, job.body)
 			}
-			want := fmt.Sprintf("%d of %d records cleaned, %d%%", len(pins), len(pins)+1, len(pins)*100/(len(pins)+1))
+			want := fmt.Sprintf("%d of %d records cleaned, %d%%", len(pins)+1, len(pins)+2, (len(pins)+1)*100/(len(pins)+2))
 			if job.json["figure"] != want {
 				t.Errorf("figure %v, want %q", job.json["figure"], want)
 			}
@@ -103,22 +109,27 @@ func TestReconcileAPI(t *testing.T) {
 				t.Fatalf("report: %d %s", rep.status, rep.body)
 			}
 			recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(rep.body, "\uFEFF"))).ReadAll()
-			if err != nil || len(recs) != len(pins)+2 {
+			if err != nil || len(recs) != len(pins)+3 || recs[0][11] != "same_person_as" {
 				t.Fatalf("report has %d lines (%v)", len(recs), err)
 			}
 			for i, pin := range pins {
 				r := recs[i+1]
-				if r[2] != fmt.Sprintf("KH%03d", i) || r[3] != "matched" || r[4] != pin {
+				if r[2] != fmt.Sprintf("KH%03d", i) || r[3] != "matched" || r[4] != pin || r[11] != "" {
 					t.Errorf("report line %d: %v", i+1, r)
 				}
 			}
-			if last := recs[len(recs)-1]; last[3] != "not_found" || last[4] != "" {
-				t.Errorf("unknown person: %v", last)
+			if unknown := recs[len(recs)-2]; unknown[3] != "not_found" || unknown[4] != "" {
+				t.Errorf("unknown person: %v", unknown)
+			}
+			// The first customer again under another code: matched, and
+			// pointed at row 1 as the same person.
+			if last := recs[len(recs)-1]; last[2] != "KH998" || last[3] != "matched" || last[4] != pins[0] || last[11] != "1" {
+				t.Errorf("the same person twice: %v", last)
 			}
 			var audited int
 			p.env.App.AuditDB.R.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'partner:nganhang-a' AND action = 'reconcile.disclose'`).Scan(&audited)
-			if audited != len(pins) {
-				t.Errorf("%d disclosures audited, want %d", audited, len(pins))
+			if audited != len(pins)+1 {
+				t.Errorf("%d disclosures audited, want %d", audited, len(pins)+1)
 			}
 			list := p.call("GET", "/api/partner/v1/reconcile/jobs", bank, nil)
 			if jobs, _ := list.json["jobs"].([]any); list.status != 200 || len(jobs) != 1 {

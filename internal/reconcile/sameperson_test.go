@@ -1,0 +1,142 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/reconcile/ingest"
+	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/storage/storagetest"
+)
+
+// samePersonFile holds every register person once (K<i>) and, under other
+// references, some of them again: A10 and B10 (person 10, first at row 11,
+// an earlier batch), A150 (person 150, first at row 153), A199 (person
+// 199, first at row 202, the same batch), a true duplicate of K0, and C10
+// (person 10 again, after the restart). want maps row → same_person_as.
+func (r register) samePersonFile() (text string, want map[int]int) {
+	var b strings.Builder
+	b.WriteString("Mã;Họ và tên;Số định danh;Ngày sinh\n")
+	line := func(ref string, i int) {
+		p := r.people[i]
+		fmt.Fprintf(&b, "%s;%s;%s;%02d/%02d/%d\n", ref, p.FullName, p.PIN, p.BirthDate.Day, p.BirthDate.Month, p.BirthDate.Year)
+	}
+	for i := range 100 {
+		line(fmt.Sprintf("K%d", i), i) // rows 1..100
+	}
+	line("A10", 10) // 101
+	line("B10", 10) // 102
+	for i := 100; i < 200; i++ {
+		line(fmt.Sprintf("K%d", i), i) // rows 103..202
+	}
+	line("A150", 150) // 203
+	line("A199", 199) // 204
+	line("K0", 0)     // 205: a duplicate, not a second record
+	line("C10", 10)   // 206
+	return b.String(), map[int]int{101: 11, 102: 11, 203: 153, 204: 202, 206: 11}
+}
+
+// TestSamePerson: rows with other references matching a person an earlier
+// row matched are flagged with that row — across batches, within a batch
+// and across a worker stopped mid-job (clean stop and crash) whose
+// successor resumes — and counted once each in same_person; they stay
+// matched records and cleaned.
+func TestSamePerson(t *testing.T) {
+	reg := newRegister(t, 200)
+	ix := reg.index(t)
+	for _, d := range storagetest.Dialects() {
+		for _, mode := range []string{"cancel", "crash"} {
+			t.Run(string(d)+"/"+mode, func(t *testing.T) {
+				ctx := context.Background()
+				url := storagetest.URL(t, d)
+				open := func() *storage.DB {
+					db, err := storage.Open(ctx, url)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := db.Migrate(ctx, append([]storage.Migrations{storage.OwnMigrations()}, migrations()...)...); err != nil {
+						t.Fatal(err)
+					}
+					return db
+				}
+				c := &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
+				db1 := open()
+				e1 := newEnv(t, db1, reg, ix, c)
+				text, want := reg.samePersonFile()
+				job, err := e1.svc.Upload(ctx, "bank-a", "partner:bank-a", "data.csv", strings.NewReader(text), ingest.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wctx, stop := context.WithCancel(ctx)
+				w1 := e1.svc.NewWorker(ix, WorkerOptions{Batch: 50, Lease: time.Minute})
+				w1.AfterBatch = func(_ string, rows int64) {
+					if rows >= 150 {
+						if mode == "crash" {
+							db1.Close()
+						}
+						stop()
+					}
+				}
+				w1.RunOnce(wctx)
+				stop()
+
+				db2 := open()
+				defer db2.Close()
+				e2 := newEnv(t, db2, reg, ix, c)
+				mid, err := e2.svc.Job(ctx, "", job.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if mid.RowsRead != 150 || mid.SamePerson != 2 {
+					t.Fatalf("after the stop: %+v; want 150 rows read, 2 of them the same person", mid.Progress)
+				}
+				c.add(2 * time.Minute) // the crashed worker's lease runs out
+				w2 := e2.svc.NewWorker(ix, WorkerOptions{Batch: 70, Lease: time.Minute})
+				if worked, err := w2.RunOnce(ctx); !worked || err != nil {
+					t.Fatalf("second worker: %v %v", worked, err)
+				}
+				checkExactlyOnce(t, db2, job.ID, 206)
+				final, _ := e2.svc.Job(ctx, "bank-a", job.ID)
+				if final.State != Done || final.Matched != 205 || final.Duplicates != 1 || final.SamePerson != 5 {
+					t.Errorf("final progress %+v; want 205 matched, 1 duplicate, 5 the same person", final.Progress)
+				}
+				if final.Records() != 205 || final.Cleaned() != 205 {
+					t.Errorf("figure %q: rows naming a person already named are records, and cleaned", final.Figure())
+				}
+
+				var buf bytes.Buffer
+				if err := e2.svc.WriteReportCSV(ctx, &buf, "bank-a", job.ID); err != nil {
+					t.Fatal(err)
+				}
+				recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
+				if err != nil || len(recs) != 207 {
+					t.Fatalf("report: %d lines %v", len(recs), err)
+				}
+				if h := recs[0][11]; h != "same_person_as" {
+					t.Fatalf("report column 12 is %q", h)
+				}
+				for i, r := range recs[1:] {
+					row := i + 1
+					wantSame := ""
+					if n, ok := want[row]; ok {
+						wantSame = fmt.Sprint(n)
+						if first := recs[n]; r[3] != "matched" || r[4] != first[4] || first[11] != "" {
+							t.Errorf("row %d (%v) and its first row %d (%v) disagree", row, r, n, first)
+						}
+					}
+					if r[11] != wantSame {
+						t.Errorf("row %d (%s): same_person_as %q, want %q", row, r[2], r[11], wantSame)
+					}
+				}
+				if r := recs[205]; r[3] != "duplicate" || r[10] != "1" || r[11] != "" {
+					t.Errorf("the repeated row is a duplicate, not the same person: %v", r)
+				}
+			})
+		}
+	}
+}
