@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/match"
 )
 
@@ -36,6 +38,9 @@ type ReportRow struct {
 	SamePersonAs int64 `json:"same_person_as,omitempty"`
 }
 
+// ActDisclose is the audit action of a PIN disclosed in a report.
+const ActDisclose = "reconcile.disclose"
+
 // reportPage is how many rows are read, audited and written at a time.
 const reportPage = 1000
 
@@ -44,9 +49,48 @@ const reportPage = 1000
 // the audit log (actor "partner:<id>", purpose "data cleaning") before the
 // page is emitted: a failed audit stops the report.
 func (s *Service) Report(ctx context.Context, partnerID, jobID string, emit func([]ReportRow) error) error {
+	return s.report(ctx, partnerID, jobID, "", emit)
+}
+
+// ErrReportScope refuses a job's report to staff scoped to a unit: the
+// report names people anywhere in the country, and a unit's staff read
+// only the people of their unit.
+var ErrReportScope = fault.New(fault.Forbidden, "reconcile.report.scope",
+	"Báo cáo đối soát nêu số định danh của công dân trên cả nước; chỉ cán bộ có phạm vi toàn quốc được tải.",
+	"A reconciliation report names people anywhere in the country; only staff with national scope may download it.")
+
+// StaffReport is Report for a staff member: any partner's job, each
+// disclosed PIN audited to the staff member (a.ID) exactly as the
+// partner's download is to the partner. Only staff with national scope
+// may read it (ErrReportScope).
+func (s *Service) StaffReport(ctx context.Context, a actor.Actor, jobID string, emit func([]ReportRow) error) error {
+	if err := CanDownloadReports(a); err != nil {
+		return err
+	}
+	return s.report(ctx, "", jobID, a.ID, emit)
+}
+
+// CanDownloadReports tells whether a staff member may download reports:
+// nil for staff with national scope, else ErrReportScope.
+func CanDownloadReports(a actor.Actor) error {
+	if a.Unit != "" || a.ID == "" {
+		return ErrReportScope
+	}
+	return nil
+}
+
+// report emits the report of jobID (of partnerID; "" any partner),
+// auditing each page's PINs as disclosed to to ("" the job's partner).
+func (s *Service) report(ctx context.Context, partnerID, jobID, to string, emit func([]ReportRow) error) error {
 	j, err := s.Job(ctx, partnerID, jobID)
 	if err != nil {
 		return err
+	}
+	detail := "job " + jobID
+	if to == "" {
+		to = "partner:" + j.PartnerID
+	} else {
+		detail += " of partner " + j.PartnerID
 	}
 	if err := ReportReady(j); err != nil {
 		return err
@@ -64,8 +108,8 @@ func (s *Service) Report(ctx context.Context, partnerID, jobID string, emit func
 		var entries []audit.Entry
 		for _, r := range page {
 			if r.PIN != "" {
-				entries = append(entries, audit.Entry{Actor: "partner:" + j.PartnerID, Action: "reconcile.disclose",
-					Subject: "person:" + r.PIN, Purpose: Purpose, Detail: "job " + jobID})
+				entries = append(entries, audit.Entry{Actor: to, Action: ActDisclose,
+					Subject: "person:" + r.PIN, Purpose: Purpose, Detail: detail})
 			}
 		}
 		if err := s.audit.RecordAll(ctx, entries); err != nil {
@@ -138,9 +182,19 @@ func (s *Service) WriteReportCSV(ctx context.Context, w io.Writer, partnerID, jo
 	if _, err := s.Job(ctx, partnerID, jobID); err != nil {
 		return err
 	}
+	return writeReportCSV(w, func(emit func([]ReportRow) error) error { return s.Report(ctx, partnerID, jobID, emit) })
+}
+
+// WriteStaffReportCSV writes the report of any partner's finished job for
+// a staff member with national scope; see StaffReport.
+func (s *Service) WriteStaffReportCSV(ctx context.Context, w io.Writer, a actor.Actor, jobID string) error {
+	return writeReportCSV(w, func(emit func([]ReportRow) error) error { return s.StaffReport(ctx, a, jobID, emit) })
+}
+
+func writeReportCSV(w io.Writer, report func(emit func([]ReportRow) error) error) error {
 	started := false
 	cw := csv.NewWriter(w)
-	err := s.Report(ctx, partnerID, jobID, func(page []ReportRow) error {
+	err := report(func(page []ReportRow) error {
 		if !started {
 			started = true
 			if _, err := w.Write([]byte{0xEF, 0xBB, 0xBF}); err != nil {

@@ -15,6 +15,7 @@ import (
 // the officer's unit with the decide form.
 func (u *UI) mountReconcile(s func(string, handler)) {
 	s("GET /reconcile", u.reconcileJobs)
+	s("GET /reconcile/jobs/{id}/report", u.reconcileReport)
 	s("GET /reconcile/review", u.reconcileQueue)
 	s("GET /reconcile/review/{job}/{row}", u.reconcileReview)
 	s("POST /reconcile/review/{job}/{row}", u.registrar(u.reconcileDecide))
@@ -24,6 +25,9 @@ type reconcileJobsView struct {
 	Partners []reconcile.PartnerFigure
 	Jobs     []reconcile.Job
 	Open     int
+	// CanDownload: the staff member may download finished jobs' reports
+	// (national scope; the page itself is open to all staff).
+	CanDownload bool
 }
 
 func (u *UI) reconcileJobs(w http.ResponseWriter, r *http.Request, s staff.Session) {
@@ -45,7 +49,7 @@ func (u *UI) reconcileJobs(w http.ResponseWriter, r *http.Request, s staff.Sessi
 	}
 	v := u.page(r, &s, "recon.title", "")
 	v.Nav = "reconcile"
-	v.Page = reconcileJobsView{Partners: partners, Jobs: jobs, Open: open}
+	v.Page = reconcileJobsView{Partners: partners, Jobs: jobs, Open: open, CanDownload: reconcile.CanDownloadReports(actorOf(s)) == nil}
 	u.render(w, r, http.StatusOK, "reconcile-jobs", v)
 }
 
@@ -146,3 +150,55 @@ func (u *UI) reconcileDecide(w http.ResponseWriter, r *http.Request, s staff.Ses
 }
 
 var errNoChoice = fault.New(fault.Invalid, "reconcile.review.choice_required", "Chọn một công dân hoặc \"Không ai trong số này\".", "Choose a person or \"None of them\".")
+
+// reconcileReport sends a finished job's report to a staff member with
+// national scope. Each PIN in it is audited as disclosed to the staff
+// member before it is sent, as for the partner's own download; if auditing
+// fails midway the connection is cut, so a truncated report is never
+// taken for a whole one.
+func (u *UI) reconcileReport(w http.ResponseWriter, r *http.Request, s staff.Session) {
+	a := actorOf(s)
+	if err := reconcile.CanDownloadReports(a); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	j, err := u.recon.Job(r.Context(), "", r.PathValue("id"))
+	if err == nil {
+		err = reconcile.ReportReady(j)
+	}
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	sw := &reportWriter{w: w, start: func() {
+		h := w.Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", `attachment; filename="reconcile-`+j.ID+`.csv"`)
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+	}}
+	if err := u.recon.WriteStaffReportCSV(r.Context(), sw, a, j.ID); err != nil {
+		if !sw.started {
+			u.fail(w, r, err)
+			return
+		}
+		u.logStatus(r, http.StatusInternalServerError, "reconcile.report_cut")
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// reportWriter sends the headers on the first byte, so an error before it
+// can still be an error page.
+type reportWriter struct {
+	w       http.ResponseWriter
+	start   func()
+	started bool
+}
+
+func (s *reportWriter) Write(p []byte) (int, error) {
+	if !s.started {
+		s.started = true
+		s.start()
+	}
+	return s.w.Write(p)
+}

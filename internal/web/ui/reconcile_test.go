@@ -47,6 +47,7 @@ func TestReconcilePages(t *testing.T) {
 	for _, a := range []staff.Account{
 		{Username: "lan.nt", DisplayName: "Nguyễn Thị Lan", Role: actor.Registrar, Unit: baDinh, Province: "01"},
 		{Username: "hung.lv", DisplayName: "Lê Văn Hùng", Role: actor.Leader, Unit: "01", Province: "01"},
+		{Username: "quantri", DisplayName: "Quản Trị", Role: actor.Admin},
 	} {
 		if err := staffStore.Create(ctx, a, password); err != nil {
 			t.Fatal(err)
@@ -135,5 +136,47 @@ func TestReconcilePages(t *testing.T) {
 	mustContain(t, "leader jobs", leader.get("/reconcile"), "Đã làm sạch 1/1 bản ghi (100%)")
 	if r := leader.post(path, url.Values{"csrf": {leader.csrf("/reconcile/review/" + job.ID + "/1")}, "choice": {"none"}}); r.status != http.StatusForbidden {
 		t.Errorf("leader decides: %d", r.status)
+	}
+
+	// The report: staff scoped to a unit see no download link and are
+	// refused the file (it names people anywhere in the country); an
+	// administrator with national scope downloads it, and the disclosed PIN
+	// is in the audit log under the administrator's name.
+	reportPath := "/reconcile/jobs/" + job.ID + "/report"
+	for _, who := range []*client{c, leader} {
+		if strings.Contains(who.get("/reconcile").body, reportPath) {
+			t.Errorf("staff scoped to a unit are offered the report")
+		}
+		if r := who.get(reportPath); r.status != http.StatusForbidden || strings.Contains(r.body, people[0].PIN) {
+			t.Errorf("staff scoped to a unit download the report: %d", r.status)
+		}
+	}
+	admin := st.client(t)
+	admin.signIn("quantri")
+	mustContain(t, "admin jobs", admin.get("/reconcile"), reportPath, "Tải báo cáo")
+	rep := admin.get(reportPath)
+	if rep.status != http.StatusOK || !strings.HasPrefix(rep.header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("admin report: %d %s", rep.status, rep.body)
+	}
+	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(rep.body, "\uFEFF")), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "row,line,ref,outcome,pin") || !strings.HasPrefix(lines[1], "1,2,KH1,matched,"+people[0].PIN+",") {
+		t.Errorf("admin report: %q", lines)
+	}
+	var staffActor string
+	var disclosed int
+	db.R.QueryRow(`SELECT count(*), max(actor) FROM audit_log WHERE action = 'reconcile.disclose' AND subject = $1 AND purpose = 'data cleaning'`,
+		"person:"+people[0].PIN).Scan(&disclosed, &staffActor)
+	if disclosed != 1 || staffActor != "staff:quantri" {
+		t.Errorf("the PIN disclosed to the administrator: %d audit entries, actor %q; want 1 by staff:quantri", disclosed, staffActor)
+	}
+	if r := admin.get("/reconcile/jobs/no-such-job/report"); r.status != http.StatusNotFound {
+		t.Errorf("report of no job: %d", r.status)
+	}
+	queued, err := svc.Upload(ctx, "nganhang-a", "partner:nganhang-a", "kh2.csv", strings.NewReader("ma,ho_ten,ngay_sinh\nKH1,Đỗ Song Sinh,15/01/1995\n"), ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := admin.get("/reconcile/jobs/" + queued.ID + "/report"); r.status != http.StatusConflict || !strings.Contains(r.body, "chưa xong") {
+		t.Errorf("report of a queued job: %d", r.status)
 	}
 }
