@@ -22,6 +22,7 @@ import (
 // itself with its own action and detail (*registry.Service).
 type Register interface {
 	ReadUnaudited(ctx context.Context, a actor.Actor, pin string) (registry.Person, error)
+	ReadCoreUnaudited(ctx context.Context, a actor.Actor, pin string) (registry.Core, error)
 }
 
 // Recorder appends to the audit log and returns once the entry is durable
@@ -113,13 +114,25 @@ func reader(p Partner) actor.Actor {
 // partner's scope is refused, and the refusal is in the person's log.
 func (s *Service) read(ctx context.Context, p Partner, pinText, purposeCode, op string) (registry.Person, error) {
 	person, err := s.register.ReadUnaudited(ctx, reader(p), pinText)
-	if errors.Is(err, fault.ErrOutOfScope) {
-		if aerr := s.audit.Record(ctx, audit.Entry{Actor: p.Actor(), Action: ActionRefused, Subject: "person:" + pinText, Purpose: purposeCode, Detail: op + " out_of_scope"}); aerr != nil {
-			return registry.Person{}, fmt.Errorf("audit refusal: %w", aerr)
-		}
-		return registry.Person{}, ErrOutOfScope
+	return person, s.outOfScope(ctx, err, p, pinText, purposeCode, op)
+}
+
+// readCore is read for the Core of the person.
+func (s *Service) readCore(ctx context.Context, p Partner, pinText, purposeCode, op string) (registry.Core, error) {
+	c, err := s.register.ReadCoreUnaudited(ctx, reader(p), pinText)
+	return c, s.outOfScope(ctx, err, p, pinText, purposeCode, op)
+}
+
+// outOfScope writes a refusal for a person outside the partner's scope to
+// the person's log and returns the partner's error; other errors pass.
+func (s *Service) outOfScope(ctx context.Context, err error, p Partner, pinText, purposeCode, op string) error {
+	if !errors.Is(err, fault.ErrOutOfScope) {
+		return err
 	}
-	return person, err
+	if aerr := s.audit.Record(ctx, audit.Entry{Actor: p.Actor(), Action: ActionRefused, Subject: "person:" + pinText, Purpose: purposeCode, Detail: op + " out_of_scope"}); aerr != nil {
+		return fmt.Errorf("audit refusal: %w", aerr)
+	}
+	return ErrOutOfScope
 }
 
 // VerifyInput is what a partner holds about a person.
@@ -172,7 +185,7 @@ func (s *Service) Verify(ctx context.Context, p Partner, in VerifyInput) (Verify
 	if err := errs.err(); err != nil {
 		return VerifyResult{}, err
 	}
-	person, err := s.read(ctx, p, in.PIN, pu.Code, "verify")
+	person, err := s.readCore(ctx, p, in.PIN, pu.Code, "verify")
 	if errors.Is(err, registry.ErrPersonNotFound) {
 		// Audited like a match: the partner asked about this PIN.
 		if err := s.audit.Record(ctx, audit.Entry{Actor: p.Actor(), Action: ActionVerified, Subject: "person:" + in.PIN, Purpose: pu.Code, Detail: "result=" + VerifyNotFound}); err != nil {

@@ -85,7 +85,7 @@ func (s *Service) RegisterBirth(ctx context.Context, a actor.Actor, in BirthInpu
 	}
 
 	var child Person
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		var father, mother *Person
 		var problems fault.List
 		for _, pp := range []struct {

@@ -33,7 +33,7 @@ func (s *Service) RegisterDeath(ctx context.Context, a actor.Actor, in DeathInpu
 		return Person{}, err
 	}
 	var p Person
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		old, err := s.lockPerson(ctx, tx, a, strings.TrimSpace(in.PIN), "pin")
 		if err != nil {
 			return err
@@ -99,5 +99,5 @@ func (s *Service) handOverHead(ctx context.Context, tx *sql.Tx, leaving Person, 
 	if _, err := tx.ExecContext(ctx, `UPDATE persons SET relation = $1 WHERE pin = $2`, RelHead, newHead); err != nil {
 		return fmt.Errorf("change household head: %w", err)
 	}
-	return nil
+	return noteChange(ctx, tx, newHead)
 }

@@ -53,7 +53,7 @@ func (s *Service) RegisterMove(ctx context.Context, a actor.Actor, in MoveInput)
 		return Person{}, err
 	}
 	var p Person
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		// The person may live anywhere now; scope applies to the destination.
 		old, err := s.lockPerson(ctx, tx, actor.Actor{}, strings.TrimSpace(in.PIN), "pin")
 		if err != nil {

@@ -38,7 +38,7 @@ func (s *Service) ChangeName(ctx context.Context, a actor.Actor, in NameChangeIn
 		return Person{}, err
 	}
 	var p Person
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		old, err := s.lockPerson(ctx, tx, a, strings.TrimSpace(in.PIN), "pin")
 		if err != nil {
 			return err

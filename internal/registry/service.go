@@ -41,12 +41,13 @@ type Service struct {
 	places Places
 	audit  Recorder
 	now    func() time.Time
+	cores  *cores
 }
 
 // NewService wires the register. Every read by someone else and every change
 // is recorded through rec before it takes effect.
 func NewService(db *storage.DB, places Places, rec Recorder, now func() time.Time) *Service {
-	return &Service{db: db, places: places, audit: rec, now: now}
+	return &Service{db: db, places: places, audit: rec, now: now, cores: newCores(db, now)}
 }
 
 // Faults of the register. Their codes are part of the API.

@@ -127,14 +127,14 @@ func insertPerson(ctx context.Context, tx *sql.Tx, p *Person) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO persons (`+personColumns+`) VALUES (`+personPlaceholders+`)`, personArgs(p)...); err != nil {
 		return fmt.Errorf("insert person: %w", err)
 	}
-	return nil
+	return noteChange(ctx, tx, p.PIN)
 }
 
 func updatePerson(ctx context.Context, tx *sql.Tx, p *Person) error {
 	if _, err := tx.ExecContext(ctx, updatePersonSQL(), personArgs(p)...); err != nil {
 		return fmt.Errorf("update person: %w", err)
 	}
-	return nil
+	return noteChange(ctx, tx, p.PIN)
 }
 
 // updatePersonSQL sets every column but the key from the same arguments

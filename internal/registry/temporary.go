@@ -62,7 +62,7 @@ func (s *Service) RegisterTemporary(ctx context.Context, a actor.Actor, in Tempo
 		return Person{}, err
 	}
 	var p Person
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		old, err := s.lockPerson(ctx, tx, actor.Actor{}, strings.TrimSpace(in.PIN), "pin")
 		if err != nil {
 			return err
