@@ -114,9 +114,11 @@ type App struct {
 	reconcileDone chan struct{}
 
 	auditIndexDone chan struct{}
+	cacheDone      chan struct{}
 
-	stopRelay context.CancelFunc
-	relayDone chan struct{}
+	stopRelay      context.CancelFunc
+	stopCheckpoint func()
+	relayDone      chan struct{}
 }
 
 // Open builds the platform from cfg. now is the clock (time.Now outside tests).
@@ -140,6 +142,14 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	a.Audit = audit.NewLog(a.AuditDB, now, log)
+	if a.AuditDB != a.DB {
+		// The audit file is written on every read of a person: checkpoint
+		// it beside the group commits, not inside them, where a copy and
+		// its fsync stall every request waiting on that commit.
+		if a.stopCheckpoint, err = a.AuditDB.StartCheckpointer(100*time.Millisecond, 256<<20, log); err != nil {
+			return nil, err
+		}
+	}
 	a.Registry = registry.NewService(a.DB, units, a.Audit, now)
 	if a.Staff, err = staff.NewStore(a.DB, now); err != nil {
 		return nil, err
@@ -188,6 +198,11 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	published := prometheus.NewCounter(prometheus.CounterOpts{Name: "dancu_events_published_total", Help: "Life events published from the outbox to JetStream."})
 	a.Metrics.MustRegister(published)
+	a.Metrics.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "dancu_register_cache_hits_total", Help: "Partner verifications answered from the in-memory register cores."},
+			func() float64 { return float64(a.Registry.CoreCacheStats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "dancu_register_cache_misses_total", Help: "Partner verifications that read the person from the database."},
+			func() float64 { return float64(a.Registry.CoreCacheStats().Misses) }))
 	a.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dancu_audit_unindexed_entries",
 		Help: "Audit entries not yet in the subject index (readers scan them); grows only if the indexer falls behind."},
 		func() float64 {
@@ -263,6 +278,13 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		defer close(a.reconcileDone)
 		a.Reconcile.NewWorker(matcher, reconcile.WorkerOptions{ID: "app"}).Run(relayCtx)
 	}()
+	// Partners' verify reads people's cores from memory, kept exact by
+	// polling the register's changes.
+	a.cacheDone = make(chan struct{})
+	go func() {
+		defer close(a.cacheDone)
+		a.Registry.RunCache(relayCtx, log)
+	}()
 	// The audit log's subject index is built behind the chain.
 	a.auditIndexDone = make(chan struct{})
 	go func() {
@@ -310,12 +332,18 @@ func (a *App) Close() {
 		if a.auditIndexDone != nil {
 			<-a.auditIndexDone
 		}
+		if a.cacheDone != nil {
+			<-a.cacheDone
+		}
 	}
 	if a.Exchange != nil {
 		a.Exchange.Close()
 	}
 	if a.Audit != nil {
 		a.Audit.Close()
+	}
+	if a.stopCheckpoint != nil {
+		a.stopCheckpoint()
 	}
 	if a.Bus != nil {
 		a.Bus.Close()

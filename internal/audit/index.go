@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,7 +53,7 @@ type Indexer struct {
 
 // NewIndexer returns an indexer with the sizes used in production.
 func NewIndexer(db *storage.DB, log *slog.Logger) *Indexer {
-	return &Indexer{DB: db, Log: log, RunSize: 4096, Fanout: 8, Chunk: 2048, Interval: 500 * time.Millisecond}
+	return &Indexer{DB: db, Log: log, RunSize: 1024, Fanout: 16, Chunk: 1024, Interval: 500 * time.Millisecond}
 }
 
 // Run works until ctx ends: whenever there is work it does it step by
@@ -96,7 +96,7 @@ func (ix *Indexer) Step(ctx context.Context, flush bool) (bool, error) {
 		// unindexed tail, which every reader scans, grow.
 		var err error
 		if head-upto >= int64(ix.RunSize) || flush && head > upto {
-			if worked, err = ix.buildRun(ctx, tx, upto, next); worked || err != nil {
+			if worked, err = ix.buildRun(ctx, tx, upto, head, next); worked || err != nil {
 				return err
 			}
 		}
@@ -125,54 +125,29 @@ func comparePairs(a, b pair) int {
 }
 
 // buildRun turns the oldest unindexed entries into a live level-0 run.
-func (ix *Indexer) buildRun(ctx context.Context, tx *sql.Tx, upto, next int64) (bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT seq, subject FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`, upto, ix.RunSize)
+// Sequence numbers have no gaps, so the run is the entries in (upto, last];
+// SQLite or PostgreSQL sorts them, no row passes through Go.
+func (ix *Indexer) buildRun(ctx context.Context, tx *sql.Tx, upto, head, next int64) (bool, error) {
+	last := min(head, upto+int64(ix.RunSize))
+	res, err := tx.ExecContext(ctx, `INSERT INTO audit_subject (run, subject, seq)
+		SELECT $1, subject, seq FROM audit_log WHERE seq > $2 AND seq <= $3 ORDER BY subject, seq`, next, upto, last)
 	if err != nil {
-		return false, fmt.Errorf("read tail: %w", err)
+		return false, fmt.Errorf("write run %d: %w", next, err)
 	}
-	var ps []pair
-	for rows.Next() {
-		var p pair
-		if err := rows.Scan(&p.seq, &p.subject); err != nil {
-			rows.Close()
-			return false, err
-		}
-		ps = append(ps, p)
-	}
-	if err := rows.Close(); err != nil {
+	n, err := res.RowsAffected()
+	if err != nil {
 		return false, err
 	}
-	if len(ps) == 0 {
-		return false, nil
+	if n != last-upto {
+		return false, fmt.Errorf("write run %d: entries %d to %d are %d rows, not %d", next, upto+1, last, n, last-upto)
 	}
-	last := ps[len(ps)-1].seq
-	slices.SortFunc(ps, comparePairs)
-	if err := ix.insertPairs(ctx, tx, next, ps); err != nil {
-		return false, err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_subject_runs (id, level, state, entries) VALUES ($1, 0, $2, $3)`, next, runLive, len(ps)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_subject_runs (id, level, state, entries) VALUES ($1, 0, $2, $3)`, next, runLive, n); err != nil {
 		return false, fmt.Errorf("add run: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_index_head SET upto = $1, next_run = $2 WHERE id = 1`, last, next+1); err != nil {
 		return false, fmt.Errorf("move index head: %w", err)
 	}
 	return true, nil
-}
-
-func (ix *Indexer) insertPairs(ctx context.Context, tx *sql.Tx, run int64, ps []pair) error {
-	const perStatement = 1000
-	for len(ps) > 0 {
-		n := min(len(ps), perStatement)
-		args := make([]any, 0, 3*n)
-		for _, p := range ps[:n] {
-			args = append(args, run, p.subject, p.seq)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_subject (run, subject, seq) VALUES `+ix.DB.Values(n, 3), args...); err != nil {
-			return fmt.Errorf("write run %d: %w", run, err)
-		}
-		ps = ps[n:]
-	}
-	return nil
 }
 
 // startMerge picks the lowest level holding Fanout live runs and starts
@@ -207,8 +182,11 @@ func (ix *Indexer) startMerge(ctx context.Context, tx *sql.Tx, next int64) (bool
 	return true, nil
 }
 
-// mergeChunk moves the next Chunk pairs of the runs being merged into the
-// run being built, and makes it live when the sources are used up.
+// mergeChunk moves the next pairs of the runs being merged into the run
+// being built, and makes it live when the sources are used up. A step
+// moves every pair up to a bound: the smallest, over the sources, of the
+// key Chunk/Fanout pairs after the cursor — so it moves between Chunk/Fanout
+// and Chunk pairs, in one INSERT … SELECT.
 func (ix *Indexer) mergeChunk(ctx context.Context, tx *sql.Tx) (bool, error) {
 	var run, entries int64
 	var cursor pair
@@ -224,34 +202,32 @@ func (ix *Indexer) mergeChunk(ctx context.Context, tx *sql.Tx) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	// The first Chunk pairs of the merge are among the first Chunk pairs
-	// after the cursor of each source.
-	var merged []pair
-	exhausted := true
+	step := max(1, ix.Chunk/max(1, len(sources)))
+	var bound *pair
 	for _, src := range sources {
-		ps, err := ix.pairsAfter(ctx, tx, src, cursor, ix.Chunk)
+		var p pair
+		err := tx.QueryRowContext(ctx, `SELECT subject, seq FROM audit_subject
+			WHERE run = $1 AND subject >= $2 AND (subject > $2 OR seq > $3) ORDER BY subject, seq LIMIT 1 OFFSET $4`,
+			src, cursor.subject, cursor.seq, step-1).Scan(&p.subject, &p.seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // fewer than step pairs left: they all go below any bound
+		}
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("read run %d: %w", src, err)
 		}
-		if len(ps) == ix.Chunk {
-			exhausted = false
+		if bound == nil || comparePairs(p, *bound) < 0 {
+			bound = &p
 		}
-		merged = append(merged, ps...)
 	}
-	slices.SortFunc(merged, comparePairs)
-	if len(merged) > ix.Chunk {
-		merged, exhausted = merged[:ix.Chunk], false
-	}
-	if err := ix.insertPairs(ctx, tx, run, merged); err != nil {
+	list := inList(sources)
+	moved, err := ix.copyPairs(ctx, tx, run, list, cursor, bound)
+	if err != nil {
 		return false, err
 	}
-	entries += int64(len(merged))
-	if len(merged) > 0 {
-		cursor = merged[len(merged)-1]
-	}
-	if !exhausted {
+	entries += moved
+	if bound != nil {
 		_, err := tx.ExecContext(ctx, `UPDATE audit_subject_runs SET entries = $1, cursor_subject = $2, cursor_seq = $3 WHERE id = $4`,
-			entries, cursor.subject, cursor.seq, run)
+			entries, bound.subject, bound.seq, run)
 		return true, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_subject_runs SET state = $1 WHERE into_run = $2`, runDead, run); err != nil {
@@ -261,6 +237,33 @@ func (ix *Indexer) mergeChunk(ctx context.Context, tx *sql.Tx) (bool, error) {
 		return false, fmt.Errorf("finish merge: %w", err)
 	}
 	return true, nil
+}
+
+// copyPairs copies the sources' pairs after the cursor, up to and with the
+// bound (nil: all of them), into run, in key order.
+func (ix *Indexer) copyPairs(ctx context.Context, tx *sql.Tx, run int64, sources string, after pair, bound *pair) (int64, error) {
+	q := `INSERT INTO audit_subject (run, subject, seq) SELECT $1, subject, seq FROM audit_subject
+		WHERE run IN (` + sources + `) AND subject >= $2 AND (subject > $2 OR seq > $3)`
+	args := []any{run, after.subject, after.seq}
+	if bound != nil {
+		q += ` AND subject <= $4 AND (subject < $4 OR seq <= $5)`
+		args = append(args, bound.subject, bound.seq)
+	}
+	res, err := tx.ExecContext(ctx, q+` ORDER BY subject, seq`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("merge into run %d: %w", run, err)
+	}
+	return res.RowsAffected()
+}
+
+// inList writes ids as an SQL list; they are integers read from the
+// database, never text from outside.
+func inList(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
 }
 
 func (ix *Indexer) sources(ctx context.Context, tx *sql.Tx, run int64) ([]int64, error) {
@@ -278,25 +281,6 @@ func (ix *Indexer) sources(ctx context.Context, tx *sql.Tx, run int64) ([]int64,
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
-}
-
-// pairsAfter reads up to n pairs of a run after a cursor, in key order.
-func (ix *Indexer) pairsAfter(ctx context.Context, tx *sql.Tx, run int64, after pair, n int) ([]pair, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT subject, seq FROM audit_subject
-		WHERE run = $1 AND subject >= $2 AND (subject > $2 OR seq > $3) ORDER BY subject, seq LIMIT $4`, run, after.subject, after.seq, n)
-	if err != nil {
-		return nil, fmt.Errorf("read run %d: %w", run, err)
-	}
-	defer rows.Close()
-	ps := make([]pair, 0, n)
-	for rows.Next() {
-		var p pair
-		if err := rows.Scan(&p.subject, &p.seq); err != nil {
-			return nil, err
-		}
-		ps = append(ps, p)
-	}
-	return ps, rows.Err()
 }
 
 // deleteDead removes up to Chunk rows of a dead run, and the run once it
