@@ -56,8 +56,9 @@ func NewIndexer(db *storage.DB, log *slog.Logger) *Indexer {
 	return &Indexer{DB: db, Log: log, RunSize: 1024, Fanout: 16, Chunk: 1024, Interval: 500 * time.Millisecond}
 }
 
-// Run works until ctx ends: whenever there is work it does it step by
-// step, else it waits Interval.
+// Run works until ctx ends: step after step while there is work, else it
+// looks again a quarter of Interval later; a tail younger than Interval
+// waits to fill a run.
 func (ix *Indexer) Run(ctx context.Context) {
 	last := time.Now()
 	for ctx.Err() == nil {
