@@ -8,6 +8,7 @@
 #                                               (dancu seed --data dir) instead of seeding
 #   PROFILE=file.pprof bench/partner.sh         also write a 15 s CPU profile of the server
 #   RUNS=3 DURATION=20s                         repeated wrk runs on the same server
+#   RATE=10000 bench/partner.sh                 open loop at a fixed rate (vegeta) instead of wrk
 set -euo pipefail
 N=${1:-1000000}
 C=${2:-64}
@@ -67,8 +68,28 @@ fi
 # requests a second on a shared machine: the load generator takes its own share.
 cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 tck=$(getconf CLK_TCK)
+if [ -n "${RATE:-}" ]; then
+  # Open loop: vegeta offers RATE requests a second whatever the answers'
+  # latency (wrk measures the most a closed loop of C connections gets).
+  VEGETA=$(command -v vegeta || echo "$WORK/gobin/vegeta")
+  [ -x "$VEGETA" ] || GOBIN="$WORK/gobin" go install github.com/tsenart/vegeta/v12@v12.13.0
+  python3 - "$BODIES" "http://$ADDR/api/partner/v1/verify" > "$WORK/targets.json" <<'PY'
+import sys, json, base64, os
+for line in open(sys.argv[1]):
+    print(json.dumps({"method": "POST", "url": sys.argv[2], "body": base64.b64encode(line.strip().encode()).decode(),
+        "header": {"Authorization": ["Bearer " + os.environ["PARTNER_TOKEN"]], "Content-Type": ["application/json"]}}))
+PY
+fi
 for _ in $(seq "${RUNS:-1}"); do
   c0=$(cpu)
+  if [ -n "${RATE:-}" ]; then
+    "$VEGETA" attack -format=json -targets="$WORK/targets.json" -rate="$RATE" -duration="$D" -max-workers=256 > "$WORK/results.bin"
+    c1=$(cpu)
+    "$VEGETA" report -type=text < "$WORK/results.bin" | grep -E "Requests|Latencies|Success|Status"
+    reqs=$("$VEGETA" report -type=json < "$WORK/results.bin" | python3 -c 'import sys, json; print(json.load(sys.stdin)["requests"])')
+    echo "CPU per request: server $(( (c1 - c0) * 1000000 / tck / reqs )) µs"
+    continue
+  fi
   out=$(/usr/bin/time -f "wrk CPU %U %S" wrk -t2 -c"$C" -d"$D" --latency -s bench/verify.lua "http://$ADDR" 2>&1)
   c1=$(cpu)
   echo "$out" | grep -E "Requests/sec|Non-2xx|p50"
