@@ -23,6 +23,14 @@ const ChunkSize = 1 << 20
 // the decoded text goes into the database chunk by chunk. An upload cut
 // short leaves no job behind.
 func (s *Service) Upload(ctx context.Context, partnerID, createdBy, fileName string, raw io.Reader, o ingest.Options) (Job, error) {
+	return s.upload(ctx, partnerID, createdBy, fileName, raw, o, nil)
+}
+
+// upload is Upload; stored, when not nil, runs once the whole file is
+// stored and before the job is queued (it is invisible until then): an
+// error from it discards the upload.
+func (s *Service) upload(ctx context.Context, partnerID, createdBy, fileName string, raw io.Reader, o ingest.Options,
+	stored func(id string, bytes int64) error) (Job, error) {
 	prep, err := ingest.Prepare(raw, o)
 	if err != nil {
 		var f *fault.Error
@@ -48,6 +56,9 @@ func (s *Service) Upload(ctx context.Context, partnerID, createdBy, fileName str
 		return Job{}, fmt.Errorf("reconcile: create job: %w", err)
 	}
 	total, chunks, err := s.storeChunks(ctx, id, prep.Text)
+	if err == nil && stored != nil {
+		err = stored(id, total)
+	}
 	if err == nil {
 		_, err = s.db.W.ExecContext(ctx, `UPDATE reconcile_jobs SET state = $1, bytes = $2, chunks = $3, updated_at = $4 WHERE id = $5`,
 			Queued, total, chunks, fmtTime(s.now()), id)

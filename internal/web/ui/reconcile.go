@@ -1,20 +1,31 @@
 package ui
 
 import (
+	"errors"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"time"
 
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/reconcile"
 	"github.com/dancu-project/dancu/internal/staff"
 )
 
 // mountReconcile registers the data-cleaning pages: jobs with each
-// partner's cleaning progress, and the review queue of ambiguous rows in
-// the officer's unit with the decide form.
-func (u *UI) mountReconcile(s func(string, handler)) {
+// partner's cleaning progress, an administrator's upload on a partner's
+// behalf, and the review queue of ambiguous rows in the officer's unit with
+// the decide form.
+func (u *UI) mountReconcile(s func(string, handler), up func(string, streamHandler)) {
 	s("GET /reconcile", u.reconcileJobs)
+	if u.admin.Partners != nil {
+		up("POST /reconcile/upload", u.reconcileUpload)
+	}
 	s("GET /reconcile/jobs/{id}/report", u.reconcileReport)
 	s("GET /reconcile/review", u.reconcileQueue)
 	s("GET /reconcile/review/{job}/{row}", u.reconcileReview)
@@ -28,9 +39,28 @@ type reconcileJobsView struct {
 	// CanDownload: the staff member may download finished jobs' reports
 	// (national scope; the page itself is open to all staff).
 	CanDownload bool
+	// Upload is the upload form, for administrators only.
+	Upload *uploadView
+}
+
+// uploadView is the form an administrator uploads a partner's file with.
+type uploadView struct {
+	Partners                         []exchange.Partner // those whose policy allows reconcile
+	Partner, Encoding, Format, Delim string             // as chosen
+	Encodings, Formats, Delims       []option
 }
 
 func (u *UI) reconcileJobs(w http.ResponseWriter, r *http.Request, s staff.Session) {
+	flash := ""
+	if r.URL.Query().Get("uploaded") == "1" {
+		flash = "recon.flash.uploaded"
+	}
+	u.renderJobs(w, r, s, http.StatusOK, uploadInput{}, nil, flash)
+}
+
+// renderJobs shows the jobs page; in is what the upload form had, problem
+// why it was refused.
+func (u *UI) renderJobs(w http.ResponseWriter, r *http.Request, s staff.Session, status int, in uploadInput, problem *fault.Error, flash string) {
 	ctx := r.Context()
 	partners, err := u.recon.Partners(ctx)
 	if err != nil {
@@ -47,11 +77,173 @@ func (u *UI) reconcileJobs(w http.ResponseWriter, r *http.Request, s staff.Sessi
 		u.fail(w, r, err)
 		return
 	}
-	v := u.page(r, &s, "recon.title", "")
+	v := u.page(r, &s, "recon.title", "/reconcile")
 	v.Nav = "reconcile"
-	v.Page = reconcileJobsView{Partners: partners, Jobs: jobs, Open: open, CanDownload: reconcile.CanDownloadReports(actorOf(s)) == nil}
-	u.render(w, r, http.StatusOK, "reconcile-jobs", v)
+	view := reconcileJobsView{Partners: partners, Jobs: jobs, Open: open, CanDownload: reconcile.CanDownloadReports(actorOf(s)) == nil}
+	if u.admin.Partners != nil && actorOf(s).Role == actor.Admin {
+		if view.Upload, err = u.uploadView(r, v.Lang, in); err != nil {
+			u.fail(w, r, err)
+			return
+		}
+	}
+	if flash != "" {
+		v.Flash = u.tr(v.Lang, flash)
+	}
+	if problem != nil {
+		v.Summary = []summaryItem{{Field: problem.Field, Message: faultText(v.Lang, problem)}}
+	}
+	v.Page = view
+	u.render(w, r, status, "reconcile-jobs", v)
 }
+
+// uploadInput is what the upload form sent before its file.
+type uploadInput struct {
+	Partner, Encoding, Format, Delimiter string
+}
+
+// reconcilePartners are the partners a file may be uploaded for: enabled,
+// with a policy allowing the reconcile operation.
+func (u *UI) reconcilePartners(r *http.Request) ([]exchange.Partner, error) {
+	all, err := u.admin.Partners.Partners(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	var out []exchange.Partner
+	for _, p := range all {
+		if !p.Disabled && p.Policy.Allows(exchange.OpReconcile) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (u *UI) uploadView(r *http.Request, l string, in uploadInput) (*uploadView, error) {
+	ps, err := u.reconcilePartners(r)
+	if err != nil {
+		return nil, err
+	}
+	auto := option{Value: "", Label: u.tr(l, "recon.upload.auto")}
+	return &uploadView{Partners: ps, Partner: in.Partner, Encoding: in.Encoding, Format: in.Format, Delim: in.Delimiter,
+		Encodings: []option{auto, {Value: "utf-8", Label: "UTF-8"}, {Value: "utf-16", Label: "UTF-16 (Unicode)"},
+			{Value: "windows-1258", Label: "Windows-1258"}, {Value: "tcvn3", Label: "TCVN3 (ABC)"}},
+		Formats: []option{auto, {Value: "csv", Label: "CSV"}, {Value: "jsonl", Label: "JSON Lines"}},
+		Delims: []option{auto, {Value: ",", Label: u.tr(l, "recon.upload.delim.comma")}, {Value: ";", Label: u.tr(l, "recon.upload.delim.semi")},
+			{Value: "tab", Label: u.tr(l, "recon.upload.delim.tab")}, {Value: "|", Label: u.tr(l, "recon.upload.delim.pipe")}},
+	}, nil
+}
+
+var (
+	errUploadAdminOnly = fault.New(fault.Forbidden, "reconcile.upload.admin_only",
+		"Chỉ quản trị viên hệ thống mới được tải tệp dữ liệu lên thay cho đối tác.",
+		"Only system administrators may upload a file on a partner's behalf.")
+	errUploadPartner = fault.New(fault.Invalid, "reconcile.upload.partner",
+		"Chọn một đối tác được phép đối soát dữ liệu.",
+		"Choose a partner allowed to reconcile data.").WithField("partner")
+	errUploadNoFile = fault.New(fault.Invalid, "reconcile.upload.no_file",
+		"Chọn tệp dữ liệu của đối tác (CSV hoặc JSON Lines).",
+		"Choose the partner's data file (CSV or JSON Lines).").WithField("file")
+)
+
+// Bounds of the upload form.
+const (
+	maxUploadField = 1 << 10       // a value of the form other than the file
+	uploadTimeout  = 2 * time.Hour // to send a file of up to maxUpload
+)
+
+// reconcileUpload takes a partner's file from an administrator and queues
+// a job for the partner, exactly as the partner API's upload does, with
+// the administrator as its creator and in the audit log
+// (reconcile.UploadFor). The body is read part by part (signedInStream has
+// checked the csrf part): the choices come first, then the file, which
+// goes into the service as a stream; the form puts the file last. A file
+// the service refuses (empty, binary, unknown encoding, missing columns,
+// ...) leaves nothing behind and comes back on the page with the service's
+// message.
+func (u *UI) reconcileUpload(w http.ResponseWriter, r *http.Request, s staff.Session, mr *multipart.Reader) {
+	a := actorOf(s)
+	if a.Role != actor.Admin {
+		u.fail(w, r, errUploadAdminOnly)
+		return
+	}
+	// The server's read and write timeouts suit forms, not a file of
+	// hundreds of megabytes: an administrator's upload gets longer.
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(uploadTimeout))
+	rc.SetWriteDeadline(time.Now().Add(uploadTimeout))
+
+	var in uploadInput
+	err := func() error {
+		for {
+			p, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				return errUploadNoFile
+			}
+			if err != nil {
+				return err
+			}
+			field := map[string]*string{"partner": &in.Partner, "encoding": &in.Encoding, "format": &in.Format, "delimiter": &in.Delimiter}[p.FormName()]
+			if field != nil {
+				b, err := io.ReadAll(io.LimitReader(p, maxUploadField+1))
+				if err != nil {
+					return err
+				}
+				if len(b) > maxUploadField {
+					return errBadUploadForm
+				}
+				*field = string(b)
+				continue
+			}
+			if p.FormName() != "file" {
+				continue // csrf (checked), or unknown: skipped
+			}
+			o, err := reconcile.UploadOptions(in.Encoding, in.Format, in.Delimiter)
+			if err != nil {
+				return err
+			}
+			partners, err := u.reconcilePartners(r)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(partners, func(p exchange.Partner) bool { return p.ID == in.Partner }) {
+				return errUploadPartner
+			}
+			name := p.FileName()
+			if name == "" {
+				name = "upload"
+			}
+			_, err = u.recon.UploadFor(r.Context(), in.Partner, a.ID, name, p, o)
+			return err
+		}
+	}()
+	if err == nil {
+		http.Redirect(w, r, "/reconcile?uploaded=1", http.StatusSeeOther)
+		return
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = reconcile.ErrUploadTooLarge
+	} else if !errors.As(err, new(*fault.Error)) {
+		err = reconcile.ErrUploadFailed.Wrap(err) // a broken or cut body
+	}
+	f := fault.As(err)
+	status := http.StatusUnprocessableEntity
+	switch f.Kind {
+	case fault.Invalid:
+	case fault.TooLarge:
+		status = http.StatusRequestEntityTooLarge
+	default:
+		u.fail(w, r, err)
+		return
+	}
+	u.logStatus(r, status, f.Code)
+	// A browser still sending the file may show a reset connection rather
+	// than the answer: read the rest (at most maxUpload, and nothing once
+	// the limit is hit) so the page with the message reaches it.
+	io.Copy(io.Discard, r.Body)
+	u.renderJobs(w, r, s, status, in, f, "")
+}
+
+var errBadUploadForm = fault.New(fault.Invalid, "reconcile.upload.form", "Không đọc được dữ liệu biểu mẫu.", "The form data could not be read.")
 
 func (u *UI) reconcileQueue(w http.ResponseWriter, r *http.Request, s staff.Session) {
 	q, err := u.recon.Queue(r.Context(), actorOf(s), 100)

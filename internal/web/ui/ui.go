@@ -13,12 +13,15 @@ package ui
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -106,6 +109,10 @@ func New(d Deps) (*UI, error) {
 func (u *UI) Mount(mux *http.ServeMux) {
 	h := func(pattern string, fn http.HandlerFunc) { mux.Handle(pattern, u.headers(fn)) }
 	s := func(pattern string, fn handler) { mux.Handle(pattern, u.headers(u.signedIn(fn))) }
+	// Large uploads: a body of up to maxUpload, streamed (signedInStream).
+	up := func(pattern string, fn streamHandler) {
+		mux.Handle(pattern, u.headersMax(maxUpload, u.signedInStream(fn)))
+	}
 
 	h("GET /static/", u.serveStatic)
 	h("GET /login", u.loginPage)
@@ -129,7 +136,7 @@ func (u *UI) Mount(mux *http.ServeMux) {
 		u.mountCards(s)
 	}
 	if u.recon != nil {
-		u.mountReconcile(s)
+		u.mountReconcile(s, up)
 	}
 	if u.orgs != nil {
 		u.mountOrgs(s)
@@ -153,15 +160,22 @@ type handler func(w http.ResponseWriter, r *http.Request, s staff.Session)
 // maxForm bounds a form body; the largest form is a few kilobytes.
 const maxForm = 64 << 10
 
+// maxUpload bounds the body of an upload route (a partner's dataset), as
+// the partner API does.
+const maxUpload = reconcile.MaxUpload
+
 // headers sets the security headers every response carries.
-func (u *UI) headers(next http.Handler) http.Handler {
+func (u *UI) headers(next http.Handler) http.Handler { return u.headersMax(maxForm, next) }
+
+// headersMax is headers with POST bodies bounded by limit.
+func (u *UI) headersMax(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", "default-src 'self'; form-action 'self'; frame-ancestors 'none'")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "same-origin")
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -171,38 +185,109 @@ func (u *UI) headers(next http.Handler) http.Handler {
 // when there is none, and checks the CSRF token of every POST.
 func (u *UI) signedIn(next handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r2, sess, err := auth.Load(r, u.staff)
-		if err != nil {
-			f := fault.As(err)
-			if f.Kind != fault.Unauthenticated {
-				u.fail(w, r, err)
-				return
-			}
-			q := url.Values{}
-			next := r.URL.RequestURI()
-			if r.Method != http.MethodGet {
-				next = "/"
-			}
-			if next != "/" {
-				q.Set("next", next)
-			}
-			if errors.Is(err, staff.ErrSessionExpired) {
-				q.Set("expired", "1")
-			}
-			target := "/login"
-			if len(q) > 0 {
-				target += "?" + q.Encode()
-			}
-			http.Redirect(w, r, target, http.StatusSeeOther)
+		r2, sess, ok := u.session(w, r)
+		if !ok {
 			return
 		}
 		if !auth.CSRFOK(r2) {
-			u.logStatus(r2, http.StatusForbidden, "csrf")
-			u.errorPage(w, r2, &sess, http.StatusForbidden, "err.csrf.title", u.tr(u.lang(r2), "err.csrf.text"))
+			u.refuseCSRF(w, r2, sess)
 			return
 		}
 		next(w, r2, sess)
 	})
+}
+
+// session loads the staff session; without one it answers (the sign-in
+// page, or the error) and reports false.
+func (u *UI) session(w http.ResponseWriter, r *http.Request) (*http.Request, staff.Session, bool) {
+	r2, sess, err := auth.Load(r, u.staff)
+	if err == nil {
+		return r2, sess, true
+	}
+	f := fault.As(err)
+	if f.Kind != fault.Unauthenticated {
+		u.fail(w, r, err)
+		return r, sess, false
+	}
+	q := url.Values{}
+	next := r.URL.RequestURI()
+	if r.Method != http.MethodGet {
+		next = "/"
+	}
+	if next != "/" {
+		q.Set("next", next)
+	}
+	if errors.Is(err, staff.ErrSessionExpired) {
+		q.Set("expired", "1")
+	}
+	target := "/login"
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return r, sess, false
+}
+
+func (u *UI) refuseCSRF(w http.ResponseWriter, r *http.Request, sess staff.Session) {
+	u.logStatus(r, http.StatusForbidden, "csrf")
+	u.errorPage(w, r, &sess, http.StatusForbidden, "err.csrf.title", u.tr(u.lang(r), "err.csrf.text"))
+}
+
+// streamHandler serves a signed-in staff member's multipart upload, read
+// part by part from mr (the CSRF part already consumed).
+type streamHandler func(w http.ResponseWriter, r *http.Request, s staff.Session, mr *multipart.Reader)
+
+// maxCSRFPart bounds the CSRF part of an upload (the token is 43 bytes).
+const maxCSRFPart = 256
+
+// signedInStream is signedIn for a multipart/form-data POST whose file may
+// be far larger than memory. signedIn cannot check its CSRF token:
+// auth.CSRFOK reads the token with PostFormValue, which parses the whole
+// multipart body (buffering the file in memory and temporary files) before
+// the handler runs. Here the token is the body's first part instead, read
+// with multipart.Reader, and the handler then reads the remaining parts as
+// a stream, the file last. Chosen over a token in the URL query because a
+// URL is kept in browser history and proxy and server access logs, and it
+// needs no script: browsers send a form's parts in document order, so the
+// hidden csrf input first in the form is the first part. A request with a
+// valid X-CSRF-Token header, or signed in with a bearer token (which
+// another site cannot forge), needs no such part; a csrf part the handler
+// meets later is for it to skip.
+func (u *UI) signedInStream(next streamHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2, sess, ok := u.session(w, r)
+		if !ok {
+			return
+		}
+		mr, err := r2.MultipartReader()
+		if err != nil {
+			u.logStatus(r2, http.StatusBadRequest, "multipart")
+			u.errorPage(w, r2, &sess, http.StatusBadRequest, "err.invalid.title", u.tr(u.lang(r2), "err.badform"))
+			return
+		}
+		_, viaCookie := auth.Token(r2)
+		// With a header, CSRFOK compares it and never reads the body.
+		ok = !viaCookie || r2.Header.Get("X-CSRF-Token") != "" && auth.CSRFOK(r2)
+		if !ok {
+			ok = csrfPart(mr, sess.CSRF)
+		}
+		if !ok {
+			u.refuseCSRF(w, r2, sess)
+			return
+		}
+		next(w, r2, sess, mr)
+	})
+}
+
+// csrfPart reads the first part of a multipart body and reports whether it
+// is the csrf field carrying token.
+func csrfPart(mr *multipart.Reader, token string) bool {
+	p, err := mr.NextPart()
+	if err != nil || p.FormName() != auth.CSRFField || p.FileName() != "" {
+		return false
+	}
+	got, err := io.ReadAll(io.LimitReader(p, maxCSRFPart))
+	return err == nil && len(got) > 0 && token != "" && subtle.ConstantTimeCompare(got, []byte(token)) == 1
 }
 
 // registrar refuses the registration forms to staff who may not register.
