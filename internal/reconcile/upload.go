@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/fault"
@@ -11,14 +12,18 @@ import (
 )
 
 // MaxUpload bounds one dataset upload (10 million rows of about 150 bytes
-// fit with room to spare), as the partner API does.
+// fit with room to spare).
 const MaxUpload = 4 << 30
+
+// UploadTimeout is how long an upload may take, at least 0.5 MB/s for the
+// largest file; the HTTP server's own timeouts suit interactive calls.
+const UploadTimeout = 2 * time.Hour
 
 // ActUpload is the audit action of a file uploaded on a partner's behalf.
 const ActUpload = "reconcile.upload"
 
 // Faults of an upload's declared options and size. Codes and messages are
-// the partner API's (internal/web/partnerapi keeps its own copies).
+// the partner API's and the staff page's.
 var (
 	ErrUploadTooLarge = fault.New(fault.TooLarge, "reconcile.upload.too_large", "Tệp tải lên vượt quá 4 GB; hãy chia thành nhiều tệp.", "The upload is larger than 4 GB; split it into several files.")
 	ErrBadDelimiter   = fault.New(fault.Invalid, "reconcile.delimiter.unsupported", "Dấu phân cách phải là một trong: , ; tab |", "The delimiter must be one of: , ; tab |").WithField("delimiter")

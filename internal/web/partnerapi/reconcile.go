@@ -4,22 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/dancu-project/dancu/internal/exchange"
-	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/reconcile"
-	"github.com/dancu-project/dancu/internal/reconcile/ingest"
 	"github.com/dancu-project/dancu/internal/web/jsonbody"
-)
-
-// maxUpload bounds one dataset upload (10 million rows of about 150 bytes
-// fit with room to spare).
-const maxUpload = 4 << 30
-
-var (
-	errUploadTooLarge = fault.New(fault.TooLarge, "reconcile.upload.too_large", "Tệp tải lên vượt quá 4 GB; hãy chia thành nhiều tệp.", "The upload is larger than 4 GB; split it into several files.")
-	errBadDelimiter   = fault.New(fault.Invalid, "reconcile.delimiter.unsupported", "Dấu phân cách phải là một trong: , ; tab |", "The delimiter must be one of: , ; tab |").WithField("delimiter")
-	errBadFormat      = fault.New(fault.Invalid, "reconcile.format.unsupported", "Định dạng phải là csv hoặc jsonl.", "The format must be csv or jsonl.").WithField("format")
 )
 
 func (a *API) reconcileRoutes() []Route {
@@ -57,40 +46,26 @@ func viewJob(j reconcile.Job) jobView {
 // otherwise guess and ?name= names the file.
 func (a *API) reconcileUpload(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	enc, err := ingest.ParseEncoding(q.Get("encoding"))
+	o, err := reconcile.UploadOptions(q.Get("encoding"), q.Get("format"), q.Get("delimiter"))
 	if err != nil {
 		return err
 	}
-	o := ingest.Options{Encoding: enc}
-	switch q.Get("format") {
-	case "":
-	case "csv":
-		o.Format = ingest.CSV
-	case "jsonl", "ndjson":
-		o.Format = ingest.JSONL
-	default:
-		return errBadFormat
-	}
-	switch d := q.Get("delimiter"); d {
-	case "":
-	case ",", ";", "|":
-		o.Delimiter = d[0]
-	case "\t", "tab":
-		o.Delimiter = '\t'
-	default:
-		return errBadDelimiter
-	}
+	// The server's timeouts suit interactive calls, not a file of millions
+	// of rows over a partner's link.
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(reconcile.UploadTimeout))
+	rc.SetWriteDeadline(time.Now().Add(reconcile.UploadTimeout))
 	p, _ := PartnerFrom(r.Context())
 	c, _ := CallerFrom(r.Context())
 	name := q.Get("name")
 	if name == "" {
 		name = "upload"
 	}
-	j, err := a.Reconcile.Upload(r.Context(), p.ID, "partner:"+p.ID+"/"+c.System.ClientID, name, http.MaxBytesReader(w, r.Body, maxUpload), o)
+	j, err := a.Reconcile.Upload(r.Context(), p.ID, "partner:"+p.ID+"/"+c.System.ClientID, name, http.MaxBytesReader(w, r.Body, reconcile.MaxUpload), o)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errUploadTooLarge
+			return reconcile.ErrUploadTooLarge
 		}
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +212,42 @@ func TestReconcileAPI(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReconcileSlowUpload: the production server cuts a request that takes
+// longer than its read timeout to arrive; a dataset upload over a slow
+// link is given longer.
+func TestReconcileSlowUpload(t *testing.T) {
+	p := start(t, "sqlite")
+	srv := httptest.NewUnstartedServer(p.env.App.Handler)
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	body, w := io.Pipe()
+	go func() {
+		w.Write([]byte("ho_ten;so_dinh_danh;ngay_sinh\n"))
+		for i := range 4 {
+			time.Sleep(250 * time.Millisecond)
+			fmt.Fprintf(w, "Nguyễn Văn %c;;1980-01-0%d\n", 'A'+i, i+1)
+		}
+		w.Close()
+	}()
+	req, _ := http.NewRequest("POST", srv.URL+"/api/partner/v1/reconcile/jobs", body)
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+p.partnerToken("nganhang-a"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("a one-second upload through a server with 0.3 s timeouts: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var j struct {
+		Bytes int64 `json:"bytes"`
+	}
+	json.Unmarshal(raw, &j)
+	if resp.StatusCode != http.StatusAccepted || j.Bytes < 100 {
+		t.Fatalf("slow upload: %d %s", resp.StatusCode, raw)
 	}
 }

@@ -144,11 +144,8 @@ var (
 		"Choose the partner's data file (CSV or JSON Lines).").WithField("file")
 )
 
-// Bounds of the upload form.
-const (
-	maxUploadField = 1 << 10       // a value of the form other than the file
-	uploadTimeout  = 2 * time.Hour // to send a file of up to maxUpload
-)
+// maxUploadField bounds a value of the upload form other than the file.
+const maxUploadField = 1 << 10
 
 // reconcileUpload takes a partner's file from an administrator and queues
 // a job for the partner, exactly as the partner API's upload does, with
@@ -168,8 +165,8 @@ func (u *UI) reconcileUpload(w http.ResponseWriter, r *http.Request, s staff.Ses
 	// The server's read and write timeouts suit forms, not a file of
 	// hundreds of megabytes: an administrator's upload gets longer.
 	rc := http.NewResponseController(w)
-	rc.SetReadDeadline(time.Now().Add(uploadTimeout))
-	rc.SetWriteDeadline(time.Now().Add(uploadTimeout))
+	rc.SetReadDeadline(time.Now().Add(reconcile.UploadTimeout))
+	rc.SetWriteDeadline(time.Now().Add(reconcile.UploadTimeout))
 
 	var in uploadInput
 	err := func() error {
