@@ -347,10 +347,12 @@ func fail(r Report, seq int64, problem string) Report {
 // citizen's "who accessed my data" page.
 func BySubject(ctx context.Context, db *storage.DB, subject string, limit int) ([]Entry, error) {
 	// The live runs of the subject index and the entries after it, read in
-	// one statement so that both come from one snapshot (index.go).
+	// one statement so that both come from one snapshot (index.go). CROSS
+	// JOIN makes SQLite loop over the few runs and look the subject up in
+	// each, instead of scanning the index for it.
 	rows, err := db.R.QueryContext(ctx, `SELECT seq, at, actor, action, subject, purpose, detail FROM audit_log
 		WHERE seq IN (
-			SELECT s.seq FROM audit_subject_runs r JOIN audit_subject s ON s.run = r.id AND s.subject = $1 WHERE r.state = 'live'
+			SELECT s.seq FROM audit_subject_runs r CROSS JOIN audit_subject s WHERE r.state = 'live' AND s.run = r.id AND s.subject = $1
 			UNION
 			SELECT seq FROM audit_log WHERE subject = $1 AND seq > (SELECT upto FROM audit_index_head WHERE id = 1))
 		ORDER BY seq DESC LIMIT $2`, subject, limit)
