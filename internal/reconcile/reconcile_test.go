@@ -314,41 +314,8 @@ func TestResumeAfterRestart(t *testing.T) {
 		for _, mode := range []string{"cancel", "crash"} {
 			t.Run(string(d)+"/"+mode, func(t *testing.T) {
 				ctx := context.Background()
-				url := storagetest.URL(t, d)
-				open := func() *storage.DB {
-					db, err := storage.Open(ctx, url)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := db.Migrate(ctx, append([]storage.Migrations{storage.OwnMigrations()}, migrations()...)...); err != nil {
-						t.Fatal(err)
-					}
-					return db
-				}
-				c := &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
-				db1 := open()
-				e1 := newEnv(t, db1, reg, ix, c)
 				text, want := reg.partnerFile()
-				job, err := e1.svc.Upload(ctx, "bank-a", "partner:bank-a", "data.csv", strings.NewReader(text), ingest.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				wctx, stop := context.WithCancel(ctx)
-				w1 := e1.svc.NewWorker(ix, WorkerOptions{Batch: 50, Lease: time.Minute})
-				w1.AfterBatch = func(_ string, rows int64) {
-					if rows >= 150 {
-						if mode == "crash" {
-							db1.Close()
-						}
-						stop()
-					}
-				}
-				w1.RunOnce(wctx)
-				stop()
-
-				db2 := open()
-				defer db2.Close()
-				e2 := newEnv(t, db2, reg, ix, c)
+				job, db2, e2, c := stopMidJob(t, d, mode, reg, ix, text)
 				mid, err := e2.svc.Job(ctx, "", job.ID)
 				if err != nil {
 					t.Fatal(err)
@@ -475,4 +442,47 @@ func TestFigure(t *testing.T) {
 			t.Errorf("FigureVI = %q, want %q", got, tc.vi)
 		}
 	}
+}
+
+// stopMidJob uploads text as bank-a's dataset and stops the worker once
+// 150 rows are committed — by cancelling its context (a clean shutdown) or,
+// with mode "crash", by closing its database (no lease released) — and
+// returns the job with a new environment on the database opened again, as
+// after a restart, and the clock. The caller's new workers resume the job.
+func stopMidJob(t *testing.T, d storage.Dialect, mode string, reg register, ix *match.Index, text string) (Job, *storage.DB, *env, *clock) {
+	t.Helper()
+	ctx := context.Background()
+	url := storagetest.URL(t, d)
+	open := func() *storage.DB {
+		db, err := storage.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx, append([]storage.Migrations{storage.OwnMigrations()}, migrations()...)...); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	c := &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
+	db1 := open()
+	e1 := newEnv(t, db1, reg, ix, c)
+	job, err := e1.svc.Upload(ctx, "bank-a", "partner:bank-a", "data.csv", strings.NewReader(text), ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	w1 := e1.svc.NewWorker(ix, WorkerOptions{Batch: 50, Lease: time.Minute})
+	w1.AfterBatch = func(_ string, rows int64) {
+		if rows >= 150 {
+			if mode == "crash" {
+				db1.Close()
+			}
+			stop()
+		}
+	}
+	w1.RunOnce(wctx)
+	stop()
+	db2 := open()
+	t.Cleanup(func() { db2.Close() })
+	return job, db2, newEnv(t, db2, reg, ix, c), c
 }

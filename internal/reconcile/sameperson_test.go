@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dancu-project/dancu/internal/reconcile/ingest"
-	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
 
@@ -53,41 +51,8 @@ func TestSamePerson(t *testing.T) {
 		for _, mode := range []string{"cancel", "crash"} {
 			t.Run(string(d)+"/"+mode, func(t *testing.T) {
 				ctx := context.Background()
-				url := storagetest.URL(t, d)
-				open := func() *storage.DB {
-					db, err := storage.Open(ctx, url)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := db.Migrate(ctx, append([]storage.Migrations{storage.OwnMigrations()}, migrations()...)...); err != nil {
-						t.Fatal(err)
-					}
-					return db
-				}
-				c := &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
-				db1 := open()
-				e1 := newEnv(t, db1, reg, ix, c)
 				text, want := reg.samePersonFile()
-				job, err := e1.svc.Upload(ctx, "bank-a", "partner:bank-a", "data.csv", strings.NewReader(text), ingest.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				wctx, stop := context.WithCancel(ctx)
-				w1 := e1.svc.NewWorker(ix, WorkerOptions{Batch: 50, Lease: time.Minute})
-				w1.AfterBatch = func(_ string, rows int64) {
-					if rows >= 150 {
-						if mode == "crash" {
-							db1.Close()
-						}
-						stop()
-					}
-				}
-				w1.RunOnce(wctx)
-				stop()
-
-				db2 := open()
-				defer db2.Close()
-				e2 := newEnv(t, db2, reg, ix, c)
+				job, db2, e2, c := stopMidJob(t, d, mode, reg, ix, text)
 				mid, err := e2.svc.Job(ctx, "", job.ID)
 				if err != nil {
 					t.Fatal(err)
