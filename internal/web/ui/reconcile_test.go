@@ -32,27 +32,7 @@ import (
 func TestReconcilePages(t *testing.T) {
 	ctx := context.Background()
 	now := func() time.Time { return today }
-	db := storagetest.Open(t, storage.SQLite, []storage.Migrations{audit.Migrations(), registry.Migrations(), staff.Migrations(), reconcile.Migrations()})
-	units, err := adminunit.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	alog := audit.NewLog(db, now, slog.New(slog.DiscardHandler))
-	t.Cleanup(alog.Close)
-	reg := registry.NewService(db, units, alog, now)
-	staffStore, err := staff.NewStore(db, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []staff.Account{
-		{Username: "lan.nt", DisplayName: "Nguyễn Thị Lan", Role: actor.Registrar, Unit: baDinh, Province: "01"},
-		{Username: "hung.lv", DisplayName: "Lê Văn Hùng", Role: actor.Leader, Unit: "01", Province: "01"},
-		{Username: "quantri", DisplayName: "Quản Trị", Role: actor.Admin},
-	} {
-		if err := staffStore.Create(ctx, a, password); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db, units, alog, reg, staffStore := reconcileBase(t, storage.SQLite)
 	l, err := registry.NewLoader(ctx, db, alog, actor.SystemActor("test"), today)
 	if err != nil {
 		t.Fatal(err)
@@ -179,4 +159,35 @@ func TestReconcilePages(t *testing.T) {
 	if r := admin.get("/reconcile/jobs/" + queued.ID + "/report"); r.status != http.StatusConflict || !strings.Contains(r.body, "chưa xong") {
 		t.Errorf("report of a queued job: %d", r.status)
 	}
+}
+
+// reconcileBase opens a database with the tables of the reconciliation
+// pages (and extra ones), an audit log, the register and the staff store
+// holding the Ba Đình registrar, the Hà Nội leader and an administrator.
+func reconcileBase(t *testing.T, d storage.Dialect, extra ...storage.Migrations) (*storage.DB, *adminunit.Catalog, *audit.Log, *registry.Service, *staff.Store) {
+	t.Helper()
+	ctx := context.Background()
+	now := func() time.Time { return today }
+	db := storagetest.Open(t, d, append([]storage.Migrations{audit.Migrations(), registry.Migrations(), staff.Migrations(), reconcile.Migrations()}, extra...))
+	units, err := adminunit.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alog := audit.NewLog(db, now, slog.New(slog.DiscardHandler))
+	t.Cleanup(alog.Close)
+	reg := registry.NewService(db, units, alog, now)
+	staffStore, err := staff.NewStore(db, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []staff.Account{
+		{Username: "lan.nt", DisplayName: "Nguyễn Thị Lan", Role: actor.Registrar, Unit: baDinh, Province: "01"},
+		{Username: "hung.lv", DisplayName: "Lê Văn Hùng", Role: actor.Leader, Unit: "01", Province: "01"},
+		{Username: "quantri", DisplayName: "Quản Trị", Role: actor.Admin},
+	} {
+		if err := staffStore.Create(ctx, a, password); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, units, alog, reg, staffStore
 }

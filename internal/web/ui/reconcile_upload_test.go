@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -12,14 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dancu-project/dancu/internal/actor"
-	"github.com/dancu-project/dancu/internal/adminunit"
-	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/match"
 	"github.com/dancu-project/dancu/internal/reconcile"
-	"github.com/dancu-project/dancu/internal/registry"
-	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 	"github.com/dancu-project/dancu/internal/web/ui"
@@ -67,27 +61,7 @@ func TestReconcileUpload(t *testing.T) {
 func testReconcileUpload(t *testing.T, d storage.Dialect) {
 	ctx := context.Background()
 	now := func() time.Time { return today }
-	db := storagetest.Open(t, d, []storage.Migrations{audit.Migrations(), registry.Migrations(), staff.Migrations(), reconcile.Migrations(), exchange.Migrations()})
-	units, err := adminunit.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	alog := audit.NewLog(db, now, slog.New(slog.DiscardHandler))
-	t.Cleanup(alog.Close)
-	reg := registry.NewService(db, units, alog, now)
-	staffStore, err := staff.NewStore(db, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []staff.Account{
-		{Username: "lan.nt", DisplayName: "Nguyễn Thị Lan", Role: actor.Registrar, Unit: baDinh, Province: "01"},
-		{Username: "hung.lv", DisplayName: "Lê Văn Hùng", Role: actor.Leader, Unit: "01", Province: "01"},
-		{Username: "quantri", DisplayName: "Quản Trị", Role: actor.Admin},
-	} {
-		if err := staffStore.Create(ctx, a, password); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db, units, alog, reg, staffStore := reconcileBase(t, d, exchange.Migrations())
 	partners := exchange.NewStore(db, now)
 	for _, p := range exchange.Samples() { // nganhang-a and bhxh may reconcile, bv-bachmai may not
 		if _, err := partners.AddPartner(ctx, p); err != nil {
