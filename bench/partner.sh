@@ -9,6 +9,7 @@
 #   PROFILE=file.pprof bench/partner.sh         also write a 15 s CPU profile of the server
 #   RUNS=3 DURATION=20s                         repeated wrk runs on the same server
 #   RATE=10000 bench/partner.sh                 open loop at a fixed rate (vegeta) instead of wrk
+#   THREADS=1                                   wrk threads (2)
 set -euo pipefail
 N=${1:-1000000}
 C=${2:-64}
@@ -90,7 +91,7 @@ for _ in $(seq "${RUNS:-1}"); do
     echo "CPU per request: server $(( (c1 - c0) * 1000000 / tck / reqs )) µs"
     continue
   fi
-  out=$(/usr/bin/time -f "wrk CPU %U %S" wrk -t2 -c"$C" -d"$D" --latency -s bench/verify.lua "http://$ADDR" 2>&1)
+  out=$(/usr/bin/time -f "wrk CPU %U %S" wrk -t"${THREADS:-2}" -c"$C" -d"$D" --latency -s bench/verify.lua "http://$ADDR" 2>&1)
   c1=$(cpu)
   echo "$out" | grep -E "Requests/sec|Non-2xx|p50"
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
