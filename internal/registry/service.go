@@ -107,10 +107,17 @@ func (s *Service) read(ctx context.Context, a actor.Actor, pinText string) (Pers
 // covers reports whether a person lives in the actor's unit: permanently, or
 // on a registered temporary residence there.
 func covers(a actor.Actor, p *Person) bool {
-	if a.Covers(p.Permanent.ProvinceCode, p.Permanent.CommuneCode) {
-		return true
+	var temp Address
+	if p.Temporary != nil {
+		temp = p.Temporary.Address
 	}
-	return p.Temporary != nil && a.Covers(p.Temporary.ProvinceCode, p.Temporary.CommuneCode)
+	return coversUnits(a, p.Permanent, temp)
+}
+
+// coversUnits is covers for the unit codes of a permanent and a temporary
+// residence; temp is empty when there is none.
+func coversUnits(a actor.Actor, perm, temp Address) bool {
+	return a.Covers(perm.ProvinceCode, perm.CommuneCode) || temp.CommuneCode != "" && a.Covers(temp.ProvinceCode, temp.CommuneCode)
 }
 
 // describe fills display text of addresses.

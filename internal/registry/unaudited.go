@@ -55,8 +55,7 @@ func (s *Service) ReadCoreUnaudited(ctx context.Context, a actor.Actor, pinText 
 		}
 		s.cores.put(c, gen)
 	}
-	if !a.Covers(c.Permanent.ProvinceCode, c.Permanent.CommuneCode) &&
-		(c.Temporary.CommuneCode == "" || !a.Covers(c.Temporary.ProvinceCode, c.Temporary.CommuneCode)) {
+	if !coversUnits(a, c.Permanent, c.Temporary) {
 		return Core{}, fault.ErrOutOfScope
 	}
 	return c, nil
