@@ -106,15 +106,15 @@ type App struct {
 	// Deliveries are the partners' life-event subscriptions and deliveries.
 	Deliveries     *delivery.Store
 	deliverySender *delivery.Sender
-	deliveryDone   []<-chan struct{}
 
 	// Reconcile runs partners' bulk data cleaning; its worker runs with
 	// the app.
-	Reconcile     *reconcile.Service
-	reconcileDone chan struct{}
+	Reconcile *reconcile.Service
 
-	auditIndexDone chan struct{}
-	cacheDone      chan struct{}
+	// workersDone close when the background workers started with the relay
+	// context (deliveries, reconciliation, register cache, audit index)
+	// have stopped.
+	workersDone []<-chan struct{}
 
 	stopRelay      context.CancelFunc
 	stopCheckpoint func()
@@ -210,7 +210,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			if err != nil {
 				return -1
 			}
-			return float64(st.Unindexed)
+			return float64(st.Unindexed())
 		}))
 	if a.Deliveries, err = delivery.NewStore(a.DB, []byte(secret), now, !cfg.Production); err != nil {
 		return nil, err
@@ -265,34 +265,33 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	go a.purge(relayCtx)
 	go a.PartnerLimits.Run(relayCtx, log)
 	// Life events reach subscribed partners linked to the person.
-	a.deliveryDone = append(a.deliveryDone, a.deliverySender.Start(relayCtx))
+	a.workersDone = append(a.workersDone, a.deliverySender.Start(relayCtx))
 	fanout := &delivery.Fanout{Store: a.Deliveries, Audience: a.Partners, Audit: a.Audit, Log: log, Metrics: deliveryMetrics, Notify: a.deliverySender.Notify}
 	fanoutDone, err := fanout.Start(relayCtx, a.Bus.JS)
 	if err != nil {
 		return nil, err
 	}
-	a.deliveryDone = append(a.deliveryDone, fanoutDone)
+	a.workersDone = append(a.workersDone, fanoutDone)
 	// Reconciliation jobs resume from their checkpoints after a restart.
-	a.reconcileDone = make(chan struct{})
-	go func() {
-		defer close(a.reconcileDone)
-		a.Reconcile.NewWorker(matcher, reconcile.WorkerOptions{ID: "app"}).Run(relayCtx)
-	}()
+	a.startWorker(func() { a.Reconcile.NewWorker(matcher, reconcile.WorkerOptions{ID: "app"}).Run(relayCtx) })
 	// Partners' verify reads people's cores from memory, kept exact by
 	// polling the register's changes.
-	a.cacheDone = make(chan struct{})
-	go func() {
-		defer close(a.cacheDone)
-		a.Registry.RunCache(relayCtx, log)
-	}()
+	a.startWorker(func() { a.Registry.RunCache(relayCtx, log) })
 	// The audit log's subject index is built behind the chain.
-	a.auditIndexDone = make(chan struct{})
-	go func() {
-		defer close(a.auditIndexDone)
-		audit.NewIndexer(a.AuditDB, log).Run(relayCtx)
-	}()
+	a.startWorker(func() { audit.NewIndexer(a.AuditDB, log).Run(relayCtx) })
 	ok = true
 	return a, nil
+}
+
+// startWorker runs work in the background; Close waits for it to return
+// (work must stop when the relay context ends).
+func (a *App) startWorker(work func()) {
+	done := make(chan struct{})
+	a.workersDone = append(a.workersDone, done)
+	go func() {
+		defer close(done)
+		work()
+	}()
 }
 
 // purge removes expired e-ID rows (codes, sessions, tokens) now and then.
@@ -323,17 +322,8 @@ func (a *App) Close() {
 	if a.stopRelay != nil {
 		a.stopRelay()
 		<-a.relayDone
-		for _, done := range a.deliveryDone {
+		for _, done := range a.workersDone {
 			<-done
-		}
-		if a.reconcileDone != nil {
-			<-a.reconcileDone
-		}
-		if a.auditIndexDone != nil {
-			<-a.auditIndexDone
-		}
-		if a.cacheDone != nil {
-			<-a.cacheDone
 		}
 	}
 	if a.Exchange != nil {

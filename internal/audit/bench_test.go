@@ -42,7 +42,7 @@ func BenchmarkBySubject(b *testing.B) {
 		}
 	}
 	st, err := audit.ReadIndexState(ctx, db)
-	if err != nil || st.Unindexed != 0 {
+	if err != nil || st.Unindexed() != 0 {
 		b.Fatalf("index: %+v %v", st, err)
 	}
 	for i := 0; b.Loop(); i++ {

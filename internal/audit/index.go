@@ -314,14 +314,16 @@ func (ix *Indexer) deleteDead(ctx context.Context, tx *sql.Tx) (bool, error) {
 
 // IndexState tells an operator how far the subject index is behind.
 type IndexState struct {
-	Upto      int64 // entries up to this one are in live runs
-	Head      int64 // the newest entry
-	LiveRuns  int
-	Building  bool
-	DeadRuns  int
-	Indexed   int64 // pairs in live runs
-	Unindexed int64 // Head - Upto
+	Upto     int64 // entries up to this one are in live runs
+	Head     int64 // the newest entry
+	LiveRuns int
+	Building bool
+	DeadRuns int
+	Indexed  int64 // pairs in live runs
 }
+
+// Unindexed is how many entries readers find by scanning the tail.
+func (s IndexState) Unindexed() int64 { return s.Head - s.Upto }
 
 // ReadIndexState reads the index's progress, for metrics and tests.
 func ReadIndexState(ctx context.Context, db *storage.DB) (IndexState, error) {
@@ -335,6 +337,5 @@ func ReadIndexState(ctx context.Context, db *storage.DB) (IndexState, error) {
 		return s, fmt.Errorf("audit index state: %w", err)
 	}
 	s.Building = building > 0
-	s.Unindexed = s.Head - s.Upto
 	return s, nil
 }

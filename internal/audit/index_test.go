@@ -111,7 +111,7 @@ func TestSubjectIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Unindexed != 0 || st.Indexed != st.Head || st.DeadRuns != 0 || st.Building {
+		if st.Unindexed() != 0 || st.Indexed != st.Head || st.DeadRuns != 0 || st.Building {
 			t.Fatalf("index not caught up: %+v", st)
 		}
 		if maxLevel < 2 {
@@ -149,7 +149,7 @@ func TestSubjectIndexMigration(t *testing.T) {
 			}
 			checkSubjects(t, db, want, "after the upgrade")
 			st, err := audit.ReadIndexState(ctx, db)
-			if err != nil || st.Indexed != 6 || st.Unindexed != 0 {
+			if err != nil || st.Indexed != 6 || st.Unindexed() != 0 {
 				t.Fatalf("upgraded index: %+v %v", st, err)
 			}
 			appendEntries(t, db, []string{"person:3"}, want)
