@@ -8,8 +8,13 @@
 #                                               (dancu seed --data dir) instead of seeding
 #   PROFILE=file.pprof bench/partner.sh         also write a 15 s CPU profile of the server
 #   RUNS=3 DURATION=20s                         repeated wrk runs on the same server
-#   RATE=10000 bench/partner.sh                 open loop at a fixed rate (vegeta) instead of wrk
+#   RATE=10000 bench/partner.sh 1000000 64      open loop: 10,000 requests a second offered on 64
+#                                               connections (bench/loadgen), latency from each
+#                                               request's due time, instead of wrk's closed loop
 #   THREADS=1                                   wrk threads (2)
+#   HOLD=file                                   set up, write the token and bodies to file, and
+#                                               keep the server until file is removed
+# Every run is preceded by one pass over all bodies (the register cache warm).
 set -euo pipefail
 N=${1:-1000000}
 C=${2:-64}
@@ -58,8 +63,23 @@ for doc in re.findall(r"\{\"items\".*?\]\s*(?:,\"next_cursor\":\"[^\"]*\")?\}", 
     for p in json.loads(doc)["items"]:
         print(json.dumps({"pin": p["pin"], "full_name": p["full_name"], "birth_date": p["birth_date"], "purpose": "aml-cdd"}, ensure_ascii=False))
 ' > "$BODIES"
+LOADGEN=$WORK/loadgen
+go build -o "$LOADGEN" ./bench/loadgen
+loadgen() {
+  # One P: the generator shares the two cores with the server, and with
+  # more it spends a third of its time waking its own threads.
+  GOMAXPROCS=1 "$LOADGEN" -url "http://$ADDR/api/partner/v1/verify" -bodies "$BODIES" \
+    -H "Authorization: Bearer $PARTNER_TOKEN" -H "Content-Type: application/json" "$@"
+}
+echo "== warm-up: each person once"
+loadgen -rate 5000 -conns 16 -duration "$(( $(wc -l < "$BODIES") / 5000 + 1 ))s" | grep -E "^offered"
+if [ -n "${HOLD:-}" ]; then
+  # Keep the server for hand-made measurements: its token and bodies.
+  printf 'export PARTNER_TOKEN=%s BODIES=%s PID=%s\n' "$PARTNER_TOKEN" "$BODIES" "$PID" > "$HOLD"
+  while [ -f "$HOLD" ]; do sleep 1; done
+fi
 D=${DURATION:-20s}
-echo "== $(wc -l < "$BODIES") distinct people; verify, $C connections, $D × ${RUNS:-1}"
+echo "== $(wc -l < "$BODIES") distinct people; verify, $C connections${RATE:+, $RATE/s offered}, $D × ${RUNS:-1}"
 before=$("$BIN" audit verify "${DBFLAG[@]}" 2>/dev/null | grep -oE '[0-9]+ entries' | grep -oE '[0-9]+' || echo 0)
 if [ -n "${PROFILE:-}" ]; then
   (sleep 3; curl -s -o "$PROFILE" "http://$PPROF_ADDR/debug/pprof/profile?seconds=15") &
@@ -68,35 +88,38 @@ fi
 # Server CPU per request (user + system, from /proc) is steadier than
 # requests a second on a shared machine: the load generator takes its own share.
 cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+cpu_system() { awk '{print $15}' "/proc/$PID/stat"; }
 tck=$(getconf CLK_TCK)
-if [ -n "${RATE:-}" ]; then
-  # Open loop: vegeta offers RATE requests a second whatever the answers'
-  # latency (wrk measures the most a closed loop of C connections gets).
-  VEGETA=$(command -v vegeta || echo "$WORK/gobin/vegeta")
-  [ -x "$VEGETA" ] || GOBIN="$WORK/gobin" go install github.com/tsenart/vegeta/v12@v12.13.0
-  python3 - "$BODIES" "http://$ADDR/api/partner/v1/verify" > "$WORK/targets.json" <<'PY'
-import sys, json, base64, os
-for line in open(sys.argv[1]):
-    print(json.dumps({"method": "POST", "url": sys.argv[2], "body": base64.b64encode(line.strip().encode()).decode(),
-        "header": {"Authorization": ["Bearer " + os.environ["PARTNER_TOKEN"]], "Content-Type": ["application/json"]}}))
-PY
-fi
+# The server's own view of a verify's latency, from its Prometheus histogram:
+# from the handler's start (request read) to its return (answer buffered,
+# not yet sent). The wait to be read and the sending are not in it.
+hist() { curl -s "http://$ADDR/metrics" | awk -F'[{}" ]' '/^dancu_http_request_duration_seconds_bucket.*verify/ {for (i=1;i<=NF;i++) if ($i ~ /le=$/) le=$(i+1); print le, $NF}'; }
+server_tail() {
+  paste <(echo "$1") <(echo "$2") | awk '{d[$1]=$4-$2; if ($1=="+Inf") n=d[$1]} END {
+    if (n == 0) exit; printf "server side: ≤2.5 ms %.2f%%, ≤5 ms %.2f%%, ≤10 ms %.3f%%, >10 ms %.3f%%\n",
+      100*d["0.0025"]/n, 100*d["0.005"]/n, 100*d["0.01"]/n, 100*(n-d["0.01"])/n}'
+}
 for _ in $(seq "${RUNS:-1}"); do
-  c0=$(cpu)
+  h0=$(hist)
+  c0=$(cpu) s0=$(cpu_system)
   if [ -n "${RATE:-}" ]; then
-    "$VEGETA" attack -format=json -targets="$WORK/targets.json" -rate="$RATE" -duration="$D" -max-workers=256 > "$WORK/results.bin"
-    c1=$(cpu)
-    "$VEGETA" report -type=text < "$WORK/results.bin" | grep -E "Requests|Latencies|Success|Status"
-    reqs=$("$VEGETA" report -type=json < "$WORK/results.bin" | python3 -c 'import sys, json; print(json.load(sys.stdin)["requests"])')
-    echo "CPU per request: server $(( (c1 - c0) * 1000000 / tck / reqs )) µs"
+    out=$(loadgen -rate "$RATE" -conns "$C" -duration "$D" -timeline)
+    c1=$(cpu) s1=$(cpu_system)
+    echo "$out" | grep -v "^offered" | grep -v "slowest" || true
+    echo "$out" | grep "^offered"
+    [ -n "${TIMELINE:-}" ] && echo "$out" | grep slowest
+    reqs=$(echo "$out" | awk '/^offered/ {print $2}')
+    echo "CPU per request: server $(( (c1 - c0) * 1000000 / tck / reqs )) µs (system $(( (s1 - s0) * 1000000 / tck / reqs )) µs)"
+    server_tail "$h0" "$(hist)"
     continue
   fi
   out=$(/usr/bin/time -f "wrk CPU %U %S" wrk -t"${THREADS:-2}" -c"$C" -d"$D" --latency -s bench/verify.lua "http://$ADDR" 2>&1)
-  c1=$(cpu)
+  c1=$(cpu) s1=$(cpu_system)
   echo "$out" | grep -E "Requests/sec|Non-2xx|p50"
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   wrkcpu=$(echo "$out" | awk '/wrk CPU/ {print int(($3 + $4) * 1000000)}')
-  echo "CPU per request: server $(( (c1 - c0) * 1000000 / tck / reqs )) µs, wrk $(( wrkcpu / reqs )) µs"
+  echo "CPU per request: server $(( (c1 - c0) * 1000000 / tck / reqs )) µs (system $(( (s1 - s0) * 1000000 / tck / reqs )) µs), wrk $(( wrkcpu / reqs )) µs"
+  server_tail "$h0" "$(hist)"
 done
 [ -n "${PROF_PID:-}" ] && wait "$PROF_PID"
 after=$("$BIN" audit verify "${DBFLAG[@]}" 2>/dev/null | grep -oE '[0-9]+ entries' | grep -oE '[0-9]+' || echo 0)

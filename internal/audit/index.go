@@ -49,11 +49,21 @@ type Indexer struct {
 	RunSize, Fanout, Chunk int
 	// Interval is how long a small tail may wait before it becomes a run.
 	Interval time.Duration
+	// CompactionShare bounds the time merges and deletes hold the writer:
+	// after such a step the indexer rests so that it worked at most this
+	// share of the time (0 or 1: no rest). On SQLite the index shares the
+	// audit file's single writer with the group commit that every audited
+	// request waits for, and a merge of the larger levels is hundreds of
+	// steps: back to back they made each commit wait behind one, for
+	// seconds. Runs of new entries are built without rest, so readers'
+	// unindexed tail stays short; a merge that lags costs readers one more
+	// run to look into, nothing more.
+	CompactionShare float64
 }
 
 // NewIndexer returns an indexer with the sizes used in production.
 func NewIndexer(db *storage.DB, log *slog.Logger) *Indexer {
-	return &Indexer{DB: db, Log: log, RunSize: 1024, Fanout: 16, Chunk: 1024, Interval: 500 * time.Millisecond}
+	return &Indexer{DB: db, Log: log, RunSize: 1024, Fanout: 16, Chunk: 512, Interval: 500 * time.Millisecond, CompactionShare: 0.25}
 }
 
 // Run works until ctx ends: step after step while there is work, else it
@@ -63,20 +73,28 @@ func (ix *Indexer) Run(ctx context.Context) {
 	last := time.Now()
 	for ctx.Err() == nil {
 		flush := time.Since(last) >= ix.Interval
-		worked, err := ix.Step(ctx, flush)
+		began := time.Now()
+		did, err := ix.step(ctx, flush)
 		if err != nil && ctx.Err() == nil {
 			ix.Log.Warn("audit subject index", "err", err)
-			worked = false
+			did = idle
 		}
 		if flush {
 			last = time.Now()
 		}
-		if worked {
+		rest := ix.Interval / 4
+		switch did {
+		case built:
 			continue
+		case compacted:
+			if ix.CompactionShare <= 0 || ix.CompactionShare >= 1 {
+				continue
+			}
+			rest = time.Duration(float64(time.Since(began)) * (1/ix.CompactionShare - 1))
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(ix.Interval / 4):
+		case <-time.After(rest):
 		}
 	}
 }
@@ -84,7 +102,22 @@ func (ix *Indexer) Run(ctx context.Context) {
 // Step does one short transaction of work and reports whether there was
 // any. With flush, a tail shorter than RunSize is indexed too.
 func (ix *Indexer) Step(ctx context.Context, flush bool) (bool, error) {
-	var worked bool
+	did, err := ix.step(ctx, flush)
+	return did != idle, err
+}
+
+// stepKind is what a step did: nothing, a run of new entries, or part of a
+// merge or delete.
+type stepKind int
+
+const (
+	idle stepKind = iota
+	built
+	compacted
+)
+
+func (ix *Indexer) step(ctx context.Context, flush bool) (stepKind, error) {
+	did := idle
 	err := ix.DB.Tx(ctx, func(tx *sql.Tx) error {
 		var upto, next, head int64
 		if err := tx.QueryRowContext(ctx, `SELECT upto, next_run FROM audit_index_head WHERE id = 1`+ix.DB.ForUpdate()).Scan(&upto, &next); err != nil {
@@ -95,25 +128,28 @@ func (ix *Indexer) Step(ctx context.Context, flush bool) (bool, error) {
 		}
 		// New entries come first, so that a long merge never lets the
 		// unindexed tail, which every reader scans, grow.
-		var err error
 		if head-upto >= int64(ix.RunSize) || flush && head > upto {
-			if worked, err = ix.buildRun(ctx, tx, upto, head, next); worked || err != nil {
+			if worked, err := ix.buildRun(ctx, tx, upto, head, next); worked || err != nil {
+				did = built
 				return err
 			}
 		}
-		if worked, err = ix.mergeChunk(ctx, tx); worked || err != nil {
-			return err
+		worked, err := ix.mergeChunk(ctx, tx)
+		if !worked && err == nil {
+			worked, err = ix.startMerge(ctx, tx, next)
 		}
-		if worked, err = ix.startMerge(ctx, tx, next); worked || err != nil {
-			return err
+		if !worked && err == nil {
+			worked, err = ix.deleteDead(ctx, tx)
 		}
-		worked, err = ix.deleteDead(ctx, tx)
+		if worked {
+			did = compacted
+		}
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("audit index: %w", err)
+		return idle, fmt.Errorf("audit index: %w", err)
 	}
-	return worked, nil
+	return did, nil
 }
 
 type pair struct {
