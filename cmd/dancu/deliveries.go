@@ -53,7 +53,11 @@ func deliveries(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer app.CloseStores(db, auditDB)
-	store, err := delivery.NewStore(db, []byte(secret), time.Now, !cfg.Production)
+	egress, err := delivery.EgressFor(cfg.Production, cfg.WebhookNetworks)
+	if err != nil {
+		return err
+	}
+	store, err := delivery.NewStore(db, []byte(secret), time.Now, egress)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func TestDeliveriesCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret, _ := cfg.LoadEIDSecret()
-	store, err := delivery.NewStore(db, []byte(secret), time.Now, true)
+	store, err := delivery.NewStore(db, []byte(secret), time.Now, delivery.Egress{Development: true})
 	if err != nil {
 		t.Fatal(err)
 	}

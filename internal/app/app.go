@@ -212,7 +212,11 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			}
 			return float64(st.Unindexed())
 		}))
-	if a.Deliveries, err = delivery.NewStore(a.DB, []byte(secret), now, !cfg.Production); err != nil {
+	egress, err := delivery.EgressFor(cfg.Production, cfg.WebhookNetworks)
+	if err != nil {
+		return nil, err
+	}
+	if a.Deliveries, err = delivery.NewStore(a.DB, []byte(secret), now, egress); err != nil {
 		return nil, err
 	}
 	deliveryMetrics := delivery.NewMetrics(a.Metrics)

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"net/netip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,7 +19,7 @@ func TestSubscribeRules(t *testing.T) {
 	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		s := newStore(t, db)
-		prod, err := NewStore(db, testSecret, time.Now, false)
+		prod, err := NewStore(db, testSecret, time.Now, Egress{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,6 +40,11 @@ func TestSubscribeRules(t *testing.T) {
 			{"webhook without URL", s, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeWebhook}, "delivery.url"},
 			{"URL with credentials", s, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://u:p@bank.example/"}, "delivery.url"},
 			{"plain http in production", prod, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "http://bank.example/"}, "delivery.url"},
+			{"loopback address in production", prod, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://127.0.0.1:8080/admin"}, "delivery.url_internal"},
+			{"localhost in production", prod, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://LocalHost./hook"}, "delivery.url_internal"},
+			{"IPv6 loopback in production", prod, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://[::1]/hook"}, "delivery.url_internal"},
+			{"cloud metadata service in production", prod, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://169.254.169.254/latest/meta-data"}, "delivery.url_internal"},
+			{"private address not allowed in production", prod, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://10.1.2.3/hook"}, "delivery.url_internal"},
 			{"JetStream with a URL", s, SubscribeInput{PartnerID: "bank-b", Types: []string{TypeDied}, Mode: ModeJetStream, URL: "https://x/"}, "delivery.url"},
 			{"second subscription to a type", s, SubscribeInput{PartnerID: "bank-a", Types: []string{TypeMoved, TypeDied}, Mode: ModeJetStream}, "delivery.duplicate_type"},
 		}
@@ -58,6 +64,18 @@ func TestSubscribeRules(t *testing.T) {
 		subs, err := s.Subscriptions(ctx, "")
 		if err != nil || len(subs) != 1 || len(subs[0].Types) != 1 || subs[0].Secret != "" {
 			t.Fatalf("refused subscriptions left something behind, or a listing shows a secret: %+v %v", subs, err)
+		}
+		// A network the operator allows is reachable in production.
+		wan, err := NewStore(db, testSecret, time.Now, Egress{Networks: []netip.Prefix{netip.MustParsePrefix("10.20.0.0/16")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := wan.Subscribe(ctx, "staff:admin", SubscribeInput{PartnerID: "bhxh", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://10.20.0.5/hook"})
+		if err != nil {
+			t.Fatalf("webhook in an allowed network: %v", err)
+		}
+		if sub.URL != "https://10.20.0.5/hook" {
+			t.Fatalf("subscription = %+v", sub)
 		}
 	})
 }

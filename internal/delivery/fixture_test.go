@@ -25,7 +25,7 @@ func migrations() []storage.Migrations {
 
 func newStore(t testing.TB, db *storage.DB) *Store {
 	t.Helper()
-	s, err := NewStore(db, testSecret, time.Now, true)
+	s, err := NewStore(db, testSecret, time.Now, Egress{Development: true})
 	if err != nil {
 		t.Fatal(err)
 	}

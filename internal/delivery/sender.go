@@ -31,7 +31,7 @@ const (
 type Sender struct {
 	Store   *Store
 	JS      jetstream.JetStream // for JetStream-mode subscriptions
-	Client  *http.Client        // default: NewClient(10 s, PerPartner)
+	Client  *http.Client        // default: NewClient(10 s, PerPartner, the store's egress)
 	Log     *slog.Logger
 	Metrics *Metrics // may be nil
 	Now     func() time.Time
@@ -64,20 +64,6 @@ type done struct {
 	l *lane
 }
 
-// NewClient returns the HTTP client webhooks are sent with: a whole-request
-// timeout, no redirects (a signed request goes only where it was
-// registered), and enough idle connections for perPartner parallel attempts.
-func NewClient(timeout time.Duration, perPartner int) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 2 * max(perPartner, 1)
-	t.ResponseHeaderTimeout = timeout
-	return &http.Client{
-		Timeout:       timeout,
-		Transport:     t,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
 func (s *Sender) defaults() {
 	if s.PerPartner <= 0 {
 		s.PerPartner = 4
@@ -98,7 +84,7 @@ func (s *Sender) defaults() {
 		s.Retention = 30 * 24 * time.Hour
 	}
 	if s.Client == nil {
-		s.Client = NewClient(10*time.Second, s.PerPartner)
+		s.Client = NewClient(10*time.Second, s.PerPartner, s.Store.egress)
 	}
 	if s.Now == nil {
 		s.Now = time.Now

@@ -78,7 +78,7 @@ func TestSlowAndFailingPartnersDoNotBlockOthers(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		m := NewMetrics(reg)
 		snd := &Sender{Store: s, Log: quietLog(), Metrics: m, PerPartner: 2, MaxAttempts: 4,
-			BaseDelay: 40 * time.Millisecond, MaxDelay: time.Second, Poll: 20 * time.Millisecond, Client: NewClient(150*time.Millisecond, 2)}
+			BaseDelay: 40 * time.Millisecond, MaxDelay: time.Second, Poll: 20 * time.Millisecond, Client: NewClient(150*time.Millisecond, 2, Egress{Development: true})}
 		stopped := snd.Start(ctx)
 		f := &Fanout{Store: s, Audience: everyone("healthy", "failing", "hanging"), Log: quietLog(), Metrics: m, Notify: snd.Notify}
 		ids := deaths(t, f, 0, 20)

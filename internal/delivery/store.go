@@ -29,19 +29,20 @@ type Store struct {
 	db   *storage.DB
 	seal *sealer
 	now  func() time.Time
-	// allowHTTP accepts http:// webhook URLs (development and tests).
-	allowHTTP bool
+	// egress is where webhooks may go: http:// URLs and internal
+	// addresses only in development.
+	egress Egress
 }
 
 // NewStore returns the store. secret (32+ bytes, the platform's configured
-// secret) keys the sealing of webhook secrets; allowHTTP accepts plain http
-// webhook URLs, which production refuses.
-func NewStore(db *storage.DB, secret []byte, now func() time.Time, allowHTTP bool) (*Store, error) {
+// secret) keys the sealing of webhook secrets; egress says which webhook
+// addresses are accepted (and reached, by the Sender using this store).
+func NewStore(db *storage.DB, secret []byte, now func() time.Time, egress Egress) (*Store, error) {
 	s, err := newSealer(secret)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, seal: s, now: now, allowHTTP: allowHTTP}, nil
+	return &Store{db: db, seal: s, now: now, egress: egress}, nil
 }
 
 // SubscribeInput is a new subscription.
@@ -80,9 +81,11 @@ func (s *Store) validate(in *SubscribeInput) error {
 	switch in.Mode {
 	case ModeWebhook:
 		u, err := url.Parse(in.URL)
-		ok := err == nil && u.Host != "" && u.User == nil && (u.Scheme == "https" || (s.allowHTTP && u.Scheme == "http")) && len(in.URL) <= 2000
+		ok := err == nil && u.Host != "" && u.User == nil && (u.Scheme == "https" || (s.egress.Development && u.Scheme == "http")) && len(in.URL) <= 2000
 		if !ok {
 			problems.Add("url", ErrURL)
+		} else if f := s.egress.checkURL(u); f != nil {
+			problems.Add("url", f)
 		}
 	case ModeJetStream:
 		if in.URL != "" {

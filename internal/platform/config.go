@@ -41,8 +41,12 @@ type Config struct {
 	// keys). Empty means a random one kept in <data>/eid.secret, which suits one
 	// node; several nodes must share one through configuration.
 	EIDSecret string
-	// Production refuses development stand-ins (the SMS log sink).
+	// Production refuses development stand-ins (the SMS log sink), and
+	// webhooks to addresses inside the platform's network.
 	Production bool
+	// WebhookNetworks are private networks (comma-separated CIDR prefixes)
+	// partners' webhooks may be reached on in production.
+	WebhookNetworks string
 }
 
 // DSN is the database to open.
@@ -91,6 +95,7 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.PublicURL, "public-url", env("DANCU_PUBLIC_URL", ""), "URL users reach the platform at; the OpenID issuer is this + /oidc (DANCU_PUBLIC_URL)")
 	fs.StringVar(&c.EIDSecret, "eid-secret", env("DANCU_EID_SECRET", ""), "secret (32+ bytes) sealing e-ID data at rest; empty keeps a random one in the data directory (DANCU_EID_SECRET)")
 	fs.BoolVar(&c.Production, "production", env("DANCU_PRODUCTION", "") == "true", "refuse development stand-ins such as the SMS log sink (DANCU_PRODUCTION)")
+	fs.StringVar(&c.WebhookNetworks, "webhook-networks", env("DANCU_WEBHOOK_NETWORKS", ""), "private networks partners' webhooks may be reached on in production, e.g. 10.20.0.0/16 (DANCU_WEBHOOK_NETWORKS)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("DANCU_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind HTTPS) (DANCU_SECURE_COOKIES)")
 }
 
