@@ -1,10 +1,10 @@
 package delivery
 
 import (
-	"net/netip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
