@@ -15,6 +15,7 @@ import (
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/reconcile"
 	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
 // mountReconcile registers the data-cleaning pages: jobs with each
@@ -27,6 +28,8 @@ func (u *UI) mountReconcile(s func(string, handler), up func(string, streamHandl
 		up("POST /reconcile/upload", u.reconcileUpload)
 	}
 	s("GET /reconcile/jobs/{id}/report", u.reconcileReport)
+	s("POST /reconcile/jobs/{id}/cancel", u.adminOnly(u.reconcileCancel))
+	s("POST /reconcile/jobs/{id}/delete", u.adminOnly(u.reconcileDelete))
 	s("GET /reconcile/review", u.reconcileQueue)
 	s("GET /reconcile/review/{job}/{row}", u.reconcileReview)
 	s("POST /reconcile/review/{job}/{row}", u.registrar(u.reconcileDecide))
@@ -41,6 +44,9 @@ type reconcileJobsView struct {
 	CanDownload bool
 	// Upload is the upload form, for administrators only.
 	Upload *uploadView
+	// CanManage: the staff member may cancel and delete jobs
+	// (administrators, as for uploads).
+	CanManage bool
 }
 
 // uploadView is the form an administrator uploads a partner's file with.
@@ -52,8 +58,13 @@ type uploadView struct {
 
 func (u *UI) reconcileJobs(w http.ResponseWriter, r *http.Request, s staff.Session) {
 	flash := ""
-	if r.URL.Query().Get("uploaded") == "1" {
+	switch {
+	case r.URL.Query().Get("uploaded") == "1":
 		flash = "recon.flash.uploaded"
+	case r.URL.Query().Get("cancelled") == "1":
+		flash = "recon.flash.cancelled"
+	case r.URL.Query().Get("deleted") == "1":
+		flash = "recon.flash.deleted"
 	}
 	u.renderJobs(w, r, s, http.StatusOK, uploadInput{}, nil, flash)
 }
@@ -79,7 +90,8 @@ func (u *UI) renderJobs(w http.ResponseWriter, r *http.Request, s staff.Session,
 	}
 	v := u.page(r, &s, "recon.title", "/reconcile")
 	v.Nav = "reconcile"
-	view := reconcileJobsView{Partners: partners, Jobs: jobs, Open: open, CanDownload: reconcile.CanDownloadReports(actorOf(s)) == nil}
+	view := reconcileJobsView{Partners: partners, Jobs: jobs, Open: open, CanDownload: reconcile.CanDownloadReports(actorOf(s)) == nil,
+		CanManage: actorOf(s).Role == actor.Admin}
 	if u.admin.Partners != nil && actorOf(s).Role == actor.Admin {
 		if view.Upload, err = u.uploadView(r, v.Lang, in); err != nil {
 			u.fail(w, r, err)
@@ -223,15 +235,11 @@ func (u *UI) reconcileUpload(w http.ResponseWriter, r *http.Request, s staff.Ses
 		err = reconcile.ErrUploadFailed.Wrap(err) // a broken or cut body
 	}
 	f := fault.As(err)
-	status := http.StatusUnprocessableEntity
-	switch f.Kind {
-	case fault.Invalid:
-	case fault.TooLarge:
-		status = http.StatusRequestEntityTooLarge
-	default:
+	if f.Kind != fault.Invalid && f.Kind != fault.TooLarge {
 		u.fail(w, r, err)
 		return
 	}
+	status := problem.Status(f.Kind)
 	u.logStatus(r, status, f.Code)
 	// A browser still sending the file may show a reset connection rather
 	// than the answer: read the rest (at most maxUpload, and nothing once
@@ -336,6 +344,39 @@ func (u *UI) reconcileDecide(w http.ResponseWriter, r *http.Request, s staff.Ses
 		return
 	}
 	http.Redirect(w, r, "/reconcile/review?done=1", http.StatusSeeOther)
+}
+
+// reconcileCancel stops a queued or running job for its partner (a file
+// sent by mistake, say): the upload and open review items go with it.
+func (u *UI) reconcileCancel(w http.ResponseWriter, r *http.Request, s staff.Session) {
+	_, err := u.recon.Cancel(r.Context(), "", actorOf(s).ID, r.PathValue("id"))
+	u.afterJobAct(w, r, s, err, "/reconcile?cancelled=1")
+}
+
+// reconcileDelete removes a job with everything it holds of the partner's
+// file; a running job is cancelled first.
+func (u *UI) reconcileDelete(w http.ResponseWriter, r *http.Request, s staff.Session) {
+	err := u.recon.Delete(r.Context(), "", actorOf(s).ID, r.PathValue("id"))
+	u.afterJobAct(w, r, s, err, "/reconcile?deleted=1")
+}
+
+// afterJobAct goes back to the jobs page: with a flash when the act was
+// done, or with the reason it was refused (a job that ended, one still
+// uploading, one already gone).
+func (u *UI) afterJobAct(w http.ResponseWriter, r *http.Request, s staff.Session, err error, done string) {
+	if err == nil {
+		http.Redirect(w, r, done, http.StatusSeeOther)
+		return
+	}
+	f := fault.As(err)
+	switch f.Kind {
+	case fault.Conflict, fault.Invalid, fault.NotFound:
+		status := problem.Status(f.Kind)
+		u.logStatus(r, status, f.Code)
+		u.renderJobs(w, r, s, status, uploadInput{}, f, "")
+	default:
+		u.fail(w, r, err)
+	}
 }
 
 var errNoChoice = fault.New(fault.Invalid, "reconcile.review.choice_required", "Chọn một công dân hoặc \"Không ai trong số này\".", "Choose a person or \"None of them\".")

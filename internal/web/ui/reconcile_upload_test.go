@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/match"
 	"github.com/dancu-project/dancu/internal/reconcile"
+	"github.com/dancu-project/dancu/internal/reconcile/ingest"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 	"github.com/dancu-project/dancu/internal/web/ui"
@@ -58,7 +60,16 @@ func TestReconcileUpload(t *testing.T) {
 	}
 }
 
-func testReconcileUpload(t *testing.T, d storage.Dialect) {
+// uploadStack is the staff pages with partners and the reconciliation
+// service, for the upload and job-management tests.
+type uploadStack struct {
+	*stack
+	db  *storage.DB
+	svc *reconcile.Service
+	ix  *match.Index
+}
+
+func newUploadStack(t *testing.T, d storage.Dialect) uploadStack {
 	ctx := context.Background()
 	now := func() time.Time { return today }
 	db, units, alog, reg, staffStore := reconcileBase(t, d, exchange.Migrations())
@@ -82,6 +93,13 @@ func testReconcileUpload(t *testing.T, d storage.Dialect) {
 	pages.Mount(mux)
 	st := &stack{srv: httptest.NewServer(mux)}
 	t.Cleanup(st.srv.Close)
+	return uploadStack{stack: st, db: db, svc: svc, ix: ix}
+}
+
+func testReconcileUpload(t *testing.T, d storage.Dialect) {
+	ctx := context.Background()
+	us := newUploadStack(t, d)
+	st, db, svc, ix := us.stack, us.db, us.svc, us.ix
 
 	count := func(q string, args ...any) int {
 		t.Helper()
@@ -243,4 +261,110 @@ func testReconcileUpload(t *testing.T, d storage.Dialect) {
 	r = admin.postParts("/reconcile/upload", part{name: "csrf", value: token}, part{name: "partner", value: "nganhang-a"},
 		part{name: "file", value: zip, fileName: "kh.xlsx"})
 	mustContain(t, "english", r, "Upload a file on a partner's behalf", "The file is not text (CSV or JSON Lines)")
+}
+
+func TestReconcileStaffCancelAndDelete(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) { testReconcileStaffCancelAndDelete(t, d) })
+	}
+}
+
+func testReconcileStaffCancelAndDelete(t *testing.T, d storage.Dialect) {
+	ctx := context.Background()
+	us := newUploadStack(t, d)
+	upload := func(name string) reconcile.Job {
+		t.Helper()
+		j, err := us.svc.UploadFor(ctx, "nganhang-a", "partner:nganhang-a", name, strings.NewReader("ho_ten;ngay_sinh\nĐỗ Văn An;15/01/1995\n"), ingest.Options{Delimiter: ';'})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := us.db.R.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	queued, done := upload("queued.csv"), upload("done.csv")
+	// The worker takes the oldest job first; cancel the queued one later.
+	if _, err := us.svc.Cancel(ctx, "", "test", queued.ID); err != nil {
+		t.Fatal(err)
+	}
+	if worked, err := us.svc.NewWorker(us.ix, reconcile.WorkerOptions{}).RunOnce(ctx); !worked || err != nil {
+		t.Fatalf("worker: %v %v", worked, err)
+	}
+	if j, _ := us.svc.Job(ctx, "", done.ID); j.State != reconcile.Done {
+		t.Fatalf("second job is %s, want done", j.State)
+	}
+	queued = upload("queued-again.csv")
+
+	// Registrars see no controls and are refused.
+	reg := us.client(t)
+	reg.signIn("lan.nt")
+	if page := reg.get("/reconcile"); strings.Contains(page.body, "/cancel") || strings.Contains(page.body, "/delete") {
+		t.Error("a registrar is offered job controls")
+	}
+	token := reg.csrf("/reconcile")
+	for _, path := range []string{"/reconcile/jobs/" + queued.ID + "/cancel", "/reconcile/jobs/" + done.ID + "/delete"} {
+		if r := reg.post(path, url.Values{"csrf": {token}}); r.status != http.StatusForbidden {
+			t.Errorf("registrar POST %s: %d", path, r.status)
+		}
+	}
+
+	admin := us.client(t)
+	admin.signIn("quantri")
+	page := admin.get("/reconcile")
+	mustContain(t, "admin jobs page", page, `action="/reconcile/jobs/`+queued.ID+`/cancel"`, `action="/reconcile/jobs/`+done.ID+`/delete"`,
+		"Xoá hẳn lượt đối soát")
+	if strings.Contains(page.body, `action="/reconcile/jobs/`+done.ID+`/cancel"`) {
+		t.Error("a finished job is offered a cancel button")
+	}
+	token = admin.csrf("/reconcile")
+	if r := admin.post("/reconcile/jobs/"+queued.ID+"/cancel", url.Values{}); r.status != http.StatusForbidden {
+		t.Errorf("cancel without the CSRF token: %d", r.status)
+	}
+	if j, _ := us.svc.Job(ctx, "", queued.ID); j.State != reconcile.Queued {
+		t.Fatalf("refused requests changed the job: %s", j.State)
+	}
+
+	// Cancel: the upload goes, the job stays as cancelled, audited to the admin.
+	r := admin.post("/reconcile/jobs/"+queued.ID+"/cancel", url.Values{"csrf": {token}})
+	if r.status != http.StatusSeeOther || r.location != "/reconcile?cancelled=1" {
+		t.Fatalf("cancel: %d %s\n%s", r.status, r.location, text(r.body))
+	}
+	mustContain(t, "after cancel", admin.get(r.location), "Đã huỷ lượt đối soát")
+	if j, _ := us.svc.Job(ctx, "", queued.ID); j.State != reconcile.Cancelled {
+		t.Errorf("job after cancel: %s", j.State)
+	}
+	if n := count(`SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2 AND actor = 'staff:quantri'`, reconcile.ActCancel, "reconcile:"+queued.ID); n != 1 {
+		t.Errorf("cancel audit entries by the admin: %d", n)
+	}
+	// Again: refused with the reason, in Vietnamese, nothing changes.
+	r = admin.post("/reconcile/jobs/"+queued.ID+"/cancel", url.Values{"csrf": {token}})
+	if r.status != http.StatusConflict || !strings.Contains(r.body, "đã kết thúc") {
+		t.Errorf("cancelling an ended job: %d\n%s", r.status, text(r.body))
+	}
+
+	// Delete: the job and its rows are gone; a second delete finds nothing.
+	if count(`SELECT count(*) FROM reconcile_rows WHERE job_id = $1`, done.ID) == 0 {
+		t.Fatal("the finished job has no rows to delete")
+	}
+	r = admin.post("/reconcile/jobs/"+done.ID+"/delete", url.Values{"csrf": {token}})
+	if r.status != http.StatusSeeOther || r.location != "/reconcile?deleted=1" {
+		t.Fatalf("delete: %d %s\n%s", r.status, r.location, text(r.body))
+	}
+	mustContain(t, "after delete", admin.get(r.location), "Đã xoá lượt đối soát")
+	if n := count(`SELECT count(*) FROM reconcile_jobs WHERE id = $1`, done.ID) + count(`SELECT count(*) FROM reconcile_rows WHERE job_id = $1`, done.ID); n != 0 {
+		t.Errorf("the deleted job left %d rows", n)
+	}
+	if n := count(`SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2 AND actor = 'staff:quantri'`, reconcile.ActDelete, "reconcile:"+done.ID); n != 1 {
+		t.Errorf("delete audit entries by the admin: %d", n)
+	}
+	r = admin.post("/reconcile/jobs/"+done.ID+"/delete", url.Values{"csrf": {token}})
+	if r.status != http.StatusNotFound || !strings.Contains(r.body, "Không tìm thấy lượt đối soát") {
+		t.Errorf("deleting a deleted job: %d\n%s", r.status, text(r.body))
+	}
 }

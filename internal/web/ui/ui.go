@@ -35,6 +35,7 @@ import (
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/web/auth"
+	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
 //go:embed templates/*.html
@@ -396,22 +397,23 @@ func (u *UI) errorPage(w http.ResponseWriter, r *http.Request, s *staff.Session,
 func (u *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
 	l := u.lang(r)
 	f := worst(fault.Faults(err))
+	// The status is the API's for the same fault (problem.Status): one
+	// mapping for both.
+	status := problem.Status(f.Kind)
 	switch f.Kind {
-	case fault.NotFound:
-		u.errorPage(w, r, nil, http.StatusNotFound, "err.notfound.title", faultText(l, f))
-	case fault.Forbidden:
-		u.logStatus(r, http.StatusForbidden, f.Code)
-		u.errorPage(w, r, nil, http.StatusForbidden, "err.forbidden.title", faultText(l, f))
-	case fault.Invalid:
-		u.errorPage(w, r, nil, http.StatusUnprocessableEntity, "err.invalid.title", faultText(l, f))
-	case fault.Conflict:
-		u.errorPage(w, r, nil, http.StatusConflict, "err.invalid.title", faultText(l, f))
 	case fault.Unauthenticated:
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	case fault.NotFound:
+		u.errorPage(w, r, nil, status, "err.notfound.title", faultText(l, f))
+	case fault.Forbidden:
+		u.logStatus(r, status, f.Code)
+		u.errorPage(w, r, nil, status, "err.forbidden.title", faultText(l, f))
+	case fault.Invalid, fault.Conflict, fault.Malformed, fault.TooLarge, fault.Limited:
+		u.errorPage(w, r, nil, status, "err.invalid.title", faultText(l, f))
 	default:
 		// The cause may hold SQL text with personal data: only the code is logged.
-		u.logStatus(r, http.StatusInternalServerError, f.Code)
-		u.errorPage(w, r, nil, http.StatusInternalServerError, "err.internal.title", u.tr(l, "err.internal.text"))
+		u.logStatus(r, status, f.Code)
+		u.errorPage(w, r, nil, status, "err.internal.title", u.tr(l, "err.internal.text"))
 	}
 }
 
