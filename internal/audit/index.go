@@ -82,21 +82,32 @@ func (ix *Indexer) Run(ctx context.Context) {
 		if flush {
 			last = time.Now()
 		}
-		rest := ix.Interval / 4
-		switch did {
-		case built:
+		rest := ix.rest(did, time.Since(began))
+		if rest == 0 {
 			continue
-		case compacted:
-			if ix.CompactionShare <= 0 || ix.CompactionShare >= 1 {
-				continue
-			}
-			rest = time.Duration(float64(time.Since(began)) * (1/ix.CompactionShare - 1))
 		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(rest):
 		}
 	}
+}
+
+// rest is how long to wait after a step of kind did that took took: none
+// after a run of new entries, enough after a merge or delete step that
+// compaction holds the writer at most CompactionShare of the time, and a
+// quarter of Interval when there was nothing to do.
+func (ix *Indexer) rest(did stepKind, took time.Duration) time.Duration {
+	switch did {
+	case built:
+		return 0
+	case compacted:
+		if ix.CompactionShare <= 0 || ix.CompactionShare >= 1 {
+			return 0
+		}
+		return time.Duration(float64(took) * (1/ix.CompactionShare - 1))
+	}
+	return ix.Interval / 4
 }
 
 // Step does one short transaction of work and reports whether there was
