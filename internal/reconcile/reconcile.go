@@ -142,8 +142,9 @@ type Progress struct {
 	// Decided are ambiguous rows a registrar settled with a PIN.
 	Decided int64 `json:"decided"`
 	// SamePerson are matched rows whose person an earlier row of the file
-	// already matched (with other data: not a duplicate): the partner holds
-	// several records for one person. They are records and cleaned.
+	// already matched (with other data: not a duplicate), and rows a
+	// registrar linked to a person another row already names: the partner
+	// holds several records for one person. They are records and cleaned.
 	SamePerson int64 `json:"same_person"`
 }
 

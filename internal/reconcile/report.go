@@ -34,7 +34,8 @@ type ReportRow struct {
 	ErrorCode   string  `json:"error_code,omitempty"`
 	DuplicateOf int64   `json:"duplicate_of,omitempty"`
 	// SamePersonAs is, for a matched row, the first row of the file matched
-	// to the same person, when that is an earlier row.
+	// to the same person, when that is an earlier row; for a row a
+	// registrar decided, the first other row naming that person.
 	SamePersonAs int64 `json:"same_person_as,omitempty"`
 }
 

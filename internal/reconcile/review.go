@@ -231,10 +231,30 @@ func (s *Service) Decide(ctx context.Context, a actor.Actor, jobID string, row i
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrAlreadyDecided
 		}
-		if pin != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE reconcile_jobs SET decided = decided + 1, updated_at = $1 WHERE id = $2`, now, jobID); err != nil {
-				return fmt.Errorf("reconcile: decide: %w", err)
+		if pin == "" {
+			return nil
+		}
+		// Another row of the file already names this person — matched by
+		// the worker or decided before: the decided row is the same person
+		// as the first of them, as the worker marks matched rows.
+		var first sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT min(row_num) FROM (
+			SELECT row_num FROM reconcile_rows WHERE job_id = $1 AND pin = $2 AND row_num <> $3
+			UNION ALL
+			SELECT row_num FROM reconcile_reviews WHERE job_id = $1 AND decision_pin = $2 AND state = 'decided' AND row_num <> $3) earlier`,
+			jobID, pin, row).Scan(&first); err != nil {
+			return fmt.Errorf("reconcile: decide: same person: %w", err)
+		}
+		same := 0
+		if first.Valid {
+			same = 1
+			if _, err := tx.ExecContext(ctx, `UPDATE reconcile_rows SET same_person_as = $1 WHERE job_id = $2 AND row_num = $3`, first.Int64, jobID, row); err != nil {
+				return fmt.Errorf("reconcile: decide: same person: %w", err)
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE reconcile_jobs SET decided = decided + 1, same_person = same_person + $1, updated_at = $2 WHERE id = $3`,
+			same, now, jobID); err != nil {
+			return fmt.Errorf("reconcile: decide: %w", err)
 		}
 		return nil
 	})

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/reconcile/ingest"
+	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
 
@@ -104,4 +107,75 @@ func TestSamePerson(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestDecidedSamePerson: a registrar who links an ambiguous row to a
+// person another row of the file already names — matched by the worker,
+// or decided before — marks it as the same person as the first of them;
+// "none of them" and a different person mark nothing.
+func TestDecidedSamePerson(t *testing.T) {
+	reg := newRegister(t, 5)
+	ix := reg.index(t)
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, reg, ix, &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)})
+		badinh := actor.Actor{ID: "staff:badinh", Role: actor.Registrar, Unit: "00004", Province: "01"}
+		hcm := actor.Actor{ID: "staff:hcm", Role: actor.Registrar, Unit: "79", Province: "79"}
+		tw := reg.twins
+		file := "Mã;Họ và tên;Số định danh;Ngày sinh\n" +
+			"T1;Trịnh Công Sơn;;28/02/1988\n" + // 1: ambiguous
+			"T2;Trịnh Công Sơn;" + tw[0].PIN + ";28/02/1988\n" + // 2: matched to the first twin
+			"T3;Trịnh Công Sơn;;28/02/1988\n" + // 3: ambiguous
+			"T4;Trịnh Công Sơn;;28/02/1988\n" + // 4: ambiguous
+			"T5;Trinh Cong Son;;28/02/1988\n" // 5: ambiguous
+		job, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "t.csv", strings.NewReader(file), ingest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if worked, err := e.svc.NewWorker(ix, WorkerOptions{}).RunOnce(ctx); !worked || err != nil {
+			t.Fatalf("RunOnce: %v %v", worked, err)
+		}
+		if j, _ := e.svc.Job(ctx, "bank-a", job.ID); j.Matched != 1 || j.Ambiguous != 4 || j.SamePerson != 0 {
+			t.Fatalf("before the decisions: %+v", j.Progress)
+		}
+		for _, d := range []struct {
+			by   actor.Actor
+			row  int64
+			pin  string
+			same int64
+		}{
+			{badinh, 1, tw[0].PIN, 2}, // row 2 matched them
+			{badinh, 3, tw[0].PIN, 1}, // row 1 was decided for them, before row 2
+			{hcm, 4, tw[1].PIN, 0},    // the other twin: nobody else names them
+			{badinh, 5, "", 0},        // none of them
+		} {
+			if err := e.svc.Decide(ctx, d.by, job.ID, d.row, d.pin); err != nil {
+				t.Fatalf("decide row %d: %v", d.row, err)
+			}
+			var same int64
+			if err := db.R.QueryRowContext(ctx, `SELECT same_person_as FROM reconcile_rows WHERE job_id = $1 AND row_num = $2`, job.ID, d.row).Scan(&same); err != nil {
+				t.Fatal(err)
+			}
+			if same != d.same {
+				t.Errorf("row %d decided for %q: same_person_as %d, want %d", d.row, d.pin, same, d.same)
+			}
+		}
+		j, _ := e.svc.Job(ctx, "bank-a", job.ID)
+		if j.Decided != 3 || j.SamePerson != 2 {
+			t.Errorf("after the decisions: %d decided, %d the same person; want 3 and 2", j.Decided, j.SamePerson)
+		}
+		var buf bytes.Buffer
+		if err := e.svc.WriteReportCSV(ctx, &buf, "bank-a", job.ID); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
+		if err != nil || len(recs) != 6 {
+			t.Fatalf("report: %d lines %v", len(recs), err)
+		}
+		for row, want := range map[int]string{1: "2", 2: "", 3: "1", 4: "", 5: ""} {
+			if got := recs[row][11]; got != want {
+				t.Errorf("report row %d: same_person_as %q, want %q (%v)", row, got, want, recs[row])
+			}
+		}
+	})
 }
