@@ -128,7 +128,7 @@ func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 // Job returns one job. partnerID limits it to that partner's jobs; ""
 // (staff) sees any.
 func (s *Service) Job(ctx context.Context, partnerID, id string) (Job, error) {
-	j, err := scanJob(s.db.R.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM reconcile_jobs WHERE id = $1`, id))
+	j, err := scanJob(s.db.R.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM reconcile_jobs WHERE id = $1 AND state <> 'deleting'`, id))
 	if errors.Is(err, sql.ErrNoRows) || err == nil && partnerID != "" && j.PartnerID != partnerID {
 		return Job{}, ErrJobNotFound
 	}
@@ -140,7 +140,7 @@ func (s *Service) Job(ctx context.Context, partnerID, id string) (Job, error) {
 
 // Jobs lists the newest jobs, of one partner or ("" ) of all.
 func (s *Service) Jobs(ctx context.Context, partnerID string, limit int) ([]Job, error) {
-	q := `SELECT ` + jobColumns + ` FROM reconcile_jobs WHERE state <> 'uploading'`
+	q := `SELECT ` + jobColumns + ` FROM reconcile_jobs WHERE state NOT IN ('uploading', 'deleting')`
 	args := []any{}
 	if partnerID != "" {
 		q += ` AND partner_id = $1`
@@ -175,8 +175,8 @@ type PartnerFigure struct {
 // is.
 func (s *Service) Partners(ctx context.Context) ([]PartnerFigure, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT `+jobColumns+` FROM reconcile_jobs j
-		WHERE state NOT IN ('uploading', 'cancelled') AND created_at = (SELECT max(created_at) FROM reconcile_jobs k
-			WHERE k.partner_id = j.partner_id AND k.state NOT IN ('uploading', 'cancelled'))
+		WHERE state NOT IN ('uploading', 'cancelled', 'deleting') AND created_at = (SELECT max(created_at) FROM reconcile_jobs k
+			WHERE k.partner_id = j.partner_id AND k.state NOT IN ('uploading', 'cancelled', 'deleting'))
 		ORDER BY partner_id, id`)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: partner progress: %w", err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dancu-project/dancu/internal/audit"
 )
@@ -83,6 +84,12 @@ func deleteOpenReviews(ctx context.Context, tx *sql.Tx, jobID string) error {
 // transaction, so a partner needs one call; a worker working it drops its
 // batch at its next commit. The audit log keeps that the job existed and
 // what was disclosed from it.
+//
+// The job leaves every list and lookup in that first transaction (state
+// deleting); what it holds is then removed in short transactions
+// (PurgeDeleted), a few seconds' worth before Delete returns and the rest
+// by the workers: one transaction for a 10-million-row job would hold
+// SQLite's single writer, and with it every registration, for minutes.
 func (s *Service) Delete(ctx context.Context, partnerID, by, jobID string) error {
 	j, err := s.Job(ctx, partnerID, jobID)
 	if err != nil {
@@ -96,27 +103,18 @@ func (s *Service) Delete(ctx context.Context, partnerID, by, jobID string) error
 		return fmt.Errorf("reconcile: audit delete: %w", err)
 	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		// Lock the job row first, as a batch commit does (see Cancel).
-		var state string
-		err := tx.QueryRowContext(ctx, `SELECT state FROM reconcile_jobs WHERE id = $1`+s.db.ForUpdate(), jobID).Scan(&state)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrJobNotFound // deleted in the meantime
-		}
+		// The job row, as a batch commit does (see Cancel): a worker's
+		// next commit finds the job no longer running.
+		res, err := tx.ExecContext(ctx, `UPDATE reconcile_jobs SET state = $1, lease_owner = '', lease_until = '', updated_at = $2
+			WHERE id = $3 AND state <> $1`, Deleting, fmtTime(s.now()), jobID)
 		if err != nil {
 			return err
 		}
-		for _, q := range []string{
-			`DELETE FROM reconcile_jobs WHERE id = $1`,
-			`DELETE FROM reconcile_chunks WHERE job_id = $1`,
-			`DELETE FROM reconcile_review_units WHERE job_id = $1`,
-			`DELETE FROM reconcile_reviews WHERE job_id = $1`,
-			`DELETE FROM reconcile_rows WHERE job_id = $1`,
-		} {
-			if _, err := tx.ExecContext(ctx, q, jobID); err != nil {
-				return err
-			}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrJobNotFound // deleted in the meantime
 		}
-		return nil
+		// Out of the registrars' queue at once, as a cancel does.
+		return deleteOpenReviews(ctx, tx, jobID)
 	})
 	if err != nil {
 		if errors.Is(err, ErrJobNotFound) {
@@ -125,5 +123,86 @@ func (s *Service) Delete(ctx context.Context, partnerID, by, jobID string) error
 		return fmt.Errorf("reconcile: delete: %w", err)
 	}
 	s.log.Info("reconcile job deleted", "job", jobID, "state", j.State)
+	// The caller's request may end first; the workers finish the rest.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.purgeFor)
+	defer cancel()
+	if err := s.purgeJob(pctx, jobID); err != nil && pctx.Err() == nil {
+		s.log.Warn("reconcile: purge deleted job", "job", jobID, "err", err)
+	}
+	return nil
+}
+
+// Deleted jobs are removed in batches: purgeFor is how long Delete itself
+// removes, purgeBatch the rows of one transaction — short enough that a
+// commit of the register waiting behind it is not noticed. An upload's
+// chunks are far larger than rows: purgeChunks of them at a time.
+const (
+	purgeFor    = 5 * time.Second
+	purgeBatch  = 5000
+	purgeChunks = 16
+)
+
+// purgeTables are what a deleted job leaves, in the order removed, with
+// the key a batch is taken by; chunks says the table holds upload chunks.
+var purgeTables = []struct {
+	table, key string
+	chunks     bool
+}{
+	{"reconcile_review_units", "row_num", false},
+	{"reconcile_reviews", "row_num", false},
+	{"reconcile_rows", "row_num", false},
+	{"reconcile_chunks", "seq", true},
+}
+
+// PurgeDeleted removes, a batch per transaction, what deleted jobs still
+// hold, and then the jobs. Workers call it between jobs; it is safe on
+// several nodes at once (a batch deletes what is there).
+func (s *Service) PurgeDeleted(ctx context.Context) error {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id FROM reconcile_jobs WHERE state = $1`, Deleting)
+	if err != nil {
+		return fmt.Errorf("reconcile: purge: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("reconcile: purge: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reconcile: purge: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.purgeJob(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) purgeJob(ctx context.Context, id string) error {
+	for _, t := range purgeTables {
+		batch := s.purgeBatch
+		if t.chunks {
+			batch = purgeChunks
+		}
+		q := fmt.Sprintf(`DELETE FROM %[1]s WHERE job_id = $1 AND %[2]s IN (SELECT %[2]s FROM %[1]s WHERE job_id = $1 ORDER BY %[2]s LIMIT %[3]d)`,
+			t.table, t.key, batch)
+		for {
+			res, err := s.db.W.ExecContext(ctx, q, id)
+			if err != nil {
+				return fmt.Errorf("reconcile: purge %s: %w", t.table, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				break
+			}
+		}
+	}
+	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM reconcile_jobs WHERE id = $1 AND state = $2`, id, Deleting); err != nil {
+		return fmt.Errorf("reconcile: purge job: %w", err)
+	}
 	return nil
 }

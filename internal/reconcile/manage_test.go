@@ -260,3 +260,86 @@ func TestDelete(t *testing.T) {
 		}
 	})
 }
+
+// TestDeleteInBatches: a deleted job leaves every list and lookup at once;
+// its rows go in short transactions, by Delete for a few seconds and then
+// by the workers (here Delete removes nothing itself, and a batch is 7
+// rows).
+func TestDeleteInBatches(t *testing.T) {
+	reg := newRegister(t, 120)
+	ix := reg.index(t)
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, reg, ix, &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)})
+		e.svc.purgeFor, e.svc.purgeBatch = 0, 7
+		hcm := actor.Actor{ID: "staff:hcm", Role: actor.Registrar, Unit: "79", Province: "79"}
+		tables := []string{"reconcile_rows", "reconcile_reviews", "reconcile_review_units"}
+		upload := func(name string) Job {
+			t.Helper()
+			j, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", name, strings.NewReader(reg.twinFirstFile()), ingest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if worked, err := e.svc.NewWorker(ix, WorkerOptions{Batch: 50}).RunOnce(ctx); !worked || err != nil {
+				t.Fatalf("RunOnce: %v %v", worked, err)
+			}
+			return j
+		}
+		job := upload("a.csv")
+		if q, _ := e.svc.Queue(ctx, hcm, 10); len(q) != 1 {
+			t.Fatalf("the twins' row is not in the queue: %+v", q)
+		}
+		if err := e.svc.Delete(ctx, "bank-a", "partner:bank-a", job.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := tableCount(t, db, "reconcile_rows", job.ID); n != 121 {
+			t.Fatalf("with no time to purge, Delete removed rows itself: %d left of 121", n)
+		}
+		if _, err := e.svc.Job(ctx, "bank-a", job.ID); !errors.Is(err, ErrJobNotFound) {
+			t.Errorf("a job being purged is found: %v", err)
+		}
+		if js, _ := e.svc.Jobs(ctx, "bank-a", 10); len(js) != 0 {
+			t.Errorf("a job being purged is listed: %+v", js)
+		}
+		if ps, _ := e.svc.Partners(ctx); len(ps) != 0 {
+			t.Errorf("a job being purged is a partner's progress: %+v", ps)
+		}
+		if q, _ := e.svc.Queue(ctx, hcm, 10); len(q) != 0 {
+			t.Errorf("a job being purged has rows in the review queue: %+v", q)
+		}
+		if err := e.svc.Delete(ctx, "bank-a", "partner:bank-a", job.ID); !errors.Is(err, ErrJobNotFound) {
+			t.Errorf("deleting twice: %v", err)
+		}
+		if _, err := e.svc.Cancel(ctx, "bank-a", "partner:bank-a", job.ID); !errors.Is(err, ErrJobNotFound) {
+			t.Errorf("cancelling a deleted job: %v", err)
+		}
+		if err := e.svc.PurgeDeleted(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range append(tables, "reconcile_jobs") {
+			if n := tableCount(t, db, tb, job.ID); n != 0 {
+				t.Errorf("after the purge %s keeps %d entries", tb, n)
+			}
+		}
+
+		// A worker's loop purges what a delete left, before its next job.
+		job = upload("b.csv")
+		if err := e.svc.Delete(ctx, "bank-a", "partner:bank-a", job.ID); err != nil {
+			t.Fatal(err)
+		}
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); e.svc.NewWorker(ix, WorkerOptions{Poll: 10 * time.Millisecond}).Run(wctx) }()
+		deadline := time.Now().Add(5 * time.Second)
+		for tableCount(t, db, "reconcile_jobs", job.ID) != 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		stop()
+		<-done
+		for _, tb := range append(tables, "reconcile_jobs") {
+			if n := tableCount(t, db, tb, job.ID); n != 0 {
+				t.Errorf("after the worker ran, %s keeps %d entries", tb, n)
+			}
+		}
+	})
+}

@@ -80,6 +80,9 @@ type Service struct {
 	reg    PersonReader
 	log    *slog.Logger
 	now    func() time.Time
+	// purgeFor and purgeBatch: see the constants of the same names.
+	purgeFor   time.Duration
+	purgeBatch int
 }
 
 // New builds the service.
@@ -93,7 +96,8 @@ func New(d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{db: d.DB, audit: d.Audit, places: d.Places, reg: d.Registry, log: d.Log, now: d.Now}, nil
+	return &Service{db: d.DB, audit: d.Audit, places: d.Places, reg: d.Registry, log: d.Log, now: d.Now,
+		purgeFor: purgeFor, purgeBatch: purgeBatch}, nil
 }
 
 // Purpose is the declared purpose of every disclosure this package makes.
@@ -109,6 +113,9 @@ const (
 	// Cancelled is a job its partner stopped before it finished: its
 	// upload is gone, the rows read so far stay until the job is deleted.
 	Cancelled = "cancelled"
+	// Deleting is a deleted job whose rows are still being removed: it is
+	// in no list and no lookup.
+	Deleting = "deleting"
 )
 
 // Row outcomes in the results (match outcomes plus these).

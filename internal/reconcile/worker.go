@@ -60,6 +60,11 @@ var errLeaseLost = errors.New("reconcile: lease lost")
 // and is released for the next worker.
 func (w *Worker) Run(ctx context.Context) {
 	for {
+		// What deleted jobs left (a delete removes only a few seconds'
+		// worth itself), before the next job.
+		if err := w.s.PurgeDeleted(ctx); err != nil && ctx.Err() == nil {
+			w.s.log.Error("reconcile purge", "worker", w.id, "err", err)
+		}
 		worked, err := w.RunOnce(ctx)
 		if ctx.Err() != nil {
 			return
