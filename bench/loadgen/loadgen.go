@@ -228,7 +228,7 @@ func (c *conn) roundTrip(req []byte, timeout time.Duration) (int, error) {
 		return 0, fmt.Errorf("loadgen: malformed status line %q", line)
 	}
 	status, err := strconv.Atoi(string(line[9:12]))
-	if err != nil {
+	if err != nil || line[8] != ' ' || status < 100 {
 		return 0, fmt.Errorf("loadgen: malformed status line %q", line)
 	}
 	length := -1
