@@ -61,8 +61,8 @@ var ErrURLInternal = fault.New(fault.Invalid, "delivery.url_internal",
 	"Địa chỉ webhook trỏ vào mạng nội bộ (localhost, địa chỉ riêng hoặc link-local); hãy dùng địa chỉ công khai hoặc mạng được quản trị viên cho phép.",
 	"The webhook address points inside the platform's network (localhost, a private or link-local address); use a public address or a network the operator allows.")
 
-// errAddressRefused is what a refused connection reports in the delivery
-// log; it names no address, as describe names no URL.
+// errAddressRefused is why a refused connection failed, in the delivery
+// log (after the dialled IP address; never the URL, see describe).
 var errAddressRefused = errors.New("webhook address is not public and not in an allowed network")
 
 // reserved are ranges that are neither private nor public in netip's sense
