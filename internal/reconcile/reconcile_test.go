@@ -1,9 +1,7 @@
 package reconcile
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -263,14 +261,7 @@ func TestJobEndToEnd(t *testing.T) {
 
 		// The report: one line per row, decided row as matched, no register
 		// value but the PIN, and every disclosed PIN audited for the partner.
-		var buf bytes.Buffer
-		if err := e.svc.WriteReportCSV(ctx, &buf, "bank-a", job.ID); err != nil {
-			t.Fatal(err)
-		}
-		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
+		recs := reportRecords(t, e.svc, "bank-a", job.ID)
 		if strings.Join(recs[0], ",") != strings.Join(ReportColumns, ",") || len(recs) != rows+1 {
 			t.Fatalf("report header %v, %d lines", recs[0], len(recs))
 		}

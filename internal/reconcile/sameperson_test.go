@@ -77,13 +77,9 @@ func TestSamePerson(t *testing.T) {
 					t.Errorf("figure %q: rows naming a person already named are records, and cleaned", final.Figure())
 				}
 
-				var buf bytes.Buffer
-				if err := e2.svc.WriteReportCSV(ctx, &buf, "bank-a", job.ID); err != nil {
-					t.Fatal(err)
-				}
-				recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
-				if err != nil || len(recs) != 207 {
-					t.Fatalf("report: %d lines %v", len(recs), err)
+				recs := reportRecords(t, e2.svc, "bank-a", job.ID)
+				if len(recs) != 207 {
+					t.Fatalf("report: %d lines", len(recs))
 				}
 				if h := recs[0][11]; h != "same_person_as" {
 					t.Fatalf("report column 12 is %q", h)
@@ -164,13 +160,9 @@ func TestDecidedSamePerson(t *testing.T) {
 		if j.Decided != 3 || j.SamePerson != 2 {
 			t.Errorf("after the decisions: %d decided, %d the same person; want 3 and 2", j.Decided, j.SamePerson)
 		}
-		var buf bytes.Buffer
-		if err := e.svc.WriteReportCSV(ctx, &buf, "bank-a", job.ID); err != nil {
-			t.Fatal(err)
-		}
-		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
-		if err != nil || len(recs) != 6 {
-			t.Fatalf("report: %d lines %v", len(recs), err)
+		recs := reportRecords(t, e.svc, "bank-a", job.ID)
+		if len(recs) != 6 {
+			t.Fatalf("report: %d lines", len(recs))
 		}
 		for row, want := range map[int]string{1: "2", 2: "", 3: "1", 4: "", 5: ""} {
 			if got := recs[row][11]; got != want {
@@ -178,4 +170,18 @@ func TestDecidedSamePerson(t *testing.T) {
 			}
 		}
 	})
+}
+
+// reportRecords reads a job's report as its partner downloads it.
+func reportRecords(t *testing.T, svc *Service, partner, job string) [][]string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := svc.WriteReportCSV(context.Background(), &buf, partner, job); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }
