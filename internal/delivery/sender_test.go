@@ -168,6 +168,13 @@ func TestSlowAndFailingPartnersDoNotBlockOthers(t *testing.T) {
 			t.Fatalf("replay of everything for nobody: %v", err)
 		}
 
+		// The receiver counts a request before the sender has its answer and
+		// records the outcome: wait for the records, or stopping the sender
+		// would cut the last attempt short (and not count it).
+		waitFor(t, "the replayed deliveries recorded", func() bool {
+			d, _ := s.Deliveries(ctx, Filter{Partner: "failing", Status: StatusDelivered})
+			return len(d) == 20
+		})
 		cancel()
 		<-stopped
 		for _, c := range []struct {
