@@ -185,3 +185,53 @@ func reportRecords(t *testing.T, svc *Service, partner, job string) [][]string {
 	}
 	return recs
 }
+
+// TestMatchedAfterDecision: while a job runs, a registrar decides an
+// ambiguous row for a person; a later row the worker matches to that
+// person is marked as the same person as the decided row.
+func TestMatchedAfterDecision(t *testing.T) {
+	reg := newRegister(t, 5)
+	ix := reg.index(t)
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, reg, ix, &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)})
+		badinh := actor.Actor{ID: "staff:badinh", Role: actor.Registrar, Unit: "00004", Province: "01"}
+		tw, p := reg.twins, reg.people
+		file := "Mã;Họ và tên;Số định danh;Ngày sinh\n" +
+			"T1;Trịnh Công Sơn;;28/02/1988\n" + // 1: ambiguous
+			fmt.Sprintf("K0;%s;%s;%02d/%02d/%d\n", p[0].FullName, p[0].PIN, p[0].BirthDate.Day, p[0].BirthDate.Month, p[0].BirthDate.Year) +
+			fmt.Sprintf("K1;%s;%s;%02d/%02d/%d\n", p[1].FullName, p[1].PIN, p[1].BirthDate.Day, p[1].BirthDate.Month, p[1].BirthDate.Year) +
+			"T4;Trịnh Công Sơn;" + tw[0].PIN + ";28/02/1988\n" // 4: matched, second batch
+		job, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "t.csv", strings.NewReader(file), ingest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hm := &hookMatcher{ix: ix}
+		hm.before = func(n int) {
+			if n == 2 { // the first batch (rows 1–3) is committed
+				if err := e.svc.Decide(ctx, badinh, job.ID, 1, tw[0].PIN); err != nil {
+					t.Errorf("decide while running: %v", err)
+				}
+			}
+		}
+		if worked, err := e.svc.NewWorker(hm, WorkerOptions{Batch: 3}).RunOnce(ctx); !worked || err != nil {
+			t.Fatalf("RunOnce: %v %v", worked, err)
+		}
+		if hm.calls != 2 {
+			t.Fatalf("%d batches matched, want 2", hm.calls)
+		}
+		recs := reportRecords(t, e.svc, "bank-a", job.ID)
+		if len(recs) != 5 {
+			t.Fatalf("report: %d lines", len(recs))
+		}
+		if r := recs[4]; r[3] != "matched" || r[4] != tw[0].PIN || r[11] != "1" {
+			t.Errorf("row 4: %v; want matched to %s, the same person as row 1", r, tw[0].PIN)
+		}
+		if r := recs[1]; r[11] != "" {
+			t.Errorf("row 1, decided first: same_person_as %q, want none", r[11])
+		}
+		if j, _ := e.svc.Job(ctx, "bank-a", job.ID); j.SamePerson != 1 || j.Decided != 1 {
+			t.Errorf("job: %d the same person, %d decided; want 1 and 1", j.SamePerson, j.Decided)
+		}
+	})
+}

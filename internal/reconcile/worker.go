@@ -301,16 +301,19 @@ func (w *Worker) commit(ctx context.Context, id string, rows []ingest.Row) error
 }
 
 // samePerson points each matched row of the batch whose PIN an earlier row
-// of the job already matched at the first such row: first the committed
+// of the job already named at the first such row: first the committed
 // rows of earlier batches (the database, so it holds across workers and
-// restarts: a batch and its rows commit together), then earlier rows of
-// this batch.
+// restarts: a batch and its rows commit together) and the rows registrars
+// have decided meanwhile, then earlier rows of this batch.
 func (w *Worker) samePerson(ctx context.Context, id string, res []result, pins []string) error {
 	if len(pins) == 0 {
 		return nil
 	}
-	first, err := w.earlier(ctx, id, `SELECT pin, min(row_num) FROM reconcile_rows WHERE job_id = $1 AND pin <> ''
-		AND pin IN (%s) GROUP BY pin`, pins)
+	first, err := w.earlier(ctx, id, `SELECT pin, min(row_num) FROM (
+		SELECT pin, row_num FROM reconcile_rows WHERE job_id = $1 AND pin <> '' AND pin IN (%[1]s)
+		UNION ALL
+		SELECT decision_pin, row_num FROM reconcile_reviews WHERE job_id = $1 AND state = 'decided' AND decision_pin IN (%[1]s)
+		) named GROUP BY pin`, pins)
 	if err != nil {
 		return fmt.Errorf("reconcile: same person: %w", err)
 	}
@@ -338,7 +341,7 @@ func (w *Worker) earlierKeys(ctx context.Context, id string, keys []string) (map
 	return out, nil
 }
 
-// earlier runs query — job id as $1, "%s" for the list of values — over
+// earlier runs query — job id as $1, "%[1]s" (once or more) for the list of values — over
 // values 500 at a time and collects its (value, row) pairs.
 func (w *Worker) earlier(ctx context.Context, id, query string, values []string) (map[string]int64, error) {
 	out := map[string]int64{}
