@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/match"
 	"github.com/dancu-project/dancu/internal/reconcile/ingest"
@@ -79,7 +78,6 @@ func TestCancel(t *testing.T) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
 		e := newEnv(t, db, reg, ix, c)
-		badinh := actor.Actor{ID: "staff:badinh", Role: actor.Registrar, Unit: "00004", Province: "01"}
 
 		// An earlier finished job is the partner's figure.
 		done, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "old.csv", strings.NewReader("ho_ten;so_dinh_danh\n"+reg.people[0].FullName+";"+reg.people[0].PIN+"\n"), ingest.Options{})
@@ -185,8 +183,6 @@ func TestDelete(t *testing.T) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
 		e := newEnv(t, db, reg, ix, c)
-		badinh := actor.Actor{ID: "staff:badinh", Role: actor.Registrar, Unit: "00004", Province: "01"}
-		hcm := actor.Actor{ID: "staff:hcm", Role: actor.Registrar, Unit: "79", Province: "79"}
 		tables := []string{"reconcile_jobs", "reconcile_rows", "reconcile_reviews", "reconcile_review_units", "reconcile_chunks"}
 
 		done, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "a.csv", strings.NewReader(reg.twinFirstFile()), ingest.Options{})
@@ -272,7 +268,6 @@ func TestDeleteInBatches(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db, reg, ix, &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)})
 		e.svc.purgeFor, e.svc.purgeBatch = 0, 7
-		hcm := actor.Actor{ID: "staff:hcm", Role: actor.Registrar, Unit: "79", Province: "79"}
 		tables := []string{"reconcile_rows", "reconcile_reviews", "reconcile_review_units"}
 		upload := func(name string) Job {
 			t.Helper()

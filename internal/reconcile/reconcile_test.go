@@ -49,6 +49,14 @@ type register struct {
 	units  *adminunit.Catalog
 }
 
+// The tests' registrars: one in Ba Đình (Hà Nội), where the register's
+// people and the first twin live, one in Hồ Chí Minh City, where the second
+// twin lives.
+var (
+	badinh = actor.Actor{ID: "staff:badinh", Role: actor.Registrar, Unit: "00004", Province: "01"}
+	hcm    = actor.Actor{ID: "staff:hcm", Role: actor.Registrar, Unit: "79", Province: "79"}
+)
+
 func newRegister(t testing.TB, n int) register {
 	units, err := adminunit.Load()
 	if err != nil {
@@ -200,8 +208,6 @@ func TestJobEndToEnd(t *testing.T) {
 
 		// The review queue: the twins' row reaches Ba Đình's registrar and
 		// Bình Dương's (79) province registrar, not Đà Nẵng's.
-		badinh := actor.Actor{ID: "staff:badinh", Role: actor.Registrar, Unit: "00004", Province: "01"}
-		hcm := actor.Actor{ID: "staff:hcm", Role: actor.Registrar, Unit: "79", Province: "79"}
 		danang := actor.Actor{ID: "staff:danang", Role: actor.Registrar, Unit: "48", Province: "48"}
 		leader := actor.Actor{ID: "staff:leader", Role: actor.Leader, Unit: "01", Province: "01"}
 		for _, tc := range []struct {

@@ -115,8 +115,6 @@ func TestDecidedSamePerson(t *testing.T) {
 	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db, reg, ix, &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)})
-		badinh := actor.Actor{ID: "staff:badinh", Role: actor.Registrar, Unit: "00004", Province: "01"}
-		hcm := actor.Actor{ID: "staff:hcm", Role: actor.Registrar, Unit: "79", Province: "79"}
 		tw := reg.twins
 		file := "Mã;Họ và tên;Số định danh;Ngày sinh\n" +
 			"T1;Trịnh Công Sơn;;28/02/1988\n" + // 1: ambiguous
@@ -195,7 +193,6 @@ func TestMatchedAfterDecision(t *testing.T) {
 	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db, reg, ix, &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)})
-		badinh := actor.Actor{ID: "staff:badinh", Role: actor.Registrar, Unit: "00004", Province: "01"}
 		tw, p := reg.twins, reg.people
 		file := "Mã;Họ và tên;Số định danh;Ngày sinh\n" +
 			"T1;Trịnh Công Sơn;;28/02/1988\n" + // 1: ambiguous
