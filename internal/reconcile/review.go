@@ -238,11 +238,8 @@ func (s *Service) Decide(ctx context.Context, a actor.Actor, jobID string, row i
 		// the worker or decided before: the decided row is the same person
 		// as the first of them, as the worker marks matched rows.
 		var first sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT min(row_num) FROM (
-			SELECT row_num FROM reconcile_rows WHERE job_id = $1 AND pin = $2 AND row_num <> $3
-			UNION ALL
-			SELECT row_num FROM reconcile_reviews WHERE job_id = $1 AND decision_pin = $2 AND state = 'decided' AND row_num <> $3) earlier`,
-			jobID, pin, row).Scan(&first); err != nil {
+		q := fmt.Sprintf(`SELECT min(row_num) FROM (`+rowsNaming+`) named WHERE row_num <> $3`, "$2")
+		if err := tx.QueryRowContext(ctx, q, jobID, pin, row).Scan(&first); err != nil {
 			return fmt.Errorf("reconcile: decide: same person: %w", err)
 		}
 		same := 0

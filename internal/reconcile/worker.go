@@ -309,11 +309,7 @@ func (w *Worker) samePerson(ctx context.Context, id string, res []result, pins [
 	if len(pins) == 0 {
 		return nil
 	}
-	first, err := w.earlier(ctx, id, `SELECT pin, min(row_num) FROM (
-		SELECT pin, row_num FROM reconcile_rows WHERE job_id = $1 AND pin <> '' AND pin IN (%[1]s)
-		UNION ALL
-		SELECT decision_pin, row_num FROM reconcile_reviews WHERE job_id = $1 AND state = 'decided' AND decision_pin IN (%[1]s)
-		) named GROUP BY pin`, pins)
+	first, err := w.earlier(ctx, id, `SELECT pin, min(row_num) FROM (`+rowsNaming+`) named GROUP BY pin`, pins)
 	if err != nil {
 		return fmt.Errorf("reconcile: same person: %w", err)
 	}
@@ -340,6 +336,14 @@ func (w *Worker) earlierKeys(ctx context.Context, id string, keys []string) (map
 	}
 	return out, nil
 }
+
+// rowsNaming are the (pin, row_num) of a job's ($1) rows that name one of
+// the persons listed at %[1]s: rows the worker matched and rows a
+// registrar decided. The worker and a registrar's decision both look a
+// person's first row up in it.
+const rowsNaming = `SELECT pin, row_num FROM reconcile_rows WHERE job_id = $1 AND pin <> '' AND pin IN (%[1]s)
+	UNION ALL
+	SELECT decision_pin, row_num FROM reconcile_reviews WHERE job_id = $1 AND state = 'decided' AND decision_pin IN (%[1]s)`
 
 // earlier runs query — job id as $1, "%[1]s" (once or more) for the list of values — over
 // values 500 at a time and collects its (value, row) pairs.
