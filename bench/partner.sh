@@ -89,6 +89,8 @@ fi
 # requests a second on a shared machine: the load generator takes its own share.
 cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 cpu_system() { awk '{print $15}' "/proc/$PID/stat"; }
+# server_cpu REQUESTS: the server's CPU per request since c0/s0 were read.
+server_cpu() { echo -n "CPU per request: server $(( (c1 - c0) * 1000000 / tck / $1 )) µs (system $(( (s1 - s0) * 1000000 / tck / $1 )) µs)"; }
 tck=$(getconf CLK_TCK)
 # The server's own view of a verify's latency, from its Prometheus histogram:
 # from the handler's start (request read) to its return (answer buffered,
@@ -109,7 +111,7 @@ for _ in $(seq "${RUNS:-1}"); do
     echo "$out" | grep "^offered"
     [ -n "${TIMELINE:-}" ] && echo "$out" | grep slowest
     reqs=$(echo "$out" | awk '/^offered/ {print $2}')
-    echo "CPU per request: server $(( (c1 - c0) * 1000000 / tck / reqs )) µs (system $(( (s1 - s0) * 1000000 / tck / reqs )) µs)"
+    server_cpu "$reqs"; echo
     server_tail "$h0" "$(hist)"
     continue
   fi
@@ -118,7 +120,7 @@ for _ in $(seq "${RUNS:-1}"); do
   echo "$out" | grep -E "Requests/sec|Non-2xx|p50"
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   wrkcpu=$(echo "$out" | awk '/wrk CPU/ {print int(($3 + $4) * 1000000)}')
-  echo "CPU per request: server $(( (c1 - c0) * 1000000 / tck / reqs )) µs (system $(( (s1 - s0) * 1000000 / tck / reqs )) µs), wrk $(( wrkcpu / reqs )) µs"
+  server_cpu "$reqs"; echo ", wrk $(( wrkcpu / reqs )) µs"
   server_tail "$h0" "$(hist)"
 done
 [ -n "${PROF_PID:-}" ] && wait "$PROF_PID"
