@@ -5,6 +5,7 @@
 package fault
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -23,6 +24,7 @@ const (
 	TooLarge                    // the request body is too large
 	Malformed                   // the request cannot be read at all (broken JSON)
 	Limited                     // too many requests or quota used up; retry later
+	Canceled                    // the client went away before the answer; nothing to report
 )
 
 // Error is a domain error with a stable code. Code strings never change once
@@ -89,6 +91,9 @@ func As(err error) *Error {
 	var f *Error
 	if errors.As(err, &f) {
 		return f
+	}
+	if errors.Is(err, context.Canceled) {
+		return &Error{Kind: Canceled, Code: "client_closed", Message: "Yêu cầu đã bị huỷ.", English: "The request was cancelled.", Err: err}
 	}
 	return &Error{Kind: Internal, Code: "internal", Message: "Lỗi hệ thống, vui lòng thử lại sau.", English: "Internal error, please try again later.", Err: err}
 }

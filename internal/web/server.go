@@ -126,6 +126,10 @@ func middleware(mux *http.ServeMux, log *slog.Logger, m httpMetrics) http.Handle
 			if status == 0 {
 				status = http.StatusOK
 			}
+			if status >= 500 && problem.ClientGone(r) {
+				// Whatever failed after the client left is not a server fault.
+				status = problem.StatusClientClosed
+			}
 			if pattern == "" {
 				pattern = "unmatched"
 			}

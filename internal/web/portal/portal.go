@@ -39,6 +39,7 @@ import (
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
 //go:embed templates/*.html
@@ -305,7 +306,12 @@ func (p *Portal) errorPage(w http.ResponseWriter, r *http.Request, s *eid.Sessio
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, s *eid.Session, err error) {
 	f := fault.As(err)
 	l := lang(r)
+	if problem.ClientGone(r) {
+		f = fault.As(context.Canceled)
+	}
 	switch f.Kind {
+	case fault.Canceled:
+		w.WriteHeader(problem.StatusClientClosed)
 	case fault.Unauthenticated:
 		http.Redirect(w, r, "/citizen/login", http.StatusSeeOther)
 	case fault.Forbidden:

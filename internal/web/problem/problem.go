@@ -4,7 +4,9 @@
 package problem
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -49,10 +51,21 @@ func Status(k fault.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case fault.Limited:
 		return http.StatusTooManyRequests
+	case fault.Canceled:
+		return StatusClientClosed
 	default:
 		return http.StatusInternalServerError
 	}
 }
+
+// StatusClientClosed is the status recorded for a request whose client went
+// away before the answer (nginx's 499). It is not a server fault: it is
+// neither logged as an error nor counted among the 5xx.
+const StatusClientClosed = 499
+
+// ClientGone reports whether r's client disconnected, so that whatever
+// failed after that is the client's leaving, not a server fault.
+func ClientGone(r *http.Request) bool { return errors.Is(r.Context().Err(), context.Canceled) }
 
 // TypeURI names a problem type by its stable code.
 func TypeURI(code string) string { return "urn:dancu:problem:" + code }
@@ -77,6 +90,16 @@ func From(err error) Problem {
 func Write(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	p := From(err)
 	p.Instance = r.URL.Path
+	if p.Status >= 500 && ClientGone(r) {
+		// A query cut short by the client's leaving fails with the driver's
+		// own error: it is still the client's leaving.
+		p = From(context.Canceled)
+	}
+	if p.Status == StatusClientClosed {
+		log.DebugContext(r.Context(), "client closed the request", "route", r.Pattern)
+		w.WriteHeader(p.Status)
+		return
+	}
 	if p.Status >= 500 {
 		// The cause may hold SQL or driver text: log it, send nothing of it.
 		log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)

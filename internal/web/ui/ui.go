@@ -400,7 +400,12 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
 	// The status is the API's for the same fault (problem.Status): one
 	// mapping for both.
 	status := problem.Status(f.Kind)
+	if problem.ClientGone(r) {
+		status, f.Kind = problem.StatusClientClosed, fault.Canceled
+	}
 	switch f.Kind {
+	case fault.Canceled:
+		w.WriteHeader(status)
 	case fault.Unauthenticated:
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	case fault.NotFound:
