@@ -22,22 +22,58 @@ type Actor struct {
 	Name string // display name
 	Role Role
 	// Unit is the administrative unit the actor is scoped to: "" for the whole
-	// country, a 2-digit province code or a 5-digit commune code.
+	// country, a 2-digit province code or a 5-digit commune code. Any other
+	// value scopes the actor to nothing (see Level).
 	Unit string
 	// Province is the province of Unit (equal to Unit for a province).
 	Province string
 }
 
-// Covers reports whether a record located in (province, commune) is inside the
-// actor's scope.
-func (a Actor) Covers(province, commune string) bool {
+// Level is the tier of the unit an actor is scoped to.
+type Level int
+
+// Levels of scope. A unit code of any other shape (a pre-2025 district's 3
+// digits, a typo) is LevelNone and covers nobody: scope fails closed.
+const (
+	LevelNone     Level = iota // a unit code the platform does not know how to scope: nothing
+	LevelNational              // no unit: the whole country
+	LevelProvince              // a 2-digit province code
+	LevelCommune               // a 5-digit commune code
+)
+
+// Level is the tier of a.Unit. Every scope check — a record's units in
+// Covers, the register search's SQL filter — derives from it, so a unit
+// code of an unexpected length cannot fall through to national scope.
+func (a Actor) Level() Level {
+	for i := 0; i < len(a.Unit); i++ {
+		if a.Unit[i] < '0' || a.Unit[i] > '9' {
+			return LevelNone
+		}
+	}
 	switch len(a.Unit) {
 	case 0:
-		return true
+		return LevelNational
 	case 2:
-		return province == a.Unit
+		return LevelProvince
+	case 5:
+		return LevelCommune
 	default:
+		return LevelNone
+	}
+}
+
+// Covers reports whether a record located in (province, commune) is inside the
+// actor's scope. An empty commune is never inside a commune's scope.
+func (a Actor) Covers(province, commune string) bool {
+	switch a.Level() {
+	case LevelNational:
+		return true
+	case LevelProvince:
+		return province == a.Unit
+	case LevelCommune:
 		return commune == a.Unit
+	default:
+		return false
 	}
 }
 
