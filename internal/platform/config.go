@@ -3,14 +3,11 @@
 package platform
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -41,9 +38,26 @@ type Config struct {
 	// keys). Empty means a random one kept in <data>/eid.secret, which suits one
 	// node; several nodes must share one through configuration.
 	EIDSecret string
-	// Production refuses development stand-ins (the SMS log sink), and
-	// webhooks to addresses inside the platform's network.
+	// Production refuses development stand-ins (the SMS log sink, the
+	// face check that accepts every face, secrets kept in the data
+	// directory, synthetic people) and webhooks to addresses inside the
+	// platform's network; it implies SecureCookies. Validate lists what
+	// it requires.
 	Production bool
+	// SMSGatewayURL and SMSGatewaySecret reach the SMS gateway that sends
+	// one-time codes (gateway.SMS); empty means the development log sink.
+	SMSGatewayURL    string
+	SMSGatewaySecret string
+	SMSSender        string // brand name on the messages; may be empty
+	// FaceVerifyURL and FaceVerifySecret reach the face-verification
+	// service (gateway.Face); empty means every face is accepted
+	// (development only).
+	FaceVerifyURL    string
+	FaceVerifySecret string
+	// PKIKey seals the card PKI's private keys (CSCA, document signers,
+	// master-list signer) at rest. Empty means a random one kept in
+	// <data>/pki.secret, which production refuses.
+	PKIKey string
 	// WebhookNetworks are private networks (comma-separated CIDR prefixes)
 	// partners' webhooks may be reached on in production.
 	WebhookNetworks string
@@ -96,7 +110,13 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.EIDSecret, "eid-secret", env("DANCU_EID_SECRET", ""), "secret (32+ bytes) sealing e-ID data at rest; empty keeps a random one in the data directory (DANCU_EID_SECRET)")
 	fs.BoolVar(&c.Production, "production", env("DANCU_PRODUCTION", "") == "true", "refuse development stand-ins such as the SMS log sink (DANCU_PRODUCTION)")
 	fs.StringVar(&c.WebhookNetworks, "webhook-networks", env("DANCU_WEBHOOK_NETWORKS", ""), "private networks partners' webhooks may be reached on in production, e.g. 10.20.0.0/16 (DANCU_WEBHOOK_NETWORKS)")
-	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("DANCU_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind HTTPS) (DANCU_SECURE_COOKIES)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("DANCU_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind HTTPS); implied by --production (DANCU_SECURE_COOKIES)")
+	fs.StringVar(&c.SMSGatewayURL, "sms-gateway-url", env("DANCU_SMS_GATEWAY_URL", ""), "SMS gateway one-time codes are POSTed to; empty logs them (development only) (DANCU_SMS_GATEWAY_URL)")
+	fs.StringVar(&c.SMSGatewaySecret, "sms-gateway-secret", env("DANCU_SMS_GATEWAY_SECRET", ""), "shared secret (32+ bytes) signing requests to the SMS gateway (DANCU_SMS_GATEWAY_SECRET)")
+	fs.StringVar(&c.SMSSender, "sms-sender", env("DANCU_SMS_SENDER", ""), "brand name the SMS gateway sends under (DANCU_SMS_SENDER)")
+	fs.StringVar(&c.FaceVerifyURL, "face-verify-url", env("DANCU_FACE_VERIFY_URL", ""), "face-verification service; empty accepts every face (development only) (DANCU_FACE_VERIFY_URL)")
+	fs.StringVar(&c.FaceVerifySecret, "face-verify-secret", env("DANCU_FACE_VERIFY_SECRET", ""), "shared secret (32+ bytes) signing requests to the face-verification service (DANCU_FACE_VERIFY_SECRET)")
+	fs.StringVar(&c.PKIKey, "pki-key", env("DANCU_PKI_KEY", ""), "secret (32+ bytes) sealing the card PKI's private keys; empty keeps a random one in the data directory (DANCU_PKI_KEY)")
 }
 
 // Validate checks the configuration.
@@ -122,6 +142,14 @@ func (c Config) Validate() error {
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, fmt.Errorf("public-url %q is not an http(s) URL", c.PublicURL))
+	}
+	if c.PKIKey != "" && len(c.PKIKey) < 32 {
+		errs = append(errs, errors.New("pki-key has fewer than 32 bytes"))
+	}
+	errs = append(errs, c.checkService("sms-gateway", c.SMSGatewayURL, c.SMSGatewaySecret),
+		c.checkService("face-verify", c.FaceVerifyURL, c.FaceVerifySecret))
+	if c.Production {
+		errs = append(errs, c.productionErrors()...)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
@@ -160,39 +188,10 @@ func (c Config) Issuer() string {
 	return strings.TrimRight(base, "/") + "/oidc"
 }
 
-// LoadEIDSecret returns the configured e-ID secret, or the one kept in the
-// data directory, creating it (mode 0600) on first use.
+// LoadEIDSecret returns the configured e-ID secret, or in development the
+// one kept in <data>/eid.secret, creating it (mode 0600) on first use.
+// Production refuses the file: the secret would sit beside the database it
+// protects.
 func (c Config) LoadEIDSecret() (string, error) {
-	if c.EIDSecret != "" {
-		return c.EIDSecret, nil
-	}
-	path := filepath.Join(c.DataDir, "eid.secret")
-	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
-		return string(b), nil
-	}
-	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
-		return "", fmt.Errorf("e-ID secret: %w", err)
-	}
-	buf := make([]byte, 32)
-	if _, err := rand.Read(buf); err != nil {
-		return "", fmt.Errorf("e-ID secret: %w", err)
-	}
-	secret := hex.EncodeToString(buf)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		// Another process made it first: use theirs.
-		b, rerr := os.ReadFile(path)
-		if rerr != nil || len(b) < 32 {
-			return "", fmt.Errorf("e-ID secret %s unreadable or short", path)
-		}
-		return string(b), nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("e-ID secret: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString(secret); err != nil {
-		return "", fmt.Errorf("e-ID secret: %w", err)
-	}
-	return secret, nil
+	return c.loadSecret("eid-secret", c.EIDSecret, "eid.secret")
 }
