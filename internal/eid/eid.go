@@ -79,12 +79,14 @@ type SMSGateway interface {
 }
 
 // FaceVerifier compares a live face image with the portrait on record for
-// the PIN. The register holds no portraits yet, so the default accepts.
+// the PIN. In production it is the face-verification service
+// (gateway.Face); the register holds no portraits itself.
 type FaceVerifier interface {
 	Verify(ctx context.Context, pin string, image []byte) (bool, error)
 }
 
-// AcceptAllFaces is the default FaceVerifier until biometrics exist.
+// AcceptAllFaces is the development FaceVerifier; NewService refuses it in
+// production.
 type AcceptAllFaces struct{}
 
 // Verify accepts every image.

@@ -419,10 +419,33 @@ func TestLifecycle(t *testing.T) {
 	})
 }
 
-func TestNoDevSMSInProduction(t *testing.T) {
+// TestNoDevStandInsInProduction: production refuses the SMS log sink and
+// the face check that accepts every face, whether given or defaulted.
+func TestNoDevStandInsInProduction(t *testing.T) {
 	db := storagetest.Open(t, storage.SQLite, migrations())
-	_, err := eid.NewService(eid.Deps{DB: db, Register: fakeRegister{}, Secret: make([]byte, 32), Production: true})
-	if err == nil {
-		t.Fatal("production accepted the dev SMS sink")
+	for _, c := range []struct {
+		name string
+		sms  eid.SMSGateway
+		face eid.FaceVerifier
+		ok   bool
+	}{
+		{"defaults", nil, nil, false},
+		{"dev SMS sink", eid.DevSMS{}, realFace{}, false},
+		{"accept-all faces by default", realSMS{}, nil, false},
+		{"accept-all faces given", realSMS{}, eid.AcceptAllFaces{}, false},
+		{"real services", realSMS{}, realFace{}, true},
+	} {
+		_, err := eid.NewService(eid.Deps{DB: db, Register: fakeRegister{}, Secret: make([]byte, 32), Production: true, SMS: c.sms, Face: c.face})
+		if (err == nil) != c.ok {
+			t.Errorf("%s: %v", c.name, err)
+		}
 	}
 }
+
+type realSMS struct{}
+
+func (realSMS) Send(context.Context, string, string) error { return nil }
+
+type realFace struct{}
+
+func (realFace) Verify(context.Context, string, []byte) (bool, error) { return false, nil }

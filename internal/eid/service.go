@@ -22,11 +22,12 @@ type Deps struct {
 	DB       *storage.DB
 	Register Register
 	SMS      SMSGateway   // nil: DevSMS on Log, refused when Production
-	Face     FaceVerifier // nil: AcceptAllFaces
+	Face     FaceVerifier // nil: AcceptAllFaces, refused when Production
 	Secret   []byte
 	Log      *slog.Logger
 	Now      func() time.Time
-	// Production refuses the dev-only SMS sink.
+	// Production refuses the development stand-ins: the SMS log sink and
+	// the face check that accepts every face.
 	Production bool
 	// Policy tunes throttling and code lifetimes; zero fields take defaults.
 	Policy Policy
@@ -105,6 +106,9 @@ func NewService(d Deps) (*Service, error) {
 	}
 	if d.Face == nil {
 		d.Face = AcceptAllFaces{}
+	}
+	if _, dev := d.Face.(AcceptAllFaces); dev && d.Production {
+		return nil, errors.New("eid: the face check that accepts every face is not allowed in production; configure a face-verification service")
 	}
 	s, err := NewSealer(d.Secret)
 	if err != nil {
