@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/throttle"
 )
 
 //go:embed migrations/*.sql
@@ -63,9 +65,13 @@ const cacheTTL = 30 * time.Second
 
 // Store keeps accounts and sessions.
 type Store struct {
-	db    *storage.DB
-	now   func() time.Time
-	dummy string // a hash to check against for unknown users, so timing is alike
+	db      *storage.DB
+	now     func() time.Time
+	dummy   string // a hash to check against for unknown users, so timing is alike
+	secret  []byte // keys the hashes of throttle counters
+	policy  Policy
+	limiter *throttle.Limiter
+	audit   *audit.Log
 
 	mu    sync.Mutex
 	cache map[string]cached
@@ -76,13 +82,43 @@ type cached struct {
 	checked time.Time
 }
 
-// NewStore returns a store.
-func NewStore(db *storage.DB, now func() time.Time) (*Store, error) {
+// Deps are what a Store is built from.
+type Deps struct {
+	DB  *storage.DB
+	Now func() time.Time
+	// Secret keys the hashes under which failed sign-ins are counted, so
+	// the counters name neither usernames nor addresses; from
+	// configuration. Empty: the hashes are unkeyed (tests).
+	Secret []byte
+	// Policy tunes sign-in throttling; zero fields take defaults.
+	Policy Policy
+	// Audit receives administrators' unlocks; nil: not audited (tests).
+	Audit *audit.Log
+}
+
+// New returns a store.
+func New(d Deps) (*Store, error) {
+	if d.DB == nil {
+		return nil, errors.New("staff: DB is required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if len(d.Secret) == 0 {
+		d.Secret = []byte("dancu staff throttle")
+	}
 	dummy, err := HashPassword("not a password of anyone")
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, now: now, dummy: dummy, cache: map[string]cached{}}, nil
+	return &Store{db: d.DB, now: d.Now, dummy: dummy, secret: d.Secret, policy: d.Policy.withDefaults(),
+		limiter: throttle.New(d.DB, throttleTable), audit: d.Audit, cache: map[string]cached{}}, nil
+}
+
+// NewStore returns a store with the default throttling policy, no audit and
+// unkeyed counter hashes.
+func NewStore(db *storage.DB, now func() time.Time) (*Store, error) {
+	return New(Deps{DB: db, Now: now})
 }
 
 // Create adds an account.
@@ -127,8 +163,15 @@ func (s *Store) account(ctx context.Context, username string) (Account, string, 
 	return a, hash, err
 }
 
-// Authenticate checks a username and password.
+// Authenticate checks a username and password under the throttle, counting
+// per username only; sign-in forms use SignIn, which counts the client
+// address too.
 func (s *Store) Authenticate(ctx context.Context, username, password string) (Account, error) {
+	return s.SignIn(ctx, Credentials{Username: username, Password: password})
+}
+
+// authenticate checks a username and password, unthrottled.
+func (s *Store) authenticate(ctx context.Context, username, password string) (Account, error) {
 	a, hash, err := s.account(ctx, username)
 	if errors.Is(err, sql.ErrNoRows) {
 		CheckPassword(s.dummy, password)
@@ -234,4 +277,28 @@ func RandomPassword() string {
 	b := make([]byte, 12)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// List returns every account by username, for the administration page.
+func (s *Store) List(ctx context.Context) ([]Account, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT username, display_name, role, unit, province, disabled FROM staff_accounts ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []Account
+	for rows.Next() {
+		var a Account
+		var role string
+		var disabled int
+		if err := rows.Scan(&a.Username, &a.DisplayName, &role, &a.Unit, &a.Province, &disabled); err != nil {
+			return nil, fmt.Errorf("list accounts: %w", err)
+		}
+		a.Role, a.Disabled = actor.Role(role), disabled != 0
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return out, nil
 }

@@ -294,3 +294,23 @@ func (l *Limiter) Purge(ctx context.Context, before time.Time) error {
 	}
 	return nil
 }
+
+// Refusal is a refused attempt: Err is the caller's fault (throttled or
+// locked), Wait how long to wait before retrying (0 when locked).
+type Refusal struct {
+	Err  error
+	Wait time.Duration
+}
+
+func (r *Refusal) Error() string { return r.Err.Error() }
+func (r *Refusal) Unwrap() error { return r.Err }
+
+// RetryAfter returns how long a refused attempt should wait before the
+// next, for a Retry-After header; false when err is no timed refusal.
+func RetryAfter(err error) (time.Duration, bool) {
+	var r *Refusal
+	if errors.As(err, &r) && r.Wait > 0 {
+		return r.Wait, true
+	}
+	return 0, false
+}
