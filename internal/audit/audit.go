@@ -6,6 +6,7 @@ package audit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"database/sql"
 	"embed"
@@ -39,6 +40,11 @@ type Entry struct {
 	PrevHash string
 	Hash     string
 }
+
+// ChainHash is the hash the chain expects for e given its PrevHash: the
+// algorithm is no secret (tools that check an exported log use it); what
+// protects the chain against a rewrite is the signed checkpoints.
+func (e Entry) ChainHash() string { return e.hash() }
 
 // hash chains e to prev. Fields are length-prefixed so that no two different
 // entries share an encoding.
@@ -290,16 +296,61 @@ type Report struct {
 	OK      bool
 	BadSeq  int64  // first entry found wrong, 0 if none
 	Problem string // what is wrong, in English, for operators
+	// Checkpoints is how many signed checkpoints were checked (stored and
+	// exported); Signed is the newest entry one of them covers. Entries
+	// after Signed are vouched for by the chain alone.
+	Checkpoints int
+	Signed      int64
+}
+
+// VerifyOptions is what Verify checks besides the chain.
+type VerifyOptions struct {
+	// Keys are the audit keys whose checkpoints are trusted. Without keys
+	// checkpoints are not checked, and a rewrite of the whole chain and its
+	// head passes.
+	Keys []ed25519.PublicKey
+	// Exported are checkpoints kept outside the database (an exported
+	// file), checked like the stored ones: they catch a rewrite that
+	// replaced the stored checkpoints too.
+	Exported []Checkpoint
 }
 
 // Verify walks the whole chain in order.
 func Verify(ctx context.Context, db *storage.DB) (Report, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT seq, at, actor, action, subject, purpose, detail, prev_hash, hash FROM audit_log ORDER BY seq`)
+	return VerifyWith(ctx, db, VerifyOptions{})
+}
+
+// VerifyWith walks the chain up to its head and checks it against the
+// signed checkpoints: each must be signed by one of opts.Keys and name the
+// hash the chain has at its entry. Checkpoints and the head are read before
+// the chain, so entries a running server appends meanwhile are not taken
+// for a rewrite.
+func VerifyWith(ctx context.Context, db *storage.DB, opts VerifyOptions) (Report, error) {
+	var rep Report
+	var cps []Checkpoint
+	if len(opts.Keys) > 0 {
+		stored, err := StoredCheckpoints(ctx, db)
+		if err != nil {
+			return Report{}, fmt.Errorf("audit verify: %w", err)
+		}
+		cps = append(stored, opts.Exported...)
+		for _, c := range cps {
+			if err := c.Check(opts.Keys); err != nil {
+				return fail(rep, c.Seq, fmt.Sprintf("the checkpoint of entry %d is not signed by the audit key: checkpoints were forged or the key is not the one given", c.Seq)), nil
+			}
+		}
+	}
+	bySeq := checkpointIndex(cps)
+	var headSeq int64
+	var headHash string
+	if err := db.R.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
+		return Report{}, fmt.Errorf("audit verify: head: %w", err)
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT seq, at, actor, action, subject, purpose, detail, prev_hash, hash FROM audit_log WHERE seq <= $1 ORDER BY seq`, headSeq)
 	if err != nil {
 		return Report{}, fmt.Errorf("audit verify: %w", err)
 	}
 	defer rows.Close()
-	var rep Report
 	var prev string
 	var want int64 = 1
 	for rows.Next() {
@@ -320,19 +371,29 @@ func Verify(ctx context.Context, db *storage.DB) (Report, error) {
 		case e.hash() != e.Hash:
 			return fail(rep, e.Seq, "entry was changed after it was written"), nil
 		}
+		for _, c := range bySeq[e.Seq] {
+			if c.Hash != e.Hash {
+				return fail(rep, e.Seq, fmt.Sprintf("entries up to %d differ from the checkpoint signed at %s: the log was rewritten", e.Seq, c.At.Format(time.RFC3339))), nil
+			}
+			rep.Checkpoints++
+			rep.Signed = e.Seq
+		}
 		prev = e.Hash
 		want++
 	}
 	if err := rows.Err(); err != nil {
 		return Report{}, fmt.Errorf("audit verify: %w", err)
 	}
-	var headSeq int64
-	var headHash string
-	if err := db.R.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
-		return Report{}, fmt.Errorf("audit verify: head: %w", err)
-	}
 	if headSeq != want-1 || headHash != prev {
 		return fail(rep, want, fmt.Sprintf("the log ends at entry %d but its head records entry %d: entries were removed from the end", want-1, headSeq)), nil
+	}
+	for _, c := range cps {
+		if c.Seq > headSeq {
+			return fail(rep, headSeq+1, fmt.Sprintf("a checkpoint signed at %s records entry %d but the log ends at entry %d: entries were removed and the log rewritten", c.At.Format(time.RFC3339), c.Seq, headSeq)), nil
+		}
+	}
+	if len(opts.Keys) > 0 && len(cps) == 0 && headSeq > 0 {
+		return fail(rep, 1, "no signed checkpoint covers the log: it cannot be told from a rewrite (checkpoints deleted, or no server has run with the audit key yet)"), nil
 	}
 	rep.OK = true
 	return rep, nil
