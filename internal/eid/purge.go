@@ -13,9 +13,8 @@ func (s *Service) Purge(ctx context.Context) error {
 	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_enrolments WHERE expires_at < $1`, now.Add(-time.Hour).UTC().Format(time.RFC3339Nano)); err != nil {
 		return fmt.Errorf("purge enrolments: %w", err)
 	}
-	cut := now.Add(-s.policy.FailureWindow - s.policy.MaxBlock).UTC().Format(time.RFC3339Nano)
-	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_throttle WHERE window_start < $1`, cut); err != nil {
-		return fmt.Errorf("purge throttle: %w", err)
+	if err := s.throttle.Purge(ctx, now.Add(-s.policy.FailureWindow-s.policy.MaxBlock)); err != nil {
+		return err
 	}
 	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_sessions WHERE expires_at < $1`, now.UTC().Format(time.RFC3339Nano)); err != nil {
 		return fmt.Errorf("purge sessions: %w", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/throttle"
 )
 
 // Deps are what the Service is built from. Secret comes from configuration
@@ -85,6 +86,7 @@ type Service struct {
 	dummy    string // a password hash checked for unknown PINs, so timing is alike
 	audit    *audit.Log
 	webauthn *webauthn.WebAuthn // nil when passkeys are not configured
+	throttle *throttle.Limiter  // failed sign-ins and registrations, in eid_throttle
 }
 
 // NewService builds the service.
@@ -119,7 +121,7 @@ func NewService(d Deps) (*Service, error) {
 		return nil, err
 	}
 	svc := &Service{db: d.DB, register: d.Register, sms: d.SMS, face: d.Face, seal: s, log: d.Log, now: d.Now,
-		policy: d.Policy.withDefaults(), dummy: dummy, audit: d.Audit}
+		policy: d.Policy.withDefaults(), dummy: dummy, audit: d.Audit, throttle: throttle.New(d.DB, "eid_throttle")}
 	if svc.webauthn, err = newWebAuthn(d.Passkeys); err != nil {
 		return nil, err
 	}

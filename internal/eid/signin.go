@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/throttle"
 )
 
 // SignInInput is what a citizen types to sign in.
@@ -65,7 +66,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Authentication, e
 	if err != nil {
 		return Authentication{}, err
 	}
-	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_throttle WHERE key = $1`, keys[0]); err != nil {
+	if err := s.throttle.Reset(ctx, keys[0]); err != nil {
 		return Authentication{}, fmt.Errorf("sign-in: %w", err)
 	}
 	if auth.Level < in.MinLevel {
@@ -129,58 +130,36 @@ func (s *Service) check(ctx context.Context, pin string, in SignInInput, now tim
 	return auth, nil
 }
 
-func (s *Service) blocked(ctx context.Context, keys []string, now time.Time) (bool, error) {
-	for _, k := range keys {
-		var until string
-		err := s.db.R.QueryRowContext(ctx, `SELECT blocked_until FROM eid_throttle WHERE key = $1`, k).Scan(&until)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
+// throttleKeys gives the identifier key (first) the per-identifier rule and
+// the address key the per-address rule. Citizens' accounts are blocked with
+// a growing backoff, never locked: a lock a stranger can set would let
+// anyone shut a citizen out of every public service.
+func (s *Service) throttleKeys(keys []string) []throttle.Key {
+	out := make([]throttle.Key, len(keys))
+	for i, k := range keys {
+		r := throttle.Rule{Limit: s.policy.MaxFailures, Window: s.policy.FailureWindow, Block: s.policy.BlockDuration, MaxBlock: s.policy.MaxBlock}
+		if i > 0 {
+			r.Limit = s.policy.MaxIPFailures
 		}
-		if err != nil {
-			return false, fmt.Errorf("sign-in throttle: %w", err)
-		}
-		if t, err := time.Parse(time.RFC3339Nano, until); err == nil && now.Before(t) {
-			return true, nil
-		}
+		out[i] = throttle.Key{ID: k, Rule: r}
 	}
-	return false, nil
+	return out
+}
+
+func (s *Service) blocked(ctx context.Context, keys []string, now time.Time) (bool, error) {
+	v, err := s.throttle.Check(ctx, s.throttleKeys(keys), now)
+	if err != nil {
+		return false, fmt.Errorf("sign-in: %w", err)
+	}
+	return v.Refused(now), nil
 }
 
 // fail counts a failure against each key. The first key (the identifier)
 // blocks after MaxFailures, the second (the address) after MaxIPFailures;
 // each further failure doubles the block up to MaxBlock.
 func (s *Service) fail(ctx context.Context, keys []string, now time.Time) error {
-	stamp := now.UTC().Format(time.RFC3339Nano)
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		for i, k := range keys {
-			limit := s.policy.MaxFailures
-			if i > 0 {
-				limit = s.policy.MaxIPFailures
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO eid_throttle (key, failures, window_start) VALUES ($1, 0, $2) ON CONFLICT (key) DO NOTHING`, k, stamp); err != nil {
-				return fmt.Errorf("sign-in throttle: %w", err)
-			}
-			var failures int
-			var start string
-			if err := tx.QueryRowContext(ctx, `SELECT failures, window_start FROM eid_throttle WHERE key = $1`+s.db.ForUpdate(), k).Scan(&failures, &start); err != nil {
-				return fmt.Errorf("sign-in throttle: %w", err)
-			}
-			if t, err := time.Parse(time.RFC3339Nano, start); err != nil || now.Sub(t) > s.policy.FailureWindow {
-				failures, start = 0, stamp
-			}
-			failures++
-			until := ""
-			if failures >= limit {
-				block := s.policy.BlockDuration
-				for n := failures - limit; n > 0 && block < s.policy.MaxBlock; n-- {
-					block *= 2
-				}
-				until = now.Add(min(block, s.policy.MaxBlock)).UTC().Format(time.RFC3339Nano)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE eid_throttle SET failures = $1, window_start = $2, blocked_until = $3 WHERE key = $4`, failures, start, until, k); err != nil {
-				return fmt.Errorf("sign-in throttle: %w", err)
-			}
-		}
-		return nil
-	})
+	if _, err := s.throttle.Fail(ctx, s.throttleKeys(keys), now); err != nil {
+		return fmt.Errorf("sign-in: %w", err)
+	}
+	return nil
 }
