@@ -61,6 +61,14 @@ type Config struct {
 	// WebhookNetworks are private networks (comma-separated CIDR prefixes)
 	// partners' webhooks may be reached on in production.
 	WebhookNetworks string
+	// AuditKey signs checkpoints of the audit chain's head (64 hex digits,
+	// an Ed25519 seed). Empty means a random one kept in <data>/audit.key:
+	// development only, since a key beside the database it protects lets
+	// whoever can rewrite the database sign the rewrite.
+	AuditKey string
+	// AuditCheckpointFile, when set, receives every signed checkpoint as a
+	// JSON line (append-only), for `dancu audit verify --checkpoints`.
+	AuditCheckpointFile string
 }
 
 // DSN is the database to open.
@@ -110,6 +118,8 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.EIDSecret, "eid-secret", env("DANCU_EID_SECRET", ""), "secret (32+ bytes) sealing e-ID data at rest; empty keeps a random one in the data directory (DANCU_EID_SECRET)")
 	fs.BoolVar(&c.Production, "production", env("DANCU_PRODUCTION", "") == "true", "refuse development stand-ins such as the SMS log sink (DANCU_PRODUCTION)")
 	fs.StringVar(&c.WebhookNetworks, "webhook-networks", env("DANCU_WEBHOOK_NETWORKS", ""), "private networks partners' webhooks may be reached on in production, e.g. 10.20.0.0/16 (DANCU_WEBHOOK_NETWORKS)")
+	fs.StringVar(&c.AuditKey, "audit-key", env("DANCU_AUDIT_KEY", ""), "Ed25519 seed (64 hex digits) signing audit checkpoints; empty keeps a random one in the data directory, development only (DANCU_AUDIT_KEY)")
+	fs.StringVar(&c.AuditCheckpointFile, "audit-checkpoint-file", env("DANCU_AUDIT_CHECKPOINT_FILE", ""), "append each signed audit checkpoint to this file (JSON lines), best outside the data directory (DANCU_AUDIT_CHECKPOINT_FILE)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("DANCU_SECURE_COOKIES", "") == "true", "mark cookies Secure (behind HTTPS); implied by --production (DANCU_SECURE_COOKIES)")
 	fs.StringVar(&c.SMSGatewayURL, "sms-gateway-url", env("DANCU_SMS_GATEWAY_URL", ""), "SMS gateway one-time codes are POSTed to; empty logs them (development only) (DANCU_SMS_GATEWAY_URL)")
 	fs.StringVar(&c.SMSGatewaySecret, "sms-gateway-secret", env("DANCU_SMS_GATEWAY_SECRET", ""), "shared secret (32+ bytes) signing requests to the SMS gateway (DANCU_SMS_GATEWAY_SECRET)")
@@ -139,6 +149,9 @@ func (c Config) Validate() error {
 	}
 	if c.EIDSecret != "" && len(c.EIDSecret) < 32 {
 		errs = append(errs, errors.New("eid-secret has fewer than 32 bytes"))
+	}
+	if c.AuditKey != "" && (len(c.AuditKey) != 64 || strings.Trim(strings.ToLower(c.AuditKey), "0123456789abcdef") != "") {
+		errs = append(errs, errors.New("audit-key is not 64 hex digits (an Ed25519 seed)"))
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, fmt.Errorf("public-url %q is not an http(s) URL", c.PublicURL))

@@ -61,6 +61,9 @@ func (c Config) productionErrors() []error {
 	if c.PKIKey == "" {
 		errs = append(errs, errors.New("production needs --pki-key (DANCU_PKI_KEY) to seal the card PKI's private keys"))
 	}
+	if c.AuditKey == "" {
+		errs = append(errs, errors.New("production needs --audit-key (DANCU_AUDIT_KEY) to sign audit checkpoints: a key kept beside the audit log would sign a rewrite of it"))
+	}
 	if c.SeedPersons > 0 {
 		errs = append(errs, errors.New("production does not create synthetic persons; leave --seed-persons unset or 0"))
 	}

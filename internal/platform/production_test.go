@@ -37,6 +37,7 @@ func production() map[string]string {
 		"DANCU_FACE_VERIFY_SECRET": secret32,
 		"DANCU_EID_SECRET":         secret32,
 		"DANCU_PKI_KEY":            secret32,
+		"DANCU_AUDIT_KEY":          strings.Repeat("a1", 32),
 	}
 }
 
@@ -63,6 +64,8 @@ func TestProductionConfig(t *testing.T) {
 		{name: "no face service", unset: "DANCU_FACE_VERIFY_URL", want: "face-verification"},
 		{name: "no e-ID secret", unset: "DANCU_EID_SECRET", want: "--eid-secret"},
 		{name: "no PKI key", unset: "DANCU_PKI_KEY", want: "--pki-key"},
+		{name: "no audit key", unset: "DANCU_AUDIT_KEY", want: "--audit-key"},
+		{name: "malformed audit key", set: map[string]string{"DANCU_AUDIT_KEY": strings.Repeat("zz", 32)}, want: "audit-key is not 64 hex"},
 		{name: "short PKI key", set: map[string]string{"DANCU_PKI_KEY": "short"}, want: "pki-key has fewer"},
 		{name: "plain http gateway", set: map[string]string{"DANCU_SMS_GATEWAY_URL": "http://sms.example.vn/send"}, want: "must be https"},
 		{name: "short gateway secret", set: map[string]string{"DANCU_FACE_VERIFY_SECRET": "short"}, want: "face-verify secret has fewer"},
