@@ -73,12 +73,13 @@ func (s *Service) RegisterBirth(ctx context.Context, a actor.Actor, in BirthInpu
 			problems.Add("birthplace_commune", ErrUnknownCommune)
 		}
 	}
-	if in.Ethnicity == "" {
+	if strings.TrimSpace(in.Ethnicity) == "" {
 		in.Ethnicity = "01"
 	}
-	if in.Nationality == "" {
+	if strings.TrimSpace(in.Nationality) == "" {
 		in.Nationality = "VNM"
 	}
+	codes := checkCodes(Codes{Ethnicity: in.Ethnicity, Religion: in.Religion, Nationality: in.Nationality}, &problems)
 	reason := checkReason(in.Reason, &problems)
 	if err := problems.Err(); err != nil {
 		return Person{}, err
@@ -146,8 +147,8 @@ func (s *Service) RegisterBirth(ctx context.Context, a actor.Actor, in BirthInpu
 		}
 		now := s.now().UTC()
 		child = Person{
-			PIN: string(id), FullName: name, BirthDate: birth, Sex: sex, Ethnicity: in.Ethnicity,
-			Religion: strings.TrimSpace(in.Religion), Nationality: in.Nationality,
+			PIN: string(id), FullName: name, BirthDate: birth, Sex: sex, Ethnicity: codes.Ethnicity,
+			Religion: codes.Religion, Nationality: codes.Nationality,
 			Birthplace:  Address{CommuneCode: in.BirthplaceCommune, Detail: strings.TrimSpace(in.BirthplaceDetail)},
 			Permanent:   Address{ProvinceCode: h.Address.ProvinceCode, CommuneCode: h.Address.CommuneCode, Detail: h.Address.Detail},
 			PermSince:   birth,

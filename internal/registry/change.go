@@ -35,6 +35,10 @@ type EventMessage struct {
 	Province  string    `json:"province_code"`
 	Commune   string    `json:"commune_code"`
 	Recorded  time.Time `json:"recorded_at"`
+	// FromProvince and FromCommune are the residence a move left: the unit
+	// of origin's systems learn of the departure from them.
+	FromProvince string `json:"from_province_code,omitempty"`
+	FromCommune  string `json:"from_commune_code,omitempty"`
 }
 
 var subjects = map[string]string{
@@ -48,12 +52,25 @@ func (s *Service) recordEvent(ctx context.Context, tx *sql.Tx, a actor.Actor, ev
 	ev.PIN = p.PIN
 	ev.Registrar = a.ID
 	ev.Recorded = now
-	if _, err := tx.ExecContext(ctx, `INSERT INTO life_events (id, kind, pin, effective_date, registrar, reason, recorded_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, ev.ID, ev.Kind, ev.PIN, ev.Effective.String(), ev.Registrar, ev.Reason, now.Format(time.RFC3339Nano)); err != nil {
+	var from Address
+	if ev.From != nil {
+		from = *ev.From
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO life_events (id, kind, pin, effective_date, registrar, reason, recorded_at, from_province, from_commune, evidence)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, ev.ID, ev.Kind, ev.PIN, ev.Effective.String(), ev.Registrar, ev.Reason, now.Format(time.RFC3339Nano),
+		from.ProvinceCode, from.CommuneCode, ev.Evidence); err != nil {
 		return fmt.Errorf("insert life event: %w", err)
 	}
 	msg := EventMessage{EventID: ev.ID, Kind: ev.Kind, PIN: p.PIN, Effective: ev.Effective.String(),
 		Province: p.Permanent.ProvinceCode, Commune: p.Permanent.CommuneCode, Recorded: now}
+	if ev.Kind == EventMove {
+		msg.FromProvince, msg.FromCommune = from.ProvinceCode, from.CommuneCode
+	}
+	detail := "event=" + ev.ID
+	if ev.Evidence != "" {
+		// The arrival's evidence is part of the act's record.
+		detail += " arrival=" + ev.Evidence
+	}
 	if _, err := storage.Enqueue(ctx, tx, subjects[ev.Kind], msg, now); err != nil {
 		return err
 	}
@@ -61,26 +78,7 @@ func (s *Service) recordEvent(ctx context.Context, tx *sql.Tx, a actor.Actor, ev
 	// takes effect without its entry, though a written-ahead entry may record
 	// an act whose commit then failed (its event id is absent from life_events).
 	return s.audit.RecordTx(ctx, s.db, tx, audit.Entry{Actor: a.ID, Action: "person." + ev.Kind, Subject: "person:" + p.PIN,
-		Purpose: "registration", Detail: "event=" + ev.ID, At: now})
-}
-
-// lockPerson reads a person for update inside tx, checking scope.
-func (s *Service) lockPerson(ctx context.Context, tx *sql.Tx, a actor.Actor, pinText, field string) (Person, error) {
-	id, err := pin.Parse(pinText)
-	if err != nil {
-		return Person{}, fault.As(err).WithField(field)
-	}
-	p, err := loadPerson(ctx, tx, string(id), s.db.ForUpdate())
-	if err == errNoPerson {
-		return p, ErrPersonNotFound.WithField(field)
-	}
-	if err != nil {
-		return p, err
-	}
-	if !covers(a, &p) {
-		return p, fault.ErrOutOfScope
-	}
-	return p, nil
+		Purpose: "registration", Detail: detail, At: now})
 }
 
 // save snapshots old and writes p as its next version.

@@ -26,6 +26,10 @@ func (s *Service) RegisterDeath(ctx context.Context, a actor.Actor, in DeathInpu
 	if !a.CanRegister() {
 		return Person{}, fault.ErrForbidden
 	}
+	// Scope before any other check: a refusal must not depend on the rest.
+	if _, err := s.reach(ctx, a, strings.TrimSpace(in.PIN), "pin"); err != nil {
+		return Person{}, err
+	}
 	var problems fault.List
 	date := pastDate(in.DeathDate, "death_date", s.now(), &problems)
 	reason := checkReason(in.Reason, &problems)

@@ -25,6 +25,9 @@ type MoveInput struct {
 	Relation    string `json:"relation_to_head"`
 	NewHeadPIN  string `json:"new_head_pin"`
 	Reason      string `json:"reason"`
+	// Arrival is the evidence that a person from outside the registrar's
+	// unit is there and asks to move in; not needed for a person of the unit.
+	Arrival *Arrival `json:"arrival,omitempty"`
 }
 
 // ErrRelationRequired asks for the relation to the head of the household joined.
@@ -37,10 +40,16 @@ func (s *Service) RegisterMove(ctx context.Context, a actor.Actor, in MoveInput)
 	if !a.CanRegister() {
 		return Person{}, fault.ErrForbidden
 	}
-	var problems fault.List
-	date := pastDate(in.Date, "date", s.now(), &problems)
 	in.HouseholdID = strings.TrimSpace(in.HouseholdID)
 	in.Relation = strings.TrimSpace(in.Relation)
+	// Scope before any other check: a person of the unit, or one arriving
+	// there on evidence. A refusal must not depend on the rest.
+	_, acc, err := s.reachArrival(ctx, a, strings.TrimSpace(in.PIN), "pin", s.destination(ctx, in.HouseholdID, in.Commune), ArrivalMove, in.Arrival)
+	if err != nil {
+		return Person{}, err
+	}
+	var problems fault.List
+	date := pastDate(in.Date, "date", s.now(), &problems)
 	if in.HouseholdID == "" {
 		if _, err := s.places.CommuneProvince(in.Commune, s.now()); err != nil {
 			problems.Add("commune_code", ErrUnknownCommune)
@@ -53,9 +62,8 @@ func (s *Service) RegisterMove(ctx context.Context, a actor.Actor, in MoveInput)
 		return Person{}, err
 	}
 	var p Person
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		// The person may live anywhere now; scope applies to the destination.
-		old, err := s.lockPerson(ctx, tx, actor.Actor{}, strings.TrimSpace(in.PIN), "pin")
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		old, err := s.lockPersonArriving(ctx, tx, a, strings.TrimSpace(in.PIN), "pin", acc.kind != "")
 		if err != nil {
 			return err
 		}
@@ -95,8 +103,12 @@ func (s *Service) RegisterMove(ctx context.Context, a actor.Actor, in MoveInput)
 		if err := s.save(ctx, tx, a, old, &p, reason); err != nil {
 			return err
 		}
-		ev := LifeEvent{Kind: EventMove, Effective: date, Reason: reason}
+		from := old.Permanent
+		ev := LifeEvent{Kind: EventMove, Effective: date, Reason: reason, From: &from, Evidence: acc.String()}
 		if err := s.recordEvent(ctx, tx, a, &ev, &p); err != nil {
+			return err
+		}
+		if err := s.useEvidence(ctx, tx, acc, ev.ID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE residences SET to_date = $1 WHERE pin = $2 AND kind = $3 AND to_date = ''`, date.String(), p.PIN, Permanent); err != nil {
@@ -109,4 +121,23 @@ func (s *Service) RegisterMove(ctx context.Context, a actor.Actor, in MoveInput)
 	}
 	s.describe(&p)
 	return p, nil
+}
+
+// destination is the unit an arrival goes to, for the scope rule: the
+// household's address when one is joined, else the commune's. It is empty
+// when neither is known; the act then says why after scope.
+func (s *Service) destination(ctx context.Context, householdID, commune string) Address {
+	if householdID != "" {
+		var addr Address
+		err := s.db.R.QueryRowContext(ctx, `SELECT province, commune FROM households WHERE id = $1`, householdID).Scan(&addr.ProvinceCode, &addr.CommuneCode)
+		if err != nil {
+			return Address{}
+		}
+		return addr
+	}
+	prov, err := s.places.CommuneProvince(commune, s.now())
+	if err != nil {
+		return Address{}
+	}
+	return Address{ProvinceCode: prov, CommuneCode: commune}
 }

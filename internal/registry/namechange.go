@@ -27,6 +27,10 @@ func (s *Service) ChangeName(ctx context.Context, a actor.Actor, in NameChangeIn
 	if !a.CanRegister() {
 		return Person{}, fault.ErrForbidden
 	}
+	// Scope before any other check: a refusal must not depend on the rest.
+	if _, err := s.reach(ctx, a, strings.TrimSpace(in.PIN), "pin"); err != nil {
+		return Person{}, err
+	}
 	var problems fault.List
 	name, err := NormalizeName(in.FullName)
 	if err != nil {

@@ -139,6 +139,12 @@ type LifeEvent struct {
 	Registrar string         `json:"registrar"`
 	Reason    string         `json:"reason,omitempty"`
 	Recorded  time.Time      `json:"recorded_at"`
+	// From is the residence a move or a temporary residence replaced, so
+	// the unit left sees the departure (Departures).
+	From *Address `json:"from,omitempty"`
+	// Evidence is what an arrival from outside the registrar's unit was
+	// registered on: "application:<id>" or "card_qr:<PIN>/<issue date>".
+	Evidence string `json:"evidence,omitempty"`
 }
 
 // Version is one state of a person in their history.

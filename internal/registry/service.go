@@ -42,6 +42,7 @@ type Service struct {
 	audit  Recorder
 	now    func() time.Time
 	cores  *cores
+	cards  Cards
 }
 
 // NewService wires the register. Every read by someone else and every change
@@ -86,38 +87,12 @@ func (s *Service) Get(ctx context.Context, a actor.Actor, pinText, purpose strin
 
 // read loads a person inside the actor's scope, unaudited.
 func (s *Service) read(ctx context.Context, a actor.Actor, pinText string) (Person, error) {
-	id, err := pin.Parse(pinText)
+	p, err := s.reach(ctx, a, pinText, "pin")
 	if err != nil {
 		return Person{}, err
-	}
-	p, err := readPerson(ctx, s.db, string(id))
-	if errors.Is(err, errNoPerson) {
-		return Person{}, ErrPersonNotFound.WithField("pin")
-	}
-	if err != nil {
-		return Person{}, err
-	}
-	if !covers(a, &p) {
-		return Person{}, fault.ErrOutOfScope
 	}
 	s.describe(&p)
 	return p, nil
-}
-
-// covers reports whether a person lives in the actor's unit: permanently, or
-// on a registered temporary residence there.
-func covers(a actor.Actor, p *Person) bool {
-	var temp Address
-	if p.Temporary != nil {
-		temp = p.Temporary.Address
-	}
-	return coversUnits(a, p.Permanent, temp)
-}
-
-// coversUnits is covers for the unit codes of a permanent and a temporary
-// residence; temp is empty when there is none.
-func coversUnits(a actor.Actor, perm, temp Address) bool {
-	return a.Covers(perm.ProvinceCode, perm.CommuneCode) || temp.CommuneCode != "" && a.Covers(temp.ProvinceCode, temp.CommuneCode)
 }
 
 // describe fills display text of addresses.
@@ -220,13 +195,14 @@ func (s *Service) Search(ctx context.Context, a actor.Actor, q Query) (Page, err
 	if len(where) == 0 {
 		return Page{}, ErrEmptyQuery
 	}
-	switch len(a.Unit) {
-	case 2:
-		u := arg(a.Unit)
-		where = append(where, "(perm_province = "+u+" OR temp_province = "+u+")")
-	case 5:
-		u := arg(a.Unit)
-		where = append(where, "(perm_commune = "+u+" OR temp_commune = "+u+")")
+	// The one scope rule, as SQL: every unit level, and nothing for a unit
+	// of a shape that covers nobody.
+	scope, err := scopeSQL(a, today(s.now()), arg)
+	if err != nil {
+		return Page{}, err
+	}
+	if scope != "" {
+		where = append(where, scope)
 	}
 	if q.Cursor != "" {
 		name, id, err := decodeCursor(q.Cursor)
@@ -310,13 +286,16 @@ func (s *Service) Household(ctx context.Context, a actor.Actor, id string) (Hous
 	var created string
 	err := s.db.R.QueryRowContext(ctx, `SELECT id, head_pin, province, commune, detail, created_at FROM households WHERE id = $1`, id).
 		Scan(&h.ID, &h.HeadPIN, &h.Address.ProvinceCode, &h.Address.CommuneCode, &h.Address.Detail, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return h, ErrHouseholdNotFound.WithField("household_id")
-	}
-	if err != nil {
+	found := !errors.Is(err, sql.ErrNoRows)
+	if err != nil && found {
 		return h, fmt.Errorf("load household: %w", err)
 	}
-	if !a.Covers(h.Address.ProvinceCode, h.Address.CommuneCode) {
+	// A household outside the unit and one that does not exist answer
+	// alike to a scoped actor, as persons do (judge).
+	if !found && a.Level() == actor.LevelNational {
+		return h, ErrHouseholdNotFound.WithField("household_id")
+	}
+	if !found || !a.Covers(h.Address.ProvinceCode, h.Address.CommuneCode) {
 		return Household{}, fault.ErrOutOfScope
 	}
 	h.Created, _ = time.Parse(time.RFC3339Nano, created)
@@ -410,7 +389,7 @@ func (s *Service) Events(ctx context.Context, a actor.Actor, pinText string) ([]
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT id, kind, pin, effective_date, registrar, reason, recorded_at FROM life_events WHERE pin = $1 ORDER BY recorded_at DESC, id`, p.PIN)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, kind, pin, effective_date, registrar, reason, recorded_at, from_province, from_commune, evidence FROM life_events WHERE pin = $1 ORDER BY recorded_at DESC, id`, p.PIN)
 	if err != nil {
 		return nil, fmt.Errorf("life events: %w", err)
 	}
@@ -419,8 +398,13 @@ func (s *Service) Events(ctx context.Context, a actor.Actor, pinText string) ([]
 	for rows.Next() {
 		var e LifeEvent
 		var eff, rec string
-		if err := rows.Scan(&e.ID, &e.Kind, &e.PIN, &eff, &e.Registrar, &e.Reason, &rec); err != nil {
+		var from Address
+		if err := rows.Scan(&e.ID, &e.Kind, &e.PIN, &eff, &e.Registrar, &e.Reason, &rec, &from.ProvinceCode, &from.CommuneCode, &e.Evidence); err != nil {
 			return nil, fmt.Errorf("life events: %w", err)
+		}
+		if from.CommuneCode != "" {
+			from.Text = s.places.Path(from.CommuneCode, s.now())
+			e.From = &from
 		}
 		e.Effective = parseOptional(eff)
 		e.Recorded, _ = time.Parse(time.RFC3339Nano, rec)

@@ -21,6 +21,9 @@ type TemporaryInput struct {
 	From    string `json:"from"`
 	To      string `json:"to"`
 	Reason  string `json:"reason"`
+	// Arrival is the evidence that a person from outside the registrar's
+	// unit is staying there; not needed for a person of the unit.
+	Arrival *Arrival `json:"arrival,omitempty"`
 }
 
 // Faults of temporary residence.
@@ -35,6 +38,12 @@ var (
 func (s *Service) RegisterTemporary(ctx context.Context, a actor.Actor, in TemporaryInput) (Person, error) {
 	if !a.CanRegister() {
 		return Person{}, fault.ErrForbidden
+	}
+	// Scope before any other check: a person of the unit, or one arriving
+	// there on evidence. A refusal must not depend on the rest.
+	_, acc, err := s.reachArrival(ctx, a, strings.TrimSpace(in.PIN), "pin", s.destination(ctx, "", in.Commune), ArrivalTemporary, in.Arrival)
+	if err != nil {
+		return Person{}, err
 	}
 	var problems fault.List
 	from, err := civildate.Parse(in.From)
@@ -63,7 +72,7 @@ func (s *Service) RegisterTemporary(ctx context.Context, a actor.Actor, in Tempo
 	}
 	var p Person
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		old, err := s.lockPerson(ctx, tx, actor.Actor{}, strings.TrimSpace(in.PIN), "pin")
+		old, err := s.lockPersonArriving(ctx, tx, a, strings.TrimSpace(in.PIN), "pin", acc.kind != "")
 		if err != nil {
 			return err
 		}
@@ -81,8 +90,15 @@ func (s *Service) RegisterTemporary(ctx context.Context, a actor.Actor, in Tempo
 		if err := s.save(ctx, tx, a, old, &p, reason); err != nil {
 			return err
 		}
-		ev := LifeEvent{Kind: EventTemporary, Effective: from, Reason: reason}
+		var prev *Address
+		if old.Temporary != nil {
+			prev = &old.Temporary.Address
+		}
+		ev := LifeEvent{Kind: EventTemporary, Effective: from, Reason: reason, From: prev, Evidence: acc.String()}
 		if err := s.recordEvent(ctx, tx, a, &ev, &p); err != nil {
+			return err
+		}
+		if err := s.useEvidence(ctx, tx, acc, ev.ID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE residences SET to_date = $1 WHERE pin = $2 AND kind = $3 AND to_date = ''`, from.String(), p.PIN, Temporary); err != nil {

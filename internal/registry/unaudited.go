@@ -8,7 +8,6 @@ import (
 
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/civildate"
-	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/pin"
 	"github.com/dancu-project/dancu/internal/storage"
 )
@@ -34,7 +33,9 @@ type Core struct {
 	// Permanent and Temporary hold unit codes only; Temporary is empty
 	// when the person has no registered temporary residence.
 	Permanent, Temporary Address
-	Status               string
+	// TempTo is the last day of the temporary residence (zero when open).
+	TempTo civildate.Date
+	Status string
 }
 
 // ReadCoreUnaudited is ReadUnaudited for the Core of a person, under the
@@ -48,20 +49,20 @@ func (s *Service) ReadCoreUnaudited(ctx context.Context, a actor.Actor, pinText 
 	if !ok {
 		c, err = readCore(ctx, s.db, string(id))
 		if errors.Is(err, errNoPerson) {
-			return Core{}, ErrPersonNotFound.WithField("pin")
+			return Core{}, judge(a, false, false, "pin")
 		}
 		if err != nil {
 			return Core{}, err
 		}
 		s.cores.put(c, gen)
 	}
-	if !coversUnits(a, c.Permanent, c.Temporary) {
-		return Core{}, fault.ErrOutOfScope
+	if err := judge(a, true, resides(a, c.Permanent, c.Temporary, c.TempTo, today(s.now())), "pin"); err != nil {
+		return Core{}, err
 	}
 	return c, nil
 }
 
-const selectCore = `SELECT pin, full_name, birth_date, sex, perm_province, perm_commune, temp_province, temp_commune, status FROM persons WHERE pin = $1`
+const selectCore = `SELECT pin, full_name, birth_date, sex, perm_province, perm_commune, temp_province, temp_commune, temp_to, status FROM persons WHERE pin = $1`
 
 func readCore(ctx context.Context, db *storage.DB, pin string) (Core, error) {
 	stmt, err := db.ReadStmt(ctx, selectCore)
@@ -69,9 +70,9 @@ func readCore(ctx context.Context, db *storage.DB, pin string) (Core, error) {
 		return Core{}, err
 	}
 	var c Core
-	var birth string
+	var birth, tempTo string
 	err = stmt.QueryRowContext(ctx, pin).Scan(&c.PIN, &c.FullName, &birth, &c.Sex, &c.Permanent.ProvinceCode, &c.Permanent.CommuneCode,
-		&c.Temporary.ProvinceCode, &c.Temporary.CommuneCode, &c.Status)
+		&c.Temporary.ProvinceCode, &c.Temporary.CommuneCode, &tempTo, &c.Status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, errNoPerson
 	}
@@ -79,5 +80,6 @@ func readCore(ctx context.Context, db *storage.DB, pin string) (Core, error) {
 		return c, fmt.Errorf("load person: %w", err)
 	}
 	c.BirthDate, _ = civildate.Parse(birth)
+	c.TempTo = parseOptional(tempTo)
 	return c, nil
 }
