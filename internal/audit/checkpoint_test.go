@@ -3,7 +3,6 @@ package audit_test
 import (
 	"context"
 	"crypto/ed25519"
-	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/audit/audittest"
 	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
@@ -109,56 +109,6 @@ func TestLoadSignerKeepsDevelopmentKey(t *testing.T) {
 	}
 }
 
-// rewriteChain does what an attacker with write access to the database
-// does: changes entry from's purpose, keeps only entries up to upto (0: all)
-// and recomputes every hash after it and the head, so the chain agrees with
-// itself.
-func rewriteChain(t *testing.T, db *storage.DB, from, upto int64) {
-	t.Helper()
-	ctx := context.Background()
-	rows, err := db.R.QueryContext(ctx, `SELECT seq, at, actor, action, subject, purpose, detail, prev_hash, hash FROM audit_log ORDER BY seq`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var es []audit.Entry
-	for rows.Next() {
-		var e audit.Entry
-		var at string
-		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Subject, &e.Purpose, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
-			t.Fatal(err)
-		}
-		e.At, _ = time.Parse(time.RFC3339Nano, at)
-		es = append(es, e)
-	}
-	rows.Close()
-	err = db.Tx(ctx, func(tx *sql.Tx) error {
-		if upto > 0 {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM audit_log WHERE seq > $1`, upto); err != nil {
-				return err
-			}
-			es = es[:upto]
-		}
-		prev := ""
-		for i := range es {
-			e := &es[i]
-			if e.Seq == from {
-				e.Purpose = "nothing-to-see"
-			}
-			e.PrevHash = prev
-			e.Hash = e.ChainHash()
-			prev = e.Hash
-			if _, err := tx.ExecContext(ctx, `UPDATE audit_log SET purpose = $1, prev_hash = $2, hash = $3 WHERE seq = $4`, e.Purpose, e.PrevHash, e.Hash, e.Seq); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, es[len(es)-1].Seq, prev)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestCheckpointsCatchRewrite(t *testing.T) {
 	owner, attacker := testSigner(t, 1), testSigner(t, 9)
 	keys := []ed25519.PublicKey{owner.Public()}
@@ -170,25 +120,25 @@ func TestCheckpointsCatchRewrite(t *testing.T) {
 		want     string
 	}{
 		{"intact", func(*testing.T, *storage.DB) {}, keys, true, ""},
-		{"whole chain rewritten", func(t *testing.T, db *storage.DB) { rewriteChain(t, db, 10, 0) }, keys, false, "rewritten"},
-		{"rewritten after the first checkpoint", func(t *testing.T, db *storage.DB) { rewriteChain(t, db, 230, 0) }, keys, false, "rewritten"},
-		{"truncated and rewritten", func(t *testing.T, db *storage.DB) { rewriteChain(t, db, 10, 150) }, keys, false, "removed"},
-		{"truncated past the last checkpoint", func(t *testing.T, db *storage.DB) { rewriteChain(t, db, 240, 240) }, keys, false, "removed"},
+		{"whole chain rewritten", func(t *testing.T, db *storage.DB) { audittest.RewriteChain(t, db, 10, 0) }, keys, false, "rewritten"},
+		{"rewritten after the first checkpoint", func(t *testing.T, db *storage.DB) { audittest.RewriteChain(t, db, 230, 0) }, keys, false, "rewritten"},
+		{"truncated and rewritten", func(t *testing.T, db *storage.DB) { audittest.RewriteChain(t, db, 10, 150) }, keys, false, "removed"},
+		{"truncated past the last checkpoint", func(t *testing.T, db *storage.DB) { audittest.RewriteChain(t, db, 240, 240) }, keys, false, "removed"},
 		{"rewritten, stored checkpoints deleted", func(t *testing.T, db *storage.DB) {
-			rewriteChain(t, db, 10, 0)
+			audittest.RewriteChain(t, db, 10, 0)
 			mustExec(t, db, `DELETE FROM audit_checkpoints`)
 		}, keys, false, "no signed checkpoint"},
 		{"rewritten, stored checkpoints deleted, exported file kept", func(t *testing.T, db *storage.DB) {
-			rewriteChain(t, db, 10, 0)
+			audittest.RewriteChain(t, db, 10, 0)
 			mustExec(t, db, `DELETE FROM audit_checkpoints`)
 		}, keys, true, "rewritten"},
 		{"rewritten, stored checkpoints re-signed with another key", func(t *testing.T, db *storage.DB) {
-			rewriteChain(t, db, 10, 0)
+			audittest.RewriteChain(t, db, 10, 0)
 			mustExec(t, db, `DELETE FROM audit_checkpoints`)
 			resign(t, db, attacker)
 		}, keys, false, "not signed by the audit key"},
 		{"rewritten, checkpoint hashes replaced", func(t *testing.T, db *storage.DB) {
-			rewriteChain(t, db, 10, 0)
+			audittest.RewriteChain(t, db, 10, 0)
 			mustExec(t, db, `UPDATE audit_checkpoints SET hash = (SELECT hash FROM audit_log WHERE audit_log.seq = audit_checkpoints.seq)`)
 		}, keys, false, "not signed by the audit key"},
 		{"wrong key given", func(*testing.T, *storage.DB) {}, []ed25519.PublicKey{attacker.Public()}, false, "not signed by the audit key"},
