@@ -29,6 +29,7 @@ import (
 	"github.com/dancu-project/dancu/internal/platform"
 	"github.com/dancu-project/dancu/internal/reconcile"
 	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/registry/cardproof"
 	"github.com/dancu-project/dancu/internal/seed"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/storage"
@@ -169,6 +170,8 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
+	// A card read at the desk is evidence of a person's arrival in a unit.
+	a.Registry.SetCards(cardproof.Checker{Cards: a.Cards})
 	// Passkeys: the relying party is the public URL's host (localhost when
 	// it is an IP address, which WebAuthn does not accept).
 	passkeys, err := eid.PasskeyConfigFor(cfg.Issuer())
