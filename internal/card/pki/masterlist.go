@@ -2,8 +2,7 @@ package pki
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
+	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -39,7 +38,7 @@ type cscaMasterList struct {
 // stays for tools that want plain certificates.
 func (o Options) IssueMasterList(dir string) ([]byte, error) {
 	o = o.withDefaults()
-	a, err := load(dir, false)
+	a, err := o.load(dir, false)
 	if err != nil {
 		return nil, err
 	}
@@ -57,20 +56,21 @@ func (o Options) IssueMasterList(dir string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("card/pki: sign master list: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, "masterlist.der"), der, 0o644); err != nil {
+	if err := writeFile(filepath.Join(dir, "masterlist.der"), der, 0o600); err != nil {
 		return nil, err
 	}
 	return der, nil
 }
 
-func (o Options) masterListSigner(dir string, a *Authority) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	certPath, keyPath := filepath.Join(dir, "mls.pem"), filepath.Join(dir, "mls.key")
+func (o Options) masterListSigner(dir string, a *Authority) (*x509.Certificate, crypto.Signer, error) {
+	certPath := filepath.Join(dir, "mls.pem")
+	keys := o.keys(dir)
 	if c, err := readCert(certPath); err == nil {
-		k, err := readKey(keyPath)
+		k, err := keys.Signer("mls")
 		if err != nil {
 			return nil, nil, err
 		}
-		if !k.PublicKey.Equal(c.PublicKey) {
+		if !samePublic(k, c) {
 			return nil, nil, errMasterListSignerMismatch
 		}
 		if now := o.Now(); now.Before(c.NotAfter) && !now.Before(c.NotBefore) {
@@ -80,9 +80,9 @@ func (o Options) masterListSigner(dir string, a *Authority) (*x509.Certificate, 
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), o.Rand)
+	key, err := keys.Generate("mls", o.Rand)
 	if err != nil {
-		return nil, nil, fmt.Errorf("card/pki: generate master list signer key: %w", err)
+		return nil, nil, err
 	}
 	serial, err := newSerial(o.Rand)
 	if err != nil {
@@ -102,14 +102,11 @@ func (o Options) masterListSigner(dir string, a *Authority) (*x509.Certificate, 
 		KeyUsage:           x509.KeyUsageDigitalSignature,
 		UnknownExtKeyUsage: []asn1.ObjectIdentifier{OIDMasterListSigningKeyEKU},
 	}
-	der, err := x509.CreateCertificate(o.Rand, tmpl, a.CSCA, &key.PublicKey, a.cscaKey)
+	der, err := x509.CreateCertificate(o.Rand, tmpl, a.CSCA, key.Public(), a.cscaKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("card/pki: issue master list signer: %w", err)
 	}
-	if err := writeKey(keyPath, key); err != nil {
-		return nil, nil, err
-	}
-	if err := writeFile(certPath, pemBytes("CERTIFICATE", der), 0o644); err != nil {
+	if err := writeFile(certPath, pemBytes("CERTIFICATE", der), 0o600); err != nil {
 		return nil, nil, err
 	}
 	c, err := x509.ParseCertificate(der)

@@ -13,15 +13,16 @@
 //	crlnumber                    last CRL number issued
 //	crl.der, masterlist.pem      the latest CRL and the CSCA bundle
 //
-// Keys are written 0600 in a 0700 directory, files atomically (temp file and
-// rename), and never logged or put in errors.
+// Every file is written 0600 in a 0700 directory, atomically (temp file and
+// rename). Private keys are never logged or put in errors, and are kept by
+// a KeyStore (Options.Keys): sealed with a configured key in the platform
+// (SealedFiles), in the clear by default for tests and tools (PlainFiles),
+// or in a hardware module behind the same interface.
 package pki
 
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -56,6 +57,15 @@ type Options struct {
 	DSValidity time.Duration
 	Now        func() time.Time // default time.Now
 	Rand       io.Reader        // default crypto/rand
+	// Keys holds the private keys; default PlainFiles in the directory.
+	Keys KeyStore
+}
+
+func (o Options) keys(dir string) KeyStore {
+	if o.Keys != nil {
+		return o.Keys
+	}
+	return PlainFiles(dir)
 }
 
 const year = 365*24*time.Hour + 6*time.Hour
@@ -92,8 +102,8 @@ type Authority struct {
 	Signers []*x509.Certificate // every DS, oldest first, current included
 	Revoked []x509.RevocationListEntry
 
-	cscaKey   *ecdsa.PrivateKey
-	signerKey *ecdsa.PrivateKey
+	cscaKey   crypto.Signer
+	signerKey crypto.Signer
 }
 
 // SignerKey is the current DS private key, for sod.Sign.
@@ -122,9 +132,10 @@ func (o Options) Init(dir string) (*Authority, error) {
 	if _, err := os.Stat(filepath.Join(dir, "csca.pem")); err == nil {
 		return nil, ErrExists
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), o.Rand)
+	// The key goes first: a certificate without its key would block Init.
+	key, err := o.keys(dir).Generate("csca", o.Rand)
 	if err != nil {
-		return nil, fmt.Errorf("card/pki: generate CSCA key: %w", err)
+		return nil, err
 	}
 	now := o.Now().UTC().Truncate(time.Second)
 	serial, err := newSerial(o.Rand)
@@ -144,18 +155,14 @@ func (o Options) Init(dir string) (*Authority, error) {
 		MaxPathLen:            0,
 		MaxPathLenZero:        true,
 	}
-	der, err := x509.CreateCertificate(o.Rand, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(o.Rand, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		return nil, fmt.Errorf("card/pki: self-sign CSCA: %w", err)
 	}
-	// The key goes first: a certificate without its key would block Init.
-	if err := writeKey(filepath.Join(dir, "csca.key"), key); err != nil {
+	if err := writeFile(filepath.Join(dir, "csca.pem"), pemBytes("CERTIFICATE", der), 0o600); err != nil {
 		return nil, err
 	}
-	if err := writeFile(filepath.Join(dir, "csca.pem"), pemBytes("CERTIFICATE", der), 0o644); err != nil {
-		return nil, err
-	}
-	if err := writeFile(filepath.Join(dir, "masterlist.pem"), pemBytes("CERTIFICATE", der), 0o644); err != nil {
+	if err := writeFile(filepath.Join(dir, "masterlist.pem"), pemBytes("CERTIFICATE", der), 0o600); err != nil {
 		return nil, err
 	}
 	return o.RotateSigner(dir)
@@ -166,16 +173,17 @@ func (o Options) Init(dir string) (*Authority, error) {
 // (the keys could be destroyed after their usage period; not done here).
 func (o Options) RotateSigner(dir string) (*Authority, error) {
 	o = o.withDefaults()
-	a, err := load(dir, false)
+	a, err := o.load(dir, false)
 	if err != nil {
 		return nil, err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), o.Rand)
-	if err != nil {
-		return nil, fmt.Errorf("card/pki: generate DS key: %w", err)
-	}
 	now := o.Now().UTC().Truncate(time.Second)
 	serial, err := newSerial(o.Rand)
+	if err != nil {
+		return nil, err
+	}
+	hex := serial.Text(16)
+	key, err := o.keys(dir).Generate("ds/"+hex, o.Rand)
 	if err != nil {
 		return nil, err
 	}
@@ -199,37 +207,43 @@ func (o Options) RotateSigner(dir string) (*Authority, error) {
 		KeyUsage:        x509.KeyUsageDigitalSignature,
 		ExtraExtensions: []pkix.Extension{{Id: OIDPrivateKeyUsagePeriod, Value: usage}},
 	}
-	der, err := x509.CreateCertificate(o.Rand, tmpl, a.CSCA, &key.PublicKey, a.cscaKey)
+	der, err := x509.CreateCertificate(o.Rand, tmpl, a.CSCA, key.Public(), a.cscaKey)
 	if err != nil {
 		return nil, fmt.Errorf("card/pki: issue DS: %w", err)
 	}
-	hex := serial.Text(16)
-	if err := writeKey(filepath.Join(dir, "ds", hex+".key"), key); err != nil {
+	if err := writeFile(filepath.Join(dir, "ds", hex+".pem"), pemBytes("CERTIFICATE", der), 0o600); err != nil {
 		return nil, err
 	}
-	if err := writeFile(filepath.Join(dir, "ds", hex+".pem"), pemBytes("CERTIFICATE", der), 0o644); err != nil {
+	if err := writeFile(filepath.Join(dir, "ds", "current"), []byte(hex+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	if err := writeFile(filepath.Join(dir, "ds", "current"), []byte(hex+"\n"), 0o644); err != nil {
-		return nil, err
-	}
-	return Load(dir)
+	return o.Load(dir)
 }
+
+// Load reads the authority in dir with default options (unsealed keys).
+func Load(dir string) (*Authority, error) { return Options{}.Load(dir) }
 
 // Load reads the authority in dir: the CSCA with its key and every DS, the
 // current one with its key.
-func Load(dir string) (*Authority, error) { return load(dir, true) }
+func (o Options) Load(dir string) (*Authority, error) { return o.load(dir, true) }
 
-func load(dir string, withSigner bool) (*Authority, error) {
+// samePublic reports whether a signer's public key is a certificate's.
+func samePublic(s crypto.Signer, c *x509.Certificate) bool {
+	pub, ok := s.Public().(interface{ Equal(crypto.PublicKey) bool })
+	return ok && pub.Equal(c.PublicKey)
+}
+
+func (o Options) load(dir string, withSigner bool) (*Authority, error) {
 	a := &Authority{}
+	keys := o.keys(dir)
 	var err error
 	if a.CSCA, err = readCert(filepath.Join(dir, "csca.pem")); err != nil {
 		return nil, err
 	}
-	if a.cscaKey, err = readKey(filepath.Join(dir, "csca.key")); err != nil {
+	if a.cscaKey, err = keys.Signer("csca"); err != nil {
 		return nil, err
 	}
-	if !a.cscaKey.PublicKey.Equal(a.CSCA.PublicKey) {
+	if !samePublic(a.cscaKey, a.CSCA) {
 		return nil, fmt.Errorf("card/pki: csca.key does not match csca.pem")
 	}
 	names, err := filepath.Glob(filepath.Join(dir, "ds", "*.pem"))
@@ -261,10 +275,10 @@ func load(dir string, withSigner bool) (*Authority, error) {
 	if a.Signer, err = readCert(filepath.Join(dir, "ds", hex+".pem")); err != nil {
 		return nil, err
 	}
-	if a.signerKey, err = readKey(filepath.Join(dir, "ds", hex+".key")); err != nil {
+	if a.signerKey, err = keys.Signer("ds/" + hex); err != nil {
 		return nil, err
 	}
-	if !a.signerKey.PublicKey.Equal(a.Signer.PublicKey) {
+	if !samePublic(a.signerKey, a.Signer) {
 		return nil, fmt.Errorf("card/pki: current DS key does not match its certificate")
 	}
 	return a, nil
@@ -287,7 +301,7 @@ func Revoke(dir string, serial *big.Int, t time.Time) error {
 		fmt.Fprintf(&b, "%s %s\n", r.SerialNumber.Text(16), r.RevocationTime.UTC().Format(time.RFC3339))
 	}
 	fmt.Fprintf(&b, "%s %s\n", serial.Text(16), t.UTC().Format(time.RFC3339))
-	return writeFile(filepath.Join(dir, "revoked.txt"), b.Bytes(), 0o644)
+	return writeFile(filepath.Join(dir, "revoked.txt"), b.Bytes(), 0o600)
 }
 
 func readRevoked(dir string) ([]x509.RevocationListEntry, error) {
@@ -317,11 +331,16 @@ func readRevoked(dir string) ([]x509.RevocationListEntry, error) {
 	return out, nil
 }
 
+// IssueCRL is Options.IssueCRL with default options (unsealed keys).
+func IssueCRL(dir string, now time.Time, nextUpdate time.Duration) ([]byte, error) {
+	return Options{}.IssueCRL(dir, now, nextUpdate)
+}
+
 // IssueCRL signs a CRL of the revoked DS certificates with the CSCA, valid
 // from now for nextUpdate, writes it to crl.der and returns the DER. CRL
 // numbers increase by one each time.
-func IssueCRL(dir string, now time.Time, nextUpdate time.Duration) ([]byte, error) {
-	a, err := load(dir, false)
+func (o Options) IssueCRL(dir string, now time.Time, nextUpdate time.Duration) ([]byte, error) {
+	a, err := o.load(dir, false)
 	if err != nil {
 		return nil, err
 	}
@@ -343,10 +362,10 @@ func IssueCRL(dir string, now time.Time, nextUpdate time.Duration) ([]byte, erro
 	if err != nil {
 		return nil, fmt.Errorf("card/pki: sign CRL: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, "crlnumber"), []byte(strconv.FormatInt(n, 10)+"\n"), 0o644); err != nil {
+	if err := writeFile(filepath.Join(dir, "crlnumber"), []byte(strconv.FormatInt(n, 10)+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	if err := writeFile(filepath.Join(dir, "crl.der"), der, 0o644); err != nil {
+	if err := writeFile(filepath.Join(dir, "crl.der"), der, 0o600); err != nil {
 		return nil, err
 	}
 	return der, nil
@@ -403,14 +422,6 @@ func pemBytes(typ string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
 
-func writeKey(path string, key *ecdsa.PrivateKey) error {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return fmt.Errorf("card/pki: encode key for %s: %w", filepath.Base(path), err)
-	}
-	return writeFile(path, pemBytes("PRIVATE KEY", der), 0o600)
-}
-
 // writeFile writes atomically: a reader sees the old file or the new one.
 func writeFile(path string, data []byte, mode os.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
@@ -454,25 +465,4 @@ func readCert(path string) (*x509.Certificate, error) {
 		return nil, fmt.Errorf("card/pki: parse %s: %w", filepath.Base(path), err)
 	}
 	return c, nil
-}
-
-// readKey reads a PKCS#8 EC key. Errors name the file, never its content.
-func readKey(path string) (*ecdsa.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("card/pki: read %s: %w", filepath.Base(path), err)
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("card/pki: %s is not a PEM private key", filepath.Base(path))
-	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("card/pki: %s: malformed PKCS#8 key", filepath.Base(path))
-	}
-	ec, ok := k.(*ecdsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("card/pki: %s is not an ECDSA key", filepath.Base(path))
-	}
-	return ec, nil
 }

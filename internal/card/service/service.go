@@ -80,15 +80,23 @@ type Service struct {
 	reg    Registry
 	audit  Recorder
 	pkiDir string
+	pki    pki.Options // its Keys hold the private keys of pkiDir
 	now    func() time.Time
 	trust  trustCache
 }
 
-// New wires the service. pkiDir holds the CSCA and document signers
-// (pki.Init); it is read on every production so a rotated signer is used
-// at once.
+// New wires the service with the PKI's private keys unsealed in pkiDir
+// (tests and tools); the platform uses NewWithKeys.
 func New(db *storage.DB, reg Registry, rec Recorder, pkiDir string, now func() time.Time) *Service {
-	return &Service{db: db, reg: reg, audit: rec, pkiDir: pkiDir, now: now}
+	return NewWithKeys(db, reg, rec, pkiDir, nil, now)
+}
+
+// NewWithKeys wires the service. pkiDir holds the CSCA and document
+// signers' certificates (pki.Init) and keys their private keys (nil: in
+// the clear in pkiDir); the directory is read on every production so a
+// rotated signer is used at once.
+func NewWithKeys(db *storage.DB, reg Registry, rec Recorder, pkiDir string, keys pki.KeyStore, now func() time.Time) *Service {
+	return &Service{db: db, reg: reg, audit: rec, pkiDir: pkiDir, pki: pki.Options{Keys: keys}, now: now}
 }
 
 // Faults of the card service. Their codes are part of the API.
@@ -191,7 +199,7 @@ func (s *Service) Produce(ctx context.Context, a actor.Actor, serial string) (Ca
 		if p.Status == registry.Dead {
 			return "", registry.ErrDead
 		}
-		auth, err := pki.Load(s.pkiDir)
+		auth, err := s.pki.Load(s.pkiDir)
 		if err != nil {
 			return "", ErrPKI.Wrap(err)
 		}

@@ -22,16 +22,17 @@ import (
 	"github.com/dancu-project/dancu/internal/registry"
 )
 
-// EnsurePKI creates the CSCA and a first document signer in dir when it has
-// none, so a fresh data directory serves cards with no extra step. It
-// reports whether it created them.
-func EnsurePKI(dir string) (bool, error) {
+// EnsurePKI creates the CSCA and a first document signer in dir, their
+// keys in keys (nil: in the clear in dir), when it has none, so a fresh
+// data directory serves cards with no extra step. It reports whether it
+// created them.
+func EnsurePKI(dir string, keys pki.KeyStore) (bool, error) {
 	if _, err := os.Stat(filepath.Join(dir, "csca.pem")); err == nil {
 		return false, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("card pki: %w", err)
 	}
-	if _, err := pki.Init(dir); err != nil {
+	if _, err := (pki.Options{Keys: keys}).Init(dir); err != nil {
 		return false, fmt.Errorf("card pki: init: %w", err)
 	}
 	return true, nil
@@ -73,7 +74,7 @@ func (s *Service) trustStore() (*x509.Certificate, *x509.RevocationList, *verify
 	if t.csca != nil && now.Sub(t.loaded) < trustTTL && now.Before(t.crl.NextUpdate) {
 		return t.csca, t.crl, t.base, nil
 	}
-	a, err := pki.Load(s.pkiDir)
+	a, err := s.pki.Load(s.pkiDir)
 	if err != nil {
 		return nil, nil, nil, ErrPKI.Wrap(err)
 	}
@@ -85,7 +86,7 @@ func (s *Service) trustStore() (*x509.Certificate, *x509.RevocationList, *verify
 	// A CRL that is missing, unreadable, stale soon, or older than the list
 	// of revoked signers is issued again.
 	if err != nil || now.Add(crlRenewAhead).After(crl.NextUpdate) || len(crl.RevokedCertificateEntries) != len(a.Revoked) {
-		if der, err = pki.IssueCRL(s.pkiDir, now, crlValidity); err != nil {
+		if der, err = s.pki.IssueCRL(s.pkiDir, now, crlValidity); err != nil {
 			return nil, nil, nil, ErrPKI.Wrap(err)
 		}
 		if crl, err = x509.ParseRevocationList(der); err != nil {
@@ -94,7 +95,7 @@ func (s *Service) trustStore() (*x509.Certificate, *x509.RevocationList, *verify
 	}
 	ml, err := os.ReadFile(filepath.Join(s.pkiDir, "masterlist.der"))
 	if err != nil {
-		if ml, err = (pki.Options{}).IssueMasterList(s.pkiDir); err != nil {
+		if ml, err = s.pki.IssueMasterList(s.pkiDir); err != nil {
 			return nil, nil, nil, ErrPKI.Wrap(err)
 		}
 	}
