@@ -3,8 +3,8 @@ package service_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
