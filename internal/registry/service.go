@@ -279,6 +279,10 @@ func decodeCursor(c string) (string, string, error) {
 	return name, id, nil
 }
 
+// ActionHouseholdRead is the audit action of a household read: one entry
+// for the household and one for each member shown.
+const ActionHouseholdRead = "household.read"
+
 // Household returns a household with its members, audited as a read of each
 // member's record.
 func (s *Service) Household(ctx context.Context, a actor.Actor, id string) (Household, error) {
@@ -305,7 +309,14 @@ func (s *Service) Household(ctx context.Context, a actor.Actor, id string) (Hous
 		return h, err
 	}
 	h.Members = members
-	if err := s.audit.Record(ctx, audit.Entry{Actor: a.ID, Action: "household.read", Subject: "household:" + id, Purpose: "lookup"}); err != nil {
+	// The page shows every member's name, birth date and relation: each
+	// member's access log must say so, not only the household's.
+	entries := make([]audit.Entry, 0, len(members)+1)
+	entries = append(entries, audit.Entry{Actor: a.ID, Action: ActionHouseholdRead, Subject: "household:" + id, Purpose: "lookup"})
+	for _, m := range members {
+		entries = append(entries, audit.Entry{Actor: a.ID, Action: ActionHouseholdRead, Subject: "person:" + m.PIN, Purpose: "lookup", Detail: "household=" + id})
+	}
+	if err := s.audit.RecordAll(ctx, entries); err != nil {
 		return Household{}, fmt.Errorf("audit read: %w", err)
 	}
 	return h, nil
