@@ -229,12 +229,42 @@ func FuzzParseDG14(f *testing.F) {
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	b, _ := DG14(&k.PublicKey)
 	fuzzSeeds(f, b)
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseDG14(b) })
+	f.Fuzz(func(t *testing.T, b []byte) {
+		key, err := ParseDG14(b)
+		if err != nil {
+			return
+		}
+		// Round trip: the key read back encodes to a data group that reads
+		// as the same key.
+		again, err := DG14(key)
+		if err != nil {
+			t.Fatalf("parsed key does not encode: %v", err)
+		}
+		key2, err := ParseDG14(again)
+		if err != nil || !reflect.DeepEqual(key, key2) {
+			t.Fatalf("round trip changed the key: %v", err)
+		}
+	})
 }
 
 func FuzzParseDG15(f *testing.F) {
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	b, _ := DG15(&k.PublicKey)
 	fuzzSeeds(f, b)
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseDG15(b) })
+	f.Fuzz(func(t *testing.T, b []byte) {
+		key, err := ParseDG15(b)
+		if err != nil {
+			return
+		}
+		// Round trip: the key read back encodes to a data group that reads
+		// as the same key.
+		again, err := DG15(key)
+		if err != nil {
+			t.Fatalf("parsed key does not encode: %v", err)
+		}
+		key2, err := ParseDG15(again)
+		if err != nil || !reflect.DeepEqual(key, key2) {
+			t.Fatalf("round trip changed the key: %v", err)
+		}
+	})
 }

@@ -237,12 +237,19 @@ func TestCompareAndQR(t *testing.T) {
 func FuzzPassive(f *testing.F) {
 	fx := setup(f)
 	f.Add(fx.card.SOD, fx.card.DataGroups[1], fx.card.DataGroups[13])
+	if r := fx.ts.Passive(map[int][]byte{1: fx.card.DataGroups[1], 13: fx.card.DataGroups[13]}, fx.card.SOD, checkAt); !r.OK() {
+		f.Fatalf("the genuine card fails: %+v", r.Failed())
+	}
 	f.Fuzz(func(t *testing.T, sodBytes, dg1, dg13 []byte) {
 		r := fx.ts.Passive(map[int][]byte{1: dg1, 13: dg13}, sodBytes, checkAt)
 		for _, c := range r.Checks {
 			if c.Message == "" || c.English == "" {
 				t.Fatalf("check %s has no reason", c.Code)
 			}
+		}
+		// Altered data groups never pass: only the card's own do.
+		if r.OK() && (!bytes.Equal(dg1, fx.card.DataGroups[1]) || !bytes.Equal(dg13, fx.card.DataGroups[13])) {
+			t.Fatalf("altered data groups pass passive authentication")
 		}
 	})
 }
