@@ -90,8 +90,13 @@ func (s *Store) Schemes(ctx context.Context) ([]Scheme, error) {
 }
 
 // putSectorID writes or replaces the person's identifier of a scheme. A
-// value already linked to another person is refused.
-func (s *Store) putSectorID(ctx context.Context, id SectorID) error {
+// value already linked to another person is refused. record writes the
+// act's audit entry: it runs inside the transaction once nothing can refuse
+// the link any more, so a refused write leaves no entry that says it was
+// made, and a link whose entry cannot be written is not made. (The audit
+// log is never this store's SQLite file, so waiting for its group commit
+// here cannot deadlock on one writer.)
+func (s *Store) putSectorID(ctx context.Context, id SectorID, record func() error) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var owner string
 		err := tx.QueryRowContext(ctx, `SELECT pin FROM exchange_sector_ids WHERE scheme = $1 AND value = $2`, id.Scheme, id.Value).Scan(&owner)
@@ -99,7 +104,7 @@ func (s *Store) putSectorID(ctx context.Context, id SectorID) error {
 		case err == nil && owner != id.PIN:
 			return ErrSectorIDTaken.WithField("value")
 		case err == nil:
-			return nil // already so
+			return record() // already so
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("write sector id: %w", err)
 		}
@@ -114,7 +119,7 @@ func (s *Store) putSectorID(ctx context.Context, id SectorID) error {
 		if err != nil {
 			return fmt.Errorf("write sector id: %w", err)
 		}
-		return nil
+		return record()
 	})
 }
 

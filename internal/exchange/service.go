@@ -404,10 +404,17 @@ func (s *Service) WriteSectorID(ctx context.Context, p Partner, scheme string, i
 		return SectorID{}, err
 	}
 	id := SectorID{Scheme: sc.Code, Value: in.Value, PIN: person.PIN, WrittenBy: p.ID, WrittenAt: s.now()}
-	if err := s.audit.Record(ctx, audit.Entry{Actor: p.Actor(), Action: ActionSectorPut, Subject: "person:" + person.PIN, Purpose: pu.Code, Detail: "scheme=" + sc.Code}); err != nil {
-		return SectorID{}, fmt.Errorf("audit sector id: %w", err)
-	}
-	if err := s.store.putSectorID(ctx, id); err != nil {
+	// The entry is written once the link can no longer be refused (409:
+	// the value belongs to someone else): the citizen's access log must
+	// not say a link was made that was not.
+	entry := audit.Entry{Actor: p.Actor(), Action: ActionSectorPut, Subject: "person:" + person.PIN, Purpose: pu.Code, Detail: "scheme=" + sc.Code}
+	err = s.store.putSectorID(ctx, id, func() error {
+		if err := s.audit.Record(ctx, entry); err != nil {
+			return fmt.Errorf("audit sector id: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
 		return SectorID{}, err
 	}
 	return id, nil
