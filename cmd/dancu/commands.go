@@ -198,24 +198,6 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	return nil
 }
 
-func auditVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	db, auditDB, err := openStores(ctx, "audit verify", args, getenv, stderr, nil)
-	if err != nil {
-		return err
-	}
-	defer app.CloseStores(db, auditDB)
-	rep, err := audit.Verify(ctx, auditDB)
-	if err != nil {
-		return err
-	}
-	if !rep.OK {
-		fmt.Fprintf(stdout, "audit log BROKEN at entry %d: %s (%d entries read)\n", rep.BadSeq, rep.Problem, rep.Entries)
-		return fmt.Errorf("audit verification failed")
-	}
-	fmt.Fprintf(stdout, "audit log intact: %d entries\n", rep.Entries)
-	return nil
-}
-
 func version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {

@@ -28,7 +28,9 @@ Usage:
   dancu seed    [flags]   add a synthetic population (--persons N --seed S)
   dancu seed --partner-copy FILE [--rows N] [--seed S]
                           write a dirty partner copy of a register sample, truth in FILE.truth.csv
-  dancu audit verify      check the hash chain of the audit log
+  dancu audit verify      check the audit log's hash chain and signed checkpoints
+                          (--audit-pubkey KEY, --checkpoints FILE of exported ones)
+  dancu audit checkpoints print the stored signed checkpoints as JSON lines
   dancu pki init          create the card PKI (CSCA, document signer) under the data directory
   dancu pki rotate-signer issue a new document signer; old ones stay for verification
   dancu client add        register an OpenID client: --id ID --grant client_credentials --scopes ...
@@ -55,10 +57,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "seed":
 		return seedCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
-		if len(args) < 2 || args[1] != "verify" {
-			return fmt.Errorf("usage: dancu audit verify [flags]")
+		switch {
+		case len(args) >= 2 && args[1] == "verify":
+			return auditVerify(ctx, args[2:], getenv, stdout, stderr)
+		case len(args) >= 2 && args[1] == "checkpoints":
+			return auditCheckpoints(ctx, args[2:], getenv, stdout, stderr)
 		}
-		return auditVerify(ctx, args[2:], getenv, stdout, stderr)
+		return fmt.Errorf("usage: dancu audit verify|checkpoints [flags]")
 	case "pki":
 		return pkiCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "deliveries":

@@ -112,6 +112,10 @@ type App struct {
 	// the app.
 	Reconcile *reconcile.Service
 
+	// AuditCheckpoints signs the audit chain's head; its worker runs with
+	// the app, and Close makes a last checkpoint.
+	AuditCheckpoints *audit.Checkpointer
+
 	// workersDone close when the background workers started with the relay
 	// context (deliveries, reconciliation, register cache, audit index)
 	// have stopped.
@@ -286,6 +290,11 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	a.startWorker(func() { a.Registry.RunCache(relayCtx, log) })
 	// The audit log's subject index is built behind the chain.
 	a.startWorker(func() { audit.NewIndexer(a.AuditDB, log).Run(relayCtx) })
+	// Signed checkpoints of the chain's head make a rewrite of the log
+	// visible (auditcheckpoint.go).
+	if err := a.startAuditCheckpoints(relayCtx); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -339,6 +348,7 @@ func (a *App) Close() {
 	if a.Audit != nil {
 		a.Audit.Close()
 	}
+	a.finalAuditCheckpoint()
 	if a.stopCheckpoint != nil {
 		a.stopCheckpoint()
 	}
