@@ -37,6 +37,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	cfg.Settle(fs, getenv)
 	return cfg, cfg.Validate()
 }
 
@@ -58,6 +59,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log := cfg.Logger(stderr)
 	start := time.Now()
+	// What serve creates (the register, JetStream's files, the PKI, the
+	// secrets) is for the platform's user alone.
+	privateFiles()
 	// Listen first: with port 0 the address, and so the OpenID issuer URL,
 	// is known only then. Connections wait in the backlog until Serve.
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -95,28 +99,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-	log.Info("serving", "url", url, "db", a.DB.URL, "startup_ms", time.Since(start).Milliseconds())
-	if len(creds) > 0 {
-		fmt.Fprintln(stdout, "Staff accounts created on first start (the password is shown only now):")
-		for _, c := range creds {
-			fmt.Fprintf(stdout, "  %-15s %-10s %-32s password: %s\n", c.Username, c.Role, c.Unit, c.Password)
+	log.Info("serving", "url", url, "db", a.DB.URL, "production", cfg.Production, "startup_ms", time.Since(start).Milliseconds())
+	// The secrets made on first start go to a 0600 file, never to the
+	// output or the log; only the file's path is printed.
+	first := app.FirstStart{Staff: creds, Citizens: citizens, Partners: partners, Issuer: cfg.Issuer(), URL: url}
+	if !first.Empty() {
+		path := app.CredentialsFile(cfg)
+		if err := app.WriteCredentials(path, first, time.Now()); err != nil {
+			return err
 		}
-	}
-	if len(citizens) > 0 {
-		fmt.Fprintln(stdout, "Sample citizens with an electronic ID (sign in at the OpenID provider, "+cfg.Issuer()+"):")
-		for _, c := range citizens {
-			fmt.Fprintf(stdout, "  level %d  PIN %s  %-24s password: %s", c.Level, c.PIN, c.FullName, c.Password)
-			if c.TOTPSecret != "" {
-				fmt.Fprintf(stdout, "  TOTP secret: %s", c.TOTPSecret)
-			}
-			fmt.Fprintln(stdout)
-		}
-	}
-	if len(partners) > 0 {
-		fmt.Fprintln(stdout, "Sample partner systems (client credentials at "+cfg.Issuer()+"/oauth/token, then "+url+"/api/partner/v1; the secret is shown only now):")
-		for _, c := range partners {
-			fmt.Fprintf(stdout, "  %-28s client id: %-22s secret: %s\n", c.PartnerName, c.ClientID, c.Secret)
-		}
+		fmt.Fprintf(stdout, "First start: the generated credentials are in %s (mode 0600); keep them elsewhere and delete the file.\n", path)
 	}
 	fmt.Fprintf(stdout, "dancu is running at %s\n", url)
 	if cfg.PprofAddr != "" {

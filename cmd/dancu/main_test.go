@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,8 +75,15 @@ func TestServeSeedsOnceAndShutsDownGracefully(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"DANCU_DATA": dir, "DANCU_BOOTSTRAP_PASSWORD": "mật-khẩu-khởi-tạo"}
 	url, out, stop := startServe(t, env, "--seed-persons", "300")
-	if !strings.Contains(out.String(), "dangky.hanoi") || !strings.Contains(out.String(), "mật-khẩu-khởi-tạo") {
-		t.Fatalf("first start does not print the sign-in:\n%s", out)
+	// The credentials are in a 0600 file whose path is printed; the
+	// password itself is neither printed nor logged.
+	credFile := filepath.Join(dir, "first-start-credentials.txt")
+	if !strings.Contains(out.String(), credFile) || strings.Contains(out.String(), "mật-khẩu-khởi-tạo") {
+		t.Fatalf("first start does not point to the credentials file, or prints the password:\n%s", out)
+	}
+	creds := readCredentials(t, credFile)
+	if !strings.Contains(creds, "dangky.hanoi") || !strings.Contains(creds, "password: mật-khẩu-khởi-tạo") || !strings.Contains(creds, "TOTP secret: ") {
+		t.Fatalf("credentials file:\n%s", creds)
 	}
 	if st, body := get(t, url+"/readyz"); st != 200 || body != "ready\n" {
 		t.Fatalf("readyz: %d %q", st, body)
@@ -99,10 +107,14 @@ func TestServeSeedsOnceAndShutsDownGracefully(t *testing.T) {
 		t.Fatalf("%d persons seeded, want 300", persons)
 	}
 
-	// A second start on the same data directory neither seeds nor prints passwords again.
+	// A second start on the same data directory neither seeds nor writes
+	// credentials again.
 	url, out, stop = startServe(t, env, "--seed-persons", "300")
-	if strings.Contains(out.String(), "password") {
-		t.Fatalf("second start printed passwords:\n%s", out)
+	if strings.Contains(out.String(), "password") || strings.Contains(out.String(), "credentials") {
+		t.Fatalf("second start told of credentials:\n%s", out)
+	}
+	if again := readCredentials(t, credFile); again != creds {
+		t.Fatal("the second start wrote to the credentials file")
 	}
 	if st, _ := get(t, url+"/readyz"); st != 200 {
 		t.Fatal("not ready after restart")
@@ -113,6 +125,24 @@ func TestServeSeedsOnceAndShutsDownGracefully(t *testing.T) {
 	if n := countPersons(t, filepath.Join(dir, "dancu.db")); n != 300 {
 		t.Fatalf("restart changed the register to %d persons", n)
 	}
+}
+
+// readCredentials reads the first-start credentials file, which must be
+// 0600.
+func readCredentials(t *testing.T, path string) string {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("%s has mode %v, want 0600", path, st.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func countPersons(t *testing.T, path string) int {

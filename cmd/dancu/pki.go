@@ -4,15 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/dancu-project/dancu/internal/app"
 	"github.com/dancu-project/dancu/internal/card/pki"
-	cardservice "github.com/dancu-project/dancu/internal/card/service"
 )
 
 // pkiCmd runs "dancu pki init" and "dancu pki rotate-signer" on the card PKI
-// under the data directory. Only certificates' serials and fingerprints are
-// printed; keys stay in their 0600 files.
+// under the data directory, its private keys sealed with the PKI key
+// (--pki-key, as serve has it). Only certificates' serials and fingerprints
+// are printed; keys stay sealed in their 0600 files.
 func pkiCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "init" && args[0] != "rotate-signer") {
 		return fmt.Errorf("usage: dancu pki init|rotate-signer [--data DIR]")
@@ -22,24 +24,31 @@ func pkiCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	dir := app.PKIDir(cfg)
+	_, statErr := os.Stat(filepath.Join(dir, "csca.pem"))
+	if statErr != nil && args[0] == "rotate-signer" {
+		return fmt.Errorf("no card PKI in %s; run dancu pki init", dir)
+	}
+	// OpenPKI creates the PKI in an empty directory and seals keys left
+	// in the clear.
+	keys, err := app.OpenPKI(cfg, cfg.Logger(stderr))
+	if err != nil {
+		return err
+	}
+	opts := pki.Options{Keys: keys}
 	switch args[0] {
 	case "init":
-		created, err := cardservice.EnsurePKI(dir)
-		if err != nil {
-			return err
-		}
-		a, err := pki.Load(dir)
+		a, err := opts.Load(dir)
 		if err != nil {
 			return fmt.Errorf("read the card PKI: %w", err)
 		}
-		if created {
+		if statErr != nil {
 			fmt.Fprintf(stdout, "card PKI created in %s\n", dir)
 		} else {
 			fmt.Fprintf(stdout, "card PKI already present in %s (keys are never overwritten)\n", dir)
 		}
 		fmt.Fprintf(stdout, "CSCA SHA-256 fingerprint: %s\ncurrent document signer: %s\n", pki.Fingerprint(a.CSCA), a.Signer.SerialNumber.Text(16))
 	case "rotate-signer":
-		a, err := pki.RotateSigner(dir)
+		a, err := opts.RotateSigner(dir)
 		if err != nil {
 			return fmt.Errorf("rotate the document signer in %s: %w", dir, err)
 		}

@@ -128,6 +128,9 @@ type App struct {
 
 // Open builds the platform from cfg. now is the clock (time.Now outside tests).
 func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func() time.Time) (*App, error) {
+	if cfg.Production {
+		cfg.SecureCookies = true // production is served over HTTPS
+	}
 	a := &App{Config: cfg, Log: log, Now: now}
 	ok := false
 	defer func() {
@@ -140,6 +143,9 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, fmt.Errorf("load administrative units: %w", err)
 	}
 	a.Units = units
+	if err := secureDataDir(cfg.DataDir, log, true); err != nil {
+		return nil, err
+	}
 	if a.DB, a.AuditDB, err = OpenStores(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -159,17 +165,14 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if a.Staff, err = staff.NewStore(a.DB, now); err != nil {
 		return nil, err
 	}
-	// The card PKI lives beside the data; a fresh data directory gets a CSCA
-	// and a first document signer so serve needs no extra step.
-	pkiDir := PKIDir(cfg)
-	created, err := cardservice.EnsurePKI(pkiDir)
+	// The card PKI lives beside the data, its private keys sealed; a fresh
+	// data directory gets a CSCA and a first document signer so serve
+	// needs no extra step.
+	pkiKeys, err := OpenPKI(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	if created {
-		log.Info("created the card PKI (CSCA and document signer)", "dir", pkiDir)
-	}
-	a.Cards = cardservice.New(a.DB, a.Registry, a.Audit, pkiDir, now)
+	a.Cards = cardservice.NewWithKeys(a.DB, a.Registry, a.Audit, PKIDir(cfg), pkiKeys, now)
 	secret, err := cfg.LoadEIDSecret()
 	if err != nil {
 		return nil, err
@@ -182,7 +185,8 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
-	if a.EID, err = eid.NewService(eid.Deps{DB: a.DB, Register: a.Registry, Secret: []byte(secret), Log: log, Now: now, Production: cfg.Production,
+	sms, face := outsideServices(cfg)
+	if a.EID, err = eid.NewService(eid.Deps{DB: a.DB, Register: a.Registry, SMS: sms, Face: face, Secret: []byte(secret), Log: log, Now: now, Production: cfg.Production,
 		Audit: a.Audit, Passkeys: passkeys}); err != nil {
 		return nil, fmt.Errorf("e-ID: %w", err)
 	}
@@ -295,6 +299,10 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err := a.startAuditCheckpoints(relayCtx); err != nil {
 		return nil, err
 	}
+	// SQLite and JetStream made their files with their own modes.
+	if err := secureDataDir(cfg.DataDir, log, false); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -365,14 +373,12 @@ type Credential struct {
 
 // Bootstrap creates the first staff accounts when there are none: a national
 // administrator, a registrar and a leader for Hà Nội, and a registrar of one
-// commune (Phường Ba Đình), all with the same password.
+// commune (Phường Ba Đình). Each gets its own random password, or all the
+// given one (tests and demonstrations).
 func (a *App) Bootstrap(ctx context.Context, password string) ([]Credential, error) {
 	n, err := a.Staff.Count(ctx)
 	if err != nil || n > 0 {
 		return nil, err
-	}
-	if password == "" {
-		password = staff.RandomPassword()
 	}
 	accounts := []staff.Account{
 		{Username: "admin", DisplayName: "Quản trị hệ thống", Role: actor.Admin},
@@ -382,6 +388,10 @@ func (a *App) Bootstrap(ctx context.Context, password string) ([]Credential, err
 	}
 	var out []Credential
 	for _, acc := range accounts {
+		password := password
+		if password == "" {
+			password = staff.RandomPassword()
+		}
 		if err := a.Staff.Create(ctx, acc, password); err != nil {
 			return nil, fmt.Errorf("bootstrap %s: %w", acc.Username, err)
 		}

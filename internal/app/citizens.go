@@ -41,7 +41,9 @@ func (c *codeCatcher) Send(_ context.Context, _ string, text string) error {
 // BootstrapCitizens gives two adults of Hà Nội from the synthetic population
 // an e-ID account — one level 1, one level 2 with TOTP — when no account
 // exists yet. The level-2 account is activated by the bootstrap registrar, as
-// a desk would after an in-person check.
+// a desk would after an in-person check. Development only: production makes
+// none. The codes go to a catcher, not the configured SMS gateway, and the
+// face check accepts (synthetic people have neither phones nor faces).
 func (a *App) BootstrapCitizens(ctx context.Context, password string) ([]CitizenCredential, error) {
 	if a.Config.Production {
 		return nil, nil
@@ -49,9 +51,6 @@ func (a *App) BootstrapCitizens(ctx context.Context, password string) ([]Citizen
 	var n int
 	if err := a.DB.R.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM eid_accounts LIMIT 1) AS any_account`).Scan(&n); err != nil || n > 0 {
 		return nil, err
-	}
-	if password == "" {
-		password = staff.RandomPassword()
 	}
 	rows, err := a.DB.R.QueryContext(ctx, `SELECT pin FROM persons WHERE perm_province = '01' AND status = 'alive'
 		AND birth_date >= '1970' AND birth_date < '2000' AND length(birth_date) = 10 ORDER BY pin LIMIT 2`)
@@ -98,6 +97,10 @@ func (a *App) BootstrapCitizens(ctx context.Context, password string) ([]Citizen
 		catcher.mu.Lock()
 		code := catcher.last
 		catcher.mu.Unlock()
+		password := password // each its own unless one is given
+		if password == "" {
+			password = staff.RandomPassword()
+		}
 		if _, err := svc.CompleteRegistration(ctx, enr.ID, code, password); err != nil {
 			return nil, fmt.Errorf("complete sample registration: %w", err)
 		}

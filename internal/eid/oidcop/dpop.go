@@ -227,6 +227,19 @@ func checkRefreshBinding(ctx context.Context, bound string) error {
 // cnfClaim is the confirmation claim of a bound token (RFC 9449 §6).
 func cnfClaim(jkt string) map[string]any { return map[string]any{"jkt": jkt} }
 
+// DPoPChallenge is the WWW-Authenticate value refusing a request that
+// presented a DPoP-bound token wrongly, or used the DPoP scheme (RFC 9449
+// §7.1): the algorithms accepted in proofs, and the error ("invalid_token",
+// or "invalid_dpop_proof" when the proof failed). Resource servers that
+// check tokens with CheckResourceRequest answer with it too.
+func DPoPChallenge(errorCode string) string {
+	algs := make([]string, len(DPoPSigningAlgs))
+	for i, a := range DPoPSigningAlgs {
+		algs[i] = string(a)
+	}
+	return `DPoP algs="` + strings.Join(algs, " ") + `", error="` + errorCode + `"`
+}
+
 // TokenBinding returns the thumbprint (cnf.jkt) a JWT access token of this
 // provider is bound to, or "" for a bearer token. It reads the token
 // without checking it: use it on a token VerifyAccessToken accepted, or

@@ -257,14 +257,21 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) bool {
 	}
 	ctx := r.Context()
 	t, _, err := p.store.checkAccess(ctx, token)
+	// dpop: the request or the token uses DPoP, so a refusal challenges
+	// with the DPoP scheme (RFC 9449 §7.1); badProof: the proof failed.
+	dpop := strings.EqualFold(scheme, TokenTypeDPoP) || r.Header.Get("DPoP") != ""
+	badProof := false
 	if err == nil {
 		switch {
 		case t.jkt == "" && !strings.EqualFold(scheme, "Bearer"):
 			err = errTokenInactive
 		case t.jkt != "":
+			dpop = true
 			proofs := r.Header.Values("DPoP")
-			if !strings.EqualFold(scheme, TokenTypeDPoP) || len(proofs) != 1 || p.CheckDPoP(ctx, proofs[0], r.Method, p.issuer+"/userinfo", token, t.jkt) != nil {
-				err = errTokenInactive
+			if !strings.EqualFold(scheme, TokenTypeDPoP) {
+				err = errTokenInactive // a bound token sent as a bearer token
+			} else if len(proofs) != 1 || p.CheckDPoP(ctx, proofs[0], r.Method, p.issuer+"/userinfo", token, t.jkt) != nil {
+				err, badProof = errTokenInactive, true
 			}
 		}
 	}
@@ -272,8 +279,16 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) bool {
 		if !errors.Is(err, errTokenInactive) {
 			p.log.Warn("userinfo", "code", "eid.userinfo_failed", "err", err)
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked")
+		code, text := "invalid_token", "the access token is invalid, expired or revoked"
+		if badProof {
+			code, text = errInvalidDPoPProof, "the DPoP proof is missing or invalid"
+		}
+		if dpop {
+			w.Header().Set("WWW-Authenticate", DPoPChallenge(code))
+		} else {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		}
+		writeOAuthError(w, http.StatusUnauthorized, code, text)
 		return true
 	}
 	if t.level == 0 {

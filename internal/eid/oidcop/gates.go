@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -27,7 +28,15 @@ func (p *Provider) mountGates(mux *http.ServeMux, lib http.Handler) {
 	mux.Handle("/oauth/introspect", p.clientAuthGate(lib, p.issuer+"/oauth/introspect"))
 	mux.Handle("/revoke", p.clientAuthGate(lib, p.issuer+"/revoke"))
 	mux.Handle("GET /.well-known/openid-configuration", p.discoveryGate(lib))
+	// No device flow: the library would serve its endpoint regardless.
+	mux.HandleFunc("/device_authorization", func(w http.ResponseWriter, _ *http.Request) {
+		writeOAuthError(w, http.StatusNotFound, "invalid_request", "device authorization is not supported")
+	})
 }
+
+// supportedGrants are the grant types the token endpoint serves, as
+// discovery lists them; any other is unsupported_grant_type (400).
+var supportedGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}
 
 // parseBody parses a POST form with the body bounded; other methods pass
 // untouched (the library answers them).
@@ -71,6 +80,12 @@ func (p *Provider) tokenGate(next http.Handler) http.Handler {
 		if !parseBody(w, r) {
 			return
 		}
+		if gt := r.PostForm.Get("grant_type"); gt != "" && !slices.Contains(supportedGrants, gt) {
+			// Before the library, which would try a jwt-bearer assertion
+			// (a grant no client has) and answer anything but this.
+			writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "the grant type is not supported")
+			return
+		}
 		jkt := ""
 		if proofs := r.Header.Values("DPoP"); len(proofs) > 0 {
 			var err error
@@ -89,7 +104,7 @@ func (p *Provider) tokenGate(next http.Handler) http.Handler {
 			r = r.WithContext(withDPoP(r.Context(), jkt))
 		}
 		r, ok := p.gateAssertion(w, r, tokenURL)
-		if !ok {
+		if !ok || !p.gateClient(w, r, tokenURL) {
 			return
 		}
 		if jkt == "" {
@@ -106,6 +121,33 @@ func (p *Provider) tokenGate(next http.Handler) http.Handler {
 	})
 }
 
+// gateClient authenticates the client of a code or refresh-token grant
+// before the library looks at the code or token: the library checks the
+// code first, so a wrong secret with a used or unknown code was answered
+// invalid_grant, and an unauthenticated caller could have a code's replay
+// revoke its tokens. Here any failure is invalid_client (401, RFC 6749
+// §5.2), whatever the code. A client the assertion gate authenticated
+// passes; other grants are the library's or the fast paths'.
+func (p *Provider) gateClient(w http.ResponseWriter, r *http.Request, endpoint string) bool {
+	switch r.PostForm.Get("grant_type") {
+	case GrantAuthorizationCode, GrantRefreshToken:
+	default:
+		return true
+	}
+	if assertedClient(r.Context()) != "" {
+		return true
+	}
+	if _, err := p.authenticateClient(r, endpoint); err != nil {
+		p.log.Info("token request: client authentication failed", "code", "eid.client_auth_failed")
+		if _, _, basic := r.BasicAuth(); basic {
+			w.Header().Set("WWW-Authenticate", `Basic realm="dancu-oidc"`)
+		}
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
+		return false
+	}
+	return true
+}
+
 // discoveryGate adds to the library's discovery document what the gates
 // provide.
 func (p *Provider) discoveryGate(next http.Handler) http.Handler {
@@ -113,10 +155,30 @@ func (p *Provider) discoveryGate(next http.Handler) http.Handler {
 	for i, a := range DPoPSigningAlgs {
 		algs[i] = string(a)
 	}
+	assertion := make([]string, len(assertionAlgs))
+	for i, a := range assertionAlgs {
+		assertion[i] = string(a)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := newCapture()
 		next.ServeHTTP(rec, r)
 		rec.flush(w, func(m map[string]any) {
+			// Only what works (the library lists implicit, id_token,
+			// jwt-bearer and a device endpoint whatever the storage
+			// offers, and RS256 for client assertions): the code flow,
+			// the grants of supportedGrants, the algorithms the gates
+			// accept, no request objects.
+			m["response_types_supported"] = []string{"code"}
+			m["grant_types_supported"] = supportedGrants
+			m["response_modes_supported"] = []string{"query"}
+			delete(m, "device_authorization_endpoint")
+			delete(m, "check_session_iframe")
+			delete(m, "request_object_signing_alg_values_supported")
+			m["request_parameter_supported"] = false
+			m["token_endpoint_auth_signing_alg_values_supported"] = assertion
+			m["introspection_endpoint_auth_signing_alg_values_supported"] = assertion
+			m["revocation_endpoint_auth_signing_alg_values_supported"] = assertion
+			m["introspection_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 			m["pushed_authorization_request_endpoint"] = p.issuer + "/par"
 			// Per client (Client.RequirePAR), not for all.
 			m["require_pushed_authorization_requests"] = false

@@ -37,12 +37,24 @@ func TestTokenStoreRefusesLowerLevel(t *testing.T) {
 			level eid.Level
 			ok    bool
 		}{{0, false}, {eid.Level1, false}, {eid.Level2, true}}
+		// Each exchange claims its request's code (storage.go), so each
+		// gets a stored request of its own.
+		request := func() *authRequest {
+			id := storage.NewID()
+			if _, err := db.W.ExecContext(ctx, `INSERT INTO eid_oidc_auth_requests (id, client_id, request, created_at) VALUES ($1, 'bank', '{}', $2)`, id, stamp(time.Now())); err != nil {
+				t.Fatal(err)
+			}
+			return &authRequest{ID: id, ClientID: "bank", Subject: "sub"}
+		}
 		for _, c := range cases {
-			req := &authRequest{ID: "x", ClientID: "bank", Subject: "sub", Level: c.level}
+			req := request()
+			req.Level = c.level
 			_, _, err := s.CreateAccessToken(ctx, req)
 			if (err == nil) != c.ok {
 				t.Errorf("level %d: %v", c.level, err)
 			}
+			req = request()
+			req.Level = c.level
 			_, _, _, err = s.CreateAccessAndRefreshTokens(ctx, req, "")
 			if (err == nil) != c.ok {
 				t.Errorf("level %d with refresh: %v", c.level, err)

@@ -97,7 +97,7 @@ func (p *Provider) flowToken(id string) string { return p.seal.Hash("oidc flow",
 
 func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("authRequestID")
-	ar, err := p.store.loadAuthRequest(r.Context(), "id", id)
+	ar, err := p.store.loadAuthRequest(r.Context(), "id", id, false)
 	if err != nil || ar.IsDone {
 		p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Đăng nhập", Error: msgBadRequest})
 		return
@@ -116,7 +116,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PostFormValue("authRequestID")
 	data := pageData{Title: "Đăng nhập", ID: id}
-	ar, err := p.store.loadAuthRequest(ctx, "id", id)
+	ar, err := p.store.loadAuthRequest(ctx, "id", id, false)
 	if err != nil || ar.IsDone || !sameCookie(r, csrfCookie, r.PostFormValue("csrf")) {
 		data.ID = ""
 		data.Error = msgBadRequest
@@ -173,7 +173,7 @@ func (p *Provider) fail(w http.ResponseWriter, err error) {
 // consentRequest loads the request a consent step is about, checking that
 // this browser signed in for it.
 func (p *Provider) consentRequest(r *http.Request, id string) (*authRequest, Client, bool) {
-	ar, err := p.store.loadAuthRequest(r.Context(), "id", id)
+	ar, err := p.store.loadAuthRequest(r.Context(), "id", id, false)
 	if err != nil || ar.IsDone || ar.Subject == "" || !sameCookie(r, flowCookie, p.flowToken(id)) {
 		return nil, Client{}, false
 	}

@@ -85,7 +85,7 @@ func (p *Provider) passkeyStep(w http.ResponseWriter, r *http.Request) (passkeyR
 		p.jsonError(w, http.StatusBadRequest, eid.ErrPasskeyMalformed.Code, eid.ErrPasskeyMalformed.Message)
 		return req, nil, Client{}, nil, false
 	}
-	ar, err := p.store.loadAuthRequest(r.Context(), "id", req.AuthRequestID)
+	ar, err := p.store.loadAuthRequest(r.Context(), "id", req.AuthRequestID, false)
 	if err != nil || ar.IsDone || !sameCookie(r, csrfCookie, r.Header.Get("X-CSRF-Token")) {
 		p.jsonError(w, http.StatusBadRequest, "eid.bad_request", msgBadRequest)
 		return req, nil, Client{}, nil, false

@@ -107,6 +107,7 @@ func New(d Deps) (*Provider, error) {
 		refreshTTL: d.RefreshTokenTTL,
 		revs:       newRevocations(d.DB, d.Now, d.Log),
 		status:     newAccountCache(d.Accounts, d.Now),
+		log:        d.Log,
 	}
 	p.store.signer = &signer{keys: p.store.keyStore}
 	p.store.tokens = newTokenChecker(p.issuer, func(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
@@ -134,6 +135,7 @@ func New(d Deps) (*Provider, error) {
 	if u.Scheme == "http" {
 		opts = append(opts, op.WithAllowInsecure())
 	}
+	installLibraryLog() // the library logs through slog.Default (liblog.go)
 	if p.op, err = op.NewOpenIDProvider(p.issuer, cfg, p.store, opts...); err != nil {
 		return nil, fmt.Errorf("oidcop: %w", err)
 	}
@@ -156,7 +158,7 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	lib := p.endpoints(p.op)
 	p.mountGates(inner, lib) // PAR, DPoP, client assertions (gates.go)
 	inner.Handle("/", lib)
-	mux.Handle(p.prefix+"/", http.StripPrefix(p.prefix, inner))
+	mux.Handle(p.prefix+"/", http.StripPrefix(p.prefix, p.withLibraryLog(inner)))
 }
 
 // Clients is the relying-party store, for `dancu client add`.

@@ -6,13 +6,15 @@ import (
 	"time"
 )
 
-// Purge deletes expired authorization requests and tokens, keeping a day of
+// Purge deletes expired authorization requests (exchanged ones after
+// codeMemory) and tokens, keeping a day of
 // expired refresh tokens so a late reuse is still recognised as reuse. The
 // composition root runs it periodically.
 func (p *Provider) Purge(ctx context.Context) error {
 	now := p.now()
 	for _, q := range []struct{ sql, at string }{
-		{`DELETE FROM eid_oidc_auth_requests WHERE created_at < $1`, stamp(now.Add(-authRequestTTL))},
+		{`DELETE FROM eid_oidc_auth_requests WHERE created_at < $1 AND exchanged = 0`, stamp(now.Add(-authRequestTTL))},
+		{`DELETE FROM eid_oidc_auth_requests WHERE created_at < $1`, stamp(now.Add(-codeMemory))}, // exchanged codes, kept to catch a replay
 		{`DELETE FROM eid_oidc_tokens WHERE expires_at < $1`, stamp(now)}, // rows of tokens issued before they became self-contained
 		{`DELETE FROM eid_oidc_refresh WHERE expires_at < $1`, stamp(now.Add(-24 * time.Hour))},
 	} {

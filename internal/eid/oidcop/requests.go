@@ -62,9 +62,12 @@ type authRequest struct {
 	AuthTime time.Time
 	IsDone   bool
 	Created  time.Time
-	// Family is set when the code is exchanged for tokens with a refresh
-	// token: the access token's sid.
+	// Family is set when the code is exchanged for tokens: the tokens'
+	// sid, by which a replay of the code revokes them.
 	Family string
+	// exchanged: the code was exchanged already; only AuthRequestByCode
+	// sees such a request, to revoke what it produced.
+	exchanged bool
 }
 
 func (a *authRequest) GetID() string          { return a.ID }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ type opStorage struct {
 	revs   *revocations
 	status *accountCache
 	signer *signer
+	log    *slog.Logger
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -111,12 +113,19 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	return a, nil
 }
 
-func (s *opStorage) loadAuthRequest(ctx context.Context, where string, arg string) (*authRequest, error) {
+// codeMemory is how long an exchanged code is remembered, so that its
+// replay revokes the tokens issued from it. A code is valid for
+// authRequestTTL; a replay later than codeMemory only fails.
+const codeMemory = 24 * time.Hour
+
+// loadAuthRequest loads a request in flight. An exchanged one is returned
+// only when withExchanged (AuthRequestByCode), for codeMemory.
+func (s *opStorage) loadAuthRequest(ctx context.Context, where string, arg string, withExchanged bool) (*authRequest, error) {
 	var a authRequest
 	var body, amr, authTime, created string
-	var level, done int
-	err := s.db.R.QueryRowContext(ctx, `SELECT id, client_id, request, subject, level, amr, auth_time, done, created_at FROM eid_oidc_auth_requests WHERE `+where+` = $1`, arg).
-		Scan(&a.ID, &a.ClientID, &body, &a.Subject, &level, &amr, &authTime, &done, &created)
+	var level, done, exchanged int
+	err := s.db.R.QueryRowContext(ctx, `SELECT id, client_id, request, subject, level, amr, auth_time, done, created_at, family, exchanged FROM eid_oidc_auth_requests WHERE `+where+` = $1`, arg).
+		Scan(&a.ID, &a.ClientID, &body, &a.Subject, &level, &amr, &authTime, &done, &created, &a.Family, &exchanged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound{"auth request"}
 	}
@@ -133,35 +142,90 @@ func (s *opStorage) loadAuthRequest(ctx context.Context, where string, arg strin
 	if authTime != "" {
 		a.AuthTime = parseStamp(authTime)
 	}
-	if s.now().Sub(a.Created) > authRequestTTL {
+	a.exchanged = exchanged != 0
+	ttl := authRequestTTL
+	if a.exchanged {
+		if !withExchanged {
+			return nil, notFound{"auth request"}
+		}
+		ttl = codeMemory
+	}
+	if s.now().Sub(a.Created) > ttl {
 		return nil, notFound{"auth request"}
 	}
 	return &a, nil
 }
 
 func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	return s.loadAuthRequest(ctx, "id", id)
+	return s.loadAuthRequest(ctx, "id", id, false)
 }
 
-// AuthRequestByCode finds the request a code was issued for. The exchange
-// deletes the request, so a replayed code finds nothing.
+// errCodeReplayed refuses a code presented a second time.
+var errCodeReplayed = oidc.ErrInvalidGrant().WithDescription("the code was used already; the tokens issued from it are revoked")
+
+// AuthRequestByCode finds the request a code was issued for. A code that
+// was exchanged already means it leaked (or the client misbehaves): the
+// tokens issued from it are revoked and the request refused (RFC 6749
+// §4.1.2, RFC 9700 §4.5). The token gate authenticated the client before
+// (gates.go), so a caller without the client's credentials cannot use a
+// code to revoke a citizen's tokens.
 func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	if code == "" {
 		return nil, notFound{"code"}
 	}
-	return s.loadAuthRequest(ctx, "code_hash", hashToken(code))
+	a, err := s.loadAuthRequest(ctx, "code_hash", hashToken(code), true)
+	if err != nil {
+		return nil, err
+	}
+	if a.exchanged {
+		if err := s.revokeFamily(ctx, a.Family); err != nil {
+			return nil, err
+		}
+		s.log.Warn("authorization code replayed; its tokens are revoked", "code", "eid.code_replayed", "client", a.ClientID)
+		return nil, errCodeReplayed
+	}
+	return a, nil
+}
+
+// claimCode marks a request's code exchanged, with the token family it is
+// about to produce, in tx when given. Only one exchange claims a code: a
+// second one, even concurrent, finds it claimed, revokes the first one's
+// family and is refused.
+func (s *opStorage) claimCode(ctx context.Context, q execer, a *authRequest) error {
+	family := storage.NewID()
+	res, err := q.ExecContext(ctx, `UPDATE eid_oidc_auth_requests SET exchanged = 1, family = $1 WHERE id = $2 AND exchanged = 0`, family, a.ID)
+	if err != nil {
+		return fmt.Errorf("claim code: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errCodeReplayed
+	}
+	a.Family = family
+	return nil
+}
+
+// revokeReplayed revokes the family of a request whose code a concurrent
+// exchange claimed first.
+func (s *opStorage) revokeReplayed(ctx context.Context, id string) error {
+	var family string
+	if err := s.db.R.QueryRowContext(ctx, `SELECT family FROM eid_oidc_auth_requests WHERE id = $1`, id).Scan(&family); err != nil {
+		return fmt.Errorf("code replay: %w", err)
+	}
+	return s.revokeFamily(ctx, family)
 }
 
 func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
-	_, err := s.db.W.ExecContext(ctx, `UPDATE eid_oidc_auth_requests SET code_hash = $1 WHERE id = $2`, hashToken(code), id)
+	_, err := s.db.W.ExecContext(ctx, `UPDATE eid_oidc_auth_requests SET code_hash = $1 WHERE id = $2 AND exchanged = 0`, hashToken(code), id)
 	if err != nil {
 		return fmt.Errorf("save code: %w", err)
 	}
 	return nil
 }
 
+// DeleteAuthRequest ends a request; one whose code was exchanged stays
+// (exchanged) until Purge, so a replay of the code is recognised.
 func (s *opStorage) DeleteAuthRequest(ctx context.Context, id string) error {
-	_, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_oidc_auth_requests WHERE id = $1`, id)
+	_, err := s.db.W.ExecContext(ctx, `DELETE FROM eid_oidc_auth_requests WHERE id = $1 AND exchanged = 0`, id)
 	if err != nil {
 		return fmt.Errorf("delete auth request: %w", err)
 	}
@@ -257,6 +321,18 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	if f.jkt, _, err = s.dpopBinding(ctx, f.clientID); err != nil {
 		return "", time.Time{}, err
 	}
+	if r, ok := req.(*authRequest); ok {
+		// The access token gets the code's family as sid, by which a
+		// replay of the code revokes it.
+		if err := s.claimCode(ctx, s.db.W, r); err != nil {
+			if errors.Is(err, errCodeReplayed) {
+				if rerr := s.revokeReplayed(ctx, r.ID); rerr != nil {
+					return "", time.Time{}, rerr
+				}
+			}
+			return "", time.Time{}, err
+		}
+	}
 	id, exp := s.newAccess()
 	return id, exp, nil
 }
@@ -278,23 +354,31 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	}
 	var amr []string
 	var authTime time.Time
+	var code *authRequest // the request whose code is exchanged, if any
 	switch r := req.(type) {
 	case *authRequest:
 		amr, authTime = r.AMR, r.AuthTime
-		f.family = storage.NewID()
-		r.Family = f.family // the access token's sid (GetPrivateClaimsFromRequest)
-		// An organisation chosen at sign-in follows the family (org_acting.go).
-		if err := s.bindActing(ctx, r.ID, f.family); err != nil {
-			return "", "", time.Time{}, err
-		}
+		code = r
 	case *refreshGrant:
 		amr, authTime = r.AMR, r.AuthTime
 	}
 	token := storage.NewID() + storage.NewID()
 	var accessID string
 	var exp time.Time
-	reused := false
+	reused, replayed := false, false
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if code != nil {
+			// Claimed in the transaction that stores the refresh token, so
+			// a concurrent replay that finds the code claimed revokes a
+			// family whose refresh token exists.
+			if err := s.claimCode(ctx, tx, code); errors.Is(err, errCodeReplayed) {
+				replayed = true
+				return nil
+			} else if err != nil {
+				return err
+			}
+			f.family = code.Family // the access token's sid (GetPrivateClaimsFromRequest)
+		}
 		if current != "" {
 			res, err := tx.ExecContext(ctx, `UPDATE eid_oidc_refresh SET used = 1 WHERE hash = $1 AND used = 0 AND revoked = 0`, hashToken(current))
 			if err != nil {
@@ -316,6 +400,18 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	})
 	if err != nil {
 		return "", "", time.Time{}, fmt.Errorf("issue tokens: %w", err)
+	}
+	if replayed {
+		if err := s.revokeReplayed(ctx, code.ID); err != nil {
+			return "", "", time.Time{}, err
+		}
+		return "", "", time.Time{}, errCodeReplayed
+	}
+	if code != nil {
+		// An organisation chosen at sign-in follows the family (org_acting.go).
+		if err := s.bindActing(ctx, code.ID, f.family); err != nil {
+			return "", "", time.Time{}, err
+		}
 	}
 	if reused {
 		if err := s.revokeFamily(ctx, f.family); err != nil {
