@@ -15,7 +15,7 @@ func (p *Provider) Purge(ctx context.Context) error {
 	for _, q := range []struct{ sql, at string }{
 		{`DELETE FROM eid_oidc_auth_requests WHERE created_at < $1 AND exchanged = 0`, stamp(now.Add(-authRequestTTL))},
 		{`DELETE FROM eid_oidc_auth_requests WHERE created_at < $1`, stamp(now.Add(-codeMemory))}, // exchanged codes, kept to catch a replay
-		{`DELETE FROM eid_oidc_tokens WHERE expires_at < $1`, stamp(now)}, // rows of tokens issued before they became self-contained
+		{`DELETE FROM eid_oidc_tokens WHERE expires_at < $1`, stamp(now)},                         // rows of tokens issued before they became self-contained
 		{`DELETE FROM eid_oidc_refresh WHERE expires_at < $1`, stamp(now.Add(-24 * time.Hour))},
 	} {
 		if _, err := p.store.db.W.ExecContext(ctx, q.sql, q.at); err != nil {
