@@ -138,6 +138,7 @@ var messages = map[string]map[string]string{
 		"access.citizen": "Công dân khác (người giám hộ)",
 
 		"action.person.read":                "Xem hồ sơ",
+		"action.household.read":             "Xem hộ gia đình (thông tin của bạn trong sổ hộ)",
 		"action.person.listed":              "Hiện trong kết quả tìm kiếm",
 		"action.residence.read":             "Xem lịch sử cư trú",
 		"action.events.read":                "Xem các sự kiện hộ tịch",
@@ -297,6 +298,7 @@ var messages = map[string]map[string]string{
 		"access.citizen": "Another citizen (guardian)",
 
 		"action.person.read":                "Read the record",
+		"action.household.read":             "Viewed your household (your entry in it)",
 		"action.person.listed":              "Listed in search results",
 		"action.residence.read":             "Read the residence history",
 		"action.events.read":                "Read the life events",
