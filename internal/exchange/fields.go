@@ -133,6 +133,10 @@ func (p *Policy) validate() faultList {
 	if math.IsNaN(p.RatePerSecond) || math.IsInf(p.RatePerSecond, 0) || p.RatePerSecond < 0 || p.Burst < 0 || p.DailyQuota < 0 {
 		errs.add("rate_per_second", ErrPolicyInvalid, "Giới hạn tốc độ và hạn mức phải là số không âm.", "Limits must be numbers, not negative.")
 	}
+	if p.VerifyValuesPerPerson < 0 || p.VerifyValuesPerPerson > MaxVerifyValuesPerPerson {
+		errs.add("verify_values_per_person", ErrPolicyInvalid, fmt.Sprintf("Số lần đối chiếu giá trị khác nhau cho một người mỗi ngày từ 0 (mặc định %d) đến %d.", DefaultVerifyValuesPerPerson, MaxVerifyValuesPerPerson),
+			fmt.Sprintf("Different values verified per person and day: 0 (default %d) to %d.", DefaultVerifyValuesPerPerson, MaxVerifyValuesPerPerson))
+	}
 	if p.RatePerSecond > 0 && p.Burst == 0 {
 		p.Burst = max(1, int(p.RatePerSecond))
 	}

@@ -34,19 +34,28 @@ func RetryAfter(err error) (time.Duration, bool) {
 }
 
 // Limits enforces partners' rate limits (a token bucket per partner on this
-// node) and daily quotas (counted across nodes in exchange_usage). Calls are
-// counted in memory and added to the table in one statement per partner
-// every FlushInterval, so a quota costs no write per call; a node may let
-// through at most what it admitted since its last flush beyond the quota,
-// and a crash loses at most that many counts.
+// node) and daily quotas (counted across nodes in exchange_usage). A counted
+// call is durable before Admit returns, so a crash (kill -9) right after an
+// answer never loses its count: calls waiting at the same time share one
+// transaction (group commit, at most one every commitEvery), which keeps the
+// write off most calls' path at thousands of calls a second. The audit entry
+// lives in another database (its own SQLite file), so the count cannot
+// join its transaction; counting first and answering after gives the same
+// guarantee, and a count whose call then fails errs on the partner's side
+// of the quota only.
 type Limits struct {
 	db  *storage.DB
 	now func() time.Time
 	loc *time.Location
 
-	mu      sync.Mutex
-	buckets map[string]*bucket
-	usage   map[string]*usage
+	mu       sync.Mutex
+	buckets  map[string]*bucket
+	usage    map[usageKey]*usage
+	admitted uint64 // counted calls so far, on this node
+
+	commitMu  sync.Mutex // held by the one writing the counts
+	committed uint64     // admitted when the last successful write started
+	lastWrite time.Time
 }
 
 type bucket struct {
@@ -54,24 +63,30 @@ type bucket struct {
 	last   time.Time
 }
 
+type usageKey struct{ partner, day string }
+
 type usage struct {
-	day     string
-	durable int64 // the table's count when last read or flushed
+	durable int64 // the table's count when last read or written
 	pending int64 // admitted here since
 }
 
-// FlushInterval is how often Run writes the counted calls.
+// FlushInterval is how often Run writes counts left by a failed write.
 const FlushInterval = time.Second
+
+// commitEvery paces the writes of counts: a call waits at most this much
+// longer, and a busy node writes at most this often.
+const commitEvery = time.Millisecond
 
 // vietnam is UTC+7 all year; quotas reset at midnight there.
 var vietnam = time.FixedZone("ICT", 7*3600)
 
-// NewLimits returns the limiter; Run writes its counts.
+// NewLimits returns the limiter; Run writes counts a failed write left.
 func NewLimits(db *storage.DB, now func() time.Time) *Limits {
-	return &Limits{db: db, now: now, loc: vietnam, buckets: map[string]*bucket{}, usage: map[string]*usage{}}
+	return &Limits{db: db, now: now, loc: vietnam, buckets: map[string]*bucket{}, usage: map[usageKey]*usage{}}
 }
 
-// Admit counts one call of the partner, or refuses it with a wait.
+// Admit counts one call of the partner, or refuses it with a wait. The
+// count is in the database when Admit returns without error.
 func (l *Limits) Admit(ctx context.Context, p Partner) error {
 	pol := p.Policy
 	now := l.now()
@@ -96,35 +111,94 @@ func (l *Limits) Admit(ctx context.Context, p Partner) error {
 		return nil
 	}
 	local := now.In(l.loc)
-	day := local.Format(time.DateOnly)
+	key := usageKey{p.ID, local.Format(time.DateOnly)}
 	l.mu.Lock()
-	u := l.usage[p.ID]
-	fresh := u == nil || u.day != day
+	u := l.usage[key]
 	l.mu.Unlock()
-	if fresh {
+	if u == nil {
 		// First call of the day on this node: learn what other nodes
-		// counted. The pending counts of yesterday are flushed separately.
-		n, err := l.read(ctx, p.ID, day)
+		// counted.
+		n, err := l.read(ctx, key.partner, key.day)
 		if err != nil {
 			return err
 		}
 		l.mu.Lock()
-		if u = l.usage[p.ID]; u == nil || u.day != day {
-			if u != nil && u.pending > 0 {
-				l.flushOne(ctx, p.ID, u)
-			}
-			u = &usage{day: day, durable: n}
-			l.usage[p.ID] = u
+		if u = l.usage[key]; u == nil {
+			u = &usage{durable: n}
+			l.usage[key] = u
 		}
 		l.mu.Unlock()
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if u.durable+u.pending >= pol.DailyQuota {
+		l.mu.Unlock()
 		midnight := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, l.loc)
 		return &limitError{f: ErrQuotaExhausted, wait: midnight.Sub(now)}
 	}
 	u.pending++
+	l.admitted++
+	mine := l.admitted
+	l.mu.Unlock()
+	return l.commit(ctx, mine)
+}
+
+// commit returns once the calls counted up to mine are in the table. One
+// caller writes every count pending at that moment; the others wait for it
+// and find theirs written.
+func (l *Limits) commit(ctx context.Context, mine uint64) error {
+	l.commitMu.Lock()
+	defer l.commitMu.Unlock()
+	if l.committed >= mine {
+		return nil
+	}
+	if wait := commitEvery - time.Since(l.lastWrite); wait > 0 {
+		time.Sleep(wait) // let more calls join this write
+	}
+	l.lastWrite = time.Now()
+	return l.writeLocked(ctx)
+}
+
+// writeLocked adds the pending counts to the table in one transaction;
+// called with commitMu held. Counts admitted meanwhile stay pending.
+func (l *Limits) writeLocked(ctx context.Context) error {
+	type item struct {
+		key usageKey
+		u   *usage
+		n   int64
+	}
+	l.mu.Lock()
+	upto := l.admitted
+	today := l.now().In(l.loc).Format(time.DateOnly)
+	var items []item
+	for k, u := range l.usage {
+		switch {
+		case u.pending > 0:
+			items = append(items, item{k, u, u.pending})
+		case k.day != today:
+			delete(l.usage, k) // a past day, all written
+		}
+	}
+	l.mu.Unlock()
+	totals := make([]int64, len(items))
+	err := l.db.Tx(ctx, func(tx *sql.Tx) error {
+		for i, it := range items {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO exchange_usage (partner_id, day, calls) VALUES ($1, $2, $3)
+				ON CONFLICT (partner_id, day) DO UPDATE SET calls = exchange_usage.calls + excluded.calls RETURNING calls`, it.key.partner, it.key.day, it.n).Scan(&totals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("count usage: %w", err)
+	}
+	l.mu.Lock()
+	for i, it := range items {
+		it.u.pending -= it.n
+		it.u.durable = totals[i]
+	}
+	l.mu.Unlock()
+	l.committed = upto
 	return nil
 }
 
@@ -140,32 +214,12 @@ func (l *Limits) read(ctx context.Context, partner, day string) (int64, error) {
 	return n, nil
 }
 
-// flushOne adds u's pending calls to the table; called with l.mu held.
-func (l *Limits) flushOne(ctx context.Context, partner string, u *usage) error {
-	var total int64
-	err := l.db.W.QueryRowContext(ctx, `INSERT INTO exchange_usage (partner_id, day, calls) VALUES ($1, $2, $3)
-		ON CONFLICT (partner_id, day) DO UPDATE SET calls = exchange_usage.calls + excluded.calls RETURNING calls`, partner, u.day, u.pending).Scan(&total)
-	if err != nil {
-		return fmt.Errorf("count usage: %w", err)
-	}
-	u.durable, u.pending = total, 0
-	return nil
-}
-
-// Flush writes the calls counted since the last flush.
+// Flush writes the calls counted but not yet written (a failed write
+// leaves them pending).
 func (l *Limits) Flush(ctx context.Context) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var first error
-	for id, u := range l.usage {
-		if u.pending == 0 {
-			continue
-		}
-		if err := l.flushOne(ctx, id, u); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	l.commitMu.Lock()
+	defer l.commitMu.Unlock()
+	return l.writeLocked(ctx)
 }
 
 // Run flushes every FlushInterval until ctx ends, then once more.
@@ -192,3 +246,98 @@ func (l *Limits) Run(ctx context.Context, log *slog.Logger) {
 func (l *Limits) Usage(ctx context.Context, partner, day string) (int64, error) {
 	return l.read(ctx, partner, day)
 }
+
+// ErrVerifyLimited refuses a verify that tries yet another set of values
+// against a person the partner already verified with as many different
+// sets as its policy allows today.
+var ErrVerifyLimited = fault.New(fault.Limited, "policy.verify_values_exhausted",
+	"Đối tác đã đối chiếu quá nhiều bộ thông tin khác nhau cho công dân này trong ngày; vui lòng thử lại vào ngày mai.",
+	"Too many different values verified against this person today; retry tomorrow.")
+
+// Probes bound the different values a partner verifies against one person
+// per day (Policy.VerifyValuesPerPerson): without a bound, a partner that
+// may only check a birth date could find it by trying dates one after
+// another. Each different set of values is a row of
+// exchange_verify_probes, so the bound holds across restarts and nodes;
+// this node remembers the rows it has seen, so verifying the same values
+// again (a bank checking its customers every day) costs no write.
+// Concurrent first tries of different values on two PostgreSQL nodes may
+// each see the other's row missing: the bound can be passed by as many
+// calls as run at the same moment, never by a sequence of calls.
+type Probes struct {
+	db  *storage.DB
+	now func() time.Time
+
+	mu      sync.Mutex
+	seen    map[probeKey]struct{}
+	cleaned string // the day old rows were last deleted
+}
+
+type probeKey struct{ partner, pin, day, digest string }
+
+// NewProbes returns the probe limiter on db.
+func NewProbes(db *storage.DB, now func() time.Time) *Probes {
+	return &Probes{db: db, now: now, seen: map[probeKey]struct{}{}}
+}
+
+// Admit records that the partner verified values with digest against the
+// person and refuses when they are new and the partner already used limit
+// different ones today. The refusal carries the wait until midnight.
+func (pr *Probes) Admit(ctx context.Context, partner, pin, digest string, limit int) error {
+	now := pr.now().In(vietnam)
+	day := now.Format(time.DateOnly)
+	k := probeKey{partner, pin, day, digest}
+	pr.mu.Lock()
+	_, seen := pr.seen[k]
+	clean := pr.cleaned != day
+	pr.mu.Unlock()
+	if seen {
+		return nil
+	}
+	if clean {
+		if _, err := pr.db.W.ExecContext(ctx, `DELETE FROM exchange_verify_probes WHERE day < $1`, day); err != nil {
+			return fmt.Errorf("verify probes: %w", err)
+		}
+		pr.mu.Lock()
+		pr.cleaned = day
+		pr.mu.Unlock()
+	}
+	refused := false
+	err := pr.db.Tx(ctx, func(tx *sql.Tx) error {
+		// Insert first: on SQLite it takes the write lock, so the count
+		// below sees every other node's rows.
+		res, err := tx.ExecContext(ctx, `INSERT INTO exchange_verify_probes (partner_id, pin, day, digest) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, partner, pin, day, digest)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // tried before, maybe on another node
+		}
+		var count int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM exchange_verify_probes WHERE partner_id = $1 AND pin = $2 AND day = $3`, partner, pin, day).Scan(&count); err != nil {
+			return err
+		}
+		if count > limit {
+			refused = true
+			return errRollback
+		}
+		return nil
+	})
+	if refused {
+		midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, vietnam)
+		return &limitError{f: ErrVerifyLimited, wait: midnight.Sub(now)}
+	}
+	if err != nil {
+		return fmt.Errorf("verify probes: %w", err)
+	}
+	pr.mu.Lock()
+	if len(pr.seen) > 200_000 {
+		clear(pr.seen)
+	}
+	pr.seen[k] = struct{}{}
+	pr.mu.Unlock()
+	return nil
+}
+
+// errRollback ends a transaction that must leave nothing behind.
+var errRollback = errors.New("rollback")

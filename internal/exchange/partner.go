@@ -83,6 +83,34 @@ type Policy struct {
 	// DailyQuota bounds the calls a partner makes per calendar day (Vietnam
 	// time) across all nodes; 0 means no quota.
 	DailyQuota int64 `json:"daily_quota"`
+	// PartialDates lets verify compare a birth date the partner holds only
+	// as a year ("1990") or a month and year ("03/1990"). Off by default: a
+	// partial date that matches tells the partner the register's year or
+	// month on its own, a step towards a birth date it may not read.
+	PartialDates bool `json:"partial_dates,omitempty"`
+	// VerifyValuesPerPerson bounds how many different sets of values the
+	// partner may verify against one person per day (Vietnam time), across
+	// all nodes, so that a field cannot be recovered by trying value after
+	// value; the same values again cost nothing. 0 means
+	// DefaultVerifyValuesPerPerson, at most MaxVerifyValuesPerPerson.
+	VerifyValuesPerPerson int `json:"verify_values_per_person,omitempty"`
+}
+
+// Bounds of Policy.VerifyValuesPerPerson: a bank correcting a typo or two
+// in a customer's record needs a handful of tries; recovering a birth date
+// takes hundreds.
+const (
+	DefaultVerifyValuesPerPerson = 5
+	MaxVerifyValuesPerPerson     = 50
+)
+
+// VerifyValues is the policy's daily limit of different verified values
+// per person, the default when unset.
+func (p Policy) VerifyValues() int {
+	if p.VerifyValuesPerPerson <= 0 {
+		return DefaultVerifyValuesPerPerson
+	}
+	return p.VerifyValuesPerPerson
 }
 
 // Allows reports whether the policy allows an operation.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -215,84 +214,70 @@ func (s *Store) AddLinks(ctx context.Context, links []Link) error {
 	return nil
 }
 
-// linker records the links made by partners' calls in the background, in
-// batches, skipping links it wrote recently: a bank verifying the same
-// customer every day costs one insert. A link not yet written when the
-// process dies is lost, but the call's audit entry (written before the
-// answer) keeps the fact.
+// linker records the links made by partners' calls before the calls are
+// answered, so a crash (kill -9) right after an answer never loses a link
+// that decides who receives the person's life events. Calls waiting at the
+// same time share one insert (group commit), and links written once are
+// remembered, so a bank verifying the same customer every day writes
+// nothing. The links are in the register's database and the audit entry in
+// the audit log's (its own SQLite file), so they cannot share a
+// transaction: the audit entry is written first and the link before the
+// answer; a crash between the two leaves an audited call with no link and
+// no answer, which the partner retries.
 type linker struct {
 	store *Store
-	log   *slog.Logger
-	in    chan Link
-	done  chan struct{}
 
-	mu   sync.Mutex
-	seen map[Link]struct{}
+	mu      sync.Mutex
+	seen    map[Link]struct{} // PIN and partner only
+	pending []Link
+	queued  uint64 // links queued so far
+
+	writeMu sync.Mutex // held by the one writing
+	written uint64     // queued when the last successful write started
 }
 
-func newLinker(store *Store, log *slog.Logger) *linker {
-	l := &linker{store: store, log: log, in: make(chan Link, 8192), done: make(chan struct{}), seen: map[Link]struct{}{}}
-	go l.run()
-	return l
+func newLinker(store *Store) *linker {
+	return &linker{store: store, seen: map[Link]struct{}{}}
 }
 
-// add queues a link; when the queue is full the link is written by the
-// next call about the person instead of blocking this one.
-func (l *linker) add(k Link) {
+// add returns once the link is in the database (at once when it was
+// written before).
+func (l *linker) add(ctx context.Context, k Link) error {
 	key := Link{PIN: k.PIN, PartnerID: k.PartnerID}
 	l.mu.Lock()
-	_, ok := l.seen[key]
+	if _, ok := l.seen[key]; ok {
+		l.mu.Unlock()
+		return nil
+	}
+	l.pending = append(l.pending, k)
+	l.queued++
+	mine := l.queued
 	l.mu.Unlock()
-	if ok {
-		return
-	}
-	select {
-	case l.in <- k:
-	default:
-	}
-}
 
-func (l *linker) run() {
-	defer close(l.done)
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	var batch []Link
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		if err := l.store.AddLinks(context.Background(), batch); err != nil {
-			l.log.Warn("partner links", "links", len(batch), "err", err)
-		} else {
-			l.mu.Lock()
-			if len(l.seen) > 200_000 {
-				clear(l.seen)
-			}
-			for _, k := range batch {
-				l.seen[Link{PIN: k.PIN, PartnerID: k.PartnerID}] = struct{}{}
-			}
-			l.mu.Unlock()
-		}
-		batch = batch[:0]
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if l.written >= mine {
+		return nil
 	}
-	for {
-		select {
-		case k, ok := <-l.in:
-			if !ok {
-				flush()
-				return
-			}
-			batch = append(batch, k)
-			if len(batch) >= 500 {
-				flush()
-			}
-		case <-t.C:
-			flush()
-		}
+	l.mu.Lock()
+	batch, upto := l.pending, l.queued
+	l.pending = nil
+	l.mu.Unlock()
+	if err := l.store.AddLinks(ctx, batch); err != nil {
+		// Put them back: each waiting call writes its own or fails.
+		l.mu.Lock()
+		l.pending = append(batch, l.pending...)
+		l.mu.Unlock()
+		return err
 	}
-}
-
-func (l *linker) close() {
-	close(l.in)
-	<-l.done
+	l.written = upto
+	l.mu.Lock()
+	if len(l.seen) > 200_000 {
+		clear(l.seen)
+	}
+	for _, k := range batch {
+		l.seen[Link{PIN: k.PIN, PartnerID: k.PartnerID}] = struct{}{}
+	}
+	l.mu.Unlock()
+	return nil
 }

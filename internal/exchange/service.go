@@ -2,6 +2,8 @@ package exchange
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,8 +15,10 @@ import (
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/match"
+	"github.com/dancu-project/dancu/internal/pin"
 	"github.com/dancu-project/dancu/internal/registry"
 )
 
@@ -52,6 +56,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	links    *linker
+	probes   *Probes
 }
 
 // NewService builds the service; Close stops its link writer.
@@ -62,11 +67,13 @@ func NewService(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{store: d.Store, register: d.Register, audit: d.Audit, units: d.Units, log: d.Log, now: d.Now, links: newLinker(d.Store, d.Log)}
+	return &Service{store: d.Store, register: d.Register, audit: d.Audit, units: d.Units, log: d.Log, now: d.Now, links: newLinker(d.Store),
+		probes: NewProbes(d.Store.db, d.Now)}
 }
 
-// Close writes the links still queued.
-func (s *Service) Close() { s.links.close() }
+// Close releases the service. Links are written before each answer, so
+// nothing is left to write.
+func (s *Service) Close() {}
 
 // Store returns the partner store.
 func (s *Service) Store() *Store { return s.store }
@@ -110,29 +117,61 @@ func reader(p Partner) actor.Actor {
 	return a
 }
 
-// read loads the person for a partner's call. A person outside the
-// partner's scope is refused, and the refusal is in the person's log.
-func (s *Service) read(ctx context.Context, p Partner, pinText, purposeCode, op string) (registry.Person, error) {
+// scope is the first check of every call about a person, before the
+// request's other parts are looked at: a person outside the partner's
+// administrative scope is refused with the same answer whatever else the
+// request holds (a malformed date, an undeclared purpose, a field the
+// policy does not allow), so no refusal tells anything about the person.
+// The refusal is in the person's log. A PIN of no one passes (found false):
+// the operation answers it after checking the rest; a malformed PIN is the
+// request's fault, about no one.
+func (s *Service) scope(ctx context.Context, p Partner, pinText, purposeCode, op string) (c registry.Core, found bool, err error) {
+	c, err = s.register.ReadCoreUnaudited(ctx, reader(p), pinText)
+	switch {
+	case err == nil:
+		return c, true, nil
+	case errors.Is(err, registry.ErrPersonNotFound):
+		return c, false, nil
+	case errors.Is(err, fault.ErrOutOfScope):
+		// Only a declared purpose goes to the log: the rest is the
+		// partner's free text.
+		if _, ok := p.Policy.Purpose(purposeCode); !ok {
+			purposeCode = ""
+		}
+		if aerr := s.audit.Record(ctx, audit.Entry{Actor: p.Actor(), Action: ActionRefused, Subject: "person:" + canonicalPIN(pinText), Purpose: purposeCode, Detail: op + " out_of_scope"}); aerr != nil {
+			return c, false, fmt.Errorf("audit refusal: %w", aerr)
+		}
+		return c, false, ErrOutOfScope
+	}
+	return c, false, err
+}
+
+// canonicalPIN is the PIN as the register writes it, for a PIN that
+// parsed.
+func canonicalPIN(text string) string {
+	id, err := pin.Parse(text)
+	if err != nil {
+		return text
+	}
+	return string(id)
+}
+
+// read loads the whole record of a person scope let through.
+func (s *Service) read(ctx context.Context, p Partner, pinText string) (registry.Person, error) {
 	person, err := s.register.ReadUnaudited(ctx, reader(p), pinText)
-	return person, s.outOfScope(ctx, err, p, pinText, purposeCode, op)
+	if errors.Is(err, fault.ErrOutOfScope) {
+		// Moved out of the scope since the check: refused all the same.
+		return registry.Person{}, ErrOutOfScope
+	}
+	return person, err
 }
 
-// readCore is read for the Core of the person.
-func (s *Service) readCore(ctx context.Context, p Partner, pinText, purposeCode, op string) (registry.Core, error) {
-	c, err := s.register.ReadCoreUnaudited(ctx, reader(p), pinText)
-	return c, s.outOfScope(ctx, err, p, pinText, purposeCode, op)
-}
-
-// outOfScope writes a refusal for a person outside the partner's scope to
-// the person's log and returns the partner's error; other errors pass.
-func (s *Service) outOfScope(ctx context.Context, err error, p Partner, pinText, purposeCode, op string) error {
-	if !errors.Is(err, fault.ErrOutOfScope) {
-		return err
-	}
-	if aerr := s.audit.Record(ctx, audit.Entry{Actor: p.Actor(), Action: ActionRefused, Subject: "person:" + pinText, Purpose: purposeCode, Detail: op + " out_of_scope"}); aerr != nil {
-		return fmt.Errorf("audit refusal: %w", aerr)
-	}
-	return ErrOutOfScope
+// allowed reports whether the partner may learn field f for purpose pu:
+// the field is in the policy and, when the purpose narrows the fields, in
+// the purpose's. Lookup, verify and sector identifier resolution all ask
+// it, so a field is released (or compared) under one rule.
+func allowed(p Partner, pu Purpose, f string) bool {
+	return slices.Contains(p.Policy.Fields, f) && (len(pu.Fields) == 0 || slices.Contains(pu.Fields, f))
 }
 
 // VerifyInput is what a partner holds about a person.
@@ -163,45 +202,130 @@ type VerifyResult struct {
 	Deceased *bool `json:"deceased,omitempty"`
 }
 
-// Verify compares what a partner holds with the register.
+// verifyFields maps the members of a verify request to the policy fields
+// they reveal something about. The PIN and card number are not among them:
+// the partner names the person by them, and the card number is compared
+// with the PIN the partner gave, not with anything of the register's.
+var verifyFields = []struct{ member, field string }{
+	{"full_name", "full_name"},
+	{"birth_date", "birth_date"},
+	{"address", "permanent_address"},
+}
+
+// Errors of a verify request's birth date.
+var (
+	ErrBirthDateInvalid = fault.New(fault.Invalid, "exchange.birth_date_invalid",
+		"Ngày sinh không phải là một ngày có thật (ví dụ hợp lệ: 05/09/1990, 1990-09-05).",
+		"The birth date is not a real date (valid examples: 05/09/1990, 1990-09-05).")
+	ErrPartialDate = fault.New(fault.Forbidden, "policy.partial_date_not_allowed",
+		"Chính sách của đối tác không cho phép đối chiếu ngày sinh không đầy đủ (chỉ năm, hoặc tháng và năm).",
+		"The partner's policy does not allow verifying a partial birth date (a year, or a month and year).")
+)
+
+// checkBirthDate reads a birth date as verify compares it and refuses what
+// is no date at all ("garbage", 31/02/2000) rather than letting it compare
+// as merely different. Day and month may be written the other way round
+// (12/25/1990), which the comparison reports as a swap; a year alone or a
+// month and year only when the policy allows partial dates.
+func checkBirthDate(text string, pol Policy) (match.RawDate, error) {
+	d, ok := match.ParseDate(text)
+	if ok && d.Month > 12 {
+		// Only a swap can read it: the day is the month.
+		ok = civildate.Date{Year: d.Year, Month: d.Day, Day: d.Month}.Valid() == nil
+	} else if ok {
+		ok = civildate.Date{Year: d.Year, Month: d.Month, Day: d.Day}.Valid() == nil
+	}
+	if !ok {
+		return d, ErrBirthDateInvalid.WithField("birth_date")
+	}
+	if d.Day == 0 && !pol.PartialDates {
+		return d, ErrPartialDate
+	}
+	return d, nil
+}
+
+// probeDigest identifies the values a verify compares, written the way
+// the comparison reads them, so that trying the same values again in
+// another case or date format is not a new try.
+func probeDigest(in VerifyInput, d match.RawDate) string {
+	h := sha256.New()
+	for _, v := range []string{
+		strings.Join(strings.Fields(strings.ToLower(in.FullName)), " "),
+		fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day),
+		strings.Join(strings.Fields(strings.ToLower(in.Address)), " "),
+		strings.TrimSpace(in.CardNumber),
+	} {
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Verify compares what a partner holds with the register: only the fields
+// its policy allows for the purpose, each a real value, and only so many
+// different values per person and day. Only a match links the partner to
+// the person (and so to the person's life events).
 func (s *Service) Verify(ctx context.Context, p Partner, in VerifyInput) (VerifyResult, error) {
+	if strings.TrimSpace(in.PIN) == "" {
+		return VerifyResult{}, ErrVerifyInvalid.WithField("pin")
+	}
+	person, found, err := s.scope(ctx, p, in.PIN, in.Purpose, "verify")
+	if err != nil {
+		return VerifyResult{}, err
+	}
 	pu, err := purpose(p, in.Purpose)
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	var errs faultList
-	if strings.TrimSpace(in.PIN) == "" {
-		errs.add("pin", ErrVerifyInvalid, "Nhập số định danh cá nhân.", "The PIN is required.")
+	given := map[string]string{"full_name": in.FullName, "birth_date": in.BirthDate, "address": in.Address}
+	named := 0
+	for _, f := range verifyFields {
+		if strings.TrimSpace(given[f.member]) == "" {
+			continue
+		}
+		named++
+		if !allowed(p, pu, f.field) {
+			return VerifyResult{}, refuse(ErrField, f.field)
+		}
 	}
-	if strings.TrimSpace(in.FullName) == "" {
-		errs.add("full_name", ErrVerifyInvalid, "Nhập họ và tên.", "The full name is required.")
-	}
-	if strings.TrimSpace(in.BirthDate) == "" {
-		errs.add("birth_date", ErrVerifyInvalid, "Nhập ngày sinh.", "The birth date is required.")
+	if named == 0 {
+		return VerifyResult{}, fault.Invalidf("full_name", ErrVerifyInvalid.Code, "Nêu ít nhất một thông tin để đối chiếu (họ tên, ngày sinh hoặc địa chỉ).",
+			"Give at least one value to verify (full name, birth date or address).")
 	}
 	if len(in.FullName) > 200 || len(in.Address) > 500 || len(in.CardNumber) > 20 || len(in.BirthDate) > 20 {
-		errs.add("", ErrVerifyInvalid, "Dữ liệu quá dài.", "A value is too long.")
+		return VerifyResult{}, fault.Invalidf("", ErrVerifyInvalid.Code, "Dữ liệu quá dài.", "A value is too long.")
 	}
-	if err := errs.err(); err != nil {
-		return VerifyResult{}, err
+	var date match.RawDate
+	if strings.TrimSpace(in.BirthDate) != "" {
+		if date, err = checkBirthDate(in.BirthDate, p.Policy); err != nil {
+			return VerifyResult{}, err
+		}
 	}
-	person, err := s.readCore(ctx, p, in.PIN, pu.Code, "verify")
-	if errors.Is(err, registry.ErrPersonNotFound) {
+	if !found {
 		// Audited like a match: the partner asked about this PIN.
-		if err := s.audit.Record(ctx, audit.Entry{Actor: p.Actor(), Action: ActionVerified, Subject: "person:" + in.PIN, Purpose: pu.Code, Detail: "result=" + VerifyNotFound}); err != nil {
+		if err := s.audit.Record(ctx, audit.Entry{Actor: p.Actor(), Action: ActionVerified, Subject: "person:" + canonicalPIN(in.PIN), Purpose: pu.Code, Detail: "result=" + VerifyNotFound}); err != nil {
 			return VerifyResult{}, fmt.Errorf("audit verify: %w", err)
 		}
 		return VerifyResult{Result: VerifyNotFound, Differences: []match.Difference{}}, nil
 	}
-	if err != nil {
+	if err := s.probes.Admit(ctx, p.ID, person.PIN, probeDigest(in, date), p.Policy.VerifyValues()); err != nil {
+		if _, limited := RetryAfter(err); limited {
+			if aerr := s.audit.Record(ctx, audit.Entry{Actor: p.Actor(), Action: ActionRefused, Subject: "person:" + person.PIN, Purpose: pu.Code, Detail: "verify verify_values_exhausted"}); aerr != nil {
+				return VerifyResult{}, fmt.Errorf("audit refusal: %w", aerr)
+			}
+		}
 		return VerifyResult{}, err
 	}
 	rec := match.Record{PIN: in.PIN, CardNumber: in.CardNumber, FullName: in.FullName, BirthDate: in.BirthDate, Address: in.Address}
 	mp := match.Person{PIN: person.PIN, FullName: person.FullName, BirthDate: person.BirthDate, Sex: person.Sex,
 		ProvinceCode: person.Permanent.ProvinceCode, CommuneCode: person.Permanent.CommuneCode, Dead: person.Status == registry.Dead}
-	diffs := match.Compare(rec, mp, s.units, s.now())
-	if diffs == nil {
-		diffs = []match.Difference{}
+	diffs := []match.Difference{}
+	for _, d := range match.Compare(rec, mp, s.units, s.now()) {
+		// A field the partner did not give is not compared: "missing"
+		// would be no news, and the policy may not cover the field.
+		if d.Kind != match.KindMissing {
+			diffs = append(diffs, d)
+		}
 	}
 	res := VerifyResult{Result: VerifyMatch, Match: len(diffs) == 0, Differences: diffs}
 	detail := "result=" + VerifyMatch
@@ -213,14 +337,20 @@ func (s *Service) Verify(ctx context.Context, p Partner, in VerifyInput) (Verify
 		}
 		detail = "result=" + VerifyNoMatch + " differ=" + strings.Join(names, ",")
 	}
-	if slices.Contains(p.Policy.Fields, "status") {
+	if allowed(p, pu, "status") {
 		dead := person.Status == registry.Dead
 		res.Deceased = &dead
 	}
 	if err := s.audit.Record(ctx, audit.Entry{Actor: p.Actor(), Action: ActionVerified, Subject: "person:" + person.PIN, Purpose: pu.Code, Detail: detail}); err != nil {
 		return VerifyResult{}, fmt.Errorf("audit verify: %w", err)
 	}
-	s.links.add(Link{PIN: person.PIN, PartnerID: p.ID, Via: "verify"})
+	if res.Match {
+		// Only a partner that holds the person's right data deals with
+		// the person: a deliberately wrong verify earns no life events.
+		if err := s.links.add(ctx, Link{PIN: person.PIN, PartnerID: p.ID, Via: "verify"}); err != nil {
+			return VerifyResult{}, err
+		}
+	}
 	return res, nil
 }
 
@@ -257,6 +387,9 @@ type LookupResult struct {
 // citizen's consent covers. The disclosure is in the citizen's access log
 // before it is answered.
 func (s *Service) Lookup(ctx context.Context, p Partner, in LookupInput) (LookupResult, error) {
+	if _, _, err := s.scope(ctx, p, in.PIN, in.Purpose, "lookup"); err != nil {
+		return LookupResult{}, err
+	}
 	pu, err := purpose(p, in.Purpose)
 	if err != nil {
 		return LookupResult{}, err
@@ -270,25 +403,14 @@ func (s *Service) Lookup(ctx context.Context, p Partner, in LookupInput) (Lookup
 			return LookupResult{}, ErrVerifyInvalid.WithField("fields")
 		}
 		seen[f] = true
-		if !knownField(f) || !slices.Contains(p.Policy.Fields, f) || (len(pu.Fields) > 0 && !slices.Contains(pu.Fields, f)) {
+		if !knownField(f) || !allowed(p, pu, f) {
 			return LookupResult{}, refuse(ErrField, f)
 		}
 	}
-	if pu.Basis == BasisConsent {
-		if in.Consent == nil {
-			return LookupResult{}, ErrConsentRequired
-		}
-		if err := s.checkConsent(ctx, p, in.PIN, *in.Consent); err != nil {
-			return LookupResult{}, err
-		}
-		allowed := consentFields(in.Consent.Scopes)
-		for _, f := range in.Fields {
-			if !slices.Contains(allowed, f) {
-				return LookupResult{}, refuse(ErrConsentRequired, f)
-			}
-		}
+	if err := s.consented(ctx, p, pu, canonicalPIN(in.PIN), in.Consent, in.Fields); err != nil {
+		return LookupResult{}, err
 	}
-	person, err := s.read(ctx, p, in.PIN, pu.Code, "lookup")
+	person, err := s.read(ctx, p, in.PIN)
 	if err != nil {
 		return LookupResult{}, err
 	}
@@ -304,8 +426,35 @@ func (s *Service) Lookup(ctx context.Context, p Partner, in LookupInput) (Lookup
 		Detail: "fields=" + strings.Join(in.Fields, ",") + " basis=" + pu.Basis}); err != nil {
 		return LookupResult{}, fmt.Errorf("audit lookup: %w", err)
 	}
-	s.links.add(Link{PIN: person.PIN, PartnerID: p.ID, Via: "lookup"})
+	if err := s.links.add(ctx, Link{PIN: person.PIN, PartnerID: p.ID, Via: "lookup"}); err != nil {
+		return LookupResult{}, err
+	}
 	return out, nil
+}
+
+// consented is the one consent rule of the exchange, for every operation
+// that tells a partner something of a person (lookup, sector identifier
+// resolution): under a consent-based purpose the request must carry the
+// citizen's consent token, issued to a client of this partner for this
+// citizen, whose scopes cover every field released. A law-based purpose
+// needs none.
+func (s *Service) consented(ctx context.Context, p Partner, pu Purpose, pin string, c *Consent, fields []string) error {
+	if pu.Basis != BasisConsent {
+		return nil
+	}
+	if c == nil {
+		return ErrConsentRequired
+	}
+	if err := s.checkConsent(ctx, p, pin, *c); err != nil {
+		return err
+	}
+	covered := consentFields(c.Scopes)
+	for _, f := range fields {
+		if !slices.Contains(covered, f) {
+			return refuse(ErrConsentRequired, f)
+		}
+	}
+	return nil
 }
 
 // checkConsent accepts a consent token issued to a client of this partner
@@ -388,6 +537,9 @@ type SectorInput struct {
 
 // WriteSectorID links a PIN to a value of a scheme the partner owns.
 func (s *Service) WriteSectorID(ctx context.Context, p Partner, scheme string, in SectorInput) (SectorID, error) {
+	if _, _, err := s.scope(ctx, p, in.PIN, in.Purpose, "sector_id.write"); err != nil {
+		return SectorID{}, err
+	}
 	pu, sc, err := s.sectorScheme(ctx, p, scheme, in.Purpose)
 	if err != nil {
 		return SectorID{}, err
@@ -399,7 +551,7 @@ func (s *Service) WriteSectorID(ctx context.Context, p Partner, scheme string, i
 	if in.Value == "" || len(in.Value) > 64 || (sc.Pattern != "" && !regexp.MustCompile("^(?:"+sc.Pattern+")$").MatchString(in.Value)) {
 		return SectorID{}, ErrSectorIDInvalid.WithField("value")
 	}
-	person, err := s.read(ctx, p, in.PIN, pu.Code, "sector_id.write")
+	person, err := s.read(ctx, p, in.PIN)
 	if err != nil {
 		return SectorID{}, err
 	}
@@ -425,27 +577,40 @@ type ResolveInput struct {
 	PIN     string `json:"pin,omitempty"`
 	Value   string `json:"value,omitempty"`
 	Purpose string `json:"purpose"`
+	// Consent is the citizen's consent, nil when the request carries none;
+	// a consent-based purpose needs it, as for a lookup.
+	Consent *Consent `json:"-"`
 }
 
 // ResolveSectorID answers the PIN of a sector identifier or the identifier
 // of a PIN. Other partners than the owner need the field
 // "sector_id.<scheme>" in their policy; resolving a value to a PIN also
-// needs the field "pin".
+// needs the field "pin". Under a consent-based purpose the citizen's
+// consent must cover what is released, as for a lookup (consented).
 func (s *Service) ResolveSectorID(ctx context.Context, p Partner, scheme string, in ResolveInput) (SectorID, error) {
+	byPIN := in.PIN != ""
+	if byPIN {
+		if _, _, err := s.scope(ctx, p, in.PIN, in.Purpose, "sector_id.resolve"); err != nil {
+			return SectorID{}, err
+		}
+	}
 	pu, sc, err := s.sectorScheme(ctx, p, scheme, in.Purpose)
 	if err != nil {
 		return SectorID{}, err
 	}
 	owner := sc.OwnerID == p.ID
-	if !owner && !slices.Contains(p.Policy.Fields, SectorField(sc.Code)) {
+	if !owner && !allowed(p, pu, SectorField(sc.Code)) {
 		return SectorID{}, refuse(ErrField, SectorField(sc.Code))
 	}
 	var id SectorID
 	switch {
-	case (in.PIN == "") == (in.Value == ""):
+	case byPIN == (in.Value != ""):
 		return SectorID{}, ErrVerifyInvalid.WithField("pin")
-	case in.PIN != "":
-		person, err := s.read(ctx, p, in.PIN, pu.Code, "sector_id.resolve")
+	case byPIN:
+		if err := s.consented(ctx, p, pu, canonicalPIN(in.PIN), in.Consent, []string{SectorField(sc.Code)}); err != nil {
+			return SectorID{}, err
+		}
+		person, err := s.read(ctx, p, in.PIN)
 		if err != nil {
 			return SectorID{}, err
 		}
@@ -453,20 +618,26 @@ func (s *Service) ResolveSectorID(ctx context.Context, p Partner, scheme string,
 			return SectorID{}, err
 		}
 	default:
-		if !owner && !slices.Contains(p.Policy.Fields, "pin") {
+		if !owner && !allowed(p, pu, "pin") {
 			return SectorID{}, refuse(ErrField, "pin")
 		}
 		if id, err = s.store.sectorIDByValue(ctx, sc.Code, strings.TrimSpace(in.Value)); err != nil {
 			return SectorID{}, err
 		}
-		// The scope applies to the person found.
-		if _, err := s.read(ctx, p, id.PIN, pu.Code, "sector_id.resolve"); err != nil {
+		// The person is known only now: scope, then consent, apply to
+		// the person found.
+		if _, _, err := s.scope(ctx, p, id.PIN, pu.Code, "sector_id.resolve"); err != nil {
+			return SectorID{}, err
+		}
+		if err := s.consented(ctx, p, pu, id.PIN, in.Consent, []string{"pin"}); err != nil {
 			return SectorID{}, err
 		}
 	}
 	if err := s.audit.Record(ctx, audit.Entry{Actor: p.Actor(), Action: ActionResolved, Subject: "person:" + id.PIN, Purpose: pu.Code, Detail: "scheme=" + sc.Code}); err != nil {
 		return SectorID{}, fmt.Errorf("audit resolve: %w", err)
 	}
-	s.links.add(Link{PIN: id.PIN, PartnerID: p.ID, Via: "sector_id"})
+	if err := s.links.add(ctx, Link{PIN: id.PIN, PartnerID: p.ID, Via: "sector_id"}); err != nil {
+		return SectorID{}, err
+	}
 	return SectorID{Scheme: id.Scheme, Value: id.Value, PIN: id.PIN}, nil
 }

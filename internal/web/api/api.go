@@ -64,6 +64,7 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/pins/{pin}", true, a.checkPIN},
 		{"GET", "/api/v1/units/provinces", true, a.provinces},
 		{"GET", "/api/v1/units/provinces/{code}/communes", true, a.communes},
+		{"GET", "/api/v1/departures", false, a.departures},
 		{"GET", "/api/v1/units/communes/{code}", true, a.commune},
 		{"GET", "/api/v1/units/search", true, a.searchUnits},
 		{"POST", "/api/v1/persons/{pin}/cards", false, a.applyCard},

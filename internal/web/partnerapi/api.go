@@ -150,8 +150,15 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if d, ok := exchange.RetryAfter(err); ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
 	}
-	if fault.As(err).Kind == fault.Unauthenticated {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="dancu-partner"`)
+	if f := fault.As(err); f.Kind == fault.Unauthenticated {
+		// Both schemes the API accepts (RFC 6750 §3, RFC 9449 §7.1); a
+		// refused proof says so on the DPoP challenge.
+		w.Header().Add("WWW-Authenticate", `Bearer realm="dancu-partner"`)
+		dpop := `DPoP realm="dancu-partner", algs="ES256"`
+		if f.Code == oidcop.ErrDPoPInvalid.Code {
+			dpop += `, error="invalid_dpop_proof"`
+		}
+		w.Header().Add("WWW-Authenticate", dpop)
 	}
 	problem.Write(w, r, a.Log, err)
 }

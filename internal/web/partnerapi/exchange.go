@@ -54,13 +54,11 @@ func (a *API) lookup(w http.ResponseWriter, r *http.Request) error {
 	if err := Decode(w, r, &in, maxBody); err != nil {
 		return err
 	}
-	if raw := strings.TrimSpace(r.Header.Get(ConsentHeader)); raw != "" {
-		t, err := a.Tokens.VerifyAccessToken(r.Context(), raw)
-		if err != nil || !t.Citizen() {
-			return exchange.ErrConsentInvalid
-		}
-		in.Consent = &exchange.Consent{ClientID: t.ClientID, PIN: t.PIN, Scopes: t.Scopes}
+	consent, err := a.consent(r)
+	if err != nil {
+		return err
 	}
+	in.Consent = consent
 	p, _ := PartnerFrom(r.Context())
 	res, err := a.Exchange.Lookup(r.Context(), p, in)
 	if err != nil {
@@ -87,10 +85,33 @@ func (a *API) resolveSectorID(w http.ResponseWriter, r *http.Request) error {
 	if err := Decode(w, r, &in, maxBody); err != nil {
 		return err
 	}
+	consent, err := a.consent(r)
+	if err != nil {
+		return err
+	}
+	in.Consent = consent
 	p, _ := PartnerFrom(r.Context())
 	id, err := a.Exchange.ResolveSectorID(r.Context(), p, r.PathValue("scheme"), in)
 	if err != nil {
 		return err
 	}
 	return jsonbody.Write(w, http.StatusOK, id)
+}
+
+// consent reads the citizen's consent token a lookup or a sector
+// identifier resolution carries (ConsentHeader), nil when there is none;
+// the exchange decides whether the purpose needs it and what it covers. A
+// token that does not verify is an empty consent, which the exchange
+// refuses (consent.invalid) in its turn: after the person's scope, so the
+// answer about someone outside it is the same whatever the token.
+func (a *API) consent(r *http.Request) (*exchange.Consent, error) {
+	raw := strings.TrimSpace(r.Header.Get(ConsentHeader))
+	if raw == "" {
+		return nil, nil
+	}
+	t, err := a.Tokens.VerifyAccessToken(r.Context(), raw)
+	if err != nil || !t.Citizen() {
+		return &exchange.Consent{}, nil
+	}
+	return &exchange.Consent{ClientID: t.ClientID, PIN: t.PIN, Scopes: t.Scopes}, nil
 }
