@@ -140,8 +140,8 @@ var (
 	birthFields = []string{"full_name", "sex", "birth_date", "ethnicity", "religion", "nationality",
 		"birthplace_commune", "birthplace_detail", "mother_pin", "father_pin", "household_id", "reason"}
 	deathFields = []string{"pin", "death_date", "new_head_pin", "reason"}
-	moveFields  = []string{"pin", "date", "commune_code", "address_detail", "household_id", "relation_to_head", "new_head_pin", "reason"}
-	tempFields  = []string{"pin", "commune_code", "address_detail", "from", "to", "reason"}
+	moveFields  = []string{"pin", "date", "commune_code", "address_detail", "household_id", "relation_to_head", "new_head_pin", "reason", "arrival_application", "card_qr"}
+	tempFields  = []string{"pin", "commune_code", "address_detail", "from", "to", "reason", "arrival_application", "card_qr"}
 )
 
 // prefill copies the named query parameters into the values.
@@ -286,6 +286,7 @@ func (u *UI) moveSubmit(w http.ResponseWriter, r *http.Request, s staff.Session)
 		Relation:    f.trim("relation_to_head"),
 		NewHeadPIN:  f.pin("new_head_pin"),
 		Reason:      f.Get("reason"),
+		Arrival:     arrivalIn(f),
 	}
 	p, err := u.reg.RegisterMove(r.Context(), actorOf(s), in)
 	if err != nil {
@@ -335,6 +336,7 @@ func (u *UI) temporarySubmit(w http.ResponseWriter, r *http.Request, s staff.Ses
 		From:    f.trim("from"),
 		To:      f.trim("to"),
 		Reason:  f.Get("reason"),
+		Arrival: arrivalIn(f),
 	}
 	p, err := u.reg.RegisterTemporary(r.Context(), actorOf(s), in)
 	if err != nil {
@@ -342,6 +344,17 @@ func (u *UI) temporarySubmit(w http.ResponseWriter, r *http.Request, s staff.Ses
 		return
 	}
 	http.Redirect(w, r, "/persons/"+p.PIN+"?done=temporary", http.StatusSeeOther)
+}
+
+// arrivalIn is the evidence a registrar enters for a person arriving from
+// outside the unit: the id of the citizen's filed application, or the text
+// the desk's scanner read from the card's QR code. Nil when neither.
+func arrivalIn(f *form) *registry.Arrival {
+	ev := registry.Arrival{ApplicationID: f.trim("arrival_application"), CardQR: strings.TrimSpace(f.Get("card_qr"))}
+	if ev == (registry.Arrival{}) {
+		return nil
+	}
+	return &ev
 }
 
 // religionIn stores "no religion" as the register does: empty.

@@ -410,13 +410,13 @@ func TestSearchAndPerson(t *testing.T) {
 		t.Errorf("other commune's household: %d", r.status)
 	}
 
-	// Not found.
+	// Nobody: to a registrar of a unit, the same refusal as someone elsewhere.
 	r = c.get("/persons/001085999999")
-	if r.status != http.StatusNotFound {
+	if r.status != http.StatusForbidden {
 		t.Fatalf("unknown PIN: %d", r.status)
 	}
-	mustContain(t, "unknown PIN", r, "Không tìm thấy công dân có số định danh này.")
-	if r = c.get("/households/nope"); r.status != http.StatusNotFound {
+	mustContain(t, "unknown PIN", r, "Công dân này không thuộc địa bàn bạn quản lý.")
+	if r = c.get("/households/nope"); r.status != http.StatusForbidden {
 		t.Errorf("unknown household: %d", r.status)
 	}
 
@@ -616,7 +616,7 @@ func TestDeathAndMove(t *testing.T) {
 	mustContain(t, "moved person", r, "Đã đăng ký thường trú nơi mới.", "Số 8 phố Kim Mã, Phường Ba Đình", "Số 12 phố Đội Cấn")
 
 	// A move into a household needs the relation.
-	r = c.post("/moves", url.Values{"csrf": {token}, "pin": {st.other}, "date": {"2026-02-25"}, "household_id": {st.household}})
+	r = c.post("/moves", url.Values{"csrf": {token}, "pin": {st.wife}, "date": {"2026-02-26"}, "household_id": {st.household}})
 	mustContain(t, "move without relation", r, "Lỗi: Nhập quan hệ với chủ hộ của hộ chuyển đến.")
 }
 
@@ -667,15 +667,28 @@ func TestTemporaryResidence(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("form: %d", r.status)
 	}
-	mustContain(t, "form", r, "Đăng ký tạm trú", `name="commune_code" value="`+baDinh+`"`, `name="from"`, `name="to"`)
+	mustContain(t, "form", r, "Đăng ký tạm trú", `name="commune_code" value="`+baDinh+`"`, `name="from"`, `name="to"`,
+		`name="arrival_application"`, `name="card_qr"`, "Căn cứ công dân đến địa bàn")
 	token := csrfRE.FindStringSubmatch(r.body)[1]
+	// He lives outside Ba Đình: without his own application the registrar
+	// cannot register him there.
 	r = c.post("/temporary-residences", url.Values{"csrf": {token}, "pin": {st.other}, "commune_code": {baDinh},
+		"address_detail": {"Số 3 ngõ Núi Trúc"}, "from": {"01/02/2026"}, "to": {"31/01/2027"}})
+	if r.status != http.StatusForbidden {
+		t.Fatalf("stay without evidence: %d", r.status)
+	}
+	mustContain(t, "no evidence", r, "Công dân này không thuộc địa bàn bạn quản lý.")
+	app, err := st.reg.FileArrival(context.Background(), actor.Actor{ID: "citizen:" + st.other}, registry.ArrivalInput{Kind: registry.ArrivalTemporary, Commune: baDinh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = c.post("/temporary-residences", url.Values{"csrf": {token}, "pin": {st.other}, "commune_code": {baDinh}, "arrival_application": {app.ID},
 		"address_detail": {"Số 3 ngõ Núi Trúc"}, "from": {"01/02/2026"}, "to": {"01/03/2028"}})
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("three-year stay: %d", r.status)
 	}
 	mustContain(t, "too long", r, "Lỗi: Thời hạn tạm trú tối đa 2 năm", `value="Số 3 ngõ Núi Trúc"`)
-	r = c.post("/temporary-residences", url.Values{"csrf": {token}, "pin": {st.other}, "commune_code": {baDinh},
+	r = c.post("/temporary-residences", url.Values{"csrf": {token}, "pin": {st.other}, "commune_code": {baDinh}, "arrival_application": {app.ID},
 		"address_detail": {"Số 3 ngõ Núi Trúc"}, "from": {"01/02/2026"}, "to": {"31/01/2027"}, "reason": {"Làm việc"}})
 	if r.status != http.StatusSeeOther || r.location != "/persons/"+st.other+"?done=temporary" {
 		t.Fatalf("registration: %d → %q\n%s", r.status, r.location, text(r.body))
