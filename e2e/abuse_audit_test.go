@@ -119,8 +119,9 @@ func auditCount(t *testing.T, env *apptest.Env, subject, action, actor string) i
 //   - A registrar reading a household over the API reads every member: each
 //     member's access log has the read, not only the household's.
 //   - A partner's sector-identifier write refused with 409 (the value is
-//     another person's) does not show on the citizen's page as a link made;
-//     the same partner's successful write does.
+//     another person's), and another partner's refused with 403 (no such
+//     operation in its policy), do not show on the citizen's page as a link
+//     made; a successful write does.
 //   - After these acts the audit chain is rewritten consistently (every hash
 //     and the head recomputed): the chain alone passes, the signed
 //     checkpoint the running platform made does not.
@@ -169,29 +170,32 @@ func TestAbuseAuditAccessLog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var bhxh string
+			tokens := map[string]string{}
 			for _, c := range creds {
-				if c.PartnerID == "bhxh" {
-					cc := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.Secret, TokenURL: base + "/oidc/oauth/token"}
-					tok, err := cc.Token(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
-					bhxh = tok.AccessToken
+				cc := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.Secret, TokenURL: base + "/oidc/oauth/token"}
+				tok, err := cc.Token(ctx)
+				if err != nil {
+					t.Fatal(err)
 				}
+				tokens[c.PartnerID] = tok.AccessToken
 			}
 			var other string
 			if err := env.App.DB.R.QueryRowContext(ctx, `SELECT pin FROM persons WHERE status = 'alive' AND pin <> $1 AND household_id <> $2 ORDER BY pin LIMIT 1`, citizen, household).Scan(&other); err != nil {
 				t.Fatal(err)
 			}
-			put := func(pin, value string) (int, string) {
-				return auditHTTP(t, "PUT", base+"/api/partner/v1/sector-ids/health_insurance_card", bhxh, map[string]string{"pin": pin, "value": value, "purpose": "health-insurance"})
+			putAs := func(partner, pin, value, purpose string) (int, string) {
+				return auditHTTP(t, "PUT", base+"/api/partner/v1/sector-ids/health_insurance_card", tokens[partner], map[string]string{"pin": pin, "value": value, "purpose": purpose})
 			}
+			put := func(pin, value string) (int, string) { return putAs("bhxh", pin, value, "health-insurance") }
 			if st, raw := put(other, "DN4010123456789"); st/100 != 2 {
 				t.Fatalf("first link: %d %s", st, raw)
 			}
 			if st, raw := put(citizen, "DN4010123456789"); st != http.StatusConflict {
 				t.Fatalf("the same card number for a second person: %d %s, want 409", st, raw)
+			}
+			// The hospital may not write the scheme at all: 403.
+			if st, raw := putAs("bv-bachmai", citizen, "DN4010888888888", "insured-treatment"); st != http.StatusForbidden {
+				t.Fatalf("a partner without the operation writes: %d %s, want 403", st, raw)
 			}
 			if n := auditCount(t, env, "person:"+citizen, exchange.ActionSectorPut, ""); n != 0 {
 				t.Errorf("the refused link is in the citizen's access log %d times", n)
