@@ -31,6 +31,14 @@ import (
 // Reads (Get, History, Residences, Events, ReadUnaudited, the Core) and
 // acts (death, name change, move, temporary residence) call reach, or
 // lockPerson, which applies the same judge inside the write.
+//
+// After a move the person is the destination's. The unit left no longer
+// reads the person, nor their history (that would reopen the hole the rule
+// closes: reading whoever once lived there); it sees the change through
+// Departures (who left, when, to where — each listing audited) and the
+// person.moved event, which names the commune left. The person's own
+// history keeps the move, with the evidence it was registered on, for
+// the unit that now holds the record.
 
 // resides reports whether a person whose residences are perm and temp
 // (temp empty when none; tempTo its last day, zero when open) lives in a's
