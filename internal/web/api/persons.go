@@ -1,12 +1,16 @@
 package api
 
 import (
+	"math"
+	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/dancu-project/dancu/internal/pin"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/throttle"
 	"github.com/dancu-project/dancu/internal/web/auth"
 	"github.com/dancu-project/dancu/internal/web/jsonbody"
 )
@@ -28,7 +32,12 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	acc, err := a.Staff.Authenticate(r.Context(), in.Username, in.Password)
+	acc, err := a.Staff.SignIn(r.Context(), staff.Credentials{Username: in.Username, Password: in.Password, ClientIP: clientIP(r)})
+	if d, ok := throttle.RetryAfter(err); ok {
+		// 429 auth.throttled: how long the block lasts; a lock (403
+		// auth.account_locked) has no end but an administrator.
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+	}
 	if err != nil {
 		return err
 	}
@@ -37,6 +46,17 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return jsonbody.Write(w, http.StatusCreated, signInResponse{Token: token, ExpiresAt: sess.Expires.UTC(), Role: string(acc.Role), Unit: acc.Unit})
+}
+
+// clientIP is the address a sign-in is counted against: the connection's
+// peer. A deployment behind a reverse proxy sees the proxy's address and
+// still has the per-username limit and lock.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (a *API) signOut(w http.ResponseWriter, r *http.Request) error {

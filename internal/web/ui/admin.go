@@ -58,6 +58,8 @@ func (u *UI) mountAdmin(s func(string, handler)) {
 	a("POST /admin/clients/{id}/secret", u.clientRotate)
 	a("POST /admin/clients/{id}/disable", u.clientDisable(true))
 	a("POST /admin/clients/{id}/enable", u.clientDisable(false))
+	a("GET /admin/staff", u.staffList)
+	a("POST /admin/staff/{username}/unlock", u.staffUnlock)
 	if u.admin.Partners == nil {
 		return
 	}

@@ -4,8 +4,12 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
+	"math"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,7 +17,9 @@ import (
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/throttle"
 	"github.com/dancu-project/dancu/internal/web/auth"
+	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
 // loginCookie carries the sign-in form's CSRF token (double submit): there is
@@ -64,15 +70,21 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	}
 	next := localPath(r.PostForm.Get("next"))
 	username := strings.TrimSpace(r.PostForm.Get("username"))
-	acc, err := u.staff.Authenticate(r.Context(), username, r.PostForm.Get("password"))
+	acc, err := u.staff.SignIn(r.Context(), staff.Credentials{Username: username, Password: r.PostForm.Get("password"), ClientIP: clientIP(r)})
 	if err != nil {
+		// A wrong password, a block (429) and a lock (403) all show the
+		// form again with the fault's message; other faults their page.
 		f := fault.As(err)
-		if f.Kind != fault.Unauthenticated {
+		if f.Kind != fault.Unauthenticated && !errors.Is(err, staff.ErrThrottled) && !errors.Is(err, staff.ErrLocked) {
 			u.fail(w, r, err)
 			return
 		}
-		u.logStatus(r, http.StatusUnauthorized, f.Code)
-		u.showLogin(w, r, http.StatusUnauthorized, next, username, f)
+		status := problem.Status(f.Kind)
+		if d, ok := throttle.RetryAfter(err); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+		}
+		u.logStatus(r, status, f.Code)
+		u.showLogin(w, r, status, next, username, f)
 		return
 	}
 	token, _, err := u.staff.StartSession(r.Context(), acc)
@@ -86,6 +98,17 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	auth.SetCookie(w, token, time.Time{}, u.secure)
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: "/login", MaxAge: -1, HttpOnly: true, Secure: u.secure, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// clientIP is the address a sign-in is counted against: the connection's
+// peer (behind a reverse proxy, the proxy; the per-username limit and lock
+// still hold).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (u *UI) logout(w http.ResponseWriter, r *http.Request, _ staff.Session) {
