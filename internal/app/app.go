@@ -162,9 +162,6 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		}
 	}
 	a.Registry = registry.NewService(a.DB, units, a.Audit, now)
-	if a.Staff, err = staff.NewStore(a.DB, now); err != nil {
-		return nil, err
-	}
 	// The card PKI lives beside the data, its private keys sealed; a fresh
 	// data directory gets a CSCA and a first document signer so serve
 	// needs no extra step.
@@ -175,6 +172,11 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	a.Cards = cardservice.NewWithKeys(a.DB, a.Registry, a.Audit, PKIDir(cfg), pkiKeys, now)
 	secret, err := cfg.LoadEIDSecret()
 	if err != nil {
+		return nil, err
+	}
+	// Staff sign-in counters are keyed with the secret, so the table names
+	// no username or address; administrators' unlocks are audited.
+	if a.Staff, err = staff.New(staff.Deps{DB: a.DB, Now: now, Secret: []byte(secret), Audit: a.Audit}); err != nil {
 		return nil, err
 	}
 	// A card read at the desk is evidence of a person's arrival in a unit.
