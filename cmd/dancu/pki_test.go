@@ -10,6 +10,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/app/apptest"
+	"github.com/dancu-project/dancu/internal/card/pki"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/storage"
 )
@@ -87,5 +88,34 @@ func TestPKIRotateSigner(t *testing.T) {
 		if err := run(ctx, args, func(string) string { return "" }, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v: no error", args)
 		}
+	}
+}
+
+// TestPKIInitSealsClearKeys: "pki init" on a data directory whose card PKI
+// an older version wrote in the clear seals its keys with the PKI key, and
+// a key other than the one that sealed them is refused with a clear error.
+func TestPKIInitSealsClearKeys(t *testing.T) {
+	dir := t.TempDir()
+	pkiDir := filepath.Join(dir, "pki")
+	if _, err := pki.Init(pkiDir); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	env := map[string]string{"DANCU_DATA": dir, "DANCU_PKI_KEY": strings.Repeat("k", 32)}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"pki", "init"}, func(k string) string { return env[k] }, &out, &errOut); err != nil || !strings.Contains(out.String(), "already present") {
+		t.Fatalf("pki init: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	b, err := os.ReadFile(filepath.Join(pkiDir, "csca.key"))
+	if err != nil || bytes.Contains(b, []byte("BEGIN PRIVATE KEY")) || !bytes.Contains(b, []byte("SEALED")) {
+		t.Fatalf("csca.key not sealed: %v\n%s", err, b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pki.secret")); err == nil {
+		t.Fatal("a configured PKI key left a pki.secret file")
+	}
+	env["DANCU_PKI_KEY"] = strings.Repeat("w", 32)
+	err = run(ctx, []string{"pki", "rotate-signer"}, func(k string) string { return env[k] }, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "--pki-key") {
+		t.Fatalf("rotate with another key: %v", err)
 	}
 }
