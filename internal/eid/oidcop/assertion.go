@@ -137,6 +137,14 @@ func (p *Provider) gateAssertion(w http.ResponseWriter, r *http.Request, endpoin
 		r.PostForm.Set("client_id", id)
 		r.Form.Set("client_id", id)
 	}
+	// The library would check the assertion again, with fewer algorithms
+	// (ES256, RS256, PS256) than discovery lists: it gets the request
+	// without it, and the client, authenticated here, as one that needs no
+	// more (opStorage.GetClientByClientID).
+	for _, k := range []string{"client_assertion", "client_assertion_type"} {
+		r.PostForm.Del(k)
+		r.Form.Del(k)
+	}
 	return r.WithContext(context.WithValue(r.Context(), assertedKey{}, id)), true
 }
 

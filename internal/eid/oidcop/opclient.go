@@ -12,6 +12,9 @@ import (
 type opClient struct {
 	Client
 	loginPath string // where the login page is, e.g. "/oidc/login"
+	// asserted: the assertion gate authenticated this client for the
+	// request, so the library is told it needs no authentication.
+	asserted bool
 }
 
 func (c opClient) GetID() string                    { return c.ID }
@@ -28,6 +31,9 @@ func (c opClient) ApplicationType() op.ApplicationType {
 }
 
 func (c opClient) AuthMethod() oidc.AuthMethod {
+	if c.asserted {
+		return oidc.AuthMethodNone
+	}
 	if c.JWKS != "" {
 		return oidc.AuthMethodPrivateKeyJWT
 	}

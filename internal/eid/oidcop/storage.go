@@ -565,7 +565,9 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Clie
 	if err != nil {
 		return nil, notFound{"client"}
 	}
-	return opClient{Client: c, loginPath: s.loginPath}, nil
+	// A client whose assertion the gate checked is authenticated for this
+	// request (assertion.go).
+	return opClient{Client: c, loginPath: s.loginPath, asserted: assertedClient(ctx) == id}, nil
 }
 
 func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
