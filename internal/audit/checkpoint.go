@@ -315,6 +315,7 @@ type Checkpointer struct {
 	Poll     time.Duration
 
 	mu       sync.Mutex
+	started  bool // lastSeq read from the stored checkpoints
 	lastSeq  int64
 	lastTime time.Time
 }
@@ -352,6 +353,13 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (cp Checkpoint, made bool
 func (c *Checkpointer) checkpoint(ctx context.Context, force bool) (Checkpoint, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.started {
+		// A restart whose head has not moved signs nothing again.
+		if err := c.DB.R.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM audit_checkpoints`).Scan(&c.lastSeq); err != nil {
+			return Checkpoint{}, false, fmt.Errorf("read last checkpoint: %w", err)
+		}
+		c.started = true
+	}
 	var seq int64
 	var hash string
 	if err := c.DB.R.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {

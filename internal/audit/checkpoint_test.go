@@ -160,6 +160,10 @@ func TestCheckpointsCatchRewrite(t *testing.T) {
 				if _, made, err := cp.Checkpoint(ctx); err != nil || made {
 					t.Fatalf("a checkpoint of an unchanged head: %v %v", made, err)
 				}
+				// A new checkpointer (a restart) on an unmoved head signs nothing.
+				if _, made, err := audit.NewCheckpointer(db, owner, slog.New(slog.DiscardHandler), time.Now).Checkpoint(ctx); err != nil || made {
+					t.Fatalf("a restart signed the unmoved head again: %v %v", made, err)
+				}
 				fill(t, db, 5) // a tail no checkpoint covers yet
 				tt.tamper(t, db)
 				opts := audit.VerifyOptions{Keys: tt.keys}
