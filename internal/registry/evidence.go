@@ -23,12 +23,24 @@ import (
 //   - ApplicationID: an arrival application the citizen filed, signed in
 //     with the e-ID (FileArrival), for this person, act and commune, not
 //     used before and at most ArrivalValidity old; it is used up by the act;
+//   - CardChip: the data groups and SOD read from the chip of the
+//     citizen's identity card at the desk; passive authentication proves
+//     them signed by the platform's document signer, and the card must be
+//     handed over and still valid, with the person's PIN;
 //   - CardQR: the QR payload of the citizen's identity card read at the
 //     desk, which must be a card the card register issued and handed over,
 //     still valid, whose PIN, date of birth, sex and name are the person's.
+//     The printed QR is not signed: the chip is the stronger evidence.
 type Arrival struct {
-	ApplicationID string `json:"application_id,omitempty"`
-	CardQR        string `json:"card_qr,omitempty"`
+	ApplicationID string    `json:"application_id,omitempty"`
+	CardChip      *ChipRead `json:"card_chip,omitempty"`
+	CardQR        string    `json:"card_qr,omitempty"`
+}
+
+// ChipRead is what a desk reader takes from a card's chip.
+type ChipRead struct {
+	DataGroups map[int][]byte `json:"data_groups"`
+	SOD        []byte         `json:"sod"`
 }
 
 // CardProof is what the card register vouches for about a card presented
@@ -39,6 +51,9 @@ type CardProof struct {
 	Birth civildate.Date
 	Sex   string // "M" or "F"
 	Issue civildate.Date
+	// Signed is set when the card's data was proven by its signature
+	// (a chip read): the PIN alone then names the person.
+	Signed bool
 }
 
 // Cards checks a card read at the desk against the card register. The
@@ -49,6 +64,9 @@ type Cards interface {
 	// card the platform produced and handed over and that is neither lost
 	// nor revoked, and an error otherwise.
 	CheckQR(ctx context.Context, payload string) (CardProof, error)
+	// CheckChip is CheckQR for a chip read, whose data groups must pass
+	// passive authentication.
+	CheckChip(ctx context.Context, chip ChipRead) (CardProof, error)
 }
 
 // SetCards lets the register accept a card read at the desk as arrival
@@ -98,8 +116,16 @@ func (s *Service) checkEvidence(ctx context.Context, p Person, dest Address, kin
 			return accepted{}, fault.ErrOutOfScope
 		}
 		return accepted{kind: "application", ref: app.ID}, nil
-	case ev.CardQR != "" && s.cards != nil:
-		proof, err := s.cards.CheckQR(ctx, ev.CardQR)
+	case (ev.CardChip != nil || ev.CardQR != "") && s.cards != nil:
+		var proof CardProof
+		var err error
+		kind := "card_qr"
+		if ev.CardChip != nil {
+			kind = "card_chip"
+			proof, err = s.cards.CheckChip(ctx, *ev.CardChip)
+		} else {
+			proof, err = s.cards.CheckQR(ctx, ev.CardQR)
+		}
 		if err != nil {
 			if fault.As(err).Kind == fault.Internal {
 				return accepted{}, fmt.Errorf("check card: %w", err)
@@ -109,7 +135,11 @@ func (s *Service) checkEvidence(ctx context.Context, p Person, dest Address, kin
 		if !proof.names(p) {
 			return accepted{}, fault.ErrOutOfScope
 		}
-		return accepted{kind: "card_qr", ref: proof.PIN + "/" + proof.Issue.String()}, nil
+		ref := proof.PIN
+		if !proof.Issue.IsZero() {
+			ref += "/" + proof.Issue.String()
+		}
+		return accepted{kind: kind, ref: ref}, nil
 	}
 	return accepted{}, fault.ErrOutOfScope
 }
@@ -118,7 +148,13 @@ func (s *Service) checkEvidence(ctx context.Context, p Person, dest Address, kin
 // and sex, and a name the person bears or bore (a card issued before a
 // change of name stays valid until it is replaced).
 func (c CardProof) names(p Person) bool {
-	if c.PIN != p.PIN || c.Sex != p.Sex || c.Birth != p.BirthDate {
+	if c.PIN != p.PIN {
+		return false
+	}
+	if c.Signed {
+		return true
+	}
+	if c.Sex != p.Sex || c.Birth != p.BirthDate {
 		return false
 	}
 	name := fold.String(c.Name)

@@ -43,3 +43,18 @@ func (c Checker) CheckQR(ctx context.Context, payload string) (registry.CardProo
 	}
 	return registry.CardProof{PIN: string(p.PIN), Name: p.Name, Birth: p.Birth, Sex: string(p.Sex), Issue: p.Issue}, nil
 }
+
+// CheckChip has the card register verify a chip read: passive
+// authentication against the platform's CSCA and revocation list, and the
+// card's status. The data groups are signed, so the PIN they carry names
+// the holder.
+func (c Checker) CheckChip(ctx context.Context, chip registry.ChipRead) (registry.CardProof, error) {
+	rep, err := c.Cards.Verify(ctx, nil, cardservice.VerifyInput{DataGroups: chip.DataGroups, SOD: chip.SOD})
+	if err != nil {
+		return registry.CardProof{}, err
+	}
+	if !rep.OK || rep.PIN == "" || rep.CardStatus != cardservice.HandedOver {
+		return registry.CardProof{}, ErrNotValid
+	}
+	return registry.CardProof{PIN: rep.PIN, Signed: true}, nil
+}

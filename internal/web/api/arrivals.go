@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 
+	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/web/jsonbody"
 )
 
@@ -14,4 +16,20 @@ func (a *API) departures(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return jsonbody.Write(w, http.StatusOK, map[string]any{"items": v})
+}
+
+// registerArrival is register for a move or a temporary residence, whose
+// arrival evidence may be a chip read with its portrait (tens of
+// kilobytes, above the register forms' limit).
+func registerArrival[T any](a *API, w http.ResponseWriter, r *http.Request, run func(acc staff.Account, in T) (registry.Person, error)) error {
+	var in T
+	if err := decodeLimit(w, r, &in, maxChipBody); err != nil {
+		return err
+	}
+	p, err := run(actorOf(r.Context()), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/persons/"+p.PIN)
+	return jsonbody.Write(w, http.StatusCreated, p)
 }

@@ -159,7 +159,7 @@ func (a *API) registerDeath(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) registerMove(w http.ResponseWriter, r *http.Request) error {
-	return register(a, w, r, func(acc staff.Account, in registry.MoveInput) (registry.Person, error) {
+	return registerArrival(a, w, r, func(acc staff.Account, in registry.MoveInput) (registry.Person, error) {
 		return a.Registry.RegisterMove(r.Context(), acc.Actor(), in)
 	})
 }
@@ -171,7 +171,7 @@ func (a *API) changeName(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) registerTemporary(w http.ResponseWriter, r *http.Request) error {
-	return register(a, w, r, func(acc staff.Account, in registry.TemporaryInput) (registry.Person, error) {
+	return registerArrival(a, w, r, func(acc staff.Account, in registry.TemporaryInput) (registry.Person, error) {
 		return a.Registry.RegisterTemporary(r.Context(), acc.Actor(), in)
 	})
 }

@@ -168,6 +168,40 @@ func testRegistrarScopeAPI(t *testing.T, d storage.Dialect) {
 	if !strings.Contains(detail, "arrival=card_qr:"+outside) {
 		t.Fatalf("the act's audit entry does not name the card: %q", detail)
 	}
+	// A second outsider brings the card's chip, read at the desk: signed
+	// data groups are evidence; altered ones are not, nor another's chip.
+	outside2, _ := pick(`perm_province = '01' AND perm_commune <> '00004' AND relation <> 'Chủ hộ' AND temp_commune = '' AND pin <> '` + outside + `'`)
+	var card2 cardJSON
+	if st := admin.do("POST", "/api/v1/persons/"+outside2+"/cards", nil, &card2); st != 201 {
+		t.Fatalf("apply card: %d", st)
+	}
+	for _, step := range []string{"approve", "produce", "hand-over"} {
+		if st := admin.do("POST", "/api/v1/cards/"+card2.Serial+"/"+step, nil, &card2); st != 200 {
+			t.Fatalf("%s: %d", step, st)
+		}
+	}
+	var chip struct {
+		DataGroups map[int][]byte `json:"data_groups"`
+		SOD        []byte         `json:"sod"`
+	}
+	if st := admin.do("GET", "/api/v1/cards/"+card2.Serial+"/chip", nil, &chip); st != 200 || len(chip.SOD) == 0 {
+		t.Fatalf("chip: %d", st)
+	}
+	stay2 := map[string]any{"pin": outside2, "commune_code": "00004", "from": "01/04/2026", "to": "01/01/2027", "arrival": map[string]any{"card_chip": chip}}
+	badinh.expectProblem("POST", "/api/v1/temporary-residences", map[string]any{"pin": deadPIN, "commune_code": "00004", "from": "01/04/2026", "to": "01/01/2027",
+		"arrival": map[string]any{"card_chip": chip}}, 403, "out_of_scope")
+	dg1 := append([]byte(nil), chip.DataGroups[1]...)
+	chip.DataGroups[1][len(dg1)-1] ^= 1
+	badinh.expectProblem("POST", "/api/v1/temporary-residences", stay2, 403, "out_of_scope")
+	chip.DataGroups[1] = dg1
+	if st := badinh.do("POST", "/api/v1/temporary-residences", stay2, nil); st != 201 {
+		t.Fatalf("temporary residence on the chip: %d", st)
+	}
+	env.App.AuditDB.R.QueryRow(`SELECT detail FROM audit_log WHERE actor = 'staff:dangky.badinh' AND action = 'person.temporary_residence' AND subject = $1`, "person:"+outside2).Scan(&detail)
+	if !strings.Contains(detail, "arrival=card_chip:"+outside2) {
+		t.Fatalf("the act's audit entry does not name the chip: %q", detail)
+	}
+
 	// Staying in Ba Đình, the outsider can be moved in permanently there;
 	// Hà Nội's province registrar sees the departure from the commune left.
 	if st := badinh.do("POST", "/api/v1/moves", map[string]string{"pin": outside, "date": "02/04/2026", "commune_code": "00004", "address_detail": "Số 1 Hoàng Diệu"}, &moved); st != 201 {
