@@ -81,7 +81,7 @@ func auditVerify(ctx context.Context, args []string, getenv func(string) string,
 	case len(keys) == 0:
 		fmt.Fprintln(stdout, "signed checkpoints NOT checked (no --audit-pubkey, --audit-key or key in the data directory): a rewrite of the whole log would pass")
 	default:
-		fmt.Fprintf(stdout, "%d signed checkpoints match (key from %s%s); entries up to %d are signed, %d newer ones rest on the chain alone\n",
+		fmt.Fprintf(stdout, "signed checkpoints match: %d (key from %s%s); entries up to %d are signed, %d newer rest on the chain alone\n",
 			rep.Checkpoints, from, exportedNote(file, len(opts.Exported)), rep.Signed, rep.Entries-rep.Signed)
 	}
 	return nil
