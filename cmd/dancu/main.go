@@ -34,6 +34,7 @@ Usage:
   dancu pki init          create the card PKI (CSCA, document signer) under the data directory
   dancu pki rotate-signer issue a new document signer; old ones stay for verification
   dancu client add        register an OpenID client: --id ID --grant client_credentials --scopes ...
+  dancu staff unlock USER lift the lock of a staff account after repeated failed sign-ins (audited)
   dancu partner add|list|show|policy|client add|disable|enable
                           data-exchange partners, their policies and systems
   dancu deliveries list|replay|log|subscribe
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("usage: dancu client add --id ID [flags]")
 		}
 		return clientAdd(ctx, args[2:], getenv, stdout, stderr)
+	case "staff":
+		return staffCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "dancu", version())
 		return nil

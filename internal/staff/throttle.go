@@ -141,10 +141,12 @@ func (s *Store) LockState(ctx context.Context, username string) (throttle.Verdic
 }
 
 // Unlock lifts the block or lock of a staff account and forgets its count.
-// Only an administrator may; the act is audited in the same transaction.
-// It reports whether the account was blocked or locked.
+// Only an administrator may, or the operator's shell (`dancu staff unlock`,
+// a system actor: whoever runs it holds the database already); the act is
+// audited in the same transaction. It reports whether the account was
+// blocked or locked.
 func (s *Store) Unlock(ctx context.Context, by actor.Actor, username string) (bool, error) {
-	if by.Role != actor.Admin {
+	if by.Role != actor.Admin && by.Role != actor.System {
 		return false, fault.ErrForbidden
 	}
 	if _, _, err := s.account(ctx, username); errors.Is(err, sql.ErrNoRows) {
