@@ -39,11 +39,22 @@ func BenchmarkVerify(b *testing.B) {
 			cred = c
 		}
 	}
+	// The rate limit lifted, as bench/partner.sh does: the bench measures
+	// the call, not the bank's 5,000 a second.
+	bank, err := env.App.Partners.Partner(ctx, "nganhang-a")
+	if err != nil {
+		b.Fatal(err)
+	}
+	bank.Policy.RatePerSecond, bank.Policy.Burst = 0, 0
+	if _, err := env.App.Partners.SetPolicy(ctx, bank.ID, bank.Version, bank.Policy); err != nil {
+		b.Fatal(err)
+	}
 	tok, err := (&clientcredentials.Config{ClientID: cred.ClientID, ClientSecret: cred.Secret, TokenURL: op.Endpoint().TokenURL}).Token(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	rows, err := env.App.DB.R.QueryContext(ctx, `SELECT pin, full_name, birth_date FROM persons LIMIT 1000`)
+	// Full birth dates only: the bank's policy does not verify partial ones.
+	rows, err := env.App.DB.R.QueryContext(ctx, `SELECT pin, full_name, birth_date FROM persons WHERE length(birth_date) = 10 LIMIT 1000`)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,10 +82,12 @@ func BenchmarkVerify(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			io.Copy(io.Discard, resp.Body)
+			raw, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != 200 {
-				failed.Add(1)
+				if failed.Add(1) <= 3 {
+					b.Logf("failure: %d %s", resp.StatusCode, raw)
+				}
 			}
 		}
 	})
