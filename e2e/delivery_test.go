@@ -236,6 +236,11 @@ func runDeliveryFigure(t *testing.T, f figure) string {
 		for _, pin := range pins {
 			links = append(links, exchange.Link{PIN: pin, PartnerID: p.id, Via: "verify"})
 		}
+		// A partner whose policy allows both event types it subscribes to.
+		if _, err := exchange.NewStore(db, time.Now).AddPartner(ctx, exchange.Partner{ID: p.id, Name: p.id, Kind: exchange.KindOther,
+			Policy: exchange.Policy{Operations: []exchange.Operation{exchange.OpSubscribe}, Fields: []string{"full_name", "status", "death_date"}}}); err != nil {
+			t.Fatal(err)
+		}
 		var sub delivery.Subscription
 		code, err := postJSON(client, srv.url+"/api/v1/admin/subscriptions", token,
 			delivery.SubscribeInput{PartnerID: p.id, Types: []string{delivery.TypeNameChanged, delivery.TypeDied}, Mode: delivery.ModeWebhook, URL: p.srv.URL + "/dancu"}, &sub)

@@ -25,12 +25,14 @@ import (
 )
 
 // TestExchangeStory follows the sample partners of a fresh platform through
-// the wiring between modules: the hospital verifies a patient (which links
-// it to the person) and subscribes to deaths; when the register records the
-// death, the hospital's webhook receives it signed, while the bank — also
-// subscribed, but never in contact with that person — receives nothing; the
-// social-insurance agency cleans a dirty list against the register; and the
-// person's access log names the hospital's verification and the disclosure
+// the wiring between modules: the social-insurance agency verifies an
+// insured person (a match links it to the person) and subscribes to
+// deaths; when the register records the death, its webhook receives it
+// signed, with the date its policy allows, while the bank — also
+// subscribed, but never in contact with that person — receives nothing,
+// and the hospital, whose policy has no status, cannot subscribe to deaths
+// at all; the agency cleans a dirty list against the register; and the
+// person's access log names the agency's verification and the disclosure
 // of the death.
 func TestExchangeStory(t *testing.T) {
 	env := apptest.Start(t, storage.SQLite, 300)
@@ -89,7 +91,10 @@ func TestExchangeStory(t *testing.T) {
 	var hospitalHook, bankHook hook
 	hospitalURL, bankURL := receiver(&hospitalHook).URL, receiver(&bankHook).URL
 	secrets := map[string]string{}
-	for partner, url := range map[string]string{"bv-bachmai": hospitalURL, "nganhang-a": bankURL} {
+	if status, p := callJSON("bv-bachmai", "POST", "/api/partner/v1/subscriptions", map[string]any{"types": []string{"died"}, "mode": "webhook", "url": hospitalURL}); status != http.StatusForbidden || p["code"] != "policy.event_type_not_allowed" {
+		t.Fatalf("the hospital, whose policy has no status, subscribes to deaths: %d %v", status, p)
+	}
+	for partner, url := range map[string]string{"bhxh": hospitalURL, "nganhang-a": bankURL} {
 		status, sub := callJSON(partner, "POST", "/api/partner/v1/subscriptions", map[string]any{"types": []string{"died"}, "mode": "webhook", "url": url})
 		secret, _ := sub["secret"].(string)
 		if status != http.StatusCreated || secret == "" {
@@ -108,10 +113,10 @@ func TestExchangeStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, v := callJSON("bv-bachmai", "POST", "/api/partner/v1/verify", map[string]any{
-		"pin": pin, "full_name": strings.ToUpper(fold.String(person.FullName)), "birth_date": person.BirthDate.String(), "purpose": "insured-treatment"})
-	if status != http.StatusOK || v["result"] != "no_match" {
-		t.Fatalf("hospital verifies a name typed without diacritics: %d %v", status, v)
+	status, v := callJSON("bhxh", "POST", "/api/partner/v1/verify", map[string]any{
+		"pin": pin, "full_name": person.FullName, "birth_date": person.BirthDate.String(), "purpose": "health-insurance"})
+	if status != http.StatusOK || v["result"] != "match" {
+		t.Fatalf("the agency verifies an insured person: %d %v", status, v)
 	}
 	if strings.Contains(fmt.Sprint(v), person.FullName) {
 		t.Fatalf("verify disclosed the register's name: %v", v)
@@ -122,14 +127,14 @@ func TestExchangeStory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(strings.Join(linked, ","), "bv-bachmai") {
+		if strings.Contains(strings.Join(linked, ","), "bhxh") {
 			if strings.Contains(strings.Join(linked, ","), "nganhang-a") {
 				t.Fatalf("the bank is linked to a person it never asked about: %v", linked)
 			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the verification did not link the hospital: %v", linked)
+			t.Fatalf("the verification did not link the agency: %v", linked)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -147,14 +152,14 @@ func TestExchangeStory(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the hospital's webhook never received the death")
+			t.Fatal("the agency's webhook never received the death")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	hospitalHook.mu.Lock()
 	req, body := hospitalHook.got[0], hospitalHook.body[0]
 	hospitalHook.mu.Unlock()
-	if err := delivery.Verify(secrets["bv-bachmai"], req.Header, body, time.Now(), 5*time.Minute); err != nil {
+	if err := delivery.Verify(secrets["bhxh"], req.Header, body, time.Now(), 5*time.Minute); err != nil {
 		t.Fatalf("signature of the death webhook: %v", err)
 	}
 	if err := delivery.Verify(secrets["nganhang-a"], req.Header, body, time.Now(), 5*time.Minute); err == nil {
@@ -193,7 +198,7 @@ func TestExchangeStory(t *testing.T) {
 		fmt.Fprintf(&csv, "BH%03d;%s;%s;%02d/%02d/%04d\n", i, p, strings.ToUpper(fold.String(per.FullName)), d.Day, d.Month, d.Year)
 	}
 	csv.WriteString("BH999;;Người Không Có Thật;01/01/1901\n")
-	st, raw := call("bhxh", "POST", "/api/partner/v1/reconcile/jobs?name=danh-sach", "text/csv", []byte(csv.String()))
+	st, raw := call("bhxh", "POST", "/api/partner/v1/reconcile/jobs?purpose=health-insurance&name=danh-sach", "text/csv", []byte(csv.String()))
 	var job map[string]any
 	json.Unmarshal(raw, &job)
 	id, _ := job["id"].(string)
@@ -216,7 +221,7 @@ func TestExchangeStory(t *testing.T) {
 		t.Fatalf("report: %d\n%s", st, report)
 	}
 
-	// The patient's access log: the hospital's verification and the
+	// The person's access log: the agency's verification and the
 	// disclosure of the death to it, nothing for the bank.
 	entries, err := audit.BySubject(ctx, env.App.AuditDB, "person:"+pin, 100)
 	if err != nil {
@@ -225,14 +230,14 @@ func TestExchangeStory(t *testing.T) {
 	var hospital []string
 	for _, e := range entries {
 		switch e.Actor {
-		case "partner:bv-bachmai":
+		case "partner:bhxh":
 			hospital = append(hospital, e.Action)
 		case "partner:nganhang-a":
 			t.Errorf("the bank appears in the access log: %+v", e)
 		}
 	}
 	if got := strings.Join(hospital, " "); !strings.Contains(got, "person.verified") || !strings.Contains(got, "delivery.event") {
-		t.Fatalf("hospital entries in the access log: %q", got)
+		t.Fatalf("the agency's entries in the access log: %q", got)
 	}
 	bankHook.mu.Lock()
 	defer bankHook.mu.Unlock()

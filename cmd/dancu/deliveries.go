@@ -12,6 +12,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/app"
 	"github.com/dancu-project/dancu/internal/delivery"
+	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
 )
 
@@ -119,7 +120,13 @@ func deliveries(ctx context.Context, args []string, getenv func(string) string, 
 		if jetstream {
 			in.Mode = delivery.ModeJetStream
 		}
-		sub, err := store.Subscribe(ctx, "system:cli", in)
+		// The partner's policy bounds the event types, for the operator
+		// too.
+		p, err := exchange.NewStore(db, time.Now).Partner(ctx, partner)
+		if err != nil {
+			return fmt.Errorf("partner %q: %w", partner, err)
+		}
+		sub, err := store.Subscribe(ctx, "system:cli", p.Policy, in)
 		if err != nil {
 			for _, f := range fault.Faults(err) {
 				if f.Code != "" && f.Kind != fault.Internal {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/app"
 	"github.com/dancu-project/dancu/internal/delivery"
+	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/platform"
 )
 
@@ -26,7 +27,25 @@ func TestDeliveriesCommand(t *testing.T) {
 		err := run(ctx, append([]string{"deliveries"}, append(args, "--data", dir)...), env, &out, &errb)
 		return out.String() + errb.String(), err
 	}
-	out, err := cli("subscribe", "--partner", "bank-a", "--types", "died,moved", "--url", "https://bank.example/hook")
+	// The partners, whose policies bound what they may subscribe to.
+	cfg := platform.Config{DataDir: dir}
+	db, auditDB, err := app.OpenStores(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	partners := exchange.NewStore(db, time.Now)
+	for id, fields := range map[string][]string{"bank-a": {"pin", "status", "permanent_address"}, "bank-b": {"status"}, "tax": {"status"}} {
+		if _, err := partners.AddPartner(ctx, exchange.Partner{ID: id, Name: id, Kind: exchange.KindOther,
+			Policy: exchange.Policy{Operations: []exchange.Operation{exchange.OpSubscribe}, Fields: fields}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app.CloseStores(db, auditDB)
+	out, err := cli("subscribe", "--partner", "tax", "--types", "name_changed", "--jetstream")
+	if err == nil || !strings.Contains(out, "policy does not allow this event type. (name_changed)") {
+		t.Fatalf("subscribe to a type the policy withholds: %v\n%s", err, out)
+	}
+	out, err = cli("subscribe", "--partner", "bank-a", "--types", "died,moved", "--url", "https://bank.example/hook")
 	if err != nil || !regexp.MustCompile(`signing secret \(shown only now\): whsec_\S{43}`).MatchString(out) {
 		t.Fatalf("subscribe: %v\n%s", err, out)
 	}
@@ -40,8 +59,7 @@ func TestDeliveriesCommand(t *testing.T) {
 	}
 
 	// Two deaths queued for bank-a, then given up on.
-	cfg := platform.Config{DataDir: dir}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
+	db, auditDB, err = app.OpenStores(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +68,7 @@ func TestDeliveriesCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &delivery.Fanout{Store: store, Log: slog.New(slog.DiscardHandler),
+	f := &delivery.Fanout{Store: store, Policies: exchange.NewStore(db, time.Now), Log: slog.New(slog.DiscardHandler),
 		Audience: delivery.AudienceFunc(func(context.Context, string) ([]string, error) { return []string{"bank-a"}, nil })}
 	var msgs []delivery.Message
 	for i, p := range []string{"001080000011", "001080000012"} {

@@ -204,7 +204,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	matcher := &reconcile.IndexSource{MaxAge: 10 * time.Minute, Now: now, Load: func(ctx context.Context) (*match.Index, error) {
 		return match.Load(ctx, a.DB, units, match.Options{Now: now()})
 	}}
-	if a.Reconcile, err = reconcile.New(reconcile.Deps{DB: a.DB, Audit: a.Audit, Places: matcher, Registry: a.Registry, Log: log, Now: now}); err != nil {
+	if a.Reconcile, err = reconcile.New(reconcile.Deps{DB: a.DB, Audit: a.Audit, Places: matcher, Partners: a.Partners, Registry: a.Registry, Log: log, Now: now}); err != nil {
 		return nil, err
 	}
 	a.Metrics = prometheus.NewRegistry()
@@ -246,7 +246,8 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, fmt.Errorf("citizen portal: %w", err)
 	}
 	partners := &partnerapi.API{Tokens: a.OIDC, Binding: a.OIDC, PublicURL: strings.TrimSuffix(cfg.Issuer(), "/oidc"), Partners: a.Partners,
-		Limits: a.PartnerLimits, Exchange: a.Exchange, Reconcile: a.Reconcile, Log: log, Now: now}
+		Limits: a.PartnerLimits, Exchange: a.Exchange, Reconcile: a.Reconcile, Log: log, Now: now,
+		Deliveries: partnerapi.Deliveries{Store: a.Deliveries, Notify: a.deliverySender.Notify, Audit: a.Audit}}
 	a.Handler = web.New(web.Config{
 		Log:     log,
 		Metrics: a.Metrics,
@@ -255,11 +256,11 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			{Name: "nats", Fn: func(context.Context) error { return a.Bus.Ready() }},
 		},
 		Modules: []web.Mounter{
-			&api.API{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Log: log, Now: now},
+			&api.API{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Log: log, Now: now,
+				Deliveries: api.Deliveries{Store: a.Deliveries, Partners: a.Partners, Notify: a.deliverySender.Notify, Audit: a.Audit}},
 			pages,
 			a.OIDC,
 			citizen,
-			&delivery.Handler{Store: a.Deliveries, Staff: a.Staff, Partners: delivery.PartnerAuthFunc(partners.PartnerID), Sender: a.deliverySender, Audit: a.Audit, Log: log},
 			partners,
 		},
 	})
@@ -283,7 +284,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	go a.PartnerLimits.Run(relayCtx, log)
 	// Life events reach subscribed partners linked to the person.
 	a.workersDone = append(a.workersDone, a.deliverySender.Start(relayCtx))
-	fanout := &delivery.Fanout{Store: a.Deliveries, Audience: a.Partners, Audit: a.Audit, Log: log, Metrics: deliveryMetrics, Notify: a.deliverySender.Notify}
+	fanout := &delivery.Fanout{Store: a.Deliveries, Audience: a.Partners, Policies: a.Partners, Audit: a.Audit, Log: log, Metrics: deliveryMetrics, Notify: a.deliverySender.Notify}
 	fanoutDone, err := fanout.Start(relayCtx, a.Bus.JS)
 	if err != nil {
 		return nil, err

@@ -90,8 +90,9 @@ func PartnerSubject(partner, typ string) string {
 // Payload is exactly what a partner receives: the event's stable id (the
 // register's life-event id; for card events the outbox message id), its
 // type, the day the register recorded it, the PIN and, for a death, the date
-// of death. Nothing else from the register: a partner reads more through the
-// exchange API under its policy.
+// of death when the partner's policy allows the field "death_date"
+// (ForPolicy). Nothing else from the register: a partner reads more through
+// the exchange API under its policy.
 type Payload struct {
 	ID          string `json:"id"`
 	Type        string `json:"type"`
@@ -135,7 +136,8 @@ type Delivery struct {
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 
-	body string
+	body   string
+	fields []string // the register fields body discloses, for the audit entry
 }
 
 // Attempt is one line of a partner's delivery log.

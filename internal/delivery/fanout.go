@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -37,7 +38,11 @@ type Auditor interface {
 type Fanout struct {
 	Store    *Store
 	Audience Audience // nil: nobody is linked, nothing is queued
-	Audit    Auditor  // nil: not audited (tests of the queue only)
+	// Policies give each partner's current policy, which decides the
+	// event types and fields it receives (ForPolicy); nil: no partner
+	// receives anything.
+	Policies Policies
+	Audit    Auditor // nil: not audited (tests of the queue only)
 	Log      *slog.Logger
 	Metrics  *Metrics                // may be nil
 	Notify   func(partners []string) // wakes the senders; may be nil
@@ -114,6 +119,7 @@ func (f *Fanout) Handle(ctx context.Context, msgs []Message) error {
 	var ds []Delivery
 	var ids []string
 	pins := map[string]string{} // event id → PIN, for the audit entries
+	pols := &policies{src: f.Policies}
 	for _, m := range msgs {
 		p, ok := parseEvent(m)
 		if !ok {
@@ -136,17 +142,28 @@ func (f *Fanout) Handle(ctx context.Context, msgs []Message) error {
 		if err != nil {
 			return fmt.Errorf("partners linked to a person: %w", err)
 		}
-		body := ""
 		for _, t := range ts {
 			if !slices.Contains(linked, t.partner) {
 				continue
 			}
-			if body == "" {
-				body = encodePayload(p)
+			pol, err := pols.of(ctx, t.partner)
+			if err != nil {
+				return err
+			}
+			if pol == nil {
+				continue // no such partner any more, or disabled
+			}
+			// What this partner may receive of the event, by its policy.
+			out, ok := ForPolicy(*pol, p)
+			if !ok {
+				continue
+			}
+			if _, seen := pins[p.ID]; !seen {
 				ids = append(ids, p.ID)
 				pins[p.ID] = p.PIN
 			}
-			ds = append(ds, Delivery{EventID: p.ID, SubscriptionID: t.subscription, PartnerID: t.partner, Type: p.Type, body: body})
+			ds = append(ds, Delivery{EventID: p.ID, SubscriptionID: t.subscription, PartnerID: t.partner, Type: p.Type, body: encodePayload(out),
+				fields: disclosedFields(out)})
 		}
 	}
 	if len(ds) == 0 {
@@ -170,8 +187,12 @@ func (f *Fanout) Handle(ctx context.Context, msgs []Message) error {
 	if f.Audit != nil {
 		entries := make([]audit.Entry, len(fresh))
 		for i, d := range fresh {
+			detail := "event=" + d.EventID + " type=" + d.Type
+			if len(d.fields) > 0 {
+				detail += " fields=" + strings.Join(d.fields, ",")
+			}
 			entries[i] = audit.Entry{Actor: "partner:" + d.PartnerID, Action: "delivery.event", Subject: "person:" + pins[d.EventID],
-				Purpose: "life-event subscription", Detail: "event=" + d.EventID + " type=" + d.Type}
+				Purpose: "life-event subscription", Detail: detail}
 		}
 		if err := f.Audit.RecordAll(ctx, entries); err != nil {
 			return fmt.Errorf("audit deliveries: %w", err)

@@ -23,7 +23,7 @@ func TestSubscribeRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Subscribe(ctx, "staff:admin", SubscribeInput{PartnerID: "bank-a", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://bank.example/hook"}); err != nil {
+		if _, err := s.Subscribe(ctx, "staff:admin", openPolicy, SubscribeInput{PartnerID: "bank-a", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://bank.example/hook"}); err != nil {
 			t.Fatal(err)
 		}
 		cases := []struct {
@@ -50,7 +50,7 @@ func TestSubscribeRules(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				_, err := c.store.Subscribe(ctx, "staff:admin", c.in)
+				_, err := c.store.Subscribe(ctx, "staff:admin", openPolicy, c.in)
 				if err == nil || !strings.Contains(codes(err), c.code) {
 					t.Fatalf("err = %v, want %s", err, c.code)
 				}
@@ -70,7 +70,7 @@ func TestSubscribeRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sub, err := wan.Subscribe(ctx, "staff:admin", SubscribeInput{PartnerID: "bhxh", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://10.20.0.5/hook"})
+		sub, err := wan.Subscribe(ctx, "staff:admin", openPolicy, SubscribeInput{PartnerID: "bhxh", Types: []string{TypeDied}, Mode: ModeWebhook, URL: "https://10.20.0.5/hook"})
 		if err != nil {
 			t.Fatalf("webhook in an allowed network: %v", err)
 		}
@@ -99,7 +99,7 @@ func TestFanoutOnlySubscribedAndLinked(t *testing.T) {
 			{PartnerID: "telco", Types: []string{TypeMoved}, Mode: ModeJetStream},
 			{PartnerID: "hospital", Types: []string{TypeBorn}, Mode: ModeJetStream},
 		} {
-			if _, err := s.Subscribe(ctx, "staff:admin", in); err != nil {
+			if _, err := s.Subscribe(ctx, "staff:admin", openPolicy, in); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -108,7 +108,7 @@ func TestFanoutOnlySubscribedAndLinked(t *testing.T) {
 		log := audit.NewLog(db, time.Now, quietLog())
 		defer log.Close()
 		var woken []string
-		f := &Fanout{Store: s, Audience: aud, Audit: log, Log: quietLog(), Notify: func(p []string) { woken = append(woken, p...) }}
+		f := &Fanout{Store: s, Policies: policyTable{}, Audience: aud, Audit: log, Log: quietLog(), Notify: func(p []string) { woken = append(woken, p...) }}
 		msgs := []Message{
 			lifeEvent("ev-died", "dancu.person.died", p1, "2026-02-27"),
 			lifeEvent("ev-moved", "dancu.person.moved", p2, "2026-02-28"),
@@ -203,10 +203,10 @@ func TestPurgeKeepsWhatIsStillNeeded(t *testing.T) {
 	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		s := newStore(t, db)
-		if _, err := s.Subscribe(ctx, "staff:admin", SubscribeInput{PartnerID: "bank-a", Types: []string{TypeDied}, Mode: ModeJetStream}); err != nil {
+		if _, err := s.Subscribe(ctx, "staff:admin", openPolicy, SubscribeInput{PartnerID: "bank-a", Types: []string{TypeDied}, Mode: ModeJetStream}); err != nil {
 			t.Fatal(err)
 		}
-		f := &Fanout{Store: s, Audience: links{testPIN(1): {"bank-a"}, testPIN(2): {"bank-a"}, testPIN(3): {"bank-a"}}, Log: quietLog()}
+		f := &Fanout{Store: s, Policies: policyTable{}, Audience: links{testPIN(1): {"bank-a"}, testPIN(2): {"bank-a"}, testPIN(3): {"bank-a"}}, Log: quietLog()}
 		var msgs []Message
 		for i := 1; i <= 3; i++ {
 			msgs = append(msgs, lifeEvent(fmt.Sprint("e", i), "dancu.person.died", testPIN(i), "2026-01-01"))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/pin"
 	"github.com/dancu-project/dancu/internal/storage"
 )
@@ -137,4 +138,23 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// openPolicy allows every event type and field.
+var openPolicy = exchange.Policy{Operations: []exchange.Operation{exchange.OpSubscribe},
+	Fields: []string{"pin", "full_name", "birth_date", "permanent_address", "temporary_address", "status", "death_date"}}
+
+// policyTable gives the partners' policies of a test; a partner not in it
+// has openPolicy, one set to nil does not exist.
+type policyTable map[string]*exchange.Policy
+
+func (t policyTable) Partner(_ context.Context, id string) (exchange.Partner, error) {
+	pol, ok := t[id]
+	switch {
+	case !ok:
+		return exchange.Partner{ID: id, Policy: openPolicy}, nil
+	case pol == nil:
+		return exchange.Partner{}, exchange.ErrPartnerNotFound
+	}
+	return exchange.Partner{ID: id, Policy: *pol}, nil
 }

@@ -22,7 +22,7 @@ import (
 // webhookPartner subscribes partner to deaths with rc as its endpoint.
 func webhookPartner(t *testing.T, s *Store, partner string, rc *receiver) {
 	t.Helper()
-	sub, err := s.Subscribe(context.Background(), "staff:admin", SubscribeInput{PartnerID: partner, Types: []string{TypeDied}, Mode: ModeWebhook, URL: rc.srv.URL + "/hook"})
+	sub, err := s.Subscribe(context.Background(), "staff:admin", openPolicy, SubscribeInput{PartnerID: partner, Types: []string{TypeDied}, Mode: ModeWebhook, URL: rc.srv.URL + "/hook"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestSlowAndFailingPartnersDoNotBlockOthers(t *testing.T) {
 		snd := &Sender{Store: s, Log: quietLog(), Metrics: m, PerPartner: 2, MaxAttempts: 4,
 			BaseDelay: 40 * time.Millisecond, MaxDelay: time.Second, Poll: 20 * time.Millisecond, Client: NewClient(150*time.Millisecond, 2, Egress{Development: true})}
 		stopped := snd.Start(ctx)
-		f := &Fanout{Store: s, Audience: everyone("healthy", "failing", "hanging"), Log: quietLog(), Metrics: m, Notify: snd.Notify}
+		f := &Fanout{Store: s, Policies: policyTable{}, Audience: everyone("healthy", "failing", "hanging"), Log: quietLog(), Metrics: m, Notify: snd.Notify}
 		ids := deaths(t, f, 0, 20)
 
 		waitFor(t, "the healthy partner's 20 events", func() bool { n, _ := healthy.counts(); return n == 20 })
@@ -204,7 +204,7 @@ func TestCapturedWebhookReplayRefused(t *testing.T) {
 	webhookPartner(t, s, "bank-a", rc)
 	snd := &Sender{Store: s, Log: quietLog(), Poll: 20 * time.Millisecond}
 	stopped := snd.Start(ctx)
-	f := &Fanout{Store: s, Audience: everyone("bank-a"), Log: quietLog(), Notify: snd.Notify}
+	f := &Fanout{Store: s, Policies: policyTable{}, Audience: everyone("bank-a"), Log: quietLog(), Notify: snd.Notify}
 	ids := deaths(t, f, 0, 1)
 	waitFor(t, "the event", func() bool { n, _ := rc.counts(); return n == 1 })
 	cancel()
@@ -238,14 +238,14 @@ func TestJetStreamFanoutAndPartnerSubject(t *testing.T) {
 		}
 		defer bus.Close()
 		s := newStore(t, db)
-		if _, err := s.Subscribe(ctx, "staff:admin", SubscribeInput{PartnerID: "tax", Types: []string{TypeDied, TypeNameChanged}, Mode: ModeJetStream}); err != nil {
+		if _, err := s.Subscribe(ctx, "staff:admin", openPolicy, SubscribeInput{PartnerID: "tax", Types: []string{TypeDied, TypeNameChanged}, Mode: ModeJetStream}); err != nil {
 			t.Fatal(err)
 		}
 		snd := &Sender{Store: s, JS: bus.JS, Log: quietLog(), Poll: 20 * time.Millisecond}
 		stopped := snd.Start(ctx)
 		aud := links{testPIN(1): {"tax"}, testPIN(2): {"tax"}}
 		fanCtx, stopFan := context.WithCancel(ctx)
-		f := &Fanout{Store: s, Audience: aud, Log: quietLog(), Notify: snd.Notify}
+		f := &Fanout{Store: s, Policies: policyTable{}, Audience: aud, Log: quietLog(), Notify: snd.Notify}
 		fanDone, err := f.Start(fanCtx, bus.JS)
 		if err != nil {
 			t.Fatal(err)
@@ -350,7 +350,7 @@ func TestNodesShareTheQueueAndTakeOverClaims(t *testing.T) {
 		s := newStore(t, db)
 		rc := newReceiver(t)
 		webhookPartner(t, s, "bank-a", rc)
-		f := &Fanout{Store: s, Audience: everyone("bank-a"), Log: quietLog()}
+		f := &Fanout{Store: s, Policies: policyTable{}, Audience: everyone("bank-a"), Log: quietLog()}
 		ids := deaths(t, f, 0, 5)
 
 		// A node claims three deliveries, then dies without an outcome.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/storage"
 )
@@ -97,9 +98,14 @@ func (s *Store) validate(in *SubscribeInput) error {
 	return problems.Err()
 }
 
-// Subscribe records a subscription. A webhook subscription gets a fresh
-// signing secret, returned in Secret only this once.
-func (s *Store) Subscribe(ctx context.Context, by string, in SubscribeInput) (Subscription, error) {
+// Subscribe records a subscription of the partner whose policy is pol. A
+// type the policy does not allow is refused first (ErrTypeNotAllowed),
+// whoever asks — the partner or an administrator. A webhook subscription
+// gets a fresh signing secret, returned in Secret only this once.
+func (s *Store) Subscribe(ctx context.Context, by string, pol exchange.Policy, in SubscribeInput) (Subscription, error) {
+	if err := checkTypes(pol, in.Types); err != nil {
+		return Subscription{}, err
+	}
 	if err := s.validate(&in); err != nil {
 		return Subscription{}, err
 	}

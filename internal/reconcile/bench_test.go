@@ -24,13 +24,13 @@ func BenchmarkJob(b *testing.B) {
 		b.StopTimer()
 		db := storagetest.Open(b, storage.SQLite, migrations())
 		c := &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
-		svc, err := New(Deps{DB: db, Audit: nopAudit{}, Places: IndexPlaces{Index: ix}, Now: c.now})
+		svc, err := New(Deps{DB: db, Audit: nopAudit{}, Places: IndexPlaces{Index: ix}, Partners: partnerTable{"bank": fullPolicy("bank")}, Now: c.now})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
 		ctx := context.Background()
-		if _, err := svc.Upload(ctx, "bank", "x", "f.csv", strings.NewReader(text), ingest.Options{}); err != nil {
+		if _, err := svc.Upload(ctx, "bank", testPurpose, "x", "f.csv", strings.NewReader(text), ingest.Options{}); err != nil {
 			b.Fatal(err)
 		}
 		if worked, err := svc.NewWorker(ix, WorkerOptions{}).RunOnce(ctx); !worked || err != nil {

@@ -17,20 +17,25 @@ import (
 // row file is a thousand chunks; only one is in memory at a time.
 const ChunkSize = 1 << 20
 
-// Upload stores a partner's file and queues a job for it. The file is read
-// as a stream: its start is checked first (encoding, format, header) and a
-// file that cannot be read is refused before anything is written; then
-// the decoded text goes into the database chunk by chunk. An upload cut
-// short leaves no job behind.
-func (s *Service) Upload(ctx context.Context, partnerID, createdBy, fileName string, raw io.Reader, o ingest.Options) (Job, error) {
-	return s.upload(ctx, partnerID, createdBy, fileName, raw, o, nil)
+// Upload stores a partner's file and queues a job for it, for the purpose
+// (code) the partner declares. The partner's policy is checked first —
+// reconcile allowed, the purpose declared and law-based — before a byte of
+// the file is read. The file is read as a stream: its start is checked
+// (encoding, format, header) and a file that cannot be read is refused
+// before anything is written; then the decoded text goes into the database
+// chunk by chunk. An upload cut short leaves no job behind.
+func (s *Service) Upload(ctx context.Context, partnerID, purpose, createdBy, fileName string, raw io.Reader, o ingest.Options) (Job, error) {
+	return s.upload(ctx, partnerID, purpose, createdBy, fileName, raw, o, nil)
 }
 
 // upload is Upload; stored, when not nil, runs once the whole file is
 // stored and before the job is queued (it is invisible until then): an
 // error from it discards the upload.
-func (s *Service) upload(ctx context.Context, partnerID, createdBy, fileName string, raw io.Reader, o ingest.Options,
+func (s *Service) upload(ctx context.Context, partnerID, purpose, createdBy, fileName string, raw io.Reader, o ingest.Options,
 	stored func(id string, bytes int64) error) (Job, error) {
+	if _, _, err := s.admit(ctx, partnerID, purpose); err != nil {
+		return Job{}, err
+	}
 	prep, err := ingest.Prepare(raw, o)
 	if err != nil {
 		var f *fault.Error
@@ -48,9 +53,9 @@ func (s *Service) upload(ctx context.Context, partnerID, createdBy, fileName str
 	if len(fileName) > 200 {
 		fileName = fileName[:200]
 	}
-	_, err = s.db.W.ExecContext(ctx, `INSERT INTO reconcile_jobs (id, partner_id, file_name, state, encoding, header,
-		next_offset, next_line, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
-		id, partnerID, fileName, Uploading, string(prep.Encoding), string(hdr), prep.Header.Start.Offset, prep.Header.Start.Line,
+	_, err = s.db.W.ExecContext(ctx, `INSERT INTO reconcile_jobs (id, partner_id, purpose, file_name, state, encoding, header,
+		next_offset, next_line, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
+		id, partnerID, purpose, fileName, Uploading, string(prep.Encoding), string(hdr), prep.Header.Start.Offset, prep.Header.Start.Line,
 		createdBy, now)
 	if err != nil {
 		return Job{}, fmt.Errorf("reconcile: create job: %w", err)
@@ -106,13 +111,13 @@ func (s *Service) discard(id string) {
 	})
 }
 
-const jobColumns = `id, partner_id, file_name, state, encoding, header, bytes, failure, created_by, created_at, updated_at, finished_at,
+const jobColumns = `id, partner_id, purpose, file_name, state, encoding, header, bytes, failure, created_by, created_at, updated_at, finished_at,
 	rows_read, matched, ambiguous, not_found, errors, duplicates, decided, same_person`
 
 func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 	var j Job
 	var hdr, created, updated, finished string
-	err := sc.Scan(&j.ID, &j.PartnerID, &j.FileName, &j.State, &j.Encoding, &hdr, &j.Bytes, &j.Failure, &j.CreatedBy,
+	err := sc.Scan(&j.ID, &j.PartnerID, &j.Purpose, &j.FileName, &j.State, &j.Encoding, &hdr, &j.Bytes, &j.Failure, &j.CreatedBy,
 		&created, &updated, &finished, &j.RowsRead, &j.Matched, &j.Ambiguous, &j.NotFound, &j.Errors, &j.Duplicates, &j.Decided, &j.SamePerson)
 	if err != nil {
 		return j, err

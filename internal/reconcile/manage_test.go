@@ -80,7 +80,7 @@ func TestCancel(t *testing.T) {
 		e := newEnv(t, db, reg, ix, c)
 
 		// An earlier finished job is the partner's figure.
-		done, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "old.csv", strings.NewReader("ho_ten;so_dinh_danh\n"+reg.people[0].FullName+";"+reg.people[0].PIN+"\n"), ingest.Options{})
+		done, err := e.svc.Upload(ctx, "bank-a", testPurpose, "partner:bank-a", "old.csv", strings.NewReader("ho_ten;so_dinh_danh\n"+reg.people[0].FullName+";"+reg.people[0].PIN+"\n"), ingest.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestCancel(t *testing.T) {
 		}
 		c.add(time.Second)
 
-		job, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "data.csv", strings.NewReader(reg.twinFirstFile()), ingest.Options{})
+		job, err := e.svc.Upload(ctx, "bank-a", testPurpose, "partner:bank-a", "data.csv", strings.NewReader(reg.twinFirstFile()), ingest.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func TestCancel(t *testing.T) {
 		}
 
 		// A queued job cancelled before any worker saw it.
-		queued, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "q.csv", strings.NewReader(reg.twinFirstFile()), ingest.Options{})
+		queued, err := e.svc.Upload(ctx, "bank-a", testPurpose, "partner:bank-a", "q.csv", strings.NewReader(reg.twinFirstFile()), ingest.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +185,7 @@ func TestDelete(t *testing.T) {
 		e := newEnv(t, db, reg, ix, c)
 		tables := []string{"reconcile_jobs", "reconcile_rows", "reconcile_reviews", "reconcile_review_units", "reconcile_chunks"}
 
-		done, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "a.csv", strings.NewReader(reg.twinFirstFile()), ingest.Options{})
+		done, err := e.svc.Upload(ctx, "bank-a", testPurpose, "partner:bank-a", "a.csv", strings.NewReader(reg.twinFirstFile()), ingest.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +195,7 @@ func TestDelete(t *testing.T) {
 		if err := e.svc.Decide(ctx, badinh, done.ID, 1, reg.twins[0].PIN); err != nil {
 			t.Fatal(err)
 		}
-		open, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "b.csv", strings.NewReader(reg.twinFirstFile()), ingest.Options{})
+		open, err := e.svc.Upload(ctx, "bank-a", testPurpose, "partner:bank-a", "b.csv", strings.NewReader(reg.twinFirstFile()), ingest.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,7 +271,7 @@ func TestDeleteInBatches(t *testing.T) {
 		tables := []string{"reconcile_rows", "reconcile_reviews", "reconcile_review_units"}
 		upload := func(name string) Job {
 			t.Helper()
-			j, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", name, strings.NewReader(reg.twinFirstFile()), ingest.Options{})
+			j, err := e.svc.Upload(ctx, "bank-a", testPurpose, "partner:bank-a", name, strings.NewReader(reg.twinFirstFile()), ingest.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -64,9 +64,12 @@ type PersonReader interface {
 // Deps are what the service needs. Registry may be nil where no review page
 // is served.
 type Deps struct {
-	DB       *storage.DB
-	Audit    Recorder
-	Places   Locator
+	DB     *storage.DB
+	Audit  Recorder
+	Places Locator
+	// Partners gives each job's partner with its current policy, which
+	// the upload, the worker, the report and a decision apply.
+	Partners Partners
 	Registry PersonReader
 	Log      *slog.Logger
 	Now      func() time.Time
@@ -77,9 +80,11 @@ type Service struct {
 	db     *storage.DB
 	audit  Recorder
 	places Locator
-	reg    PersonReader
-	log    *slog.Logger
-	now    func() time.Time
+	// partners: see Deps.Partners.
+	partners Partners
+	reg      PersonReader
+	log      *slog.Logger
+	now      func() time.Time
 	// purgeFor and purgeBatch: see the constants of the same names.
 	purgeFor   time.Duration
 	purgeBatch int
@@ -87,8 +92,8 @@ type Service struct {
 
 // New builds the service.
 func New(d Deps) (*Service, error) {
-	if d.DB == nil || d.Audit == nil || d.Places == nil {
-		return nil, fmt.Errorf("reconcile: DB, Audit and Places are required")
+	if d.DB == nil || d.Audit == nil || d.Places == nil || d.Partners == nil {
+		return nil, fmt.Errorf("reconcile: DB, Audit, Places and Partners are required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -96,11 +101,13 @@ func New(d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{db: d.DB, audit: d.Audit, places: d.Places, reg: d.Registry, log: d.Log, now: d.Now,
+	return &Service{db: d.DB, audit: d.Audit, places: d.Places, partners: d.Partners, reg: d.Registry, log: d.Log, now: d.Now,
 		purgeFor: purgeFor, purgeBatch: purgeBatch}, nil
 }
 
-// Purpose is the declared purpose of every disclosure this package makes.
+// Purpose is the purpose of what staff read through this package (review
+// pages, staff reports); a partner's disclosures carry the purpose its job
+// declared.
 const Purpose = "data cleaning"
 
 // Job states.
@@ -205,6 +212,7 @@ func group(n int64, sep byte) string {
 type Job struct {
 	ID        string    `json:"id"`
 	PartnerID string    `json:"partner_id"`
+	Purpose   string    `json:"purpose"` // code of a law-based purpose of the partner's policy
 	FileName  string    `json:"file_name"`
 	Encoding  string    `json:"encoding"`
 	Format    string    `json:"format"`

@@ -110,6 +110,9 @@ type env struct {
 	clock *clock
 	ix    *match.Index
 	reg   register
+	// partners are the partners' policies the service reads; a test may
+	// change one between steps, as an administrator would.
+	partners partnerTable
 }
 
 func migrations() []storage.Migrations { return []storage.Migrations{audit.Migrations(), Migrations()} }
@@ -118,11 +121,12 @@ func newEnv(t *testing.T, db *storage.DB, reg register, ix *match.Index, c *cloc
 	t.Helper()
 	lg := audit.NewLog(db, c.now, slog.New(slog.DiscardHandler))
 	t.Cleanup(lg.Close)
-	svc, err := New(Deps{DB: db, Audit: lg, Places: IndexPlaces{Index: ix}, Now: c.now})
+	partners := partnerTable{"bank-a": fullPolicy("bank-a"), "bank-b": fullPolicy("bank-b")}
+	svc, err := New(Deps{DB: db, Audit: lg, Places: IndexPlaces{Index: ix}, Partners: partners, Now: c.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{db: db, svc: svc, log: lg, clock: c, ix: ix, reg: reg}
+	return &env{db: db, svc: svc, log: lg, clock: c, ix: ix, reg: reg, partners: partners}
 }
 
 func counts(t *testing.T, db *storage.DB, job string) map[string]int {
@@ -170,7 +174,7 @@ func TestJobEndToEnd(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db, reg, ix, &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)})
 		text, want := reg.partnerFile()
-		job, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "khach-hang.csv", strings.NewReader(text), ingest.Options{})
+		job, err := e.svc.Upload(ctx, "bank-a", testPurpose, "partner:bank-a", "khach-hang.csv", strings.NewReader(text), ingest.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,7 +292,7 @@ func TestJobEndToEnd(t *testing.T) {
 			t.Errorf("duplicate and error rows: %v / %v", recs[204], recs[205])
 		}
 		var audited int
-		db.R.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'partner:bank-a' AND action = 'reconcile.disclose' AND purpose = 'data cleaning'`).Scan(&audited)
+		db.R.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'partner:bank-a' AND action = 'reconcile.disclose' AND purpose = $1`, testPurpose).Scan(&audited)
 		if pins != 201 || audited != pins {
 			t.Errorf("%d PINs disclosed, %d audited; want 201 and 201", pins, audited)
 		}
@@ -356,7 +360,7 @@ func TestLeaseLost(t *testing.T) {
 		c := &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
 		e := newEnv(t, db, reg, ix, c)
 		text, _ := reg.partnerFile()
-		job, err := e.svc.Upload(ctx, "bank-a", "x", "a.csv", strings.NewReader(text), ingest.Options{})
+		job, err := e.svc.Upload(ctx, "bank-a", testPurpose, "x", "a.csv", strings.NewReader(text), ingest.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -389,13 +393,13 @@ func TestUploadRefusals(t *testing.T) {
 			{"binary", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "reconcile.file.binary"},
 			{"missing columns", "ma,dia_chi\n1,HN\n", "reconcile.file.missing_columns"},
 		} {
-			_, err := e.svc.Upload(ctx, "bank-a", "x", "f.csv", strings.NewReader(tc.text), ingest.Options{})
+			_, err := e.svc.Upload(ctx, "bank-a", testPurpose, "x", "f.csv", strings.NewReader(tc.text), ingest.Options{})
 			if fault.As(err).Code != tc.code {
 				t.Errorf("%s: %v, want %s", tc.name, err, tc.code)
 			}
 		}
 		// A connection dropped halfway leaves nothing behind.
-		_, err := e.svc.Upload(ctx, "bank-a", "x", "f.csv", &failingReader{data: []byte("ho_ten,ngay_sinh\n" + strings.Repeat("An,1990\n", 300000))}, ingest.Options{})
+		_, err := e.svc.Upload(ctx, "bank-a", testPurpose, "x", "f.csv", &failingReader{data: []byte("ho_ten,ngay_sinh\n" + strings.Repeat("An,1990\n", 300000))}, ingest.Options{})
 		if fault.As(err).Code != "reconcile.upload.incomplete" {
 			t.Errorf("cut upload: %v", err)
 		}
@@ -463,7 +467,7 @@ func stopMidJob(t *testing.T, d storage.Dialect, mode string, reg register, ix *
 	c := &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
 	db1 := open()
 	e1 := newEnv(t, db1, reg, ix, c)
-	job, err := e1.svc.Upload(ctx, "bank-a", "partner:bank-a", "data.csv", strings.NewReader(text), ingest.Options{})
+	job, err := e1.svc.Upload(ctx, "bank-a", testPurpose, "partner:bank-a", "data.csv", strings.NewReader(text), ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

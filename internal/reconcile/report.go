@@ -37,6 +37,8 @@ type ReportRow struct {
 	// to the same person, when that is an earlier row; for a row a
 	// registrar decided, the first other row naming that person.
 	SamePersonAs int64 `json:"same_person_as,omitempty"`
+
+	place Place // where the person named lives, for the partner's scope
 }
 
 // ActDisclose is the audit action of a PIN disclosed in a report.
@@ -46,9 +48,10 @@ const ActDisclose = "reconcile.disclose"
 const reportPage = 1000
 
 // Report walks a finished job's rows for partnerID in row order and hands
-// them to emit a page at a time. Every matched PIN of a page is written to
-// the audit log (actor "partner:<id>", purpose "data cleaning") before the
-// page is emitted: a failed audit stops the report.
+// them to emit a page at a time, as the partner's current policy allows
+// (Disclose). Every row of a page that names a person is written to the
+// audit log (actor "partner:<id>", the job's purpose) before the page is
+// emitted: a failed audit stops the report.
 func (s *Service) Report(ctx context.Context, partnerID, jobID string, emit func([]ReportRow) error) error {
 	return s.report(ctx, partnerID, jobID, "", emit)
 }
@@ -81,17 +84,25 @@ func CanDownloadReports(a actor.Actor) error {
 }
 
 // report emits the report of jobID (of partnerID; "" any partner),
-// auditing each page's PINs as disclosed to to ("" the job's partner).
+// auditing each page's disclosures to to ("" the job's partner). The
+// partner's report is what its current policy allows (Disclose): rows of
+// persons outside its unit read as not found, a PIN only with the field
+// "pin", a death only with "status"; each row that names a person is in
+// that person's access log under the job's purpose before it is emitted.
+// A staff report (national scope) shows the rows as stored.
 func (s *Service) report(ctx context.Context, partnerID, jobID, to string, emit func([]ReportRow) error) error {
 	j, err := s.Job(ctx, partnerID, jobID)
 	if err != nil {
 		return err
 	}
-	detail := "job " + jobID
-	if to == "" {
+	forPartner := to == ""
+	var pol jobPolicy
+	if forPartner {
+		// The policy first: a partner refused learns nothing of the job.
+		if pol, err = s.policyOf(ctx, j.PartnerID, j.Purpose); err != nil {
+			return err
+		}
 		to = "partner:" + j.PartnerID
-	} else {
-		detail += " of partner " + j.PartnerID
 	}
 	if err := ReportReady(j); err != nil {
 		return err
@@ -107,12 +118,33 @@ func (s *Service) report(ctx context.Context, partnerID, jobID, to string, emit 
 		}
 		after = page[len(page)-1].Row
 		var entries []audit.Entry
-		for _, r := range page {
-			if r.PIN != "" {
-				entries = append(entries, audit.Entry{Actor: to, Action: ActDisclose,
-					Subject: "person:" + r.PIN, Purpose: Purpose, Detail: detail})
+		for i := range page {
+			r := &page[i]
+			if r.Outcome != string(match.Matched) || r.PIN == "" {
+				r.Confidence = 0 // only a row naming a person has one
+				continue
 			}
+			if !forPartner {
+				entries = append(entries, audit.Entry{Actor: to, Action: ActDisclose,
+					Subject: "person:" + r.PIN, Purpose: Purpose, Detail: "job " + jobID + " of partner " + j.PartnerID})
+				continue
+			}
+			d := pol.disclose(Linked{PIN: r.PIN, Dead: r.Dead, Place: r.place, Differences: r.Differences})
+			if !d.InScope {
+				*r = ReportRow{Row: r.Row, Line: r.Line, Ref: r.Ref, Outcome: string(match.NotFound)}
+				continue
+			}
+			// As a lookup is: the fields disclosed, or only that the
+			// partner's record is this person.
+			detail := "job=" + jobID + " result=matched"
+			if len(d.Fields) > 0 {
+				detail = "job=" + jobID + " fields=" + strings.Join(d.Fields, ",") + " basis=" + pol.purpose.Basis
+			}
+			entries = append(entries, audit.Entry{Actor: to, Action: ActDisclose,
+				Subject: "person:" + r.PIN, Purpose: pol.purpose.Code, Detail: detail})
+			r.PIN, r.Dead, r.Differences = d.PIN, d.Dead, d.Differences
 		}
+		// One batch per page through the audit log's group commit.
 		if err := s.audit.RecordAll(ctx, entries); err != nil {
 			return fmt.Errorf("reconcile: audit report: %w", err)
 		}
@@ -137,7 +169,7 @@ func ReportReady(j Job) error {
 
 func (s *Service) reportPage(ctx context.Context, jobID string, after int64) ([]ReportRow, error) {
 	rows, err := s.db.R.QueryContext(ctx, fmt.Sprintf(`SELECT r.row_num, r.line, r.ref, r.outcome, r.pin, r.confidence, r.differences, r.dead,
-		r.error_code, r.duplicate_of, r.same_person_as, COALESCE(v.state, ''), COALESCE(v.decision_pin, ''), COALESCE(v.candidates, '')
+		r.error_code, r.duplicate_of, r.same_person_as, r.province, r.commune, COALESCE(v.state, ''), COALESCE(v.decision_pin, ''), COALESCE(v.candidates, '')
 		FROM reconcile_rows r LEFT JOIN reconcile_reviews v ON v.job_id = r.job_id AND v.row_num = r.row_num
 		WHERE r.job_id = $1 AND r.row_num > $2 ORDER BY r.row_num LIMIT %d`, reportPage), jobID, after)
 	if err != nil {
@@ -150,7 +182,7 @@ func (s *Service) reportPage(ctx context.Context, jobID string, after int64) ([]
 		var dead int
 		var state, decision, cands string
 		if err := rows.Scan(&r.Row, &r.Line, &r.Ref, &r.Outcome, &r.PIN, &r.Confidence, &r.Differences, &dead,
-			&r.ErrorCode, &r.DuplicateOf, &r.SamePersonAs, &state, &decision, &cands); err != nil {
+			&r.ErrorCode, &r.DuplicateOf, &r.SamePersonAs, &r.place.Province, &r.place.Commune, &state, &decision, &cands); err != nil {
 			return nil, fmt.Errorf("reconcile: report: %w", err)
 		}
 		r.Dead = dead == 1
@@ -219,7 +251,7 @@ func writeReportCSV(w io.Writer, report func(emit func([]ReportRow) error) error
 				same = strconv.FormatInt(r.SamePersonAs, 10)
 			}
 			conf := ""
-			if r.PIN != "" {
+			if r.Outcome == string(match.Matched) {
 				conf = strconv.FormatFloat(r.Confidence, 'f', 4, 64)
 			}
 			if err := cw.Write([]string{strconv.FormatInt(r.Row, 10), strconv.FormatInt(r.Line, 10), safeCell(r.Ref), r.Outcome, r.PIN,

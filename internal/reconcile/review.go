@@ -201,6 +201,7 @@ func (s *Service) Decide(ctx context.Context, a actor.Actor, jobID string, row i
 	if r.State != ReviewOpen {
 		return ErrAlreadyDecided
 	}
+	var place Place
 	if pin != "" {
 		i := slices.IndexFunc(r.Candidates, func(c ReviewCandidate) bool { return c.PIN == pin })
 		if i < 0 {
@@ -208,6 +209,20 @@ func (s *Service) Decide(ctx context.Context, a actor.Actor, jobID string, row i
 		}
 		if !r.Candidates[i].InScope {
 			return fault.ErrOutOfScope
+		}
+		// The decision names the person to the job's partner: its policy
+		// as it stands now must let it be told about them.
+		j, err := s.Job(ctx, "", jobID)
+		if err != nil {
+			return err
+		}
+		pol, err := s.policyOf(ctx, j.PartnerID, j.Purpose)
+		if err != nil {
+			return err
+		}
+		place = firstPlace(r.Candidates[i].Places)
+		if !pol.disclose(Linked{PIN: pin, Place: place}).InScope {
+			return ErrPartnerScope
 		}
 	}
 	subject := "reconcile:" + jobID
@@ -242,12 +257,14 @@ func (s *Service) Decide(ctx context.Context, a actor.Actor, jobID string, row i
 		if err := tx.QueryRowContext(ctx, q, jobID, pin, row).Scan(&first); err != nil {
 			return fmt.Errorf("reconcile: decide: same person: %w", err)
 		}
-		same := 0
+		same, firstRow := 0, int64(0)
 		if first.Valid {
-			same = 1
-			if _, err := tx.ExecContext(ctx, `UPDATE reconcile_rows SET same_person_as = $1 WHERE job_id = $2 AND row_num = $3`, first.Int64, jobID, row); err != nil {
-				return fmt.Errorf("reconcile: decide: same person: %w", err)
-			}
+			same, firstRow = 1, first.Int64
+		}
+		// The row keeps where the person lives, for the report's scope.
+		if _, err := tx.ExecContext(ctx, `UPDATE reconcile_rows SET same_person_as = $1, province = $2, commune = $3 WHERE job_id = $4 AND row_num = $5`,
+			firstRow, place.Province, place.Commune, jobID, row); err != nil {
+			return fmt.Errorf("reconcile: decide: same person: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE reconcile_jobs SET decided = decided + 1, same_person = same_person + $1, updated_at = $2 WHERE id = $3`,
 			same, now, jobID); err != nil {

@@ -122,7 +122,7 @@ func TestDecidedSamePerson(t *testing.T) {
 			"T3;Trịnh Công Sơn;;28/02/1988\n" + // 3: ambiguous
 			"T4;Trịnh Công Sơn;;28/02/1988\n" + // 4: ambiguous
 			"T5;Trinh Cong Son;;28/02/1988\n" // 5: ambiguous
-		job, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "t.csv", strings.NewReader(file), ingest.Options{})
+		job, err := e.svc.Upload(ctx, "bank-a", testPurpose, "partner:bank-a", "t.csv", strings.NewReader(file), ingest.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +199,7 @@ func TestMatchedAfterDecision(t *testing.T) {
 			fmt.Sprintf("K0;%s;%s;%02d/%02d/%d\n", p[0].FullName, p[0].PIN, p[0].BirthDate.Day, p[0].BirthDate.Month, p[0].BirthDate.Year) +
 			fmt.Sprintf("K1;%s;%s;%02d/%02d/%d\n", p[1].FullName, p[1].PIN, p[1].BirthDate.Day, p[1].BirthDate.Month, p[1].BirthDate.Year) +
 			"T4;Trịnh Công Sơn;" + tw[0].PIN + ";28/02/1988\n" // 4: matched, second batch
-		job, err := e.svc.Upload(ctx, "bank-a", "partner:bank-a", "t.csv", strings.NewReader(file), ingest.Options{})
+		job, err := e.svc.Upload(ctx, "bank-a", testPurpose, "partner:bank-a", "t.csv", strings.NewReader(file), ingest.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

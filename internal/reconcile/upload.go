@@ -61,15 +61,16 @@ func UploadOptions(encoding, format, delimiter string) (ingest.Options, error) {
 	return o, nil
 }
 
-// UploadFor stores a file on partnerID's behalf: the job is the partner's
+// UploadFor stores a file on partnerID's behalf, for a purpose its policy
+// declares (checked as for the partner's own upload): the job is the partner's
 // as if it had uploaded the file itself (its job list, its report), and by
 // ("staff:<user>") is its creator and the audit actor. The act is audited
 // once the whole file is stored and before the job is queued, so a refused
 // or cut upload leaves no entry, and an entry that cannot be written
 // leaves no job. The detail names the job, the partner and the size, never
 // the file's name or content (they may name people).
-func (s *Service) UploadFor(ctx context.Context, partnerID, by, fileName string, raw io.Reader, o ingest.Options) (Job, error) {
-	return s.upload(ctx, partnerID, by, fileName, raw, o, func(id string, bytes int64) error {
+func (s *Service) UploadFor(ctx context.Context, partnerID, purpose, by, fileName string, raw io.Reader, o ingest.Options) (Job, error) {
+	return s.upload(ctx, partnerID, purpose, by, fileName, raw, o, func(id string, bytes int64) error {
 		err := s.audit.Record(ctx, audit.Entry{Actor: by, Action: ActUpload, Subject: "reconcile:" + id, Purpose: Purpose,
 			Detail: fmt.Sprintf("job %s uploaded for partner %s (%d bytes)", id, partnerID, bytes)})
 		if err != nil {

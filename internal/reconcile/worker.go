@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/match"
 	"github.com/dancu-project/dancu/internal/reconcile/ingest"
 	"github.com/dancu-project/dancu/internal/storage"
@@ -135,12 +136,21 @@ func (w *Worker) release(id string) {
 // work parses the job's text from its checkpoint and commits batch after
 // batch.
 func (w *Worker) work(ctx context.Context, id string) error {
-	var hdrText string
+	var hdrText, partnerID, purpose string
 	var pos ingest.Position
-	err := w.s.db.R.QueryRowContext(ctx, `SELECT header, next_offset, next_line, rows_read FROM reconcile_jobs WHERE id = $1`, id).
-		Scan(&hdrText, &pos.Offset, &pos.Line, &pos.Row)
+	err := w.s.db.R.QueryRowContext(ctx, `SELECT header, next_offset, next_line, rows_read, partner_id, purpose FROM reconcile_jobs WHERE id = $1`, id).
+		Scan(&hdrText, &pos.Offset, &pos.Line, &pos.Row, &partnerID, &purpose)
 	if err != nil {
 		return fmt.Errorf("reconcile: load job: %w", err)
+	}
+	// The partner's policy as it stands now: a partner no longer allowed
+	// to reconcile for this purpose gets no further row matched.
+	pol, err := w.s.policyOf(ctx, partnerID, purpose)
+	if f := (*fault.Error)(nil); errors.As(err, &f) {
+		return w.fail(ctx, id, f.Code)
+	}
+	if err != nil {
+		return err
 	}
 	var hdr ingest.Header
 	if err := json.Unmarshal([]byte(hdrText), &hdr); err != nil {
@@ -168,7 +178,7 @@ func (w *Worker) work(ctx context.Context, id string) error {
 		if len(rows) == 0 {
 			return w.finish(ctx, id)
 		}
-		if err := w.commit(ctx, id, rows); err != nil {
+		if err := w.commit(ctx, id, pol, rows); err != nil {
 			return err
 		}
 		if w.AfterBatch != nil {
@@ -218,11 +228,12 @@ type result struct {
 	errCode     string
 	dupOf       int64
 	samePerson  int64 // the first row matched to the same PIN
+	place       Place // where the matched person lives
 	candidates  []match.Candidate
 	places      map[string][]Place
 }
 
-func (w *Worker) commit(ctx context.Context, id string, rows []ingest.Row) error {
+func (w *Worker) commit(ctx context.Context, id string, pol jobPolicy, rows []ingest.Row) error {
 	res := make([]result, len(rows))
 	seen := map[string]int64{}
 	var keys []string
@@ -266,35 +277,58 @@ func (w *Worker) commit(ctx context.Context, id string, rows []ingest.Row) error
 		if len(got) != len(recs) {
 			return fmt.Errorf("reconcile: matcher returned %d results for %d records", len(got), len(recs))
 		}
-		var pins, matchedPINs []string
-		for k, m := range got {
-			r := &res[idx[k]]
-			r.outcome, r.confidence, r.dead = string(m.Outcome), m.Confidence, m.Dead
-			if m.Outcome == match.Matched {
-				r.pin = m.PIN
-				r.differences = encodeDiffs(m.Differences)
-				matchedPINs = append(matchedPINs, m.PIN)
-			}
-			if m.Outcome == match.Ambiguous {
-				r.candidates = m.Candidates
+		// Where every person named lives, in one call: the partner's unit
+		// scope applies to matches and to review candidates alike.
+		var pins []string
+		for _, m := range got {
+			switch m.Outcome {
+			case match.Matched:
+				pins = append(pins, m.PIN)
+			case match.Ambiguous:
 				for _, c := range m.Candidates {
 					pins = append(pins, c.PIN)
 				}
 			}
 		}
+		places := map[string][]Place{}
+		if len(pins) > 0 {
+			if places, err = w.s.places.Places(ctx, pins); err != nil {
+				return fmt.Errorf("reconcile: units of the persons found: %w", err)
+			}
+		}
+		var matchedPINs []string
+		for k, m := range got {
+			r := &res[idx[k]]
+			r.outcome, r.confidence = string(m.Outcome), m.Confidence
+			switch m.Outcome {
+			case match.Matched:
+				pl := firstPlace(places[m.PIN])
+				if !pol.disclose(Linked{PIN: m.PIN, Place: pl}).InScope {
+					// Outside the partner's unit: a row like one that
+					// names nobody, in the counters and the report alike.
+					r.outcome, r.confidence = string(match.NotFound), 0
+					continue
+				}
+				r.pin, r.dead, r.place = m.PIN, m.Dead, pl
+				r.differences = encodeDiffs(m.Differences)
+				matchedPINs = append(matchedPINs, m.PIN)
+			case match.Ambiguous:
+				// Only candidates the partner may be told about go to a
+				// registrar; with none left the row names nobody.
+				for _, c := range m.Candidates {
+					if pol.disclose(Linked{PIN: c.PIN, Place: firstPlace(places[c.PIN])}).InScope {
+						r.candidates = append(r.candidates, c)
+					}
+				}
+				if len(r.candidates) == 0 {
+					r.outcome, r.confidence = string(match.NotFound), 0
+					continue
+				}
+				r.places = places
+			}
+		}
 		if err := w.samePerson(ctx, id, res, matchedPINs); err != nil {
 			return err
-		}
-		if len(pins) > 0 {
-			places, err := w.s.places.Places(ctx, pins)
-			if err != nil {
-				return fmt.Errorf("reconcile: candidates' units: %w", err)
-			}
-			for i := range res {
-				if res[i].candidates != nil {
-					res[i].places = places
-				}
-			}
 		}
 	}
 	return w.s.db.Tx(ctx, func(tx *sql.Tx) error { return w.write(ctx, tx, id, res) })
@@ -415,17 +449,17 @@ func (w *Worker) write(ctx context.Context, tx *sql.Tx, id string, res []result)
 	if n, _ := out.RowsAffected(); n != 1 {
 		return errLeaseLost
 	}
-	args := make([]any, 0, len(res)*13)
+	args := make([]any, 0, len(res)*15)
 	for _, r := range res {
 		dead := 0
 		if r.dead {
 			dead = 1
 		}
 		args = append(args, id, r.row.Num, r.row.Line, r.row.Record.Ref, r.key, r.outcome, r.pin, r.confidence, r.differences,
-			dead, r.errCode, r.dupOf, r.samePerson)
+			dead, r.errCode, r.dupOf, r.samePerson, r.place.Province, r.place.Commune)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO reconcile_rows (job_id, row_num, line, ref, dup_key, outcome, pin, confidence,
-		differences, dead, error_code, duplicate_of, same_person_as) VALUES `+w.s.db.Values(len(res), 13), args...); err != nil {
+		differences, dead, error_code, duplicate_of, same_person_as, province, commune) VALUES `+w.s.db.Values(len(res), 15), args...); err != nil {
 		return fmt.Errorf("reconcile: store rows: %w", err)
 	}
 	created := fmtTime(now)

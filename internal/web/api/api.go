@@ -33,8 +33,11 @@ type API struct {
 	Cards    *cardservice.Service
 	Staff    *staff.Store
 	Units    *adminunit.Catalog
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Deliveries are the life-event subscriptions administrators manage
+	// (routes in delivery.go).
+	Deliveries Deliveries
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Route is one API operation.
@@ -47,7 +50,7 @@ type Route struct {
 // Routes lists every operation; Mount registers them and the OpenAPI test
 // compares them with the document.
 func (a *API) Routes() []Route {
-	return []Route{
+	rs := []Route{
 		{"POST", "/api/v1/sessions", true, a.signIn},
 		{"DELETE", "/api/v1/sessions", false, a.signOut},
 		{"GET", "/api/v1/persons", false, a.searchPersons},
@@ -85,6 +88,7 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/card/pki/master-list", true, a.masterList},
 		{"GET", "/api/v1/card/pki/crl", true, a.crl},
 	}
+	return append(rs, a.deliveryRoutes()...)
 }
 
 // Mount registers the routes and the OpenAPI document on mux.

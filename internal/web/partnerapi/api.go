@@ -69,8 +69,11 @@ type API struct {
 	Exchange  *exchange.Service
 	// Reconcile runs bulk data cleaning (routes in reconcile.go).
 	Reconcile *reconcile.Service
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Deliveries are the life-event subscriptions and deliveries (routes
+	// in delivery.go).
+	Deliveries Deliveries
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Route is one operation of the partner API.
@@ -90,6 +93,7 @@ func (a *API) Routes() []Route {
 	var rs []Route
 	rs = append(rs, a.exchangeRoutes()...)
 	rs = append(rs, a.reconcileRoutes()...)
+	rs = append(rs, a.deliveryRoutes()...)
 	return rs
 }
 

@@ -42,10 +42,16 @@ func viewJob(j reconcile.Job) jobView {
 }
 
 // reconcileUpload takes the dataset as the raw request body (CSV or JSON
-// Lines); ?encoding=, ?format=, ?delimiter= declare what detection would
-// otherwise guess and ?name= names the file.
+// Lines) for the purpose ?purpose= names (a law-based purpose of the
+// partner's policy, checked before anything else); ?encoding=, ?format=,
+// ?delimiter= declare what detection would otherwise guess and ?name=
+// names the file.
 func (a *API) reconcileUpload(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
+	p, _ := PartnerFrom(r.Context())
+	if err := a.Reconcile.Admit(r.Context(), p.ID, q.Get("purpose")); err != nil {
+		return err
+	}
 	o, err := reconcile.UploadOptions(q.Get("encoding"), q.Get("format"), q.Get("delimiter"))
 	if err != nil {
 		return err
@@ -55,13 +61,12 @@ func (a *API) reconcileUpload(w http.ResponseWriter, r *http.Request) error {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(reconcile.UploadTimeout))
 	rc.SetWriteDeadline(time.Now().Add(reconcile.UploadTimeout))
-	p, _ := PartnerFrom(r.Context())
 	c, _ := CallerFrom(r.Context())
 	name := q.Get("name")
 	if name == "" {
 		name = "upload"
 	}
-	j, err := a.Reconcile.Upload(r.Context(), p.ID, "partner:"+p.ID+"/"+c.System.ClientID, name, http.MaxBytesReader(w, r.Body, reconcile.MaxUpload), o)
+	j, err := a.Reconcile.Upload(r.Context(), p.ID, q.Get("purpose"), "partner:"+p.ID+"/"+c.System.ClientID, name, http.MaxBytesReader(w, r.Body, reconcile.MaxUpload), o)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -59,9 +59,11 @@ func TestReconcileAPI(t *testing.T) {
 			rows.Close()
 			b.WriteString("KH999;Người Không Có;;1901-01-01\n")
 			b.WriteString(again)
-			bank := p.partnerToken("nganhang-a")
+			// The social insurance agency: its law-based purpose allows the PIN
+			// and the status in the report.
+			bank := p.partnerToken("bhxh")
 
-			up := p.upload(bank, "?name=khachhang.csv", b.String())
+			up := p.upload(bank, "?purpose=health-insurance&name=khachhang.csv", b.String())
 			if up.status != http.StatusAccepted || up.header.Get("Location") == "" {
 				t.Fatalf("upload: %d %s", up.status, up.body)
 			}
@@ -85,19 +87,33 @@ func TestReconcileAPI(t *testing.T) {
 
 			// Refusals: a bad file, a partner without the operation, another
 			// partner's job, a report before the job exists.
-			if a := p.upload(bank, "", "ma,dia_chi\n1,HN\n"); a.status != 422 || !strings.Contains(a.body, "reconcile.file.missing_columns") {
+			if a := p.upload(bank, "?purpose=health-insurance", "ma,dia_chi\n1,HN\n"); a.status != 422 || !strings.Contains(a.body, "reconcile.file.missing_columns") {
 				t.Errorf("missing columns: %d %s", a.status, a.body)
 			}
-			if a := p.upload(bank, "", "\x00\x01\x02PK"); a.status != 422 || a.code() != "reconcile.file.binary" {
+			if a := p.upload(bank, "?purpose=health-insurance", "\x00\x01\x02PK"); a.status != 422 || a.code() != "reconcile.file.binary" {
 				t.Errorf("binary: %d %s", a.status, a.body)
 			}
-			if a := p.upload(bank, "?encoding=ebcdic", "ho_ten,ngay_sinh\nAn,1990\n"); a.status != 422 {
+			if a := p.upload(bank, "?purpose=health-insurance&encoding=ebcdic", "ho_ten,ngay_sinh\nAn,1990\n"); a.status != 422 {
 				t.Errorf("unknown encoding: %d %s", a.status, a.body)
+			}
+			// The purpose, checked before the file (here a binary one).
+			for _, c := range []struct {
+				token, query string
+				status       int
+				code         string
+			}{
+				{bank, "", 422, "policy.purpose_required"},
+				{bank, "?purpose=account-opening", 403, "policy.purpose_not_declared"},
+				{p.partnerToken("nganhang-a"), "?purpose=account-opening", 403, "reconcile.purpose.consent"},
+			} {
+				if a := p.upload(c.token, c.query, "\x00\x01\x02PK"); a.status != c.status || a.code() != c.code {
+					t.Errorf("upload %s: %d %s, want %d %s", c.query, a.status, a.body, c.status, c.code)
+				}
 			}
 			if a := p.call("GET", loc, p.partnerToken("bv-bachmai"), nil); a.status != 403 {
 				t.Errorf("hospital without the operation: %d %s", a.status, a.body)
 			}
-			if a := p.call("GET", loc, p.partnerToken("bhxh"), nil); a.status != 404 || a.code() != "reconcile.job.not_found" {
+			if a := p.call("GET", loc, p.partnerToken("nganhang-a"), nil); a.status != 404 || a.code() != "reconcile.job.not_found" {
 				t.Errorf("another partner's job: %d %s", a.status, a.body)
 			}
 			if a := p.call("GET", loc+"/report", "", nil); a.status != 401 {
@@ -128,7 +144,7 @@ func TestReconcileAPI(t *testing.T) {
 				t.Errorf("the same person twice: %v", last)
 			}
 			var audited int
-			p.env.App.AuditDB.R.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'partner:nganhang-a' AND action = 'reconcile.disclose'`).Scan(&audited)
+			p.env.App.AuditDB.R.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'partner:bhxh' AND action = 'reconcile.disclose'`).Scan(&audited)
 			if audited != len(pins)+1 {
 				t.Errorf("%d disclosures audited, want %d", audited, len(pins)+1)
 			}
@@ -143,7 +159,7 @@ func TestReconcileAPI(t *testing.T) {
 			db := p.env.App.DB
 			var held string
 			for try := 0; try < 5 && held == ""; try++ {
-				up2 := p.upload(bank, "?name=second.csv", b.String())
+				up2 := p.upload(bank, "?purpose=health-insurance&name=second.csv", b.String())
 				if up2.status != http.StatusAccepted {
 					t.Fatalf("second upload: %d %s", up2.status, up2.body)
 				}
@@ -160,10 +176,10 @@ func TestReconcileAPI(t *testing.T) {
 				t.Fatal("the app's worker took every second job first")
 			}
 			heldID := held[strings.LastIndex(held, "/")+1:]
-			if a := p.call("POST", held+"/cancel", p.partnerToken("bhxh"), nil); a.status != 404 || a.code() != "reconcile.job.not_found" {
+			if a := p.call("POST", held+"/cancel", p.partnerToken("nganhang-a"), nil); a.status != 404 || a.code() != "reconcile.job.not_found" {
 				t.Errorf("another partner cancels: %d %s", a.status, a.body)
 			}
-			if a := p.call("DELETE", held, p.partnerToken("bhxh"), nil); a.status != 404 || a.code() != "reconcile.job.not_found" {
+			if a := p.call("DELETE", held, p.partnerToken("nganhang-a"), nil); a.status != 404 || a.code() != "reconcile.job.not_found" {
 				t.Errorf("another partner deletes: %d %s", a.status, a.body)
 			}
 			if a := p.call("POST", held+"/cancel", bank, nil); a.status != 200 || a.json["state"] != "cancelled" {
@@ -206,7 +222,7 @@ func TestReconcileAPI(t *testing.T) {
 			}
 			for action, want := range map[string]int{"reconcile.cancel": 1, "reconcile.delete": 2} {
 				var n int
-				p.env.App.AuditDB.R.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'partner:nganhang-a' AND action = $1`, action).Scan(&n)
+				p.env.App.AuditDB.R.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'partner:bhxh' AND action = $1`, action).Scan(&n)
 				if n != want {
 					t.Errorf("%d %s entries in the audit log, want %d", n, action, want)
 				}
@@ -234,7 +250,7 @@ func TestReconcileSlowUpload(t *testing.T) {
 		}
 		w.Close()
 	}()
-	req, _ := http.NewRequest("POST", srv.URL+"/api/partner/v1/reconcile/jobs", body)
+	req, _ := http.NewRequest("POST", srv.URL+"/api/partner/v1/reconcile/jobs?purpose=aml-cdd", body)
 	req.Header.Set("Content-Type", "text/csv")
 	req.Header.Set("Authorization", "Bearer "+p.partnerToken("nganhang-a"))
 	resp, err := http.DefaultClient.Do(req)

@@ -51,9 +51,13 @@ type reconcileJobsView struct {
 
 // uploadView is the form an administrator uploads a partner's file with.
 type uploadView struct {
-	Partners                         []exchange.Partner // those whose policy allows reconcile
-	Partner, Encoding, Format, Delim string             // as chosen
-	Encodings, Formats, Delims       []option
+	Partners                                  []exchange.Partner // those whose policy allows reconcile
+	Partner, Purpose, Encoding, Format, Delim string             // as chosen
+	// Purposes are the law-based purposes of those partners (the code as
+	// value, "partner: description" as label); the service checks that the
+	// chosen one is the chosen partner's.
+	Purposes                   []option
+	Encodings, Formats, Delims []option
 }
 
 func (u *UI) reconcileJobs(w http.ResponseWriter, r *http.Request, s staff.Session) {
@@ -110,7 +114,7 @@ func (u *UI) renderJobs(w http.ResponseWriter, r *http.Request, s staff.Session,
 
 // uploadInput is what the upload form sent before its file.
 type uploadInput struct {
-	Partner, Encoding, Format, Delimiter string
+	Partner, Purpose, Encoding, Format, Delimiter string
 }
 
 // reconcilePartners are the partners a file may be uploaded for: enabled,
@@ -135,7 +139,15 @@ func (u *UI) uploadView(r *http.Request, l string, in uploadInput) (*uploadView,
 		return nil, err
 	}
 	auto := option{Value: "", Label: u.tr(l, "recon.upload.auto")}
-	return &uploadView{Partners: ps, Partner: in.Partner, Encoding: in.Encoding, Format: in.Format, Delim: in.Delimiter,
+	var purposes []option
+	for _, p := range ps {
+		for _, pu := range p.Policy.Purposes {
+			if pu.Basis == exchange.BasisLaw {
+				purposes = append(purposes, option{Value: pu.Code, Label: p.Name + ": " + pu.Description + " (" + pu.Code + ")"})
+			}
+		}
+	}
+	return &uploadView{Partners: ps, Partner: in.Partner, Purpose: in.Purpose, Purposes: purposes, Encoding: in.Encoding, Format: in.Format, Delim: in.Delimiter,
 		Encodings: []option{auto, {Value: "utf-8", Label: "UTF-8"}, {Value: "utf-16", Label: "UTF-16 (Unicode)"},
 			{Value: "windows-1258", Label: "Windows-1258"}, {Value: "tcvn3", Label: "TCVN3 (ABC)"}},
 		Formats: []option{auto, {Value: "csv", Label: "CSV"}, {Value: "jsonl", Label: "JSON Lines"}},
@@ -190,7 +202,7 @@ func (u *UI) reconcileUpload(w http.ResponseWriter, r *http.Request, s staff.Ses
 			if err != nil {
 				return err
 			}
-			field := map[string]*string{"partner": &in.Partner, "encoding": &in.Encoding, "format": &in.Format, "delimiter": &in.Delimiter}[p.FormName()]
+			field := map[string]*string{"partner": &in.Partner, "purpose": &in.Purpose, "encoding": &in.Encoding, "format": &in.Format, "delimiter": &in.Delimiter}[p.FormName()]
 			if field != nil {
 				b, err := io.ReadAll(io.LimitReader(p, maxUploadField+1))
 				if err != nil {
@@ -205,10 +217,6 @@ func (u *UI) reconcileUpload(w http.ResponseWriter, r *http.Request, s staff.Ses
 			if p.FormName() != "file" {
 				continue // csrf (checked), or unknown: skipped
 			}
-			o, err := reconcile.UploadOptions(in.Encoding, in.Format, in.Delimiter)
-			if err != nil {
-				return err
-			}
 			partners, err := u.reconcilePartners(r)
 			if err != nil {
 				return err
@@ -216,11 +224,19 @@ func (u *UI) reconcileUpload(w http.ResponseWriter, r *http.Request, s staff.Ses
 			if !slices.ContainsFunc(partners, func(p exchange.Partner) bool { return p.ID == in.Partner }) {
 				return errUploadPartner
 			}
+			// The partner's policy (the purpose) before anything else.
+			if err := u.recon.Admit(r.Context(), in.Partner, in.Purpose); err != nil {
+				return fieldFault(err, "purpose")
+			}
+			o, err := reconcile.UploadOptions(in.Encoding, in.Format, in.Delimiter)
+			if err != nil {
+				return err
+			}
 			name := p.FileName()
 			if name == "" {
 				name = "upload"
 			}
-			_, err = u.recon.UploadFor(r.Context(), in.Partner, a.ID, name, p, o)
+			_, err = u.recon.UploadFor(r.Context(), in.Partner, in.Purpose, a.ID, name, p, o)
 			return err
 		}
 	}()
@@ -235,7 +251,7 @@ func (u *UI) reconcileUpload(w http.ResponseWriter, r *http.Request, s staff.Ses
 		err = reconcile.ErrUploadFailed.Wrap(err) // a broken or cut body
 	}
 	f := fault.As(err)
-	if f.Kind != fault.Invalid && f.Kind != fault.TooLarge {
+	if f.Kind != fault.Invalid && f.Kind != fault.TooLarge && f.Field != "purpose" {
 		u.fail(w, r, err)
 		return
 	}
@@ -431,4 +447,14 @@ func (s *reportWriter) Write(p []byte) (int, error) {
 		s.start()
 	}
 	return s.w.Write(p)
+}
+
+// fieldFault is err with its fault pinned to a form field, so the page
+// shows it beside the field; other errors pass unchanged.
+func fieldFault(err error, field string) error {
+	var f *fault.Error
+	if !errors.As(err, &f) {
+		return err
+	}
+	return f.WithField(field)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/match"
 	"github.com/dancu-project/dancu/internal/reconcile"
 	"github.com/dancu-project/dancu/internal/reconcile/ingest"
@@ -32,7 +33,13 @@ import (
 func TestReconcilePages(t *testing.T) {
 	ctx := context.Background()
 	now := func() time.Time { return today }
-	db, units, alog, reg, staffStore := reconcileBase(t, storage.SQLite)
+	db, units, alog, reg, staffStore := reconcileBase(t, storage.SQLite, exchange.Migrations())
+	partners := exchange.NewStore(db, now)
+	for _, p := range exchange.Samples() {
+		if _, err := partners.AddPartner(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
 	l, err := registry.NewLoader(ctx, db, alog, actor.SystemActor("test"), today)
 	if err != nil {
 		t.Fatal(err)
@@ -63,11 +70,11 @@ func TestReconcilePages(t *testing.T) {
 		b.Add(match.Person{PIN: p.PIN, FullName: p.FullName, BirthDate: p.BirthDate, Sex: p.Sex, ProvinceCode: "01", CommuneCode: p.Permanent.CommuneCode})
 	}
 	ix := b.Finish()
-	svc, err := reconcile.New(reconcile.Deps{DB: db, Audit: alog, Places: reconcile.IndexPlaces{Index: ix}, Registry: reg, Now: now})
+	svc, err := reconcile.New(reconcile.Deps{DB: db, Audit: alog, Places: reconcile.IndexPlaces{Index: ix}, Partners: partners, Registry: reg, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	job, err := svc.Upload(ctx, "nganhang-a", "partner:nganhang-a", "kh.csv", strings.NewReader("ma,ho_ten,ngay_sinh\nKH1,Đỗ Song Sinh,15/01/1995\n"), ingest.Options{})
+	job, err := svc.Upload(ctx, "nganhang-a", "aml-cdd", "partner:nganhang-a", "kh.csv", strings.NewReader("ma,ho_ten,ngay_sinh\nKH1,Đỗ Song Sinh,15/01/1995\n"), ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +159,7 @@ func TestReconcilePages(t *testing.T) {
 	if r := admin.get("/reconcile/jobs/no-such-job/report"); r.status != http.StatusNotFound {
 		t.Errorf("report of no job: %d", r.status)
 	}
-	queued, err := svc.Upload(ctx, "nganhang-a", "partner:nganhang-a", "kh2.csv", strings.NewReader("ma,ho_ten,ngay_sinh\nKH1,Đỗ Song Sinh,15/01/1995\n"), ingest.Options{})
+	queued, err := svc.Upload(ctx, "nganhang-a", "aml-cdd", "partner:nganhang-a", "kh2.csv", strings.NewReader("ma,ho_ten,ngay_sinh\nKH1,Đỗ Song Sinh,15/01/1995\n"), ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

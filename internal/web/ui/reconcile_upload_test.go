@@ -80,7 +80,7 @@ func newUploadStack(t *testing.T, d storage.Dialect) uploadStack {
 		}
 	}
 	ix := match.NewBuilder(units, match.Options{Now: today}).Finish()
-	svc, err := reconcile.New(reconcile.Deps{DB: db, Audit: alog, Places: reconcile.IndexPlaces{Index: ix}, Registry: reg, Now: now})
+	svc, err := reconcile.New(reconcile.Deps{DB: db, Audit: alog, Places: reconcile.IndexPlaces{Index: ix}, Partners: partners, Registry: reg, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,14 +122,18 @@ func testReconcileUpload(t *testing.T, d storage.Dialect) {
 	}
 	// The CSRF field is the form's first field, the file its last.
 	form := page.body[strings.Index(page.body, `id="upload-form"`):]
-	if i, j, k := strings.Index(form, `name="csrf"`), strings.Index(form, `name="partner"`), strings.Index(form, `name="file"`); !(i >= 0 && i < j && j < k) {
-		t.Errorf("upload form order: csrf %d, partner %d, file %d", i, j, k)
+	if i, j, p, k := strings.Index(form, `name="csrf"`), strings.Index(form, `name="partner"`), strings.Index(form, `name="purpose"`), strings.Index(form, `name="file"`); !(i >= 0 && i < j && j < p && p < k) {
+		t.Errorf("upload form order: csrf %d, partner %d, purpose %d, file %d", i, j, p, k)
+	}
+	// Only law-based purposes are offered.
+	if !strings.Contains(form, `<option value="aml-cdd"`) || strings.Contains(form, `<option value="account-opening"`) {
+		t.Error("the form's purposes are not the partners' law-based ones")
 	}
 	token := admin.csrf("/reconcile")
 
 	// The administrator uploads the bank's file.
 	const file = "ma;ho_ten;ngay_sinh\nKH1;Đỗ Văn An;15/01/1995\nKH2;Trần Thị Bình;02/03/1990\n"
-	r := admin.postParts("/reconcile/upload", part{name: "csrf", value: token}, part{name: "partner", value: "nganhang-a"},
+	r := admin.postParts("/reconcile/upload", part{name: "csrf", value: token}, part{name: "partner", value: "nganhang-a"}, part{name: "purpose", value: "aml-cdd"},
 		part{name: "encoding", value: ""}, part{name: "format", value: "csv"}, part{name: "delimiter", value: ";"},
 		part{name: "file", value: file, fileName: "khach-hang.csv"})
 	if r.status != http.StatusSeeOther || r.location != "/reconcile?uploaded=1" {
@@ -179,7 +183,7 @@ func testReconcileUpload(t *testing.T, d storage.Dialect) {
 		if strings.Contains(c.get("/reconcile").body, "/reconcile/upload") {
 			t.Errorf("%s is offered the upload form", user)
 		}
-		r := c.postParts("/reconcile/upload", part{name: "csrf", value: c.csrf("/reconcile")}, part{name: "partner", value: "nganhang-a"},
+		r := c.postParts("/reconcile/upload", part{name: "csrf", value: c.csrf("/reconcile")}, part{name: "partner", value: "nganhang-a"}, part{name: "purpose", value: "aml-cdd"},
 			part{name: "file", value: file, fileName: "kh.csv"})
 		if r.status != http.StatusForbidden {
 			t.Errorf("%s uploads: %d", user, r.status)
@@ -215,16 +219,25 @@ func testReconcileUpload(t *testing.T, d storage.Dialect) {
 		file    string
 		status  int
 		want    string
+		purpose string // "" the bank's law-based purpose
 	}{
-		{"binary", "nganhang-a", "", zip, http.StatusUnprocessableEntity, "Tệp không phải văn bản (CSV hoặc JSON Lines); có thể là tệp Excel hoặc tệp nén."},
-		{"empty", "nganhang-a", "", "", http.StatusUnprocessableEntity, "Tệp không có dữ liệu."},
-		{"missing columns", "nganhang-a", "", "ma,dia_chi\n1,Hà Nội\n", http.StatusUnprocessableEntity, "Thiếu cột bắt buộc: cần cột họ tên"},
-		{"partner not allowed", "bv-bachmai", "", file, http.StatusUnprocessableEntity, "Chọn một đối tác được phép đối soát dữ liệu."},
-		{"no partner", "", "", file, http.StatusUnprocessableEntity, "Chọn một đối tác được phép đối soát dữ liệu."},
-		{"bad delimiter", "nganhang-a", "#", file, http.StatusUnprocessableEntity, "Dấu phân cách phải là một trong"},
+		{"binary", "nganhang-a", "", zip, http.StatusUnprocessableEntity, "Tệp không phải văn bản (CSV hoặc JSON Lines); có thể là tệp Excel hoặc tệp nén.", ""},
+		{"empty", "nganhang-a", "", "", http.StatusUnprocessableEntity, "Tệp không có dữ liệu.", ""},
+		{"missing columns", "nganhang-a", "", "ma,dia_chi\n1,Hà Nội\n", http.StatusUnprocessableEntity, "Thiếu cột bắt buộc: cần cột họ tên", ""},
+		{"partner not allowed", "bv-bachmai", "", file, http.StatusUnprocessableEntity, "Chọn một đối tác được phép đối soát dữ liệu.", ""},
+		{"no partner", "", "", file, http.StatusUnprocessableEntity, "Chọn một đối tác được phép đối soát dữ liệu.", ""},
+		{"bad delimiter", "nganhang-a", "#", file, http.StatusUnprocessableEntity, "Dấu phân cách phải là một trong", ""},
+		// The partner's policy first, before the (binary) file.
+		{"purpose of another partner", "nganhang-a", "", zip, http.StatusForbidden, "Mục đích xử lý dữ liệu này chưa được đăng ký trong chính sách của đối tác.", "health-insurance"},
+		{"consent-based purpose", "nganhang-a", "", zip, http.StatusForbidden, "Đối soát hàng loạt không có sự đồng ý của từng công dân", "account-opening"},
+		{"no purpose", "nganhang-a", "", zip, http.StatusUnprocessableEntity, "Phải nêu mục đích xử lý dữ liệu.", " "},
 	} {
+		purpose := c.purpose
+		if purpose == "" {
+			purpose = "aml-cdd"
+		}
 		r := admin.postParts("/reconcile/upload", part{name: "csrf", value: token}, part{name: "partner", value: c.partner},
-			part{name: "delimiter", value: c.delim}, part{name: "file", value: c.file, fileName: "kh.csv"})
+			part{name: "purpose", value: purpose}, part{name: "delimiter", value: c.delim}, part{name: "file", value: c.file, fileName: "kh.csv"})
 		if r.status != c.status {
 			t.Errorf("%s: status %d, want %d", c.name, r.status, c.status)
 		}
@@ -234,7 +247,7 @@ func testReconcileUpload(t *testing.T, d storage.Dialect) {
 			mustContain(t, c.name+" keeps the partner", r, `<option value="`+c.partner+`" selected`)
 		}
 	}
-	if r := admin.postParts("/reconcile/upload", part{name: "csrf", value: token}, part{name: "partner", value: "nganhang-a"}); r.status != http.StatusUnprocessableEntity {
+	if r := admin.postParts("/reconcile/upload", part{name: "csrf", value: token}, part{name: "partner", value: "nganhang-a"}, part{name: "purpose", value: "aml-cdd"}); r.status != http.StatusUnprocessableEntity {
 		t.Errorf("no file part: %d", r.status)
 	}
 	if jobs() != 1 || uploads() != 1 {
@@ -247,7 +260,7 @@ func testReconcileUpload(t *testing.T, d storage.Dialect) {
 	for i := 0; big.Len() < 300<<10; i++ {
 		fmt.Fprintf(&big, "KH%d,Nguyễn Văn Thử,%02d/01/1990\n", i, i%28+1)
 	}
-	r = admin.postParts("/reconcile/upload", part{name: "csrf", value: token}, part{name: "partner", value: "bhxh"},
+	r = admin.postParts("/reconcile/upload", part{name: "csrf", value: token}, part{name: "partner", value: "bhxh"}, part{name: "purpose", value: "health-insurance"},
 		part{name: "file", value: big.String(), fileName: "bhxh.csv"})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("large upload: %d\n%s", r.status, text(r.body))
@@ -258,7 +271,7 @@ func testReconcileUpload(t *testing.T, d storage.Dialect) {
 
 	// In English the page and the service's message are English.
 	admin.get("/lang?l=en&next=/reconcile")
-	r = admin.postParts("/reconcile/upload", part{name: "csrf", value: token}, part{name: "partner", value: "nganhang-a"},
+	r = admin.postParts("/reconcile/upload", part{name: "csrf", value: token}, part{name: "partner", value: "nganhang-a"}, part{name: "purpose", value: "aml-cdd"},
 		part{name: "file", value: zip, fileName: "kh.xlsx"})
 	mustContain(t, "english", r, "Upload a file on a partner's behalf", "The file is not text (CSV or JSON Lines)")
 }
@@ -274,7 +287,7 @@ func testReconcileStaffCancelAndDelete(t *testing.T, d storage.Dialect) {
 	us := newUploadStack(t, d)
 	upload := func(name string) reconcile.Job {
 		t.Helper()
-		j, err := us.svc.UploadFor(ctx, "nganhang-a", "partner:nganhang-a", name, strings.NewReader("ho_ten;ngay_sinh\nĐỗ Văn An;15/01/1995\n"), ingest.Options{Delimiter: ';'})
+		j, err := us.svc.UploadFor(ctx, "nganhang-a", "aml-cdd", "partner:nganhang-a", name, strings.NewReader("ho_ten;ngay_sinh\nĐỗ Văn An;15/01/1995\n"), ingest.Options{Delimiter: ';'})
 		if err != nil {
 			t.Fatal(err)
 		}
