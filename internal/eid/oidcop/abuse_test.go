@@ -348,6 +348,57 @@ func TestDiscoveryAdvertisesOnlyWhatWorks(t *testing.T) {
 				}
 			})
 		}
+		// Every advertised authentication method, at each endpoint.
+		partnerToken := func() string {
+			_, out := call(t, tokenURL, url.Values{"grant_type": {"client_credentials"}, "scope": {"reconcile"}, "client_id": {"partner"}, "client_secret": {clientSecret("partner")}}, nil)
+			return out["access_token"].(string)
+		}
+		auth := func(method, client string, form url.Values) (url.Values, map[string]string) {
+			h := map[string]string{}
+			switch method {
+			case "none":
+				form.Set("client_id", client)
+			case "client_secret_basic":
+				h["Authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte(client+":"+clientSecret(client)))
+			case "client_secret_post":
+				form.Set("client_id", client)
+				form.Set("client_secret", clientSecret(client))
+			case "private_key_jwt":
+				form.Set("client_assertion_type", oidcop.ClientAssertionType)
+				form.Set("client_assertion", keys["ES256"].assertionWith(t, "keyed", e.issuer))
+			default:
+				t.Fatalf("discovery lists the unknown method %s", method)
+			}
+			return form, h
+		}
+		for _, m := range strs(d["token_endpoint_auth_methods_supported"]) {
+			client := map[string]string{"none": "app", "client_secret_basic": "portal", "client_secret_post": "portal", "private_key_jwt": "keyed"}[m]
+			code, v := e.codeFor(t, client, oidcop.ScopeProfile)
+			form, h := auth(m, client, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}, "code_verifier": {v}})
+			if status, out := call(t, tokenURL, form, h); status != http.StatusOK {
+				t.Errorf("token endpoint with %s: %d %v", m, status, out)
+			}
+		}
+		for _, m := range strs(d["introspection_endpoint_auth_methods_supported"]) {
+			client, tok := "partner", partnerToken()
+			if m == "private_key_jwt" {
+				client = "keyed"
+				_, out := call(t, tokenURL, url.Values{"grant_type": {"client_credentials"}, "scope": {"reconcile"}, "client_assertion_type": {oidcop.ClientAssertionType},
+					"client_assertion": {keys["ES256"].assertionWith(t, "keyed", e.issuer)}}, nil)
+				tok = out["access_token"].(string)
+			}
+			form, h := auth(m, client, url.Values{"token": {tok}})
+			if status, out := call(t, d["introspection_endpoint"].(string), form, h); status != http.StatusOK || out["active"] != true {
+				t.Errorf("introspection with %s: %d %v", m, status, out)
+			}
+		}
+		for _, m := range strs(d["revocation_endpoint_auth_methods_supported"]) {
+			client := map[string]string{"none": "app", "client_secret_basic": "partner", "client_secret_post": "partner", "private_key_jwt": "keyed"}[m]
+			form, h := auth(m, client, url.Values{"token": {"opaque-refresh-token"}, "token_type_hint": {"refresh_token"}})
+			if status, out := call(t, d["revocation_endpoint"].(string), form, h); status != http.StatusOK {
+				t.Errorf("revocation with %s: %d %v", m, status, out)
+			}
+		}
 		for _, a := range strs(d["dpop_signing_alg_values_supported"]) {
 			t.Run("DPoP "+a, func(t *testing.T) {
 				k := keyFor(t, jose.SignatureAlgorithm(a))
