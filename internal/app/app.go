@@ -169,7 +169,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
-	a.Cards = cardservice.NewWithKeys(a.DB, a.Registry, a.Audit, PKIDir(cfg), pkiKeys, now)
+	a.Cards = cardservice.NewWithKeys(a.DB, a.Registry, a.Audit, PKIDir(cfg), pkiKeys, cardBiometrics(cfg), now)
 	secret, err := cfg.LoadEIDSecret()
 	if err != nil {
 		return nil, err

@@ -77,3 +77,14 @@ func OpenPKI(cfg platform.Config, log *slog.Logger) (*pki.FileKeys, error) {
 	}
 	return keys, nil
 }
+
+// cardBiometrics is where cards' portraits and fingerprints come from:
+// synthetic in development; in production none, since no capture at the
+// desk is wired in yet, and the card service refuses to produce a card
+// (card.no_biometrics) rather than sign a made-up face into a chip.
+func cardBiometrics(cfg platform.Config) cardservice.Biometrics {
+	if cfg.Production {
+		return nil
+	}
+	return cardservice.SyntheticBiometrics{}
+}

@@ -33,7 +33,7 @@ func TestSealedPKIKeys(t *testing.T) {
 		unsealed := f.svc // reads the keys in the clear
 		log := audit.NewLog(db, func() time.Time { return today }, slog.New(slog.DiscardHandler))
 		t.Cleanup(log.Close)
-		f.svc = service.NewWithKeys(db, f.reg, log, f.pkiDir, keys, func() time.Time { return today })
+		f.svc = service.NewWithKeys(db, f.reg, log, f.pkiDir, keys, service.SyntheticBiometrics{}, func() time.Time { return today })
 		fresh := f.issued(t, f.teen)
 		for _, c := range []service.Card{old, fresh} {
 			chip, _ := f.svc.Chip(ctx, registrarBaDinh, c.Serial)
@@ -50,6 +50,36 @@ func TestSealedPKIKeys(t *testing.T) {
 		}
 		if _, err := unsealed.Produce(ctx, registrarBaDinh, c.Serial); !errors.Is(err, service.ErrPKI) {
 			t.Fatalf("produced without the sealing key: %v", err)
+		}
+	})
+}
+
+// TestNoBiometricsNoCard: without a source of captured portraits and
+// fingerprints (a production platform, until the desk's capture is wired
+// in) a card is refused at production with card.no_biometrics, and nothing
+// is signed or stored: the card stays approved.
+func TestNoBiometricsNoCard(t *testing.T) {
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		log := audit.NewLog(db, func() time.Time { return today }, slog.New(slog.DiscardHandler))
+		t.Cleanup(log.Close)
+		svc := service.NewWithKeys(db, f.reg, log, f.pkiDir, nil, nil, func() time.Time { return today })
+		c, err := svc.Apply(ctx, registrarBaDinh, f.adult)
+		if err == nil {
+			_, err = svc.Approve(ctx, registrarBaDinh, c.Serial)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Produce(ctx, registrarBaDinh, c.Serial); !errors.Is(err, service.ErrNoBiometrics) {
+			t.Fatalf("produced without biometrics: %v", err)
+		}
+		if got, err := svc.Get(ctx, registrarBaDinh, c.Serial, "test"); err != nil || got.Status != service.Approved || got.SignerSerial != "" {
+			t.Fatalf("after the refusal: %+v %v", got, err)
+		}
+		if n := count(t, db, `SELECT count(*) FROM card_biometrics`); n != 0 {
+			t.Fatalf("%d biometrics stored", n)
 		}
 	})
 }

@@ -81,22 +81,45 @@ type Service struct {
 	audit  Recorder
 	pkiDir string
 	pki    pki.Options // its Keys hold the private keys of pkiDir
+	bio    Biometrics  // nil: cards are not produced (ErrNoBiometrics)
 	now    func() time.Time
 	trust  trustCache
 }
 
-// New wires the service with the PKI's private keys unsealed in pkiDir
-// (tests and tools); the platform uses NewWithKeys.
+// Biometrics supplies what a card's chip carries of its holder's body: the
+// portrait (JPEG; nil under 6 years, Art. 23 of the Law on Identification)
+// and a fingerprint template. In a deployment they are what the desk
+// captured for the application; no capture is wired into the platform yet,
+// so the one implementation is SyntheticBiometrics, for development. A
+// production platform has none and refuses to produce a card rather than
+// put a made-up face on an identity document.
+type Biometrics interface {
+	ForCard(ctx context.Context, p registry.Person, serial string, issued time.Time) (face, fingerprint []byte, err error)
+}
+
+// SyntheticBiometrics derives a portrait and a fingerprint from the PIN and
+// serial: development and tests only.
+type SyntheticBiometrics struct{}
+
+// ForCard returns the synthetic portrait and fingerprint.
+func (SyntheticBiometrics) ForCard(_ context.Context, p registry.Person, serial string, issued time.Time) ([]byte, []byte, error) {
+	face, _ := syntheticFace(p, issued)
+	return face, syntheticFingerprint(p.PIN, serial), nil
+}
+
+// New wires the service with the PKI's private keys unsealed in pkiDir and
+// synthetic biometrics (tests and tools); the platform uses NewWithKeys.
 func New(db *storage.DB, reg Registry, rec Recorder, pkiDir string, now func() time.Time) *Service {
-	return NewWithKeys(db, reg, rec, pkiDir, nil, now)
+	return NewWithKeys(db, reg, rec, pkiDir, nil, SyntheticBiometrics{}, now)
 }
 
 // NewWithKeys wires the service. pkiDir holds the CSCA and document
 // signers' certificates (pki.Init) and keys their private keys (nil: in
 // the clear in pkiDir); the directory is read on every production so a
-// rotated signer is used at once.
-func NewWithKeys(db *storage.DB, reg Registry, rec Recorder, pkiDir string, keys pki.KeyStore, now func() time.Time) *Service {
-	return &Service{db: db, reg: reg, audit: rec, pkiDir: pkiDir, pki: pki.Options{Keys: keys}, now: now}
+// rotated signer is used at once. bio supplies the holders' portraits and
+// fingerprints; with nil no card is produced.
+func NewWithKeys(db *storage.DB, reg Registry, rec Recorder, pkiDir string, keys pki.KeyStore, bio Biometrics, now func() time.Time) *Service {
+	return &Service{db: db, reg: reg, audit: rec, pkiDir: pkiDir, pki: pki.Options{Keys: keys}, bio: bio, now: now}
 }
 
 // Faults of the card service. Their codes are part of the API.
@@ -110,6 +133,7 @@ var (
 	ErrIssue           = fault.New(fault.Invalid, "card.issue_failed", "Dữ liệu trong CSDL không đủ để in thẻ (ví dụ ngày sinh không đầy đủ).", "The register data cannot be put on a card (for example an incomplete date of birth).")
 	ErrSignerExpired   = fault.New(fault.Conflict, "card.signer_expired", "Chứng thư người ký (DS) hiện tại đã hết thời hạn sử dụng khóa; cần chạy «dancu pki rotate-signer».", "The current document signer's key usage period is over; run \"dancu pki rotate-signer\".")
 	ErrPKI             = fault.New(fault.Internal, "card.pki_unavailable", "Hệ thống ký số thẻ chưa sẵn sàng.", "The card signing system is not available.")
+	ErrNoBiometrics    = fault.New(fault.Conflict, "card.no_biometrics", "Chưa có ảnh chân dung và vân tay thu nhận khi làm thủ tục; không thể sản xuất thẻ.", "No portrait and fingerprints captured at the desk; the card cannot be produced.")
 	ErrVerifyInput     = fault.New(fault.Invalid, "card.verify.input", "Gửi dữ liệu chip (data_groups và sod) hoặc chuỗi QR (qr), không gửi cả hai.", "Send chip data (data_groups and sod) or a QR string (qr), not both.")
 	ErrChipInvalid     = fault.New(fault.Invalid, "card.chip.invalid", "Dữ liệu chip không hợp lệ: nhóm dữ liệu phải đánh số 1–16, không rỗng, và có SOD.", "The chip data is not valid: data groups are numbered 1–16, not empty, and an SOD is present.")
 )
@@ -199,6 +223,9 @@ func (s *Service) Produce(ctx context.Context, a actor.Actor, serial string) (Ca
 		if p.Status == registry.Dead {
 			return "", registry.ErrDead
 		}
+		if s.bio == nil {
+			return "", ErrNoBiometrics
+		}
 		auth, err := s.pki.Load(s.pkiDir)
 		if err != nil {
 			return "", ErrPKI.Wrap(err)
@@ -209,8 +236,14 @@ func (s *Service) Produce(ctx context.Context, a actor.Actor, serial string) (Ca
 		if end, ok := usageEnd(auth.Signer); ok && issued.After(end) {
 			return "", ErrSignerExpired
 		}
-		face, photoRef := syntheticFace(p, issued)
-		fp := syntheticFingerprint(p.PIN, c.Serial)
+		face, fp, err := s.bio.ForCard(ctx, p, c.Serial, issued)
+		if err != nil {
+			return "", fmt.Errorf("biometrics: %w", err)
+		}
+		photoRef := ""
+		if face != nil {
+			photoRef = "photo:" + hexHash(face)
+		}
 		fpRef := "fp:" + hexHash(fp)
 		chipKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
