@@ -96,20 +96,36 @@ func (s *Service) RegisterBirth(ctx context.Context, a actor.Actor, in BirthInpu
 			if pp.pin == "" {
 				continue
 			}
-			// Parents may live outside the registrar's unit: read them unscoped.
+			// Parents may live outside the registrar's unit: read them
+			// unscoped. Of a parent outside the unit (or a PIN of nobody) the
+			// registrar learns only that the PIN does not fit, not which of
+			// existence, sex or age failed: the form is no probe of people
+			// elsewhere.
 			par, err := s.lockPerson(ctx, tx, actor.Actor{}, pp.pin, pp.field)
 			if err != nil {
-				if f := fault.As(err); f.Kind != fault.Internal {
+				f := fault.As(err)
+				switch {
+				case f.Kind == fault.Internal:
+					return err
+				case f.Kind == fault.NotFound && a.Level() != actor.LevelNational:
+					problems.Add(pp.field, ErrParentMismatch)
+				default:
 					problems = append(problems, f)
-					continue
 				}
-				return err
+				continue
 			}
-			if par.Sex != pp.sex {
-				problems.Add(pp.field, ErrParentSex)
-			}
-			if birth.Year-par.BirthDate.Year < 12 {
-				problems.Add(pp.field, ErrParentAge)
+			sexOK, ageOK := par.Sex == pp.sex, birth.Year-par.BirthDate.Year >= 12
+			switch {
+			case sexOK && ageOK:
+			case !covers(a, &par, today(s.now())):
+				problems.Add(pp.field, ErrParentMismatch)
+			default:
+				if !sexOK {
+					problems.Add(pp.field, ErrParentSex)
+				}
+				if !ageOK {
+					problems.Add(pp.field, ErrParentAge)
+				}
 			}
 			*pp.dst = &par
 		}

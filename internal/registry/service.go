@@ -66,6 +66,7 @@ var (
 	ErrParentRequired    = fault.New(fault.Invalid, "birth.parent_required", "Phải có số định danh của cha hoặc mẹ.", "The father's or mother's identification number is required.")
 	ErrParentSex         = fault.New(fault.Invalid, "birth.parent_sex", "Giới tính của cha/mẹ không khớp với sổ.", "The parent's sex in the register does not fit.")
 	ErrParentAge         = fault.New(fault.Invalid, "birth.parent_age", "Cha/mẹ phải lớn hơn con ít nhất 12 tuổi.", "A parent must be at least 12 years older than the child.")
+	ErrParentMismatch    = fault.New(fault.Invalid, "birth.parent_mismatch", "Số định danh của cha/mẹ không khớp với sổ: không có người này, hoặc giới tính, tuổi không phù hợp.", "The parent's identification number does not fit the register: no such person, or the sex or age does not fit.")
 	ErrBirthDateFull     = fault.New(fault.Invalid, "birth.date_incomplete", "Ngày sinh khi đăng ký khai sinh phải đủ ngày, tháng, năm.", "A birth registration needs the full date of birth.")
 	ErrBeforeBirth       = fault.New(fault.Invalid, "date.before_birth", "Ngày này không được trước ngày sinh.", "This date cannot be before the date of birth.")
 	ErrReasonTooLong     = fault.New(fault.Invalid, "reason.too_long", "Lý do tối đa 500 ký tự.", "The reason has at most 500 characters.")
