@@ -36,7 +36,8 @@ type Config struct {
 	PublicURL string
 	// EIDSecret seals e-ID secrets at rest (TOTP seeds, phone numbers, signing
 	// keys). Empty means a random one kept in <data>/eid.secret, which suits one
-	// node; several nodes must share one through configuration.
+	// node in development; several nodes must share one through
+	// configuration, and production requires it there.
 	EIDSecret string
 	// Production refuses development stand-ins (the SMS log sink, the
 	// face check that accepts every face, secrets kept in the data
@@ -116,7 +117,7 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("DANCU_PPROF_ADDR", ""), "serve the Go profiler here, e.g. 127.0.0.1:6060; keep it private (DANCU_PPROF_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("DANCU_PUBLIC_URL", ""), "URL users reach the platform at; the OpenID issuer is this + /oidc (DANCU_PUBLIC_URL)")
 	fs.StringVar(&c.EIDSecret, "eid-secret", env("DANCU_EID_SECRET", ""), "secret (32+ bytes) sealing e-ID data at rest; empty keeps a random one in the data directory (DANCU_EID_SECRET)")
-	fs.BoolVar(&c.Production, "production", env("DANCU_PRODUCTION", "") == "true", "refuse development stand-ins such as the SMS log sink (DANCU_PRODUCTION)")
+	fs.BoolVar(&c.Production, "production", env("DANCU_PRODUCTION", "") == "true", "refuse development stand-ins (SMS log sink, accept-all face check, secrets in the data directory, synthetic people); requires the SMS gateway, face service, e-ID secret, PKI key and audit key; implies --secure-cookies (DANCU_PRODUCTION)")
 	fs.StringVar(&c.WebhookNetworks, "webhook-networks", env("DANCU_WEBHOOK_NETWORKS", ""), "private networks partners' webhooks may be reached on in production, e.g. 10.20.0.0/16 (DANCU_WEBHOOK_NETWORKS)")
 	fs.StringVar(&c.AuditKey, "audit-key", env("DANCU_AUDIT_KEY", ""), "Ed25519 seed (64 hex digits) signing audit checkpoints; empty keeps a random one in the data directory, development only (DANCU_AUDIT_KEY)")
 	fs.StringVar(&c.AuditCheckpointFile, "audit-checkpoint-file", env("DANCU_AUDIT_CHECKPOINT_FILE", ""), "append each signed audit checkpoint to this file (JSON lines), best outside the data directory (DANCU_AUDIT_CHECKPOINT_FILE)")
