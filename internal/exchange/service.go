@@ -122,9 +122,11 @@ func reader(p Partner) actor.Actor {
 // administrative scope is refused with the same answer whatever else the
 // request holds (a malformed date, an undeclared purpose, a field the
 // policy does not allow), so no refusal tells anything about the person.
-// The refusal is in the person's log. A PIN of no one passes (found false):
-// the operation answers it after checking the rest; a malformed PIN is the
-// request's fault, about no one.
+// The refusal is in the person's log. A PIN of no one is outside the scope
+// of a partner with one (the register's rule: otherwise the two answers
+// would tell who exists elsewhere); to a national partner it passes (found
+// false) and the operation answers it after checking the rest. A malformed
+// PIN is the request's fault, about no one.
 func (s *Service) scope(ctx context.Context, p Partner, pinText, purposeCode, op string) (c registry.Core, found bool, err error) {
 	c, err = s.register.ReadCoreUnaudited(ctx, reader(p), pinText)
 	switch {
