@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/registry"
 )
 
 // Languages of the pages.
@@ -789,8 +790,9 @@ var relationsEN = map[string]string{
 // relations are offered when a person joins a household.
 var relations = []string{"Vợ", "Chồng", "Con", "Con dâu", "Con rể", "Cháu", "Cha", "Mẹ", "Anh", "Chị", "Em", "Ông", "Bà", "Khác"}
 
-// religions are offered on the birth form; the register takes any text.
-var religions = []string{"Không", "Phật giáo", "Công giáo", "Tin lành", "Cao Đài", "Phật giáo Hòa Hảo", "Hồi giáo"}
+// religions are offered on the birth form: none, then the register's
+// catalogue, which also checks what the form sends.
+var religions = append([]string{"Không"}, registry.Religions()...)
 
 // tr is a message in language l; a missing id shows itself, so it is noticed.
 func (u *UI) tr(l, id string) string {
