@@ -156,15 +156,16 @@ func (d Date) Earliest() time.Time {
 	return time.Date(d.Year, time.Month(m), day, 0, 0, 0, 0, time.UTC)
 }
 
-// After reports whether d is certainly after t's day.
+// After reports whether d is certainly after the civil date (in Vietnam) of
+// the instant t.
 func (d Date) After(t time.Time) bool {
-	y, m, day := t.Date()
-	return d.Earliest().After(time.Date(y, m, day, 0, 0, 0, 0, time.UTC))
+	return d.Earliest().After(Of(t).Earliest())
 }
 
-// NotFuture returns ErrFuture when d is after today.
-func (d Date) NotFuture(today time.Time) error {
-	if d.After(today) {
+// NotFuture returns ErrFuture when d is after the civil date of the instant
+// now.
+func (d Date) NotFuture(now time.Time) error {
+	if d.After(now) {
 		return ErrFuture
 	}
 	return nil
@@ -204,10 +205,43 @@ func (d Date) Display() string {
 
 func two(n int) string { return string([]byte{byte('0' + n/10), byte('0' + n%10)}) }
 
-// Of returns the full date of t.
+// Of returns the civil date of the instant t: the date in Vietnam
+// (Asia/Ho_Chi_Minh), whatever t's own location. Every civil date the
+// platform derives from the clock — a card's issue date and so its expiry,
+// a registration's date, a deadline, "today" in an age rule — goes through
+// Of (or Today), so that 00:30 on 8 December in Hà Nội is the 8th even
+// though it is still the 7th in UTC.
 func Of(t time.Time) Date {
-	y, m, d := t.Date()
+	y, m, d := t.In(vietnam).Date()
 	return Date{y, int(m), d}
+}
+
+// Today is the civil date in Vietnam at the instant now; the same as Of,
+// named for the call sites that ask "what day is it".
+func Today(now time.Time) Date { return Of(now) }
+
+// Location is Vietnam's time zone, for formatting instants (times of day)
+// the way a Vietnamese reader expects them.
+func Location() *time.Location { return vietnam }
+
+// vietnam is Asia/Ho_Chi_Minh from the system's or Go's time zone database,
+// or, where neither is installed (a minimal container), a fixed UTC+7: the
+// same for every date since 1975, as Vietnam keeps no daylight saving time.
+// It is set once at start and never changes.
+var vietnam = loadVietnam()
+
+func loadVietnam() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Ho_Chi_Minh"); err == nil {
+		return loc
+	}
+	return time.FixedZone("ICT", 7*60*60)
+}
+
+// Time is the first instant of the date d in Vietnam (a partial date counts
+// from its earliest day).
+func (d Date) Time() time.Time {
+	e := d.Earliest()
+	return time.Date(e.Year(), e.Month(), e.Day(), 0, 0, 0, 0, vietnam)
 }
 
 // MarshalText writes the ISO form.

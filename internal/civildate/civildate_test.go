@@ -89,3 +89,40 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestTodayInVietnam runs the clock at 00:30 and 23:30 Vietnam time (UTC+7):
+// the civil date is Vietnam's, never UTC's, and a date typed as "today" in
+// Hà Nội just after midnight is not in the future.
+func TestTodayInVietnam(t *testing.T) {
+	tests := []struct {
+		name string
+		now  time.Time
+		want Date
+	}{
+		{"00:30 ICT on 8 Dec is 17:30 UTC on 7 Dec", time.Date(2026, 12, 7, 17, 30, 0, 0, time.UTC), Date{2026, 12, 8}},
+		{"23:30 ICT on 7 Dec is 16:30 UTC on 7 Dec", time.Date(2026, 12, 7, 16, 30, 0, 0, time.UTC), Date{2026, 12, 7}},
+		{"00:30 ICT on 1 Jan: a new year in Vietnam only", time.Date(2026, 12, 31, 17, 30, 0, 0, time.UTC), Date{2027, 1, 1}},
+		{"a clock in another zone gives the same day", time.Date(2026, 12, 7, 12, 30, 0, 0, time.FixedZone("EST", -5*3600)), Date{2026, 12, 8}},
+		{"29 February at 00:30 ICT", time.Date(2028, 2, 28, 17, 30, 0, 0, time.UTC), Date{2028, 2, 29}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Today(tt.now); got != tt.want {
+				t.Errorf("Today(%v) = %v, want %v", tt.now, got, tt.want)
+			}
+			if err := tt.want.NotFuture(tt.now); err != nil {
+				t.Errorf("%v is today in Vietnam but NotFuture says %v", tt.want, err)
+			}
+			next := Of(tt.now.Add(24 * time.Hour))
+			if err := next.NotFuture(tt.now); err == nil {
+				t.Errorf("%v is tomorrow in Vietnam but NotFuture accepts it", next)
+			}
+			if got := tt.want.Time(); !got.Equal(time.Date(tt.want.Year, time.Month(tt.want.Month), tt.want.Day, 0, 0, 0, 0, time.UTC).Add(-7*time.Hour)) {
+				t.Errorf("%v.Time() = %v, want midnight UTC+7", tt.want, got)
+			}
+		})
+	}
+	if _, off := time.Date(2026, 6, 1, 0, 0, 0, 0, Location()).Zone(); off != 7*3600 {
+		t.Errorf("Location() offset = %d s, want 25200", off)
+	}
+}
