@@ -117,7 +117,7 @@ func TestTodayInVietnam(t *testing.T) {
 			if err := next.NotFuture(tt.now); err == nil {
 				t.Errorf("%v is tomorrow in Vietnam but NotFuture accepts it", next)
 			}
-			if got := tt.want.Time(); !got.Equal(time.Date(tt.want.Year, time.Month(tt.want.Month), tt.want.Day, 0, 0, 0, 0, time.UTC).Add(-7*time.Hour)) {
+			if got := tt.want.Time(); !got.Equal(time.Date(tt.want.Year, time.Month(tt.want.Month), tt.want.Day, 0, 0, 0, 0, time.UTC).Add(-7 * time.Hour)) {
 				t.Errorf("%v.Time() = %v, want midnight UTC+7", tt.want, got)
 			}
 		})
