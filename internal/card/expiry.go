@@ -21,7 +21,8 @@ const GraceYears = 2
 
 // Expiry returns the expiry date of a card issued on issue to a person born on
 // birth, or lifetime=true when the card never expires (issued at 58 or over,
-// i.e. within two years before the last renewal age 60).
+// i.e. within two years before the last renewal age 60). The expiry is a
+// civil date, returned as midnight UTC of that date.
 //
 // The card expires on the day the holder reaches the next renewal age; a card
 // issued in the two years before a renewal age skips it. Ages are completed
@@ -32,7 +33,10 @@ const GraceYears = 2
 // the earliest expiry, so a registrar is asked to renew rather than too late.
 func Expiry(birth civildate.Date, issue time.Time) (expiry time.Time, lifetime bool) {
 	b := birth.Earliest()
-	issueDay := time.Date(issue.Year(), issue.Month(), issue.Day(), 0, 0, 0, 0, time.UTC)
+	// The issue day is Vietnam's date at the instant of issue: a card made
+	// at 00:30 in Hà Nội on a holder's 23rd birthday is issued on that
+	// birthday (and runs to 40), though it is still the day before in UTC.
+	issueDay := civildate.Of(issue).Earliest()
 	for _, age := range RenewalAges {
 		// Issued before the day that starts the grace window of this age:
 		// the card runs to this age.
@@ -54,3 +58,26 @@ func anniversary(b time.Time, years int) time.Time {
 }
 
 func leap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
+// LifetimeVerifyYears is how long after its issue a lifetime card's chip
+// must still verify. A lifetime card never expires, but its SOD signature
+// is checked against a document-signer certificate that does; we bound the
+// card's verification life by its youngest possible holder: issued at 58,
+// verifying to the holder's 120th birthday, 62 years. Every other card
+// verifies until its expiry, at most 22 years after issue (issued at 38,
+// valid to 60), so this is the longest any card must verify, and a DS
+// certificate valid for its key usage period plus this many years covers
+// every card it signs (package pki).
+const LifetimeVerifyYears = 120 - (60 - GraceYears)
+
+// VerifyUntil is the last civil day on which a card issued at the instant
+// issue to a person born on birth must still verify: its expiry, or for a
+// lifetime card the issue day plus LifetimeVerifyYears.
+func VerifyUntil(birth civildate.Date, issue time.Time) civildate.Date {
+	exp, lifetime := Expiry(birth, issue)
+	if lifetime {
+		d := civildate.Of(issue)
+		return civildate.Of(anniversary(d.Earliest(), LifetimeVerifyYears).Add(12 * time.Hour))
+	}
+	return civildate.Date{Year: exp.Year(), Month: int(exp.Month()), Day: exp.Day()}
+}
