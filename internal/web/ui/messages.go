@@ -385,6 +385,13 @@ var messages = map[string]map[string]string{
 		"f.card_qr":                "Nội dung mã QR trên thẻ căn cước",
 		"hint.card_qr":             "Quét mã QR mặt sau thẻ bằng máy đọc tại quầy; thẻ phải còn hiệu lực và đúng của công dân này.",
 
+		"nav.departures":   "Chuyển đi",
+		"departures.title": "Công dân chuyển đi khỏi địa bàn",
+		"departures.lead":  "Những người đã đăng ký thường trú nơi khác: hồ sơ của họ nay do nơi đến quản lý, nên bạn không còn mở được; danh sách này cho biết ai đã chuyển, ngày nào và đến đâu. Mỗi lần xem được ghi nhật ký.",
+		"departures.none":  "Chưa có công dân nào chuyển đi khỏi địa bàn.",
+		"departures.left":  "Nơi đi",
+		"departures.to":    "Nơi đến",
+
 		"err.summary":             "Vui lòng kiểm tra lại",
 		"err.prefix":              "Lỗi:",
 		"err.back_home":           "Về trang chủ",
@@ -762,6 +769,13 @@ var messages = map[string]map[string]string{
 		"hint.arrival_application": "The id the citizen received when filing the application on the portal.",
 		"f.card_qr":                "Text of the identity card's QR code",
 		"hint.card_qr":             "Scan the QR code on the back of the card with the desk's reader; the card must be valid and this person's.",
+
+		"nav.departures":   "Departures",
+		"departures.title": "People who moved out of your unit",
+		"departures.lead":  "People whose permanent residence was registered elsewhere: their record is now the destination's, so you can no longer open it; this list says who left, when and where to. Every view is logged.",
+		"departures.none":  "Nobody has moved out of your unit yet.",
+		"departures.left":  "Left",
+		"departures.to":    "Moved to",
 
 		"err.summary":             "Please check the following",
 		"err.prefix":              "Error:",

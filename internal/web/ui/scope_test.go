@@ -1,10 +1,14 @@
 package ui_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/registry"
 )
 
 // TestRegistrarScopePages: the registrar's pages refuse a person outside
@@ -79,4 +83,34 @@ func TestBirthCodedFields(t *testing.T) {
 	}
 	mustContain(t, "coded fields", r, `href="#f-ethnicity"`, `href="#f-religion"`, `href="#f-nationality"`,
 		"Dân tộc phải là một trong 54 mã dân tộc", "Tôn giáo không có trong danh mục", "Quốc tịch phải là mã quốc gia 3 chữ cái")
+}
+
+// TestDeparturesPage: when a person of Ba Đình moves to Ngọc Hà (on her own
+// application, registered by Ngọc Hà), Ba Đình can no longer open her
+// record but its departures page says who left, when and where to.
+func TestDeparturesPage(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	c := st.client(t)
+	c.signIn("lan.nt")
+	r := c.get("/departures")
+	if r.status != 200 {
+		t.Fatalf("departures: %d", r.status)
+	}
+	mustContain(t, "no departures", r, "Chưa có công dân nào chuyển đi khỏi địa bàn.", `id="nav-departures"`)
+
+	app, err := st.reg.FileArrival(ctx, actor.Actor{ID: "citizen:" + st.wife}, registry.ArrivalInput{Kind: registry.ArrivalMove, Commune: ngocHa})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registrarNgocHa := actor.Actor{ID: "staff:ngocha", Role: actor.Registrar, Unit: ngocHa, Province: "01"}
+	if _, err := st.reg.RegisterMove(ctx, registrarNgocHa, registry.MoveInput{PIN: st.wife, Date: "20/02/2026", Commune: ngocHa, Detail: "Số 7 phố Đội Cấn",
+		Arrival: &registry.Arrival{ApplicationID: app.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if r = c.get("/persons/" + st.wife); r.status != http.StatusForbidden {
+		t.Fatalf("Ba Đình still opens the record of who left: %d", r.status)
+	}
+	r = c.get("/departures")
+	mustContain(t, "departures", r, st.wife, "Trần Thị Bình", "20/02/2026", "Phường Ba Đình", "Phường Ngọc Hà")
 }

@@ -125,6 +125,7 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	s("GET /persons", u.search)
 	s("GET /persons/{pin}", u.person)
 	s("GET /households/{id}", u.household)
+	s("GET /departures", u.departures)
 	s("GET /births/new", u.registrar(u.birthForm))
 	s("POST /births", u.registrar(u.birthSubmit))
 	s("GET /deaths/new", u.registrar(u.deathForm))
