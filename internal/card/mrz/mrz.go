@@ -14,11 +14,45 @@
 // verify it, but name it separately in errors, since it is a national
 // convention inferred from samples (DOMAIN.md marks it UNVERIFIED).
 //
-// Cards without expiry (issued at 58 or over) have no expiry date. ICAO 9303
-// Part 3 allows a data element that is not used to be filled with '<'; we
-// write "<<<<<<" and the check digit '<' (a filler field has value 0 in the
-// check-digit arithmetic, so '0' is also accepted when reading). What
-// Vietnamese lifetime cards print here is UNVERIFIED.
+// # Dates that are partly unknown or absent
+//
+// ICAO 9303-3 lets a date of birth be partly unknown: the unknown parts are
+// written as filler characters, so a person registered with the year 1948
+// only has "48<<<<" and one with March 1952 has "5203<<". The check digit
+// is computed as always (§4.9: the filler has the value 0), so "48<<<<"
+// has check digit 2 (4×7 + 8×3 = 52).
+//
+// A lifetime card (issued at 58 or over, Luật Căn cước Art. 21) has no
+// expiry date. The field is filled with "<<<<<<" as for any data element not
+// used, and its check digit is the one §4.9's arithmetic gives for six
+// fillers: "0". We write the digit rather than a filler check character
+// because common MRZ readers accept only a digit in a check-digit position
+// (a "<" check digit was rejected by an independent reader library), and a
+// computed "0" verifies with every reader that implements §4.9. An expiry
+// date far in the future instead would be a false statement read by
+// machines; what Vietnamese lifetime cards print here is UNVERIFIED. Parse
+// accepts "0" and, for cards made before this rule, "<".
+//
+// # Names
+//
+// The name follows ICAO 9303-3's conventions for the MRZ: the primary
+// identifier (the surname, the first word of a Vietnamese name), two
+// fillers, the secondary identifier (middle and given names) with one filler
+// between components. Diacritics are removed (Vietnamese "Đ" is "D", as in
+// the standard's transliteration table, which also gives ß→SS, Æ→AE, Ø→OE,
+// Œ→OE, Þ→TH, Ł→L); apostrophes are omitted (SIU'H → SIUH); hyphens become a
+// filler (Ê-ban → E<BAN); other punctuation is omitted. A name longer than the
+// 30 positions is truncated as the standard says, the secondary identifier
+// first:
+//
+//  1. middle names are reduced to their initials, first to last, until the
+//     name fits (the given name, by which a Vietnamese person is called, is
+//     kept whole as long as possible);
+//  2. if it still does not fit, the given name is cut and, if need be, the
+//     last middle initials dropped, so that the field ends exactly at
+//     position 30 with a letter (the standard's sign of a truncated name);
+//  3. a surname too long to leave room for one initial is cut to 27
+//     characters, followed by "<<" and the initial of the first given name.
 package mrz
 
 import (
@@ -36,7 +70,7 @@ const Line = 30
 // Data is what the card's MRZ carries.
 type Data struct {
 	PIN    pin.PIN        // the document number is its last 9 digits
-	Birth  civildate.Date // full date of birth
+	Birth  civildate.Date // date of birth; the day, or day and month, may be unknown
 	Sex    byte           // 'M', 'F' or '<' (unspecified)
 	Expiry civildate.Date // zero for a card without expiry
 	Name   string         // full name, Vietnamese order: surname first
@@ -87,38 +121,104 @@ func CheckDigit(s string) byte {
 	return byte('0' + sum%10)
 }
 
-// Transliterate makes the MRZ name field: surname (the first word of a
-// Vietnamese name) << given names joined by <, diacritics removed (đ→D),
-// anything else that is not A–Z turned into <, cut to 30 characters.
+// Transliterate makes the MRZ name field (line 3, 30 positions) from a full
+// name in Vietnamese order, surname first, following the conventions and
+// truncation rules in the package documentation.
 func Transliterate(name string) (string, error) {
-	words := strings.Fields(strings.ToUpper(fold.String(name)))
-	var clean []string
-	for _, w := range words {
-		b := make([]byte, 0, len(w))
-		for i := 0; i < len(w); i++ {
-			c := w[i]
-			if c >= 'A' && c <= 'Z' {
-				b = append(b, c)
-			} else if c == '-' || c == '\'' || c >= 0x80 {
-				// Hyphens and apostrophes separate name parts; a letter
-				// fold could not reduce to A–Z has no MRZ form.
-				if len(b) > 0 && b[len(b)-1] != '<' {
-					b = append(b, '<')
-				}
+	var parts [][]string // words, each split at hyphens into components
+	for _, w := range strings.Fields(name) {
+		var comps []string
+		for _, c := range strings.FieldsFunc(w, isHyphen) {
+			if t := latin(c); t != "" {
+				comps = append(comps, t)
 			}
 		}
-		if s := strings.Trim(string(b), "<"); s != "" {
-			clean = append(clean, s)
+		if len(comps) > 0 {
+			parts = append(parts, comps)
 		}
 	}
-	if len(clean) == 0 {
+	if len(parts) == 0 {
 		return "", ErrName
 	}
-	s := clean[0] + "<<" + strings.Join(clean[1:], "<")
-	if len(s) > Line {
-		s = s[:Line]
+	primary := strings.Join(parts[0], "<")
+	var secondary []string
+	for _, p := range parts[1:] {
+		secondary = append(secondary, p...)
 	}
+	s := fitName(primary, secondary)
 	return s + strings.Repeat("<", Line-len(s)), nil
+}
+
+// fitName joins primary << secondary, truncating to Line positions: middle
+// names to initials, then the given name cut (and the last initials dropped)
+// so that a truncated field ends with a letter at position 30, then the
+// primary identifier itself.
+func fitName(primary string, secondary []string) string {
+	join := func(sec []string) string {
+		if len(sec) == 0 {
+			return primary
+		}
+		return primary + "<<" + strings.Join(sec, "<")
+	}
+	if s := join(secondary); len(s) <= Line {
+		return s
+	}
+	if len(secondary) == 0 {
+		return primary[:Line] // a surname alone of over 30 letters
+	}
+	sec := append([]string(nil), secondary...)
+	for i := 0; i < len(sec)-1; i++ {
+		sec[i] = sec[i][:1]
+		if s := join(sec); len(s) <= Line {
+			return s
+		}
+	}
+	room := Line - len(primary) - 2 // for "I<I<…<Given"
+	if room < 1 {
+		return primary[:Line-3] + "<<" + sec[0][:1]
+	}
+	given := sec[len(sec)-1]
+	initials := sec[:len(sec)-1]
+	k := len(initials)
+	if max := (room - 1) / 2; k > max { // each initial takes 2 positions, the given name at least 1
+		k = max
+	}
+	out := primary + "<<"
+	for _, in := range initials[:k] {
+		out += in + "<"
+	}
+	return out + given[:min(len(given), room-2*k)]
+}
+
+func isHyphen(r rune) bool {
+	return r == '-' || r == '\u2010' || r == '\u2011' || r == '\u2012' || r == '\u2013' || r == '\u2014' || r == '\u2212'
+}
+
+// latin transliterates one name component to A–Z: diacritics dropped, the
+// ICAO 9303-3 multi-letter forms of a few Latin letters, apostrophes and any
+// other character without an MRZ form omitted.
+func latin(s string) string {
+	var b strings.Builder
+	for _, r := range fold.String(s) {
+		switch {
+		case r >= 'a' && r <= 'z':
+			b.WriteByte(byte(r - 'a' + 'A'))
+		case r >= '0' && r <= '9':
+			// Not a letter: a name has none, and a digit would misread.
+		default:
+			if t, ok := icaoLatin[r]; ok {
+				b.WriteString(t)
+			}
+		}
+	}
+	return b.String()
+}
+
+// icaoLatin are letters that fold leaves as they are and ICAO 9303-3's
+// transliteration table writes with other letters.
+var icaoLatin = map[rune]string{
+	'ß': "SS", 'æ': "AE", 'ø': "OE", 'œ': "OE", 'þ': "TH", 'ł': "L", 'ð': "D",
+	'ı': "I", 'ħ': "H", 'ŋ': "N", 'ŧ': "T", 'ŀ': "L", 'ĳ': "IJ",
 }
 
 // Format writes the three lines joined by "\n".
@@ -126,14 +226,14 @@ func Format(d Data) (string, error) {
 	if _, err := pin.Parse(string(d.PIN)); err != nil {
 		return "", ErrPIN.WithField("mrz.pin").Wrap(err)
 	}
-	if d.Birth.Partial() || d.Birth.Valid() != nil {
+	if d.Birth.IsZero() || d.Birth.Valid() != nil {
 		return "", ErrBirth.WithField("mrz.birth")
 	}
 	if d.Sex != 'M' && d.Sex != 'F' && d.Sex != '<' {
 		return "", ErrSex.WithField("mrz.sex")
 	}
-	expiry := "<<<<<<"
-	expiryCheck := byte('<')
+	expiry := noDate
+	expiryCheck := CheckDigit(noDate) // "0": see the package documentation
 	if !d.Expiry.IsZero() {
 		if d.Expiry.Partial() || d.Expiry.Valid() != nil || d.Expiry.Year < 2000 || d.Expiry.Year > 2099 {
 			return "", ErrExpiry.WithField("mrz.expiry")
@@ -161,11 +261,17 @@ func composite(l1, l2 string) byte {
 	return CheckDigit(l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29])
 }
 
+// noDate is a date field that is not used: six fillers.
+const noDate = "<<<<<<"
+
+// yymmdd writes a date, an unknown month or day as two fillers.
 func yymmdd(d civildate.Date) string {
-	b := []byte{
-		byte('0' + d.Year%100/10), byte('0' + d.Year%10),
-		byte('0' + d.Month/10), byte('0' + d.Month%10),
-		byte('0' + d.Day/10), byte('0' + d.Day%10),
+	b := []byte{byte('0' + d.Year%100/10), byte('0' + d.Year%10), '<', '<', '<', '<'}
+	if d.Month > 0 {
+		b[2], b[3] = byte('0'+d.Month/10), byte('0'+d.Month%10)
+		if d.Day > 0 {
+			b[4], b[5] = byte('0'+d.Day/10), byte('0'+d.Day%10)
+		}
 	}
 	return string(b)
 }
@@ -218,7 +324,7 @@ func Parse(s string) (Data, error) {
 		return d, ErrBirthCheck
 	}
 	century := p.BirthYear() / 100 * 100
-	if d.Birth, err = readDate(birth, century); err != nil || d.Birth.Year != p.BirthYear() {
+	if d.Birth, err = readDate(birth, century, true); err != nil || d.Birth.Year != p.BirthYear() {
 		return d, ErrBirth
 	}
 	switch l2[7] {
@@ -228,15 +334,15 @@ func Parse(s string) (Data, error) {
 		return d, ErrSex
 	}
 	expiry := l2[8:14]
-	if expiry == "<<<<<<" {
-		if l2[14] != '<' && l2[14] != '0' {
+	if expiry == noDate {
+		if l2[14] != '0' && l2[14] != '<' { // '<' on cards made before the digit
 			return d, ErrExpiryCheck
 		}
 	} else {
 		if l2[14] != CheckDigit(expiry) {
 			return d, ErrExpiryCheck
 		}
-		if d.Expiry, err = readDate(expiry, 2000); err != nil {
+		if d.Expiry, err = readDate(expiry, 2000, false); err != nil {
 			return d, ErrExpiry
 		}
 	}
@@ -262,16 +368,34 @@ func Parse(s string) (Data, error) {
 	return d, nil
 }
 
-func readDate(s string, century int) (civildate.Date, error) {
-	for i := 0; i < 6; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return civildate.Date{}, civildate.ErrFormat
+// readDate reads YYMMDD in the given century. With partial, an unknown
+// day ("YYMM<<") or month and day ("YY<<<<") is accepted as fillers.
+func readDate(s string, century int, partial bool) (civildate.Date, error) {
+	digits := func(i int) (int, bool) {
+		if s[i] < '0' || s[i] > '9' || s[i+1] < '0' || s[i+1] > '9' {
+			return 0, false
 		}
+		return int(s[i]-'0')*10 + int(s[i+1]-'0'), true
 	}
-	d := civildate.Date{
-		Year:  century + int(s[0]-'0')*10 + int(s[1]-'0'),
-		Month: int(s[2]-'0')*10 + int(s[3]-'0'),
-		Day:   int(s[4]-'0')*10 + int(s[5]-'0'),
+	yy, ok := digits(0)
+	if !ok {
+		return civildate.Date{}, civildate.ErrFormat
+	}
+	d := civildate.Date{Year: century + yy}
+	switch {
+	case partial && s[2:] == "<<<<":
+		return d, d.Valid()
+	case partial && s[4:] == "<<":
+		if d.Month, ok = digits(2); !ok || d.Month == 0 {
+			return d, civildate.ErrFormat
+		}
+		return d, d.Valid()
+	}
+	if d.Month, ok = digits(2); !ok {
+		return d, civildate.ErrFormat
+	}
+	if d.Day, ok = digits(4); !ok {
+		return d, civildate.ErrFormat
 	}
 	if d.Month == 0 || d.Day == 0 {
 		return d, civildate.ErrDay
