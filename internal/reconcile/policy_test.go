@@ -135,6 +135,17 @@ func TestUploadPolicy(t *testing.T) {
 		if err != nil || j.Purpose != testPurpose {
 			t.Fatalf("declared purpose: %+v %v", j, err)
 		}
+		// The policy changes before a worker takes the job: nothing is
+		// matched, the job fails with the policy's code.
+		e.partners["bank-a"] = verifyOnly
+		if worked, err := e.svc.NewWorker(e.ix, WorkerOptions{}).RunOnce(ctx); !worked || err != nil {
+			t.Fatalf("worker: %v %v", worked, err)
+		}
+		var rows int
+		db.R.QueryRow(`SELECT count(*) FROM reconcile_rows WHERE job_id = $1`, j.ID).Scan(&rows)
+		if j, err = e.svc.Job(ctx, "", j.ID); j.State != Failed || j.Failure != "policy.operation_not_allowed" || rows != 0 {
+			t.Errorf("job of a partner no longer allowed to reconcile: %+v %v, %d rows", j, err, rows)
+		}
 	})
 }
 
