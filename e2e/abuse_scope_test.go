@@ -156,7 +156,8 @@ func TestAbuseScopeRegistrar(t *testing.T) {
 					t.Fatalf("%s: %d %s", step, st, raw)
 				}
 			}
-			stay := map[string]any{"pin": outside, "commune_code": "00004", "address_detail": "Nhà trọ số 3", "from": "01/04/2026", "to": "01/01/2027",
+			stay := map[string]any{"pin": outside, "commune_code": "00004", "address_detail": "Nhà trọ số 3",
+				"from": time.Now().AddDate(0, 0, -30).Format("02/01/2006"), "to": time.Now().AddDate(1, 0, 0).Format("02/01/2006"),
 				"arrival": map[string]string{"card_qr": card.QR}}
 			if st, raw := badinh.call("POST", "/api/v1/temporary-residences", stay, nil); st != 201 {
 				t.Fatalf("temporary residence on the card's QR: %d %s", st, raw)

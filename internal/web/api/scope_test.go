@@ -3,6 +3,7 @@ package api_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dancu-project/dancu/internal/app/apptest"
 	"github.com/dancu-project/dancu/internal/storage"
@@ -136,7 +137,9 @@ func testRegistrarScopeAPI(t *testing.T, d storage.Dialect) {
 			t.Fatalf("%s: %d", step, st)
 		}
 	}
-	temp := map[string]any{"pin": outside, "commune_code": "00004", "address_detail": "Nhà trọ số 3", "from": "01/04/2026", "to": "01/01/2027"}
+	// A stay that has begun and not ended, whatever day the test runs.
+	stayFrom, stayTo := time.Now().AddDate(0, 0, -30).Format("02/01/2006"), time.Now().AddDate(1, 0, 0).Format("02/01/2006")
+	temp := map[string]any{"pin": outside, "commune_code": "00004", "address_detail": "Nhà trọ số 3", "from": stayFrom, "to": stayTo}
 	withQR := func(qr string) map[string]any {
 		m := map[string]any{}
 		for k, v := range temp {
@@ -187,8 +190,8 @@ func testRegistrarScopeAPI(t *testing.T, d storage.Dialect) {
 	if st := admin.do("GET", "/api/v1/cards/"+card2.Serial+"/chip", nil, &chip); st != 200 || len(chip.SOD) == 0 {
 		t.Fatalf("chip: %d", st)
 	}
-	stay2 := map[string]any{"pin": outside2, "commune_code": "00004", "from": "01/04/2026", "to": "01/01/2027", "arrival": map[string]any{"card_chip": chip}}
-	badinh.expectProblem("POST", "/api/v1/temporary-residences", map[string]any{"pin": deadPIN, "commune_code": "00004", "from": "01/04/2026", "to": "01/01/2027",
+	stay2 := map[string]any{"pin": outside2, "commune_code": "00004", "from": stayFrom, "to": stayTo, "arrival": map[string]any{"card_chip": chip}}
+	badinh.expectProblem("POST", "/api/v1/temporary-residences", map[string]any{"pin": deadPIN, "commune_code": "00004", "from": stayFrom, "to": stayTo,
 		"arrival": map[string]any{"card_chip": chip}}, 403, "out_of_scope")
 	dg1 := append([]byte(nil), chip.DataGroups[1]...)
 	chip.DataGroups[1][len(dg1)-1] ^= 1
