@@ -3,12 +3,21 @@
 //
 //	PIN|old ID number|full name|ddmmyyyy birth|sex|address|ddmmyyyy issue
 //
+// A date of birth that is partly unknown in the register (a year only, or a
+// month and year) keeps the eight digits, with "00" for the unknown day or
+// month: "00001948", "00031952". Fixed-width readers still find every field,
+// and "00" is the interoperable mark of an unknown month or day that ICAO
+// 9303-10 gives for the chip's dates (DG11); the card's printed date and
+// DG13 show "1948" and "03/1952". What real cards put in the QR for such a
+// date is UNVERIFIED.
+//
 // The QR is not signed: reading it proves nothing about the card's
 // authenticity, it only saves typing. Parse is tolerant of the 6-field variant
 // that some tools produce (no old ID number) and of spaces around fields.
 package qr
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -25,7 +34,7 @@ type Payload struct {
 	PIN     pin.PIN        // 12-digit personal identification number
 	OldID   string         // 9- or 12-digit CMND, often empty
 	Name    string         // full name with diacritics, as printed
-	Birth   civildate.Date // full date of birth
+	Birth   civildate.Date // date of birth, possibly partial (see the package doc)
 	Sex     byte           // pin.Male or pin.Female
 	Address string         // permanent address (nơi thường trú / nơi cư trú)
 	Issue   civildate.Date // issue date of the card
@@ -88,7 +97,7 @@ func Parse(s string) (Payload, error) {
 		return p, ErrName.WithField("qr.name")
 	}
 	p.Name = f[2]
-	if p.Birth, err = date(f[3]); err != nil {
+	if p.Birth, err = date(f[3], true); err != nil {
 		return p, ErrBirth.WithField("qr.birth").Wrap(err)
 	}
 	switch fold.String(f[4]) {
@@ -103,15 +112,16 @@ func Parse(s string) (Payload, error) {
 		return p, ErrAddress.WithField("qr.address")
 	}
 	p.Address = f[5]
-	if p.Issue, err = date(f[6]); err != nil {
+	if p.Issue, err = date(f[6], false); err != nil {
 		return p, ErrIssue.WithField("qr.issue").Wrap(err)
 	}
 	return p, nil
 }
 
-// date reads exactly ddmmyyyy: the QR never has partial dates, and the
-// other forms civildate accepts would hide a misread.
-func date(s string) (civildate.Date, error) {
+// date reads exactly ddmmyyyy (the other forms civildate accepts would hide
+// a misread). With partial, "00" marks an unknown day ("00mmyyyy") or an
+// unknown day and month ("0000yyyy").
+func date(s string, partial bool) (civildate.Date, error) {
 	if len(s) != 8 {
 		return civildate.Date{}, civildate.ErrFormat
 	}
@@ -119,6 +129,12 @@ func date(s string) (civildate.Date, error) {
 		if s[i] < '0' || s[i] > '9' {
 			return civildate.Date{}, civildate.ErrFormat
 		}
+	}
+	if partial && s[:2] == "00" {
+		if s[2:4] == "00" {
+			return civildate.Parse(s[4:])
+		}
+		return civildate.Parse(s[4:] + "-" + s[2:4])
 	}
 	return civildate.Parse(s)
 }
@@ -154,7 +170,7 @@ func (p Payload) Validate() error {
 	if strings.TrimSpace(p.Name) == "" {
 		return ErrName.WithField("qr.name")
 	}
-	if p.Birth.Partial() || p.Birth.Valid() != nil {
+	if p.Birth.IsZero() || p.Birth.Valid() != nil {
 		return ErrBirth.WithField("qr.birth")
 	}
 	if p.Sex != pin.Male && p.Sex != pin.Female {
@@ -171,7 +187,8 @@ func (p Payload) Validate() error {
 
 // Format writes the 7-field payload. It returns an error rather than a
 // silently altered text when a field cannot be represented (a | inside the
-// address, a partial date), because a wrong QR would be printed on a card.
+// address, a partial issue date), because a wrong QR would be printed on a
+// card.
 func Format(p Payload) (string, error) {
 	if err := p.Validate(); err != nil {
 		return "", err
@@ -191,8 +208,10 @@ func Format(p Payload) (string, error) {
 	return b.String(), nil
 }
 
+// ddmmyyyy writes a date as eight digits, "00" for an unknown day or month.
 func ddmmyyyy(d civildate.Date) string {
-	return strings.ReplaceAll(d.Display(), "/", "")
+	two := func(n int) string { return string([]byte{byte('0' + n/10), byte('0' + n%10)}) }
+	return two(d.Day) + two(d.Month) + strconv.Itoa(d.Year)
 }
 
 // Encode renders the payload as a PNG QR code (error-correction level M,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	_ "image/png"
+	"strings"
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
@@ -91,12 +92,48 @@ func TestFormatRoundTrip(t *testing.T) {
 		t.Errorf("Format with | = %v, want ErrSeparator", err)
 	}
 	bad = samplePayload()
-	bad.Birth = civildate.Date{Year: 1990}
-	if _, err := Format(bad); !errors.Is(err, ErrBirth) {
-		t.Errorf("Format with partial birth = %v, want ErrBirth", err)
+	bad.Issue = civildate.Date{Year: 2021, Month: 4}
+	if _, err := Format(bad); !errors.Is(err, ErrIssue) {
+		t.Errorf("Format with partial issue date = %v, want ErrIssue", err)
 	}
 	if _, err := Encode(bad); err == nil {
-		t.Error("Encode accepted a partial birth date")
+		t.Error("Encode accepted a partial issue date")
+	}
+}
+
+// TestPartialBirth: a date of birth with an unknown day or month keeps eight
+// digits, "00" for what is unknown, and reads back as the same partial date;
+// "00" is refused in the issue date, which is always known.
+func TestPartialBirth(t *testing.T) {
+	for _, tt := range []struct {
+		birth civildate.Date
+		field string
+	}{
+		{civildate.Date{Year: 1948}, "00001948"},
+		{civildate.Date{Year: 1952, Month: 3}, "00031952"},
+		{civildate.Date{Year: 1990, Month: 1, Day: 1}, "01011990"},
+	} {
+		p := samplePayload()
+		p.Birth = tt.birth
+		s, err := Format(p)
+		if err != nil {
+			t.Fatalf("Format(%v): %v", tt.birth, err)
+		}
+		if f := strings.Split(s, "|")[3]; f != tt.field {
+			t.Errorf("birth %v written %q, want %q", tt.birth, f, tt.field)
+		}
+		back, err := Parse(s)
+		if err != nil || back != p {
+			t.Errorf("Parse(Format) = %+v, %v; want %+v", back, err, p)
+		}
+	}
+	for _, bad := range []string{"00131952", "00001700", "01001990"} {
+		if _, err := Parse("001090123456||A|" + bad + "|Nam|X|15042021"); !errors.Is(err, ErrBirth) {
+			t.Errorf("birth %q: %v, want ErrBirth", bad, err)
+		}
+	}
+	if _, err := Parse("001090123456||A|01011990|Nam|X|00042021"); !errors.Is(err, ErrIssue) {
+		t.Errorf("issue 00042021: %v, want ErrIssue", err)
 	}
 }
 
