@@ -317,7 +317,7 @@ func (s *Service) Departures(ctx context.Context, a actor.Actor, limit int) ([]D
 		return []Departure{}, nil
 	}
 	rows, err := s.db.R.QueryContext(ctx, `SELECT e.id, e.pin, p.full_name, e.effective_date, e.from_province, e.from_commune, r.province, r.commune, e.recorded_at
-		FROM life_events e JOIN persons p ON p.pin = e.pin JOIN residences r ON r.event_id = e.id
+		FROM life_events e JOIN persons p ON p.pin = e.pin JOIN residences r ON r.pin = e.pin AND r.event_id = e.id
 		WHERE e.kind = 'move' AND e.from_commune <> ''`+where+` ORDER BY e.recorded_at DESC, e.id LIMIT `+fmt.Sprint(limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("departures: %w", err)
