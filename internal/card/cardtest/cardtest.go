@@ -29,7 +29,7 @@ func Person() issue.Person {
 	return issue.Person{
 		PIN: "001093047064", OldID: "012345678", Name: "Ưng Hoàng Hiệp",
 		Birth: civildate.Date{Year: 1993, Month: 1, Day: 5}, Sex: pin.Male,
-		Nationality: "Việt Nam", Ethnicity: "Kinh", Religion: "Không", Hometown: "Hà Nội",
+		Nationality: "Việt Nam", Ethnicity: "Kinh", Religion: "Không", BirthPlace: "Hà Nội",
 		Address:  "Số 1 phố Tràng Tiền, Phường Hoàn Kiếm, Hà Nội",
 		Features: "Nốt ruồi C:1cm dưới sau mép phải", Father: "Ưng Văn Hùng", Mother: "Nguyễn Thị Lan",
 	}

@@ -25,16 +25,39 @@ type Person struct {
 	OldID       string // 9- or 12-digit CMND, may be empty
 	Name        string // full name with diacritics
 	Birth       civildate.Date
-	Sex         byte // pin.Male or pin.Female
-	Nationality string
-	Ethnicity   string
-	Religion    string
-	Hometown    string // nơi đăng ký khai sinh / quê quán
+	Sex         byte   // pin.Male or pin.Female
+	Nationality string // its name, "Việt Nam"
+	Ethnicity   string // the ethnic group's name ("Kinh", "Ê-đê"), never its code
+	Religion    string // the religion's name; empty for none, written "Không"
+	BirthPlace  string // nơi đăng ký khai sinh, the place of birth registration
 	Address     string // nơi cư trú
 	Features    string // identifying features
-	Father      string
+	Father      string // full names; empty when the register has none
 	Mother      string
 	Spouse      string
+}
+
+// NoReligion is written in DG13 field 7 for a person without religion, as
+// the card's data says it ("Không": none), rather than leaving it out.
+const NoReligion = "Không"
+
+// Check reports whether a card can be made for p: the MRZ and the QR, the
+// two formats that can refuse register data, are built for an issue at
+// issued. The card service calls it when an application is taken, so that
+// an application that could never be produced is refused at the desk
+// rather than left open.
+func Check(p Person, issued time.Time) error {
+	exp := civildate.Date{}
+	if e, lifetime := card.Expiry(p.Birth, issued); !lifetime {
+		exp = civildate.Date{Year: e.Year(), Month: int(e.Month()), Day: e.Day()}
+	}
+	if _, err := mrz.Format(mrz.Data{PIN: p.PIN, Birth: p.Birth, Sex: p.Sex, Expiry: exp, Name: p.Name}); err != nil {
+		return fmt.Errorf("issue: MRZ: %w", err)
+	}
+	if _, err := qr.Format(qr.Payload{PIN: p.PIN, OldID: p.OldID, Name: p.Name, Birth: p.Birth, Sex: p.Sex, Address: p.Address, Issue: civildate.Of(issued)}); err != nil {
+		return fmt.Errorf("issue: QR: %w", err)
+	}
+	return nil
 }
 
 // Request is one card to issue.
@@ -67,7 +90,7 @@ func Issue(r Request, ds *x509.Certificate, key crypto.Signer) (*Card, error) {
 	var exp civildate.Date
 	expText := Lifetime
 	if !c.Lifetime {
-		exp = civildate.Of(c.Expiry)
+		exp = civildate.Date{Year: c.Expiry.Year(), Month: int(c.Expiry.Month()), Day: c.Expiry.Day()}
 		expText = exp.Display()
 	}
 	var err error
@@ -89,9 +112,13 @@ func Issue(r Request, ds *x509.Certificate, key crypto.Signer) (*Card, error) {
 	if r.Sex == pin.Female {
 		sex = "Nữ"
 	}
+	religion := r.Religion
+	if religion == "" {
+		religion = NoReligion
+	}
 	if c.DataGroups[13], err = lds.DG13(lds.DG13Data{
 		PIN: string(r.PIN), FullName: r.Name, Birth: r.Birth.Display(), Sex: sex,
-		Nationality: r.Nationality, Ethnicity: r.Ethnicity, Religion: r.Religion, Hometown: r.Hometown,
+		Nationality: r.Nationality, Ethnicity: r.Ethnicity, Religion: religion, BirthPlace: r.BirthPlace,
 		Address: r.Address, Features: r.Features, Issue: issued.Display(), Expiry: expText,
 		Father: r.Father, Mother: r.Mother, Spouse: r.Spouse, OldID: r.OldID,
 	}); err != nil {

@@ -54,7 +54,7 @@ func TestIssueLifetimeAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Lifetime || !strings.Contains(c.MRZ, "M<<<<<<<VNM") {
+	if !c.Lifetime || !strings.Contains(c.MRZ, "M<<<<<<0VNM") {
 		t.Errorf("lifetime card: %v\n%s", c.Lifetime, c.MRZ)
 	}
 	if d, _ := lds.ParseDG13(c.DataGroups[13]); d.Expiry != issue.Lifetime {
@@ -92,4 +92,59 @@ func BenchmarkIssue(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cards/s")
+}
+
+// TestDG13Names: DG13 carries the names the register's codes stand for, the
+// religion "Không" when there is none, the place of birth registration in
+// field 8 and both parents' names in field 13; a partial date of birth is
+// written as the card prints it.
+func TestDG13Names(t *testing.T) {
+	a, _ := cardtest.Authority(t)
+	r := cardtest.Request(t)
+	r.Religion = ""
+	r.BirthPlace = "Tỉnh Nam Định"
+	r.Birth = civildate.Date{Year: 1993}
+	c, err := issue.Issue(r, a.Signer, a.SignerKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := lds.ParseDG13(c.DataGroups[13])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]string{
+		"6 ethnicity":  {d.Ethnicity, "Kinh"},
+		"7 religion":   {d.Religion, issue.NoReligion},
+		"8 birthplace": {d.BirthPlace, "Tỉnh Nam Định"},
+		"13 father":    {d.Father, r.Father},
+		"13 mother":    {d.Mother, r.Mother},
+		"3 birth":      {d.Birth, "1993"},
+	}
+	for k, v := range want {
+		if v[0] != v[1] {
+			t.Errorf("DG13 field %s = %q, want %q", k, v[0], v[1])
+		}
+	}
+	if !strings.Contains(c.MRZ, "\n93<<<<") || !strings.Contains(c.QR, "|00001993|") {
+		t.Errorf("partial birth: MRZ %q, QR %q", c.MRZ, c.QR)
+	}
+}
+
+// TestCheck refuses what Issue would refuse, before any card exists.
+func TestCheck(t *testing.T) {
+	p := cardtest.Person()
+	if err := issue.Check(p, cardtest.Issued); err != nil {
+		t.Fatalf("Check(sample) = %v", err)
+	}
+	for name, bad := range map[string]func(*issue.Person){
+		"name without Latin letters": func(p *issue.Person) { p.Name = "李小龍" },
+		"no address":                 func(p *issue.Person) { p.Address = "" },
+		"no birth date":              func(p *issue.Person) { p.Birth = civildate.Date{} },
+	} {
+		q := cardtest.Person()
+		bad(&q)
+		if err := issue.Check(q, cardtest.Issued); err == nil {
+			t.Errorf("%s: Check accepted it", name)
+		}
+	}
 }

@@ -14,15 +14,15 @@ type DG13Data struct {
 	Birth       string // 3, dd/mm/yyyy
 	Sex         string // 4, "Nam" or "Nữ"
 	Nationality string // 5
-	Ethnicity   string // 6, dân tộc
-	Religion    string // 7
-	Hometown    string // 8, quê quán (nơi đăng ký khai sinh on new cards)
+	Ethnicity   string // 6, dân tộc: the group's name, not its code
+	Religion    string // 7, tôn giáo: "Không" for none
+	BirthPlace  string // 8, nơi đăng ký khai sinh (quê quán on cards before 2024)
 	Address     string // 9, nơi thường trú
 	Features    string // 10, đặc điểm nhận dạng
 	Issue       string // 11, dd/mm/yyyy
 	Expiry      string // 12, dd/mm/yyyy, or "Không thời hạn"
-	Father      string // 13, first value
-	Mother      string // 13, second value
+	Father      string // 13, first value: the father's full name
+	Mother      string // 13, second value: the mother's full name
 	Spouse      string // 14: our choice, UNVERIFIED on real cards
 	OldID       string // 16, old CMND number
 	// Other keeps fields with numbers this profile does not know (15, 17…),
@@ -36,7 +36,7 @@ const maxField = 127
 func (d *DG13Data) fields() map[int][]string {
 	m := map[int][]string{}
 	for n, v := range map[int]string{1: d.PIN, 2: d.FullName, 3: d.Birth, 4: d.Sex, 5: d.Nationality, 6: d.Ethnicity,
-		7: d.Religion, 8: d.Hometown, 9: d.Address, 10: d.Features, 11: d.Issue, 12: d.Expiry, 14: d.Spouse, 16: d.OldID} {
+		7: d.Religion, 8: d.BirthPlace, 9: d.Address, 10: d.Features, 11: d.Issue, 12: d.Expiry, 14: d.Spouse, 16: d.OldID} {
 		if v != "" {
 			m[n] = []string{v}
 		}
@@ -145,7 +145,7 @@ func (d *DG13Data) set(n int, vals []string) error {
 		return nil
 	}
 	named := map[int]*string{1: &d.PIN, 2: &d.FullName, 3: &d.Birth, 4: &d.Sex, 5: &d.Nationality, 6: &d.Ethnicity,
-		7: &d.Religion, 8: &d.Hometown, 9: &d.Address, 10: &d.Features, 11: &d.Issue, 12: &d.Expiry, 14: &d.Spouse, 16: &d.OldID}
+		7: &d.Religion, 8: &d.BirthPlace, 9: &d.Address, 10: &d.Features, 11: &d.Issue, 12: &d.Expiry, 14: &d.Spouse, 16: &d.OldID}
 	if p, ok := named[n]; ok {
 		if len(vals) != 1 || vals[0] == "" {
 			return ErrContent.WithField("dg13")

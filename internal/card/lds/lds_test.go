@@ -18,7 +18,7 @@ var jpeg = []byte{0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 'J', 'F', 'I', 'F', 0, 0xFF, 
 func sampleDG13() DG13Data {
 	return DG13Data{
 		PIN: "001093047064", FullName: "Ưng Hoàng Hiệp", Birth: "05/01/1993", Sex: "Nam",
-		Nationality: "Việt Nam", Ethnicity: "Kinh", Religion: "Không", Hometown: "Hà Nội",
+		Nationality: "Việt Nam", Ethnicity: "Kinh", Religion: "Không", BirthPlace: "Hà Nội",
 		Address: "Số 1 phố Tràng Tiền, Hoàn Kiếm, Hà Nội", Features: "Nốt ruồi C:2cm trên trước mép trái",
 		Issue: "10/07/2024", Expiry: "05/01/2033", Father: "Ưng Văn A", Mother: "Nguyễn Thị B",
 		Spouse: "Trần Thị C", OldID: "012345678",

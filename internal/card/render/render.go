@@ -96,7 +96,7 @@ func FromChip(dgs map[int][]byte, qrText string) (Data, error) {
 		return d, fmt.Errorf("render: QR: %w", err)
 	}
 	d.PIN, d.Name, d.Birth, d.Sex = dg13.PIN, dg13.FullName, dg13.Birth, dg13.Sex
-	d.Nationality, d.BirthPlace, d.Residence = dg13.Nationality, dg13.Hometown, dg13.Address
+	d.Nationality, d.BirthPlace, d.Residence = dg13.Nationality, dg13.BirthPlace, dg13.Address
 	d.Issue, d.Expiry = dg13.Issue, dg13.Expiry
 	return d, nil
 }

@@ -29,6 +29,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/card"
 	"github.com/dancu-project/dancu/internal/card/issue"
 	"github.com/dancu-project/dancu/internal/card/pki"
 	"github.com/dancu-project/dancu/internal/card/render"
@@ -64,9 +65,11 @@ var ReasonText = map[string][2]string{
 const MandatoryAge = 14
 
 // Registry is what the card service reads of the register: one audited read
-// per act, which also checks the actor's scope.
+// per act, which also checks the actor's scope, and the name of a parent for
+// the chip (ReadCoreUnaudited, audited by the card service in the act).
 type Registry interface {
 	Get(ctx context.Context, a actor.Actor, pin, purpose string) (registry.Person, error)
+	ReadCoreUnaudited(ctx context.Context, a actor.Actor, pin string) (registry.Core, error)
 }
 
 // Recorder writes audit entries inside the act's transaction.
@@ -130,8 +133,11 @@ var (
 	ErrTransition      = fault.New(fault.Conflict, "card.bad_transition", "Trạng thái hiện tại của thẻ không cho phép thao tác này.", "The card's current status does not allow this step.")
 	ErrReason          = fault.New(fault.Invalid, "card.reason", "Lý do thu hồi phải là: death (chết), loss (mất) hoặc replacement (cấp đổi).", "The revocation reason must be death, loss or replacement.")
 	ErrNoChip          = fault.New(fault.NotFound, "card.no_chip", "Thẻ chưa được sản xuất: chưa có dữ liệu chip.", "The card is not produced yet: there is no chip data.")
-	ErrIssue           = fault.New(fault.Invalid, "card.issue_failed", "Dữ liệu trong CSDL không đủ để in thẻ (ví dụ ngày sinh không đầy đủ).", "The register data cannot be put on a card (for example an incomplete date of birth).")
+	ErrIssue           = fault.New(fault.Invalid, "card.issue_failed", "Dữ liệu trong CSDL không đưa lên thẻ được.", "The register data cannot be put on a card.")
+	ErrNotProducible   = fault.New(fault.Invalid, "card.not_producible", "Chưa thể cấp thẻ từ dữ liệu trong CSDL:", "A card cannot be made from the register data:")
+	ErrCancelReason    = fault.New(fault.Invalid, "card.cancel_reason", "Lý do hủy hồ sơ phải là: withdrawn (công dân rút hồ sơ) hoặc not_producible (dữ liệu chưa in được thẻ).", "The cancellation reason must be withdrawn or not_producible.")
 	ErrSignerExpired   = fault.New(fault.Conflict, "card.signer_expired", "Chứng thư người ký (DS) hiện tại đã hết thời hạn sử dụng khóa; cần chạy «dancu pki rotate-signer».", "The current document signer's key usage period is over; run \"dancu pki rotate-signer\".")
+	ErrSignerTooShort  = fault.New(fault.Conflict, "card.signer_too_short", "Chứng thư người ký (DS) hiện tại hết hạn trước ngày thẻ này còn phải kiểm tra được; cần chạy «dancu pki rotate-signer» với CSCA đủ thời hạn.", "The current document signer's certificate ends before this card must stop verifying; rotate the signer under a CSCA that lasts long enough.")
 	ErrPKI             = fault.New(fault.Internal, "card.pki_unavailable", "Hệ thống ký số thẻ chưa sẵn sàng.", "The card signing system is not available.")
 	ErrNoBiometrics    = fault.New(fault.Conflict, "card.no_biometrics", "Chưa có ảnh chân dung và vân tay thu nhận khi làm thủ tục; không thể sản xuất thẻ.", "No portrait and fingerprints captured at the desk; the card cannot be produced.")
 	ErrVerifyInput     = fault.New(fault.Invalid, "card.verify.input", "Gửi dữ liệu chip (data_groups và sod) hoặc chuỗi QR (qr), không gửi cả hai.", "Send chip data (data_groups and sod) or a QR string (qr), not both.")
@@ -140,6 +146,32 @@ var (
 
 // revokedStatuses are the statuses whose card numbers go on the revocation list.
 var revokedStatuses = map[string]bool{Lost: true, Revoked: true, Replaced: true}
+
+// Cancellation reasons of an application (Cancel).
+const (
+	ReasonWithdrawn     = "withdrawn"      // the applicant withdrew it
+	ReasonNotProducible = "not_producible" // the register data cannot be put on a card
+)
+
+// CancelText is each cancellation reason in Vietnamese and English.
+var CancelText = map[string][2]string{
+	ReasonWithdrawn:     {"công dân rút hồ sơ", "the applicant withdrew"},
+	ReasonNotProducible: {"dữ liệu trong CSDL chưa in được thẻ", "the register data cannot be put on a card"},
+}
+
+// notProducible is ErrNotProducible naming the cause's own message, so the
+// desk reads why (a name without Latin letters, no residence address…).
+func notProducible(cause error) *fault.Error {
+	f := fault.As(cause)
+	e := ErrNotProducible.Wrap(cause)
+	if f.Kind == fault.Internal {
+		return e
+	}
+	e.Message += " " + f.Message
+	e.English += " " + f.English
+	e.Field = f.Field
+	return e
+}
 
 // open are the statuses of an application not yet handed over.
 var open = map[string]bool{Applied: true, Approved: true, Produced: true}
@@ -160,6 +192,11 @@ func (s *Service) Apply(ctx context.Context, a actor.Actor, pinText string) (Car
 		return Card{}, registry.ErrDead
 	}
 	now := s.now().UTC()
+	// Refuse now what production would refuse, with the reason, rather
+	// than leave an application open that can never become a card.
+	if err := issue.Check(issuePerson(p, parents{}), now); err != nil {
+		return Card{}, fmt.Errorf("card application: %w", notProducible(err))
+	}
 	c := Card{Serial: newSerial(), PIN: p.PIN, Status: Applied, AppliedAt: now, Version: 1, UpdatedAt: now, UpdatedBy: a.ID}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.checkNoOpen(ctx, tx, p.PIN); err != nil {
@@ -195,13 +232,13 @@ func (s *Service) checkNoOpen(ctx context.Context, tx *sql.Tx, pinText string) e
 	return nil
 }
 
-// age is the age in whole years on the day t; a partial birth date counts
-// from its earliest day. (Card expiry itself comes from card.Expiry, through
-// issue.Issue.)
+// age is the age in whole years on Vietnam's date at the instant t; a
+// partial birth date counts from its earliest day. (Card expiry itself
+// comes from card.Expiry, through issue.Issue.)
 func age(b civildate.Date, t time.Time) int {
-	e := b.Earliest()
-	n := t.Year() - e.Year()
-	if t.Month() < e.Month() || (t.Month() == e.Month() && t.Day() < e.Day()) {
+	e, d := b.Earliest(), civildate.Of(t)
+	n := d.Year - e.Year()
+	if d.Month < int(e.Month()) || (d.Month == int(e.Month()) && d.Day < e.Day()) {
 		n--
 	}
 	return n
@@ -236,6 +273,17 @@ func (s *Service) Produce(ctx context.Context, a actor.Actor, serial string) (Ca
 		if end, ok := usageEnd(auth.Signer); ok && issued.After(end) {
 			return "", ErrSignerExpired
 		}
+		// The DS certificate must outlast the card: a reader checks the
+		// chip against it until the card's last day (card.VerifyUntil; 62
+		// years for a lifetime card). pki makes every DS long enough; this
+		// refuses a card a short one would leave unverifiable.
+		if last := card.VerifyUntil(p.BirthDate, issued); auth.Signer.NotAfter.Before(last.Time().AddDate(0, 0, 1)) {
+			return "", ErrSignerTooShort
+		}
+		par, err := s.parents(ctx, tx, a, c, p)
+		if err != nil {
+			return "", err
+		}
 		face, fp, err := s.bio.ForCard(ctx, p, c.Serial, issued)
 		if err != nil {
 			return "", fmt.Errorf("biometrics: %w", err)
@@ -255,7 +303,7 @@ func (s *Service) Produce(ctx context.Context, a actor.Actor, serial string) (Ca
 		}
 		// The chip's private keys would stay on the chip; here they are
 		// dropped, only the public halves are written to DG14 and DG15.
-		out, err := issue.Issue(issue.Request{Person: issuePerson(p), Issued: issued, Face: face, Chip: &chipKey.PublicKey, Active: &aaKey.PublicKey},
+		out, err := issue.Issue(issue.Request{Person: issuePerson(p, par), Issued: issued, Face: face, Chip: &chipKey.PublicKey, Active: &aaKey.PublicKey},
 			auth.Signer, auth.SignerKey())
 		if err != nil {
 			return "", ErrIssue.Wrap(err)
@@ -276,7 +324,7 @@ func (s *Service) Produce(ctx context.Context, a actor.Actor, serial string) (Ca
 		c.IssueDate = civildate.Of(issued).String()
 		c.ExpiryDate, c.Lifetime = "", out.Lifetime
 		if !out.Lifetime {
-			c.ExpiryDate = civildate.Of(out.Expiry).String()
+			c.ExpiryDate = out.Expiry.Format(time.DateOnly) // a civil date at midnight UTC
 		}
 		c.SignerSerial = auth.Signer.SerialNumber.Text(16)
 		c.sodHash = hexHash(out.SOD)
@@ -285,6 +333,55 @@ func (s *Service) Produce(ctx context.Context, a actor.Actor, serial string) (Ca
 		c.PhotoRef, c.FingerprintRef = photoRef, fpRef
 		return SubjectIssued, nil
 	})
+}
+
+// Cancel closes an application that is not produced yet (applied or
+// approved), for a reason: the applicant withdrew, or the register data
+// cannot be put on a card. No card existed, so nothing is revoked and no
+// event is emitted; the person can apply again at once.
+func (s *Service) Cancel(ctx context.Context, a actor.Actor, serial, reason string) (Card, error) {
+	if _, ok := CancelText[reason]; !ok {
+		return Card{}, ErrCancelReason.WithField("reason")
+	}
+	return s.step(ctx, a, serial, "cancel", []string{Applied, Approved}, func(_ *sql.Tx, c *Card, _ registry.Person) (string, error) {
+		c.Status, c.Reason = Cancelled, reason
+		return "", nil
+	})
+}
+
+// parents are the names the chip carries in DG13 field 13.
+type parents struct{ Father, Mother string }
+
+// parents reads the names of p's father and mother for the chip (Luật Căn
+// cước Art. 18.3). A parent may live outside the officer's unit, so the
+// register is read as the card system, for the name only, and each read is
+// audited in the production's transaction in the officer's name with the
+// card it is for. A parent the register does not hold leaves the name out.
+func (s *Service) parents(ctx context.Context, tx *sql.Tx, a actor.Actor, c *Card, p registry.Person) (parents, error) {
+	var out parents
+	sys := actor.SystemActor("card")
+	for _, par := range []struct {
+		pin  string
+		name *string
+		rel  string
+	}{{p.FatherPIN, &out.Father, "father"}, {p.MotherPIN, &out.Mother, "mother"}} {
+		if par.pin == "" {
+			continue
+		}
+		core, err := s.reg.ReadCoreUnaudited(ctx, sys, par.pin)
+		if err != nil {
+			if fault.As(err).Kind == fault.NotFound {
+				continue
+			}
+			return out, fmt.Errorf("read %s of %s: %w", par.rel, p.PIN, err)
+		}
+		if err := s.audit.RecordTx(ctx, s.db, tx, audit.Entry{Actor: a.ID, Action: "person.read", Subject: "person:" + core.PIN,
+			Purpose: "card-parent-name", Detail: "card=" + c.Serial + " child=" + p.PIN + " relation=" + par.rel, At: s.now().UTC()}); err != nil {
+			return out, err
+		}
+		*par.name = core.FullName
+	}
+	return out, nil
 }
 
 // HandOver records that the holder received the card.
@@ -573,24 +670,40 @@ func (s *Service) Render(ctx context.Context, a actor.Actor, serial, kind string
 	return render.PDF(front, back)
 }
 
-// issuePerson maps a register record to what the card prints and stores.
-// Parents' and spouse's names are left out: reading them would be a read of
-// other persons' records, possibly outside the officer's scope.
-func issuePerson(p registry.Person) issue.Person {
+// issuePerson maps a register record to what the card prints and stores:
+// names rather than codes (the ethnic group's and religion's names, the
+// nationality's), the place of birth registration, and the parents' names
+// read for the act (par). The place of birth registration is the register's
+// birthplace; where it has none (records loaded before it was kept), the
+// province that registered the birth, which the PIN's first three digits
+// name (DOMAIN.md §1). The spouse is left out of the chip.
+func issuePerson(p registry.Person, par parents) issue.Person {
 	nat := p.Nationality
 	if nat == "VNM" {
 		nat = "Việt Nam"
 	}
-	home := p.Birthplace.Text
-	if home == "" {
-		home = p.Hometown
+	place := p.Birthplace.Text
+	if place == "" {
+		place = pin.ProvinceName(pin.PIN(p.PIN).Province())
 	}
 	sex := pin.Male
 	if p.Sex == "F" {
 		sex = pin.Female
 	}
 	return issue.Person{PIN: pin.PIN(p.PIN), Name: p.FullName, Birth: p.BirthDate, Sex: sex, Nationality: nat,
-		Ethnicity: p.Ethnicity, Religion: p.Religion, Hometown: home, Address: p.Permanent.Text}
+		Ethnicity: EthnicityName(p.Ethnicity), Religion: p.Religion, BirthPlace: place, Address: p.Permanent.Text,
+		Father: par.Father, Mother: par.Mother}
+}
+
+// EthnicityName is the name of an ethnic group from its register code
+// ("01" → "Kinh"), or the text itself when it is not a catalogue code.
+func EthnicityName(code string) string {
+	for _, e := range registry.Ethnicities() {
+		if e.Code == code {
+			return e.Name
+		}
+	}
+	return code
 }
 
 // syntheticFace is a placeholder portrait (a small JPEG derived from the PIN)

@@ -28,6 +28,7 @@ const (
 	Lost       = "lost"        // reported lost by the holder
 	Revoked    = "revoked"     // withdrawn (death, loss, replacement, error)
 	Replaced   = "replaced"    // superseded by a reissued card
+	Cancelled  = "cancelled"   // an application closed before production (Cancel)
 )
 
 // Card is one identity card of a person, from application to its end.
