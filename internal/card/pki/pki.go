@@ -40,20 +40,30 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dancu-project/dancu/internal/card"
 )
 
 // Options tune the authority. The zero value of a field means its default.
 type Options struct {
-	Country      string        // ISO 3166 alpha-2, default "VN"
-	Organization string        // default "Bộ Công an"
-	CSCAValidity time.Duration // default 30 years
+	Country      string // ISO 3166 alpha-2, default "VN"
+	Organization string // default "Bộ Công an"
+	// CSCAValidity is how long the CSCA certificate is valid. Default: five
+	// years of issuing DS certificates plus a DS certificate's validity, so
+	// a DS issued in the CSCA's fifth year still covers its cards.
+	CSCAValidity time.Duration
 	// DSKeyUsage is how long a DS key signs cards: the short period ICAO
 	// recommends (default 90 days), recorded in the certificate's
 	// PrivateKeyUsagePeriod extension. After it, RotateSigner.
 	DSKeyUsage time.Duration
 	// DSValidity is how long a DS certificate verifies: the key usage
-	// period plus the longest validity of a card it signs (Art. 21: issued
-	// at 38, valid to 60, 22 years). Default DSKeyUsage + 23 years.
+	// period plus the longest time a card it signs must verify, so the last
+	// card signed on the last day of the usage period still verifies to its
+	// end. The longest is a lifetime card's card.LifetimeVerifyYears (62
+	// years: issued at 58, to the holder's 120th birthday); a fixed-term
+	// card verifies at most 22 years (issued at 38, valid to 60). Default
+	// DSKeyUsage + 62 years + 2 days (a card's last day is a whole civil
+	// day in Vietnam).
 	DSValidity time.Duration
 	Now        func() time.Time // default time.Now
 	Rand       io.Reader        // default crypto/rand
@@ -77,14 +87,14 @@ func (o Options) withDefaults() Options {
 	if o.Organization == "" {
 		o.Organization = "Bộ Công an"
 	}
-	if o.CSCAValidity == 0 {
-		o.CSCAValidity = 30 * year
-	}
 	if o.DSKeyUsage == 0 {
 		o.DSKeyUsage = 90 * 24 * time.Hour
 	}
 	if o.DSValidity == 0 {
-		o.DSValidity = o.DSKeyUsage + 23*year
+		o.DSValidity = o.DSKeyUsage + card.LifetimeVerifyYears*year + 2*24*time.Hour
+	}
+	if o.CSCAValidity == 0 {
+		o.CSCAValidity = 5*year + o.DSValidity
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -108,6 +118,10 @@ type Authority struct {
 
 // SignerKey is the current DS private key, for sod.Sign.
 func (a *Authority) SignerKey() crypto.Signer { return a.signerKey }
+
+// ErrCSCATooShort is returned by RotateSigner when the CSCA ends before a new
+// DS certificate would: the DS could not cover the cards it signs.
+var ErrCSCATooShort = errors.New("card/pki: the CSCA ends before a new document signer would; a new CSCA is needed")
 
 // ErrExists is returned by Init when the directory already has a CSCA.
 var ErrExists = errors.New("card/pki: a CSCA already exists in this directory")
@@ -194,9 +208,13 @@ func (o Options) RotateSigner(dir string) (*Authority, error) {
 	if err != nil {
 		return nil, fmt.Errorf("card/pki: encode key usage period: %w", err)
 	}
+	// A DS cannot outlive its CA, and a DS shorter than DSValidity would
+	// leave the cards it signs unverifiable before their end: refuse rather
+	// than cut it short. The way on is a new CSCA.
 	notAfter := now.Add(o.DSValidity)
 	if notAfter.After(a.CSCA.NotAfter) {
-		notAfter = a.CSCA.NotAfter // a DS cannot outlive its CA
+		return nil, fmt.Errorf("%w: the CSCA ends %s, a new DS must verify to %s", ErrCSCATooShort,
+			a.CSCA.NotAfter.Format(time.DateOnly), notAfter.Format(time.DateOnly))
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,

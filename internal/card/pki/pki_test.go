@@ -2,12 +2,15 @@ package pki
 
 import (
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dancu-project/dancu/internal/card"
 )
 
 func TestInitRotateRevoke(t *testing.T) {
@@ -126,4 +129,63 @@ func TestLoadErrorsNameNoKey(t *testing.T) {
 	if _, err := RotateSigner(t.TempDir()); err == nil {
 		t.Error("RotateSigner without a CSCA succeeded")
 	}
+}
+
+// TestSignerCoversItsCards: every DS, the first and each rotated one, is
+// valid until the last card it may sign must stop verifying (signed on the
+// last day of its key usage period, a lifetime card verifying 62 years);
+// a CSCA too short for that refuses the rotation instead of issuing a DS
+// that would leave cards unverifiable.
+func TestSignerCoversItsCards(t *testing.T) {
+	start := time.Date(2026, 12, 7, 17, 30, 0, 0, time.UTC)
+	now := start
+	o := Options{Now: func() time.Time { return now }}
+	dir := t.TempDir()
+	a, err := o.Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := func(signedAt time.Time) time.Time {
+		return signedAt.AddDate(card.LifetimeVerifyYears, 0, 1)
+	}
+	for i, at := range []time.Time{start, start.AddDate(1, 0, 0), start.AddDate(4, 11, 0)} {
+		if i > 0 {
+			now = at
+			if a, err = o.RotateSigner(dir); err != nil {
+				t.Fatalf("rotate at %v: %v", at, err)
+			}
+		}
+		end, ok := usagePeriodEnd(t, a.Signer)
+		if !ok {
+			t.Fatal("DS has no private key usage period")
+		}
+		if a.Signer.NotAfter.Before(need(end)) {
+			t.Errorf("DS of %v ends %v, before a lifetime card signed at %v stops verifying (%v)", at, a.Signer.NotAfter, end, need(end))
+		}
+		if a.Signer.NotAfter.After(a.CSCA.NotAfter) {
+			t.Errorf("DS outlives its CSCA")
+		}
+	}
+	// Near the CSCA's end a new DS could not cover its cards: refused.
+	now = a.CSCA.NotAfter.AddDate(-10, 0, 0)
+	if _, err := o.RotateSigner(dir); !errors.Is(err, ErrCSCATooShort) {
+		t.Errorf("rotation 10 years before the CSCA ends: %v, want ErrCSCATooShort", err)
+	}
+}
+
+func usagePeriodEnd(t *testing.T, c *x509.Certificate) (time.Time, bool) {
+	t.Helper()
+	for _, ext := range c.Extensions {
+		if ext.Id.Equal(OIDPrivateKeyUsagePeriod) {
+			var p struct {
+				NotBefore time.Time `asn1:"generalized,optional,tag:0"`
+				NotAfter  time.Time `asn1:"generalized,optional,tag:1"`
+			}
+			if _, err := asn1.Unmarshal(ext.Value, &p); err != nil {
+				t.Fatal(err)
+			}
+			return p.NotAfter, true
+		}
+	}
+	return time.Time{}, false
 }
