@@ -62,6 +62,8 @@ var relNames = [...]string{
 // a line share surname and ethnicity (a father and his children).
 type smem struct {
 	birth                  int32
+	married                int32 // wedding day when the spouse is in the household, else 0
+	since                  int32 // day the permanent residence in this household began
 	rel                    uint8
 	sex                    byte
 	line                   uint8
@@ -87,14 +89,33 @@ func (s *skeleton) newLine() uint8 {
 	return l
 }
 
-func (s *skeleton) marry(a, b int8) {
-	s.m[a].spouse = b
-	s.m[b].spouse = a
+func (s *skeleton) marry(a, b int8, wedding int32) {
+	s.m[a].spouse, s.m[a].married = b, wedding
+	s.m[b].spouse, s.m[b].married = a, wedding
 }
 
 // demog builds skeletons relative to a reference day.
 type demog struct {
 	today int32
+	// maleOdds multiplies, per age band today, the odds that a choice the
+	// census does not pin down falls on a man: which adult children stay in
+	// the parents' household, the sex of single heads and of the head's
+	// siblings. 0 means 1. Fitted by calibrate.
+	maleOdds [nBands]float64
+}
+
+// oddsFor is the male odds factor for someone born on b.
+func (d *demog) oddsFor(b int32) float64 {
+	if k := d.maleOdds[bandOf(d.today-b)]; k > 0 {
+		return k
+	}
+	return 1
+}
+
+// sexFor draws the sex of someone born on b whom the model would make a man
+// with probability p, before the calibration.
+func (d *demog) sexFor(r *rng, b int32, p float64) byte {
+	return sexP(r, withOdds(p, d.oddsFor(b)))
 }
 
 func days(years float64) int32 { return int32(years * yd) }
@@ -104,15 +125,53 @@ func (d *demog) ageOf(birth int32) float64 { return float64(d.today-birth) / yd 
 // birthFor returns a birth day for someone aged `years` (fractional) today.
 func (d *demog) birthFor(years float64) int32 { return d.today - 1 - days(years) }
 
-// clampAdult keeps a birth day within ages [18, 100] today.
-func (d *demog) clampAdult(r *rng, b int32) int32 {
-	if d.ageOf(b) < 18 {
-		return d.birthFor(18 + 5*r.float()) // spread, not a pile-up at 18
+// clampAdult keeps a birth day within ages [minAge, 100] today.
+func (d *demog) clampAdult(r *rng, b int32, minAge float64) int32 {
+	if d.ageOf(b) < minAge {
+		return d.birthFor(minAge + 5*r.float()) // spread, not a pile-up at minAge
 	}
 	if d.ageOf(b) > maxAge+0.9 {
 		return d.birthFor(maxAge + 0.9*r.float())
 	}
 	return b
+}
+
+// ageDay is the day someone born on b reaches the age of years (full
+// calendar years; a 29 February birthday counts from 1 March).
+func ageDay(b int32, years int) int32 {
+	y, m, dd := civilFromDays(int(b))
+	return int32(daysFromCivil(y+years, m, dd))
+}
+
+// The legal minimum ages at marriage: a man from full 20, a woman from
+// full 18 (Law on Marriage and Family 52/2014/QH13 Art. 8; the same ages
+// since the 1959 law).
+const (
+	minMarriageAgeM = 20
+	minMarriageAgeF = 18
+)
+
+// wife's age at marriage, 18..35 (mean about 23; the 2019 census puts the
+// singulate mean age at first marriage of women near 23 and of men near
+// 27, which the husband's age gap reproduces).
+var wifeMarriageAge = makeCum([]float64{6, 8, 10, 11, 11, 10, 9, 8, 6, 5, 4, 3, 2.5, 2, 1.5, 1, 0.7, 0.5})
+
+// marriageDay draws the wedding day of a man born on hb and a woman born
+// on wb: not before both reached the legal age, before today. ok is false
+// when they cannot yet have married lawfully.
+func (d *demog) marriageDay(r *rng, hb, wb int32) (day int32, ok bool) {
+	lo := max(ageDay(hb, minMarriageAgeM), ageDay(wb, minMarriageAgeF))
+	if lo >= d.today {
+		return 0, false
+	}
+	m := wb + days(float64(18+wifeMarriageAge.pick(r.float()))+r.float())
+	if m < lo {
+		m = lo + int32(r.intn(int(min(days(2), d.today-lo))))
+	}
+	if m >= d.today {
+		m = lo + int32(r.intn(int(d.today-lo)))
+	}
+	return m, true
 }
 
 func yearOfDay(z int32) int {
@@ -179,15 +238,15 @@ func pWidowed(h float64) float64 {
 	case h < 35:
 		return 0.04
 	case h < 50:
-		return 0.07
+		return 0.09
 	case h < 60:
-		return 0.11
+		return 0.17
 	case h < 70:
-		return 0.2
+		return 0.32
 	case h < 80:
-		return 0.38
+		return 0.5
 	}
-	return 0.6
+	return 0.68
 }
 
 // pParentOfHead: probability that a (widowed) parent of the head lives in.
@@ -207,29 +266,56 @@ func pParentOfHead(h float64) float64 {
 	return 0.02
 }
 
-// stayAtHome returns the probability that a child of the given age still
-// lives with the parents, and the probability that such a child is married
-// (bringing a spouse and children: three-generation household). Sons more
-// often stay (patrilocal custom). Piecewise linear, so that the age
-// structure has no steps.
-func stayAtHome(age float64, sex byte) (stay, married float64) {
-	if age < 18 {
-		return 1, 0
-	}
+// Who lives in the parents' household. Everyone under 18 does. An
+// unmarried adult child mostly keeps the permanent residence there
+// (students and workers away register a temporary residence elsewhere). A
+// married son stays fairly often — the patrilocal custom of one son living
+// with his parents — and his wife moves in (Con dâu); a married daughter
+// rarely stays, and then her husband moves in (Con rể, "ở rể"). Whether an
+// adult child is married follows the marriage ages above. The sex-specific
+// odds are then scaled per age band by the calibration (sexFit) so that the
+// sex ratio of every cohort matches the census.
+
+// marriedBy is the share of people of an age who have married.
+func marriedBy(age float64, sex byte) float64 {
 	if sex == 'M' {
-		return interp(age, sonStay[:]), interp(age, sonMarried[:])
+		return interp(age, menMarried[:])
 	}
-	return interp(age, daughterStay[:]), interp(age, daughterMarried[:])
+	return interp(age, womenMarried[:])
+}
+
+// stayProb is the probability that an adult child of this age, sex and
+// marital status still lives in the parents' household, before the
+// calibration's odds factor.
+func stayProb(age float64, sex byte, married bool) float64 {
+	switch {
+	case married && sex == 'M':
+		return 0.3
+	case married:
+		return 0.06
+	case sex == 'M':
+		return interp(age, sonStay[:])
+	}
+	return interp(age, daughterStay[:])
 }
 
 type pt struct{ x, y float64 }
 
 var (
-	sonStay         = [...]pt{{18, 0.95}, {22, 0.8}, {26, 0.6}, {30, 0.45}, {40, 0.25}, {50, 0.15}}
-	sonMarried      = [...]pt{{21, 0}, {27, 0.5}, {33, 0.75}, {40, 0.85}}
-	daughterStay    = [...]pt{{18, 0.9}, {22, 0.65}, {26, 0.3}, {30, 0.15}, {40, 0.08}}
-	daughterMarried = [...]pt{{21, 0}, {27, 0.15}, {35, 0.3}}
+	menMarried   = [...]pt{{20, 0}, {22, 0.1}, {24, 0.25}, {26, 0.42}, {28, 0.58}, {30, 0.7}, {33, 0.82}, {40, 0.9}, {50, 0.94}}
+	womenMarried = [...]pt{{18, 0}, {20, 0.2}, {22, 0.42}, {24, 0.6}, {26, 0.73}, {28, 0.82}, {30, 0.88}, {35, 0.94}, {45, 0.96}}
+	sonStay      = [...]pt{{18, 0.97}, {25, 0.93}, {30, 0.9}, {40, 0.85}, {50, 0.8}}
+	daughterStay = [...]pt{{18, 0.95}, {25, 0.9}, {30, 0.85}, {40, 0.8}}
 )
+
+// withOdds scales the odds of probability p by k.
+func withOdds(p, k float64) float64 {
+	if k == 1 || p <= 0 || p >= 1 {
+		return p
+	}
+	o := p / (1 - p) * k
+	return o / (1 + o)
+}
 
 // interp evaluates a piecewise-linear function, constant beyond its ends.
 func interp(x float64, f []pt) float64 {
@@ -266,9 +352,9 @@ func sexP(r *rng, pMale float64) byte {
 }
 
 // fertility returns birth days (ascending) of the children a woman born on
-// mb has had up to today: at ages 18–45, and (if hasFather) when the father,
-// born on fb, was at least 18.
-func (d *demog) fertility(r *rng, mb, fb int32, hasFather bool, out *[8]int32) int {
+// mb has had up to today: at ages 18–45 and not before start (her wedding,
+// when the children's father is known).
+func (d *demog) fertility(r *rng, mb, start int32, out *[8]int32) int {
 	k := cohortIndex(yearOfDay(mb))
 	n := cebTables[k].pick(r.float())
 	if n == 0 {
@@ -283,17 +369,18 @@ func (d *demog) fertility(r *rng, mb, fb int32, hasFather bool, out *[8]int32) i
 	}
 	// +2 days: days(18) may fall a day short of 18 calendar years.
 	t := mb + days(a) + 2
+	if start > 0 {
+		u := r.float()
+		t = max(t, start+days(0.75+2*u*u))
+	}
 	limit := mb + days(45)
-	fmin := fb + days(18) + 2
 	cnt := 0
 	for i := 0; i < n; i++ {
 		if t > limit || t >= d.today {
 			break
 		}
-		if !hasFather || t >= fmin {
-			out[cnt] = t
-			cnt++
-		}
+		out[cnt] = t
+		cnt++
 		u := r.float()
 		t += days(1.3 + 4*u*u)
 	}
@@ -301,11 +388,12 @@ func (d *demog) fertility(r *rng, mb, fb int32, hasFather bool, out *[8]int32) i
 }
 
 // addChildren adds the children of mother mi / father fi (either may be -1
-// when absent; mb/fb are their birth days) who still live at home.
-func (d *demog) addChildren(s *skeleton, r *rng, mi, fi int8, mb, fb int32, hasFather bool,
+// when absent; mb is the mother's birth day, wedding the parents' wedding
+// day or 0) who still live at home.
+func (d *demog) addChildren(s *skeleton, r *rng, mi, fi int8, mb, wedding int32,
 	line uint8, rel uint8, allowMarried bool, limit int) int {
 	var births [8]int32
-	n := d.fertility(r, mb, fb, hasFather, &births)
+	n := d.fertility(r, mb, wedding, &births)
 	if n == 0 {
 		return 0
 	}
@@ -313,13 +401,23 @@ func (d *demog) addChildren(s *skeleton, r *rng, mi, fi int8, mb, fb int32, hasF
 	var keep [8]bool
 	married, kept := -1, 0
 	for i := 0; i < n; i++ {
-		sexes[i] = birthSex(r, births[i])
-		stay, marr := stayAtHome(d.ageOf(births[i]), sexes[i])
-		if stay < 1 && !r.chance(stay) {
-			continue
-		}
-		if allowMarried && married < 0 && marr > 0 && r.chance(marr) {
-			married = i
+		sex := birthSex(r, births[i])
+		sexes[i] = sex
+		if age := d.ageOf(births[i]); age >= 18 {
+			wed := r.chance(marriedBy(age, sex))
+			if wed && (!allowMarried || married >= 0) {
+				continue // a married child beyond the one the household keeps has left
+			}
+			k := d.oddsFor(births[i])
+			if sex == 'F' {
+				k = 1 / k
+			}
+			if !r.chance(withOdds(stayProb(age, sex, wed), k)) {
+				continue
+			}
+			if wed {
+				married = i
+			}
 		}
 		keep[i] = true
 		kept++
@@ -353,24 +451,31 @@ func (d *demog) addChildren(s *skeleton, r *rng, mi, fi int8, mb, fb int32, hasF
 	return kept
 }
 
-// addChildFamily adds the spouse (Con dâu / Con rể) and young children
-// (Cháu) of a married child c living with the head.
+// addChildFamily adds the spouse (Con dâu / Con rể, who married in) and
+// young children (Cháu) of a married child c living with the head.
 func (d *demog) addChildFamily(s *skeleton, r *rng, c int8) {
 	ch := s.m[c]
 	gap := spouseGap(r)
 	if ch.sex == 'M' {
-		wb := d.clampAdult(r, ch.birth+days(gap))
-		l := s.newLine()
-		w := s.add(relDaughterInLaw, 'F', wb, l)
-		s.marry(c, w)
-		d.addChildren(s, r, w, c, wb, ch.birth, true, ch.line, relGrandchild, false, 3)
+		wb := d.clampAdult(r, ch.birth+days(gap), minMarriageAgeF)
+		m, ok := d.marriageDay(r, ch.birth, wb)
+		if !ok {
+			return
+		}
+		w := s.add(relDaughterInLaw, 'F', wb, s.newLine())
+		s.marry(c, w, m)
+		d.addChildren(s, r, w, c, wb, m, ch.line, relGrandchild, false, 3)
 		return
 	}
-	hb := d.clampAdult(r, ch.birth-days(gap))
+	hb := d.clampAdult(r, ch.birth-days(gap), minMarriageAgeM)
+	m, ok := d.marriageDay(r, hb, ch.birth)
+	if !ok {
+		return
+	}
 	l := s.newLine()
 	h := s.add(relSonInLaw, 'M', hb, l)
-	s.marry(c, h)
-	d.addChildren(s, r, c, h, ch.birth, hb, true, l, relGrandchild, false, 3)
+	s.marry(c, h, m)
+	d.addChildren(s, r, c, h, ch.birth, m, l, relGrandchild, false, 3)
 }
 
 // build fills s with a household whose head is h years old (fractional).
@@ -383,36 +488,50 @@ func (d *demog) build(s *skeleton, r *rng, h float64) {
 	childLine := uint8(0)
 	nChildren := 0
 	minAdultAge := h
+	if !never && u >= pn+pw { // married couple
+		sex := sexP(r, 0.8)
+		gap := spouseGap(r)
+		var mb, wb int32 // husband, wife
+		if sex == 'M' {
+			mb, wb = hb, d.clampAdult(r, hb+days(gap), minMarriageAgeF)
+		} else {
+			mb, wb = d.clampAdult(r, hb-days(gap), minMarriageAgeM), hb
+		}
+		if m, ok := d.marriageDay(r, mb, wb); ok {
+			s.add(relHead, sex, hb, 0)
+			spLine := s.newLine()
+			if sex == 'M' {
+				w := s.add(relWife, 'F', wb, spLine)
+				s.marry(0, w, m)
+				minAdultAge = math.Min(h, d.ageOf(wb))
+				nChildren = d.addChildren(s, r, w, 0, wb, m, 0, relChild, true, maxChildren)
+			} else {
+				hu := s.add(relHusband, 'M', mb, spLine)
+				s.marry(0, hu, m)
+				childLine = spLine
+				nChildren = d.addChildren(s, r, 0, hu, hb, m, spLine, relChild, true, maxChildren)
+			}
+		} else {
+			never = true // too young to have married lawfully
+		}
+	}
 	switch {
+	case s.n > 0: // the couple above
 	case never:
-		s.add(relHead, sexP(r, 0.55), hb, 0)
-	case u < pn+pw: // widowed, divorced or separated
-		sex := sexP(r, 0.28)
+		s.add(relHead, d.sexFor(r, hb, 0.55), hb, 0)
+	default: // widowed, divorced or separated
+		sex := d.sexFor(r, hb, 0.28)
 		s.add(relHead, sex, hb, 0)
 		gap := spouseGap(r)
 		if sex == 'F' {
 			childLine = s.newLine() // the absent father's surname
-			nChildren = d.addChildren(s, r, 0, -1, hb, hb-days(gap), false, childLine, relChild, true, maxChildren)
-		} else {
-			nChildren = d.addChildren(s, r, -1, 0, hb+days(gap), hb, true, 0, relChild, true, maxChildren)
-		}
-	default: // married couple
-		sex := sexP(r, 0.8)
-		s.add(relHead, sex, hb, 0)
-		gap := spouseGap(r)
-		spLine := s.newLine()
-		if sex == 'M' {
-			wb := d.clampAdult(r, hb+days(gap))
-			w := s.add(relWife, 'F', wb, spLine)
-			s.marry(0, w)
-			minAdultAge = math.Min(h, d.ageOf(wb))
-			nChildren = d.addChildren(s, r, w, 0, wb, hb, true, 0, relChild, true, maxChildren)
-		} else {
-			mb := d.clampAdult(r, hb-days(gap))
-			m := s.add(relHusband, 'M', mb, spLine)
-			s.marry(0, m)
-			childLine = spLine
-			nChildren = d.addChildren(s, r, 0, m, hb, mb, true, spLine, relChild, true, maxChildren)
+			if m, ok := d.marriageDay(r, hb-days(gap), hb); ok {
+				nChildren = d.addChildren(s, r, 0, -1, hb, m, childLine, relChild, true, maxChildren)
+			}
+		} else if wb := hb + days(gap); d.ageOf(wb) >= minMarriageAgeF {
+			if m, ok := d.marriageDay(r, hb, wb); ok {
+				nChildren = d.addChildren(s, r, -1, 0, wb, m, 0, relChild, true, maxChildren)
+			}
 		}
 	}
 
@@ -470,6 +589,7 @@ func (d *demog) build(s *skeleton, r *rng, h float64) {
 			}
 		}
 	}
+	d.settle(s, r, hasParents)
 }
 
 // addParents adds a widowed parent of the head, or both parents.
@@ -487,6 +607,9 @@ func (d *demog) addParents(s *skeleton, r *rng, h float64, hb int32) bool {
 		gap = -1
 	}
 	fb := mb - days(gap)
+	if hb-fb < days(21) { // married at 20 or older, before the head's birth
+		fb = hb - days(21+r.float())
+	}
 	u := r.float()
 	wantF, wantM := u >= 0.62, u < 0.62 || u >= 0.82
 	if wantF && d.ageOf(fb) > maxAge+0.9 {
@@ -502,9 +625,87 @@ func (d *demog) addParents(s *skeleton, r *rng, h float64, hb int32) bool {
 		s.m[0].mother = m
 	}
 	if f >= 0 && m >= 0 {
-		s.marry(f, m)
+		u := r.float()
+		w := max(ageDay(fb, minMarriageAgeM), ageDay(mb, minMarriageAgeF), hb-days(0.75+6*u*u))
+		s.marry(f, m, min(w, hb-1))
 	}
 	return true
+}
+
+// settle sets the day each member's permanent residence in the household
+// began. A head lives in the family home since birth when a parent lives
+// in, or by inheritance; otherwise the household was set up after the
+// head's wedding, or at some time after 18 for a single head. Spouses moved
+// in at the wedding, children at birth (or with the head), married-in
+// children's spouses at their wedding; relatives who joined later, later.
+func (d *demog) settle(s *skeleton, r *rng, parentsIn bool) {
+	head := &s.m[0]
+	last := d.today - 1
+	later := func(from int32) int32 { // a day between from and yesterday
+		if from >= last {
+			return last
+		}
+		return from + int32(r.intn(int(last-from)+1))
+	}
+	pHome := 0.1 // the family home passes mostly to a son
+	if head.sex == 'M' {
+		pHome = 0.3
+	}
+	home := parentsIn || r.chance(pHome)
+	switch {
+	case home:
+		head.since = head.birth
+	case head.spouse >= 0:
+		u := r.float()
+		head.since = min(head.married+days(8*u*u), last)
+	default:
+		lo := ageDay(head.birth, 18)
+		u := r.float()
+		head.since = min(lo+int32(float64(last-lo)*u*u), last)
+	}
+	hs := head.since
+	for i := 1; i < s.n; i++ {
+		m := &s.m[i]
+		switch m.rel {
+		case relWife, relHusband:
+			m.since = max(m.married, hs)
+		case relChild:
+			m.since = max(m.birth, hs)
+		case relDaughterInLaw, relSonInLaw:
+			m.since = max(m.married, s.m[m.spouse].since)
+		case relGrandchild:
+			from := hs
+			for _, p := range [2]int8{m.father, m.mother} {
+				if p >= 0 && s.m[p].rel != relHead {
+					from = max(from, s.m[p].since)
+				}
+			}
+			m.since = max(m.birth, from)
+		case relFather, relMother:
+			if !home {
+				m.since = max(m.birth, later(hs))
+				break
+			}
+			// The parents' home, since before the head's birth.
+			if m.married > 0 && m.rel == relMother {
+				m.since = m.married
+			} else if m.rel == relFather && r.chance(0.5) {
+				m.since = m.birth
+			} else {
+				m.since = max(ageDay(m.birth, 18), head.birth-days(1+5*r.float()))
+			}
+			m.since = min(m.since, head.birth)
+		case relOlderBrother, relOlderSister, relYounger:
+			if home {
+				m.since = m.birth
+			} else {
+				m.since = max(m.birth, later(hs))
+			}
+		default:
+			m.since = max(m.birth, later(hs))
+		}
+		m.since = min(max(m.since, m.birth), last)
+	}
 }
 
 // addSiblings adds up to k unmarried brothers or sisters of the head,
@@ -542,7 +743,7 @@ func (d *demog) addSiblings(s *skeleton, r *rng, hb int32, k int) {
 		}
 		taken[nt] = b
 		nt++
-		sex := sexP(r, 0.5)
+		sex := d.sexFor(r, b, 0.5)
 		rel := relYounger
 		if b < hb {
 			rel = relOlderSister
@@ -575,9 +776,16 @@ func bandOf(ageDays int32) int {
 	return b
 }
 
+// fit is the outcome of the calibration: the head-age distribution and the
+// male odds factors (see demog.maleOdds).
+type fit struct {
+	headAge  cumTable
+	maleOdds [nBands]float64
+}
+
 var (
 	calibMu    sync.Mutex
-	calibCache = map[string]cumTable{}
+	calibCache = map[string]fit{}
 )
 
 func calibKey(today int32, pyr []float64) string {
@@ -589,9 +797,9 @@ func calibKey(today int32, pyr []float64) string {
 	return string(b)
 }
 
-// headAgeTable returns the cumulative distribution of head ages
-// (index 0 = 18 years) fitted to pyr.
-func headAgeTable(today int32, pyr []float64) cumTable {
+// headAgeTable returns the fitted head-age distribution (index 0 = 18
+// years) and sex odds for pyr.
+func headAgeTable(today int32, pyr []float64) fit {
 	key := calibKey(today, pyr)
 	calibMu.Lock()
 	defer calibMu.Unlock()
@@ -606,28 +814,28 @@ func headAgeTable(today int32, pyr []float64) cumTable {
 	return t
 }
 
-const calibSamples = 400
+const (
+	calibSamples = 400
+	calibRounds  = 6
+)
 
-func calibrate(today int32, pyr []float64) cumTable {
-	d := &demog{today: today}
-	r := newRNG(0x5eed5eed, 0xca11b)
-	var prof [nHeadAges][nBands]float64 // members per band per household, normalised
-	var size [nHeadAges]float64
-	var s skeleton
-	for hi := 0; hi < nHeadAges; hi++ {
-		for k := 0; k < calibSamples; k++ {
-			h := float64(minHeadAge+hi) + (float64(k)+r.float())/calibSamples
-			d.build(&s, r, h)
-			for i := 0; i < s.n; i++ {
-				prof[hi][bandOf(today-s.m[i].birth)]++
-			}
-			size[hi] += float64(s.n)
-		}
-		for b := range prof[hi] {
-			prof[hi][b] /= size[hi]
-		}
-		size[hi] /= calibSamples
-	}
+// sexRatioTarget is the census sex ratio (men per 100 women) of people born
+// in year by, aged age: the sex ratio at birth of their cohort (about 106
+// before 2000, rising to 111–112 after 2005 — 2019 census) times the ratio
+// of male to female survival to that age (approximate, shaped after the
+// 2019 census age-sex table, where the ratio falls below 100 in the
+// fifties and to about 60 past 80). Coarse: see TestSexRatioByCohort for
+// the ranges it is held to.
+func sexRatioTarget(by, age float64) float64 {
+	return interp(by, srbByYear[:]) * interp(age, survivalRatio[:])
+}
+
+var (
+	srbByYear     = [...]pt{{1999, 106}, {2002, 108}, {2007, 110.5}, {2012, 111.5}}
+	survivalRatio = [...]pt{{15, 0.995}, {25, 0.98}, {35, 0.965}, {45, 0.94}, {55, 0.89}, {65, 0.81}, {75, 0.7}, {85, 0.55}, {95, 0.4}}
+)
+
+func calibrate(today int32, pyr []float64) fit {
 	var target [nBands]float64
 	tot := 0.0
 	for i, x := range pyr {
@@ -641,8 +849,66 @@ func calibrate(today int32, pyr []float64) cumTable {
 	for b := range target {
 		target[b] /= tot
 	}
-	// pi: share of persons living in households with head age h.
-	var pi [nHeadAges]float64
+	ty := float64(yearOfDay(today))
+	d := &demog{today: today}
+	var out fit
+	for round := 0; ; round++ {
+		pi, size, male := fitHeads(d, &target)
+		if round == calibRounds {
+			w := make([]float64, nHeadAges)
+			for h := range w {
+				w[h] = pi[h] / size[h]
+			}
+			out.headAge = makeCum(w)
+			out.maleOdds = d.maleOdds
+			return out
+		}
+		// Adults only: below 20 everyone lives with their parents and the
+		// sex ratio is the one at birth.
+		for b := 4; b < nBands; b++ {
+			age := 5*float64(b) + 2.5
+			want := sexRatioTarget(ty-age, age) / 100
+			if male[b] <= 0 || male[b] >= 1 {
+				continue
+			}
+			got := male[b] / (1 - male[b])
+			k := d.maleOdds[b]
+			if k == 0 {
+				k = 1
+			}
+			d.maleOdds[b] = math.Min(20, math.Max(0.05, k*math.Pow(want/got, 1.5)))
+		}
+	}
+}
+
+// fitHeads simulates households for every head age with d's sex odds and
+// fits the mixture of head ages whose population best matches target. It
+// returns pi (share of persons by head age), the mean household size by
+// head age and the resulting share of men in each age band.
+func fitHeads(d *demog, target *[nBands]float64) (pi, size [nHeadAges]float64, male [nBands]float64) {
+	today := d.today
+	r := newRNG(0x5eed5eed, 0xca11b)
+	var prof, profM [nHeadAges][nBands]float64 // members per band per household, normalised
+	var s skeleton
+	for hi := 0; hi < nHeadAges; hi++ {
+		for k := 0; k < calibSamples; k++ {
+			h := float64(minHeadAge+hi) + (float64(k)+r.float())/calibSamples
+			d.build(&s, r, h)
+			for i := 0; i < s.n; i++ {
+				b := bandOf(today - s.m[i].birth)
+				prof[hi][b]++
+				if s.m[i].sex == 'M' {
+					profM[hi][b]++
+				}
+			}
+			size[hi] += float64(s.n)
+		}
+		for b := range prof[hi] {
+			prof[hi][b] /= size[hi]
+			profM[hi][b] /= size[hi]
+		}
+		size[hi] /= calibSamples
+	}
 	for h := range pi {
 		pi[h] = 1.0 / nHeadAges
 	}
@@ -669,11 +935,19 @@ func calibrate(today int32, pyr []float64) cumTable {
 		}
 		smooth(pi[:])
 	}
-	w := make([]float64, nHeadAges)
-	for h := range w {
-		w[h] = pi[h] / size[h]
+	var all [nBands]float64
+	for h := range pi {
+		for b := range all {
+			all[b] += pi[h] * prof[h][b]
+			male[b] += pi[h] * profM[h][b]
+		}
 	}
-	return makeCum(w)
+	for b := range male {
+		if all[b] > 0 {
+			male[b] /= all[b]
+		}
+	}
+	return pi, size, male
 }
 
 // smooth applies a [1 4 6 4 1]/16 kernel in place (renormalised at the

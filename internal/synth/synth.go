@@ -14,8 +14,14 @@
 // probabilities. The age distribution of household heads is not given; it is
 // fitted once per (Today, AgePyramid) by simulation and a smoothed EM
 // iteration so that the whole population follows the target pyramid
-// (cached; about 10 ms). Names, ethnicity, religion, places and deaths are
-// then drawn from the tables.
+// (cached; about 150 ms). The same fit scales, per age band, the odds
+// that the choices the census does not pin down (which adult children stay
+// in the parents' household, the sex of single heads) fall on a man, so
+// that every cohort's sex ratio matches the census (sexRatioTarget).
+// Weddings are never before the legal ages (20 for men, 18 for women) and
+// children come after them. Names, ethnicity, religion, places (birth
+// registration, hometown, the dwelling's unit before the 2025 reform and
+// when each member's residence began) and deaths are then drawn.
 //
 // Notable approximations: minority naming customs are modelled only for the
 // largest groups (Hmông, Thái, Tày, Nùng, Mường, Dao, Hoa, Khmer, Jrai, Cham);
@@ -30,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -41,7 +48,25 @@ type Area struct {
 	Weight             float64  // population share (e.g. population in thousands)
 	CommuneCodes       []string // 5-digit commune codes in force in this province
 	BirthProvinceCodes []string // legacy (pre-2025) 2-digit province codes merged into this one
+
+	// Predecessors[i], when given, lists the units of the map before
+	// 1 July 2025 that CommuneCodes[i] was formed from, the largest part
+	// first: communes, or the island district a special zone replaced.
+	// They give residence periods before the reform their old code and tie
+	// each birth-registration commune to the legacy province in the PIN.
+	// nil: no residence period carries an old code.
+	Predecessors [][]LegacyUnit
 }
+
+// LegacyUnit is a unit of the map in force until 30 June 2025.
+type LegacyUnit struct {
+	Code         string // 5-digit commune code, or 3-digit district code
+	ProvinceCode string // legacy 2-digit province code
+}
+
+// Reform is the first day of the two-level map (Resolution 202/2025/QH15):
+// a residence period that began before it began under the old units.
+var Reform = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 
 // Config parameterises Generate.
 type Config struct {
@@ -77,6 +102,28 @@ type Person struct {
 	Father, Mother, Spouse int    // Index of that person in the stream, or -1
 	Dead                   bool
 	DeathDate              string // "YYYY-MM-DD" when Dead
+
+	// BirthplaceCommune is the commune (current map) where the birth was
+	// registered; when the areas give predecessors, one of its
+	// predecessors lies in BirthProvince.
+	BirthplaceCommune string
+	// HometownCommune is the quê quán (current map): the origin of the
+	// father's line, shared by a father and his children.
+	HometownCommune string
+	// MarriageDate is the wedding day ("YYYY-MM-DD") of a person whose
+	// spouse lives in the household (Spouse >= 0 unless the end of the
+	// stream cut the spouse off): never before the man was 20 and the
+	// woman 18.
+	MarriageDate string
+	// ResidentSince is the day ("YYYY-MM-DD") the permanent residence in
+	// this household began: at birth, at the wedding for a spouse who
+	// married in, when the household was set up or a relative joined it.
+	ResidentSince string
+	// LegacyCommuneCode is the household's unit under the old map
+	// (Household.LegacyCommuneCode) when ResidentSince is before Reform:
+	// the residence ran under that code until 30 June 2025. "" otherwise,
+	// or when the area gives no predecessors.
+	LegacyCommuneCode string
 }
 
 // Household is a group of persons sharing a permanent residence. Members[0]
@@ -85,7 +132,11 @@ type Person struct {
 type Household struct {
 	Index                                    int
 	ProvinceCode, CommuneCode, AddressDetail string
-	Members                                  []Person
+	// LegacyCommuneCode is the unit of the old map the dwelling lay in
+	// until 30 June 2025 (one of the commune's predecessors), "" when the
+	// area gives none.
+	LegacyCommuneCode string
+	Members           []Person
 }
 
 // Relations returns the relation-to-head labels the generator uses.
@@ -124,6 +175,18 @@ func (c Config) Validate() error {
 			if cc == "" {
 				return fmt.Errorf("synth: Config.Areas[%d] (province %q): CommuneCodes[%d] is empty",
 					i, a.ProvinceCode, j)
+			}
+		}
+		if a.Predecessors != nil && len(a.Predecessors) != len(a.CommuneCodes) {
+			return fmt.Errorf("synth: Config.Areas[%d] (province %q): %d Predecessors for %d CommuneCodes",
+				i, a.ProvinceCode, len(a.Predecessors), len(a.CommuneCodes))
+		}
+		for j, ps := range a.Predecessors {
+			for _, u := range ps {
+				if u.Code == "" || !isTwoDigits(u.ProvinceCode) {
+					return fmt.Errorf("synth: Config.Areas[%d] (province %q): Predecessors[%d] has %+v",
+						i, a.ProvinceCode, j, u)
+				}
 			}
 		}
 		for j, bp := range a.BirthProvinceCodes {
@@ -172,6 +235,7 @@ type styleTables struct {
 type areaInfo struct {
 	code      string
 	communes  []string
+	preds     [][]LegacyUnit
 	south     bool
 	eth       cumTable
 	rel       cumTable
@@ -198,8 +262,12 @@ type gen struct {
 	maleGiv   [2]strTable
 	femaleGiv [2]strTable
 	migrant   cumTable
+	// byLegacy lists, per legacy province, the current communes formed
+	// (in part) from its communes: where births registered there are now.
+	byLegacy map[string][]string
 
 	cut1960 int32
+	reform  int32
 	buf     []byte
 }
 
@@ -210,11 +278,13 @@ func newGen(cfg Config) *gen {
 	if pyr == nil {
 		pyr = defaultPyramid[:]
 	}
+	f := headAgeTable(today, pyr)
 	g := &gen{
-		d:       demog{today: today},
+		d:       demog{today: today, maleOdds: f.maleOdds},
 		r:       newRNG(cfg.Seed, 0x9e3779b97f4a7c15),
-		headAge: headAgeTable(today, pyr),
+		headAge: f.headAge,
 		cut1960: int32(daysFromCivil(1960, 1, 1)),
+		reform:  int32(daysFromCivil(2025, 7, 1)),
 		buf:     make([]byte, 0, 128),
 	}
 	g.initNames()
@@ -321,6 +391,7 @@ func (g *gen) initAreas(areas []Area) {
 		legacyPop[p.code] = p.pop
 	}
 	g.areas = make([]areaInfo, len(areas))
+	g.byLegacy = make(map[string][]string, len(legacyProvinces))
 	aw := make([]float64, len(areas))
 	var regionW [2]float64
 	var regionEth [2][]float64
@@ -330,6 +401,15 @@ func (g *gen) initAreas(areas []Area) {
 		ai := &g.areas[i]
 		ai.code = a.ProvinceCode
 		ai.communes = a.CommuneCodes
+		ai.preds = a.Predecessors
+		for j, ps := range a.Predecessors {
+			for k, u := range ps {
+				if l := g.byLegacy[u.ProvinceCode]; k == slices.IndexFunc(ps, func(v LegacyUnit) bool { return v.ProvinceCode == u.ProvinceCode }) &&
+					(len(l) == 0 || l[len(l)-1] != a.CommuneCodes[j]) {
+					g.byLegacy[u.ProvinceCode] = append(l, a.CommuneCodes[j])
+				}
+			}
+		}
 		num, err := strconv.Atoi(a.ProvinceCode)
 		if err != nil {
 			num = 1
@@ -543,8 +623,16 @@ func (g *gen) personName(eth int, sex byte, by int) (m1, m2, given string) {
 
 // deathProb is the chance that a non-head member of this age is recorded as
 // dead (deaths over the last ten years of a register; older people far more
-// likely). Scaled so that about 0.5 % of all people are dead.
-func deathProb(age float64) float64 {
+// likely; men about twice as likely as women of the same age, as in the
+// life tables). Scaled so that about 0.5 % of all people are dead.
+func deathProb(age float64, sex byte) float64 {
+	if sex == 'M' {
+		return 1.35 * deathRate(age)
+	}
+	return 0.7 * deathRate(age)
+}
+
+func deathRate(age float64) float64 {
 	switch {
 	case age < 1:
 		return 0.01
@@ -598,16 +686,28 @@ func Generate(cfg Config, fn func(Household) error) error {
 func (g *gen) decorate(s *skeleton, n, hhIndex, base int) Household {
 	r := g.r
 	a := &g.areas[g.areaCum.pick(r.float())]
-	commune := a.communes[0]
+	ci := 0
 	if len(a.communes) > 1 {
-		commune = a.communes[r.intn(len(a.communes))]
+		ci = r.intn(len(a.communes))
 	}
+	commune := a.communes[ci]
 	hh := Household{
 		Index:         hhIndex,
 		ProvinceCode:  a.code,
 		CommuneCode:   commune,
 		AddressDetail: g.address(&a.addr, a.ruralKind),
 		Members:       make([]Person, n),
+	}
+	// The dwelling's unit before the reform, and its legacy province.
+	homeProv := ""
+	if a.preds != nil {
+		if ps := a.preds[ci]; len(ps) > 0 {
+			u := ps[0]
+			if len(ps) > 1 && r.chance(0.4) {
+				u = ps[r.intn(len(ps))]
+			}
+			hh.LegacyCommuneCode, homeProv = u.Code, u.ProvinceCode
+		}
 	}
 	reg := 0
 	if a.south {
@@ -629,6 +729,16 @@ func (g *gen) decorate(s *skeleton, n, hhIndex, base int) Household {
 		} else {
 			lineSur[l] = g.surnames[reg].draw(r)
 		}
+	}
+	// Each line's hometown: the family home for the head's line when the
+	// head was born there, else where the line's forebears were registered.
+	var lineHome [maxLines]string
+	for l := 0; l < s.nLines; l++ {
+		if l == int(s.m[0].line) && s.m[0].since == s.m[0].birth {
+			lineHome[l] = commune
+			continue
+		}
+		lineHome[l], _ = g.communeIn(g.birthProvince(a, 40), commune, homeProv)
 	}
 	headEth := int(lineEth[s.m[0].line])
 	relT := a.rel
@@ -697,10 +807,24 @@ func (g *gen) decorate(s *skeleton, n, hhIndex, base int) Household {
 		}
 
 		age := float64(today-m.birth) / yd
-		p.BirthProvince = g.birthProvince(a, age)
+		if m.birth >= m.since && homeProv != "" && r.chance(0.9) {
+			// Born while the family lived here: registered at home.
+			p.BirthProvince, p.BirthplaceCommune = homeProv, commune
+		} else {
+			p.BirthplaceCommune, p.BirthProvince = g.communeIn(g.birthProvince(a, age), commune, homeProv)
+		}
+		p.HometownCommune = lineHome[m.line]
+		p.ResidentSince = dateString(int(m.since))
+		if m.since < g.reform {
+			p.LegacyCommuneCode = hh.LegacyCommuneCode
+		}
+		if m.spouse >= 0 { // also when the end of the stream cut the spouse off
+			p.MarriageDate = dateString(int(m.married))
+		}
 
-		if i > 0 && r.chance(deathProb(age)) {
-			lo := max(m.birth+1, today-days(10))
+		if i > 0 && r.chance(deathProb(age, m.sex)) {
+			// After the residence here began and after the wedding.
+			lo := max(m.birth+1, today-days(10), m.since+1, m.married+1)
 			for j := 0; j < s.n; j++ { // after the birth of their children
 				if (s.m[j].father == int8(i) || s.m[j].mother == int8(i)) && s.m[j].birth >= lo {
 					lo = s.m[j].birth + 1
@@ -722,6 +846,24 @@ func usedGiven(ps []Person, given string) bool {
 		}
 	}
 	return false
+}
+
+// communeIn picks a commune of the current map formed from communes of the
+// legacy province prov: the home commune when its own legacy unit was in
+// prov, else any such commune. When the areas name no commune of prov,
+// it is the home commune and its legacy province (homeProv, or prov when
+// no predecessors are known at all).
+func (g *gen) communeIn(prov, home, homeProv string) (commune, province string) {
+	if prov == homeProv {
+		return home, prov
+	}
+	if l := g.byLegacy[prov]; len(l) > 0 {
+		return l[g.r.intn(len(l))], prov
+	}
+	if homeProv != "" {
+		return home, homeProv
+	}
+	return home, prov
 }
 
 // birthProvince draws the legacy province where a person's birth was

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -30,7 +31,21 @@ func testAreas() []Area {
 		for i := range cc {
 			cc[i] = c + strconv.Itoa(100+i)
 		}
-		areas = append(areas, Area{ProvinceCode: c, Weight: pw[c], CommuneCodes: cc, BirthProvinceCodes: ml[c]})
+		// Fake predecessors: each commune formed from one or two old
+		// communes of the merged legacy provinces.
+		legacy := ml[c]
+		if len(legacy) == 0 {
+			legacy = []string{c}
+		}
+		preds := make([][]LegacyUnit, len(cc))
+		for i := range cc {
+			preds[i] = []LegacyUnit{{Code: fmt.Sprintf("%s%03d", legacy[0], i), ProvinceCode: legacy[0]}}
+			if i%3 == 0 {
+				l := legacy[(i/3)%len(legacy)]
+				preds[i] = append(preds[i], LegacyUnit{Code: fmt.Sprintf("%s%03d", l, 500+i), ProvinceCode: l})
+			}
+		}
+		areas = append(areas, Area{ProvinceCode: c, Weight: pw[c], CommuneCodes: cc, BirthProvinceCodes: ml[c], Predecessors: preds})
 	}
 	return areas
 }
