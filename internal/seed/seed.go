@@ -30,9 +30,10 @@ type Options struct {
 }
 
 // Areas builds synth's areas from the catalogue in force on the day: each
-// post-2025 province with its population weight, communes and the legacy
-// provinces it was formed from (births there were registered under those
-// codes).
+// post-2025 province with its population weight, communes, the units of
+// the old map each commune was formed from (residence before 1 July 2025
+// ran under their codes) and the legacy provinces it was formed from
+// (births there were registered under those codes).
 func Areas(units *adminunit.Catalog, on time.Time) []synth.Area {
 	weights := synth.PopulationWeights()
 	var out []synth.Area
@@ -43,6 +44,11 @@ func Areas(units *adminunit.Catalog, on time.Time) []synth.Area {
 		}
 		for _, c := range units.Communes(p.Code, on) {
 			a.CommuneCodes = append(a.CommuneCodes, c.Code)
+			var preds []synth.LegacyUnit
+			for _, u := range units.Predecessors(c.Code) {
+				preds = append(preds, synth.LegacyUnit{Code: u.Code, ProvinceCode: u.ProvinceCode})
+			}
+			a.Predecessors = append(a.Predecessors, preds)
 		}
 		for _, l := range units.LegacyProvincesOf(p.Code) {
 			a.BirthProvinceCodes = append(a.BirthProvinceCodes, l.Code)
@@ -90,7 +96,7 @@ func Run(ctx context.Context, db *storage.DB, rec registry.Recorder, units *admi
 			return err
 		}
 		for _, m := range h.Members {
-			p, err := person(m, pins, hh.ID)
+			p, err := person(m, pins, hh.ID, units, opts.Today)
 			if err != nil {
 				return fmt.Errorf("person %d: %w", m.Index, err)
 			}
@@ -114,7 +120,15 @@ func Run(ctx context.Context, db *storage.DB, rec registry.Recorder, units *admi
 	return done, nil
 }
 
-func person(m synth.Person, pins map[int]string, household string) (registry.Person, error) {
+// person is the register's record of m. Places are on the map in force
+// today, as the register keeps them: the birth-registration commune (the
+// successor of the one the birth was registered in, whose province the PIN
+// carries) and the hometown as text. The permanent residence's start is
+// when it began under today's unit: the day m settled there, or 1 July 2025
+// for those settled earlier, whose residence until then ran under the old
+// unit (synth.Person.LegacyCommuneCode); none for people who died before
+// that day.
+func person(m synth.Person, pins map[int]string, household string, units *adminunit.Catalog, today time.Time) (registry.Person, error) {
 	birth, err := civildate.Parse(m.BirthDate)
 	if err != nil {
 		return registry.Person{}, fmt.Errorf("birth date %q: %w", m.BirthDate, err)
@@ -122,12 +136,24 @@ func person(m synth.Person, pins map[int]string, household string) (registry.Per
 	p := registry.Person{
 		PIN: pins[m.Index], FullName: m.FullName, BirthDate: birth, Sex: string(m.Sex),
 		Ethnicity: m.EthnicityCode, Religion: m.Religion, Nationality: "VNM",
+		Birthplace:  registry.Address{CommuneCode: m.BirthplaceCommune},
+		Hometown:    units.Path(m.HometownCommune, today),
 		Permanent:   registry.Address{ProvinceCode: m.ProvinceCode, CommuneCode: m.CommuneCode, Detail: m.AddressDetail},
 		HouseholdID: household, Relation: m.Relation, Status: registry.Alive,
 		FatherPIN: pins[m.Father], MotherPIN: pins[m.Mother], SpousePIN: pins[m.Spouse],
 	}
-	if !birth.Partial() {
-		p.PermSince = birth
+	if p.Birthplace.CommuneCode != "" {
+		p.Birthplace.ProvinceCode, _ = units.CommuneProvince(p.Birthplace.CommuneCode, today)
+	}
+	since := m.ResidentSince
+	// Civil dates compared as text, as the catalogue reads a day.
+	if reform := adminunit.Reform().Format(time.DateOnly); today.Format(time.DateOnly) >= reform && since < reform {
+		since = reform
+	}
+	if !m.Dead || m.DeathDate >= since {
+		if p.PermSince, err = civildate.Parse(since); err != nil {
+			return p, fmt.Errorf("resident since %q: %w", since, err)
+		}
 	}
 	if m.Dead {
 		d, err := civildate.Parse(m.DeathDate)

@@ -40,7 +40,8 @@ func TestSeed(t *testing.T) {
 	i := 0
 	storagetest.Run(t, []storage.Migrations{audit.Migrations(), registry.Migrations()}, func(t *testing.T, db *storage.DB) {
 		load(t, db, units, 2000, 42)
-		rows, err := db.R.Query(`SELECT pin, full_name, birth_date, sex, perm_province, perm_commune, household_id, relation, status FROM persons ORDER BY full_name, birth_date`)
+		rows, err := db.R.Query(`SELECT pin, full_name, birth_date, sex, perm_province, perm_commune, household_id, relation, status,
+			birthplace_commune, hometown, perm_since, death_date FROM persons ORDER BY full_name, birth_date`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,8 +49,11 @@ func TestSeed(t *testing.T) {
 		heads := map[string]int{}
 		n := 0
 		for rows.Next() {
-			var p, name, birth, sex, prov, commune, hh, rel, status string
-			rows.Scan(&p, &name, &birth, &sex, &prov, &commune, &hh, &rel, &status)
+			var p, name, birth, sex, prov, commune, hh, rel, status, birthplace, hometown, since, death string
+			if err := rows.Scan(&p, &name, &birth, &sex, &prov, &commune, &hh, &rel, &status, &birthplace, &hometown, &since, &death); err != nil {
+				t.Fatal(err)
+			}
+			checkPlaces(t, units, p, birth, commune, birthplace, hometown, since, death)
 			id, err := pin.Parse(p)
 			if err != nil {
 				t.Fatalf("invalid PIN %q: %v", p, err)
@@ -95,6 +99,44 @@ func TestSeed(t *testing.T) {
 				t.Fatalf("the same seed gave different people on the two backends")
 			}
 		}
+	}
+}
+
+// checkPlaces holds a seeded record to issue 15 item 4: a birth-registration
+// commune of today's map that succeeded a commune of the province in the
+// PIN, a hometown, and a permanent residence whose start is a day the
+// commune existed (from 1 July 2025 for a unit of the new map), not before
+// birth nor after death or today.
+func checkPlaces(t *testing.T, units *adminunit.Catalog, p, birth, commune, birthplace, hometown, since, death string) {
+	t.Helper()
+	if _, err := units.Commune(birthplace, today); err != nil {
+		t.Fatalf("%s: birth registered in %q: %v", p, birthplace, err)
+	}
+	inProvince := false
+	for _, u := range units.Predecessors(birthplace) {
+		inProvince = inProvince || "0"+u.ProvinceCode == p[:3]
+	}
+	if !inProvince {
+		t.Fatalf("%s: birth registered in %s, which no unit of province %s went into", p, birthplace, p[:3])
+	}
+	if hometown == "" {
+		t.Fatalf("%s: no hometown", p)
+	}
+	if since == "" {
+		if death == "" || death >= "2025-07-01" {
+			t.Fatalf("%s: no residence start, death %q", p, death)
+		}
+		return
+	}
+	from, err := time.Parse(time.DateOnly, since)
+	if err != nil {
+		t.Fatalf("%s: residence since %q: %v", p, since, err)
+	}
+	if _, err := units.Commune(commune, from); err != nil {
+		t.Fatalf("%s: residence in %s since %s, before the unit existed: %v", p, commune, since, err)
+	}
+	if since < birth[:min(len(birth), 10)] || since > today.Format(time.DateOnly) || death != "" && since > death {
+		t.Fatalf("%s: residence since %s, born %s, died %q", p, since, birth, death)
 	}
 }
 
