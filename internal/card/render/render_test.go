@@ -20,6 +20,10 @@ import (
 
 	"github.com/dancu-project/dancu/internal/card/cardtest"
 	"github.com/dancu-project/dancu/internal/card/issue"
+	"github.com/dancu-project/dancu/internal/card/lds"
+	"github.com/dancu-project/dancu/internal/card/mrz"
+	"github.com/dancu-project/dancu/internal/card/qr"
+	"github.com/dancu-project/dancu/internal/civildate"
 )
 
 // sample issues the cardtest card and reads it back as the service does.
@@ -315,5 +319,88 @@ func BenchmarkFront(b *testing.B) {
 		if _, err := Front(d); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPrintedQRAndChipAgree reads, for the same person, the printed card (the
+// fields the faces draw and the QR decoded from the rendered back), the QR
+// payload, the chip's DG13 and its DG1 MRZ, and compares every field they
+// share: PIN, name, date of birth (partial ones too), sex, residence, issue
+// and expiry dates, place of birth registration, nationality.
+func TestPrintedQRAndChipAgree(t *testing.T) {
+	for name, edit := range map[string]func(*issue.Request){
+		"full dates":        nil,
+		"year of birth":     func(r *issue.Request) { r.Birth = civildate.Date{Year: 1993} },
+		"month of birth":    func(r *issue.Request) { r.Birth = civildate.Date{Year: 1993, Month: 7} },
+		"lifetime, no face": func(r *issue.Request) { r.PIN, r.Birth, r.Face = "001060000123", civildate.Date{Year: 1960, Month: 3, Day: 1}, nil },
+		"apostrophe":        func(r *issue.Request) { r.Name, r.Religion = "Siu H'Mai", "" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			d, c := sample(t, edit)
+			back, err := Back(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bmp, err := gozxing.NewBinaryBitmapFromImage(decodePNG(t, back))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{
+				gozxing.DecodeHintType_CHARACTER_SET: "UTF-8", gozxing.DecodeHintType_TRY_HARDER: true})
+			if err != nil {
+				t.Fatalf("printed QR not readable: %v", err)
+			}
+			q, err := qr.Parse(res.GetText())
+			if err != nil {
+				t.Fatalf("printed QR %q: %v", res.GetText(), err)
+			}
+			g, err := lds.ParseDG13(c.DataGroups[13])
+			if err != nil {
+				t.Fatal(err)
+			}
+			mrzText, err := lds.ParseDG1(c.DataGroups[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := mrz.Parse(mrzText)
+			if err != nil {
+				t.Fatalf("chip MRZ: %v", err)
+			}
+			if d.MRZ != mrzText || d.MRZ != c.MRZ {
+				t.Errorf("printed MRZ %q, chip %q", d.MRZ, mrzText)
+			}
+			printedBirth, err := civildate.Parse(d.Birth)
+			if err != nil {
+				t.Fatalf("printed birth %q: %v", d.Birth, err)
+			}
+			printedIssue, _ := civildate.Parse(d.Issue)
+			sexMRZ := map[string]byte{"Nam": 'M', "Nữ": 'F'}[d.Sex]
+			translit, _ := mrz.Transliterate(d.Name)
+			for field, v := range map[string][]string{
+				"PIN":        {d.PIN, q.PIN.String(), g.PIN, m.PIN.String()},
+				"name":       {d.Name, q.Name, g.FullName},
+				"MRZ name":   {strings.TrimRight(strings.ReplaceAll(strings.Replace(translit, "<<", " ", 1), "<", " "), " "), m.Name},
+				"birth":      {printedBirth.String(), q.Birth.String(), m.Birth.String()},
+				"birth text": {d.Birth, g.Birth},
+				"sex":        {d.Sex, g.Sex, map[byte]string{'M': "Nam", 'F': "Nữ"}[q.Sex], map[byte]string{'M': "Nam", 'F': "Nữ"}[m.Sex]},
+				"sex code":   {string(sexMRZ), string(m.Sex)},
+				"residence":  {d.Residence, q.Address, g.Address},
+				"issue":      {printedIssue.String(), q.Issue.String()},
+				"issue text": {d.Issue, g.Issue},
+				"expiry":     {d.Expiry, g.Expiry, map[bool]string{true: Lifetime, false: m.Expiry.Display()}[m.Expiry.IsZero()]},
+				"birthplace": {d.BirthPlace, g.BirthPlace},
+				"national":   {d.Nationality, g.Nationality},
+			} {
+				for _, x := range v[1:] {
+					if x != v[0] {
+						t.Errorf("%s differs: %q", field, v)
+						break
+					}
+				}
+			}
+			if res.GetText() != c.QR {
+				t.Errorf("printed QR %q, stored %q", res.GetText(), c.QR)
+			}
+		})
 	}
 }
