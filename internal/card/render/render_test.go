@@ -329,11 +329,13 @@ func BenchmarkFront(b *testing.B) {
 // and expiry dates, place of birth registration, nationality.
 func TestPrintedQRAndChipAgree(t *testing.T) {
 	for name, edit := range map[string]func(*issue.Request){
-		"full dates":        nil,
-		"year of birth":     func(r *issue.Request) { r.Birth = civildate.Date{Year: 1993} },
-		"month of birth":    func(r *issue.Request) { r.Birth = civildate.Date{Year: 1993, Month: 7} },
-		"lifetime, no face": func(r *issue.Request) { r.PIN, r.Birth, r.Face = "001060000123", civildate.Date{Year: 1960, Month: 3, Day: 1}, nil },
-		"apostrophe":        func(r *issue.Request) { r.Name, r.Religion = "Siu H'Mai", "" },
+		"full dates":     nil,
+		"year of birth":  func(r *issue.Request) { r.Birth = civildate.Date{Year: 1993} },
+		"month of birth": func(r *issue.Request) { r.Birth = civildate.Date{Year: 1993, Month: 7} },
+		"lifetime, no face": func(r *issue.Request) {
+			r.PIN, r.Birth, r.Face = "001060000123", civildate.Date{Year: 1960, Month: 3, Day: 1}, nil
+		},
+		"apostrophe": func(r *issue.Request) { r.Name, r.Religion = "Siu H'Mai", "" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			d, c := sample(t, edit)
