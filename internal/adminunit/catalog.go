@@ -23,9 +23,10 @@ type Catalog struct {
 	successorProv map[string]id   // old province code → new province
 	legacyProvsOf map[string][]id // new province code → old provinces, by code
 
-	snapshotCommunes int      // communes read from the old catalogue
-	interimCommunes  int      // old communes known only from the conversion table
-	orphans          []string // old communes without successor, by code
+	snapshotCommunes int               // communes read from the old catalogue
+	interimCommunes  int               // old communes known only from the conversion table
+	orphans          []string          // old communes the conversion table does not mention, by code
+	noSuccessor      map[string]string // those of them without a known successor → why
 }
 
 // id is the index of a unit in Catalog.units.
@@ -129,7 +130,7 @@ func (c *Catalog) Current(communeCode string, recorded time.Time) ([]Unit, error
 	}
 	succ := c.successors[communeCode]
 	if len(succ) == 0 {
-		return nil, fmt.Errorf("commune %q (%s) on %s: %w", communeCode, u.Name, day(recorded), ErrNoSuccessor)
+		return nil, fmt.Errorf("commune %q (%s) on %s: %s: %w", communeCode, u.Name, day(recorded), c.noSuccessor[communeCode], ErrNoSuccessor)
 	}
 	return c.list(succ), nil
 }

@@ -22,7 +22,9 @@
 // The data, embedded from data/, is the General Statistics Office's
 // administrative division catalogue (state of 4 January 2025) and the official
 // conversion table for the reorganisation of 1 July 2025; data/SOURCE.md
-// describes both files. They are kept byte for byte as published: every
+// describes both files, and data/successors-missing-2025.csv, written for
+// this product, places the old communes the conversion table does not
+// mention. The official files are kept byte for byte as published: every
 // repair needed to use them (spelling, stray spaces, mistyped old codes) is
 // made by the loader and described in load.go.
 package adminunit

@@ -18,6 +18,9 @@ var legacyCSV []byte
 //go:embed data/conversion-2025-07-01.csv
 var conversionCSV []byte
 
+//go:embed data/successors-missing-2025.csv
+var missingCSV []byte
+
 var legacyHeader = []string{"Tỉnh Thành Phố", "Mã TP", "Quận Huyện", "Mã QH", "Phường Xã", "Mã PX", "Cấp", "Tên Tiếng Anh"}
 
 // Load parses the embedded data into a catalogue. It takes a few tens of
@@ -45,9 +48,12 @@ var legacyHeader = []string{"Tỉnh Thành Phố", "Mã TP", "Quận Huyện", "
 //     Hoàng Sa, Lý Sơn, Côn Đảo) are linked, as districts, to the special
 //     zones that replaced them.
 //
-// Seventeen old communes remain that no row mentions in any form
-// (presumably merged into a neighbour between January and June 2025);
-// [Catalog.Current] reports [ErrNoSuccessor] for them.
+// Seventeen old communes remain that no row mentions in any form: merged
+// into a neighbour before the reform (most in the 2019–2021 and 2023–2025
+// rounds) while the catalogue still lists them, so the table names only the
+// merged unit. data/successors-missing-2025.csv gives each its successor
+// with the evidence, or the reason none can be given; for those six
+// [Catalog.Current] reports [ErrNoSuccessor] with that reason.
 func Load() (*Catalog, error) {
 	c := newCatalog()
 	if err := c.loadLegacy(bytes.NewReader(legacyCSV)); err != nil {
@@ -55,6 +61,9 @@ func Load() (*Catalog, error) {
 	}
 	if err := c.loadConversion(bytes.NewReader(conversionCSV)); err != nil {
 		return nil, fmt.Errorf("adminunit: %s: %w", "conversion-2025-07-01.csv", err)
+	}
+	if err := c.loadMissing(bytes.NewReader(missingCSV)); err != nil {
+		return nil, fmt.Errorf("adminunit: %s: %w", "successors-missing-2025.csv", err)
 	}
 	c.finish()
 	return c, nil
@@ -72,6 +81,7 @@ func newCatalog() *Catalog {
 		predecessors:  make(map[string][]id, 3400),
 		successorProv: make(map[string]id, 64),
 		legacyProvsOf: make(map[string][]id, 34),
+		noSuccessor:   make(map[string]string),
 	}
 	c.eras[legacy] = eraData{
 		provinces:  make(map[string]id, 64),
@@ -481,6 +491,69 @@ func (c *Catalog) link(rows []row) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+var missingHeader = []string{"old_code", "old_name", "successor_code", "successor_name", "evidence"}
+
+// loadMissing links the old communes the conversion table does not mention
+// to the successors data/successors-missing-2025.csv gives, and keeps the
+// reason for those it cannot. Every row must name one of those communes by
+// code and name, and a successor must be a new commune of the province its
+// old province went into, so a change of either data file shows here.
+func (c *Catalog) loadMissing(r io.Reader) error {
+	cr := newReader(r)
+	head, err := cr.Read()
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(head, missingHeader) {
+		return fmt.Errorf("unexpected header %q", head)
+	}
+	ld, cd := &c.eras[legacy], &c.eras[current]
+	seen := make(map[string]bool, len(c.orphans))
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != len(missingHeader) {
+			return fmt.Errorf("line %d: %d fields, want %d", line, len(rec), len(missingHeader))
+		}
+		code, name, succ, succName, why := rec[0], rec[1], rec[2], rec[3], rec[4]
+		x, ok := ld.communes[code]
+		if !ok || !slices.Contains(c.orphans, code) || seen[code] {
+			return fmt.Errorf("line %d: %s is not an old commune without successor (or listed twice)", line, code)
+		}
+		seen[code] = true
+		if c.units[x].Name != name {
+			return fmt.Errorf("line %d: %s is %q, not %q", line, code, c.units[x].Name, name)
+		}
+		if why == "" {
+			return fmt.Errorf("line %d: no evidence or reason for %s", line, code)
+		}
+		if succ == "" {
+			c.noSuccessor[code] = why
+			continue
+		}
+		n, ok := cd.communes[succ]
+		if !ok || c.units[n].Name != succName {
+			return fmt.Errorf("line %d: successor %s %q is not a commune of the new map", line, succ, succName)
+		}
+		if p := c.successorProv[c.units[x].ProvinceCode]; c.units[p].Code != c.units[n].ProvinceCode {
+			return fmt.Errorf("line %d: %s of old province %s cannot have gone into %s of province %s",
+				line, code, c.units[x].ProvinceCode, succ, c.units[n].ProvinceCode)
+		}
+		c.successors[code] = []id{n}
+		c.predecessors[succ] = append(c.predecessors[succ], x)
+	}
+	if len(seen) != len(c.orphans) {
+		return fmt.Errorf("%d of the %d old communes without successor listed", len(seen), len(c.orphans))
+	}
+	return nil
 }
 
 // finish builds the sorted lists and the search index.

@@ -39,10 +39,12 @@ const (
 var ErrUnknownUnit = errors.New("adminunit: unknown administrative unit")
 
 // ErrNoSuccessor is returned, wrapped, by [Catalog.Current] for an old commune
-// that the official conversion table does not mention: a few communes were
-// merged between the catalogue's snapshot (4 January 2025) and the reform, and
-// the table lists only their merged form. The address needs a person's
-// decision; [Catalog.SuccessorProvince] still gives its province.
+// whose successor is not known: six communes merged into a neighbour before
+// the reform, which the catalogue still lists but the conversion table names
+// only in merged form, and for which no source says which unit took them
+// (data/successors-missing-2025.csv; the error gives the reason). The
+// address needs a person's decision; [Catalog.SuccessorProvince] still
+// gives its province.
 var ErrNoSuccessor = errors.New("adminunit: no successor in the conversion table")
 
 // Unit is one administrative unit in one era. Units are values; the catalogue
