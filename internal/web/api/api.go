@@ -78,6 +78,7 @@ func (a *API) Routes() []Route {
 		{"POST", "/api/v1/cards/{serial}/hand-over", false, a.handOverCard},
 		{"POST", "/api/v1/cards/{serial}/report-lost", false, a.reportLostCard},
 		{"POST", "/api/v1/cards/{serial}/revoke", false, a.revokeCard},
+		{"POST", "/api/v1/cards/{serial}/cancel", false, a.cancelCard},
 		{"POST", "/api/v1/cards/{serial}/reissue", false, a.reissueCard},
 		{"GET", "/api/v1/cards/{serial}/chip", false, a.cardChip},
 		{"GET", "/api/v1/cards/{serial}/qr.png", false, a.cardQR},

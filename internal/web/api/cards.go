@@ -89,6 +89,20 @@ func (a *API) revokeCard(w http.ResponseWriter, r *http.Request) error {
 	return jsonbody.Write(w, http.StatusOK, c)
 }
 
+// cancelCard closes an application that is not produced yet, so a person
+// whose data cannot become a card is not held by an open application.
+func (a *API) cancelCard(w http.ResponseWriter, r *http.Request) error {
+	var in revokeRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	c, err := a.Cards.Cancel(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("serial"), in.Reason)
+	if err != nil {
+		return err
+	}
+	return jsonbody.Write(w, http.StatusOK, c)
+}
+
 func (a *API) cardChip(w http.ResponseWriter, r *http.Request) error {
 	chip, err := a.Cards.Chip(r.Context(), actorOf(r.Context()).Actor(), r.PathValue("serial"))
 	if err != nil {
