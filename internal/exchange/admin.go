@@ -8,12 +8,13 @@ import (
 	"strings"
 
 	"github.com/dancu-project/dancu/internal/eid"
-	"github.com/dancu-project/dancu/internal/eid/oidcop"
+	"github.com/dancu-project/dancu/internal/eid/oidcclient"
 )
 
-// Clients registers OAuth clients with the e-ID provider (*oidcop.Clients).
+// Clients registers OAuth clients with the e-ID provider (the provider's
+// client store, *oidcclient.Clients, which exchange does not import).
 type Clients interface {
-	Add(ctx context.Context, c oidcop.Client) error
+	Add(ctx context.Context, c oidcclient.Client) error
 }
 
 // SystemInput registers a new system of a partner.
@@ -65,17 +66,17 @@ func (s *Store) NewSystem(ctx context.Context, clients Clients, in SystemInput) 
 	}
 	secret := ""
 	if in.JWKS == "" {
-		secret = oidcop.NewSecret()
+		secret = oidcclient.NewSecret()
 	}
-	grants := []string{oidcop.GrantClientCredentials}
+	grants := []string{oidcclient.GrantClientCredentials}
 	if len(in.RedirectURIs) > 0 {
-		grants = append(grants, oidcop.GrantAuthorizationCode)
+		grants = append(grants, oidcclient.GrantAuthorizationCode)
 	}
 	purpose := "Trao đổi dữ liệu dân cư với " + p.Name
 	if len(p.Policy.Purposes) > 0 {
 		purpose = p.Policy.Purposes[0].Description
 	}
-	if err := clients.Add(ctx, oidcop.Client{ID: in.ClientID, Secret: secret, Name: p.Name, Purpose: purpose, GrantTypes: grants,
+	if err := clients.Add(ctx, oidcclient.Client{ID: in.ClientID, Secret: secret, Name: p.Name, Purpose: purpose, GrantTypes: grants,
 		Scopes: in.Scopes, RedirectURIs: in.RedirectURIs, MinLevel: eid.Level1, DevMode: in.DevMode,
 		JWKS: in.JWKS, RequirePAR: in.RequirePAR, RequireDPoP: in.RequireDPoP}); err != nil {
 		return System{}, "", err
@@ -155,7 +156,7 @@ func (s *Store) Bootstrap(ctx context.Context, clients Clients) ([]SampleCredent
 	}
 	for _, p := range Samples() {
 		sys, secret, err := s.NewSystem(ctx, clients, SystemInput{PartnerID: p.ID, ClientID: p.ID + "-system", Name: "Hệ thống nghiệp vụ " + p.Name})
-		if errors.Is(err, oidcop.ErrClientExists) {
+		if errors.Is(err, oidcclient.ErrClientExists) {
 			continue
 		}
 		if err != nil {

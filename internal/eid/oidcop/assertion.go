@@ -72,7 +72,7 @@ func (p *Provider) verifyAssertion(ctx context.Context, form url.Values, endpoin
 	if err != nil || c.JWKS == "" {
 		return "", errors.New("client unknown or without registered keys")
 	}
-	key, err := c.publicKey(tok.Headers[0].KeyID)
+	key, err := c.PublicKey(tok.Headers[0].KeyID)
 	if err != nil {
 		return "", err
 	}

@@ -2,90 +2,38 @@ package oidcop
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/dancu-project/dancu/internal/eid"
-	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/eid/oidcclient"
 	"github.com/dancu-project/dancu/internal/storage"
 )
 
-// Grant types a client may be registered for.
+// The client registration lives in eid/oidcclient so that modules
+// registering clients do not import the protocol package; these names keep
+// the provider's own API whole.
 const (
-	GrantAuthorizationCode = "authorization_code"
-	GrantRefreshToken      = "refresh_token"
-	GrantClientCredentials = "client_credentials"
+	GrantAuthorizationCode = oidcclient.GrantAuthorizationCode
+	GrantRefreshToken      = oidcclient.GrantRefreshToken
+	GrantClientCredentials = oidcclient.GrantClientCredentials
 )
 
-// Client is a relying party: a public-service portal, a bank, a hospital.
-type Client struct {
-	ID string
-	// Secret is given on Add only (from configuration or `dancu client add`)
-	// and stored hashed. Empty means a public client (mobile or single-page
-	// app), which authenticates with PKCE alone.
-	Secret                 string
-	Name                   string // shown to citizens
-	Purpose                string // shown on the consent page, written to the audit log
-	RedirectURIs           []string
-	PostLogoutRedirectURIs []string
-	GrantTypes             []string
-	// Scopes beyond "openid" the client may ask for: "profile", "address",
-	// "pin", "offline_access".
-	Scopes []string
-	// MinLevel is the lowest assurance level the client accepts: a client
-	// registered with Level2 never receives a level-1 token.
-	MinLevel eid.Level
-	// DevMode allows http redirect URIs, for development and tests only.
-	DevMode bool
-	// JWKS is the client's public JWK Set for private_key_jwt client
-	// authentication (RFC 7523), preferred to a shared secret: the provider
-	// then holds nothing that lets anyone act as the client.
-	JWKS string
-	// RequirePAR refuses the client's authorization requests unless pushed
-	// first (RFC 9126), so their parameters never pass through a browser.
-	RequirePAR bool
-	// RequireDPoP refuses the client any token not bound to a key by a
-	// DPoP proof (RFC 9449).
-	RequireDPoP bool
+// Client is a relying party (oidcclient.Client).
+type Client = oidcclient.Client
 
-	secretHash string
-}
-
-// Confidential reports whether the client has a secret.
-func (c Client) Confidential() bool { return c.secretHash != "" || c.Secret != "" || c.JWKS != "" }
-
-// publicKey returns the client's key with the id, or its only key when kid
-// is empty.
-func (c Client) publicKey(kid string) (*jose.JSONWebKey, error) {
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal([]byte(c.JWKS), &set); err != nil {
-		return nil, fmt.Errorf("client %s keys: %w", c.ID, err)
-	}
-	for i, k := range set.Keys {
-		if k.KeyID == kid || (kid == "" && len(set.Keys) == 1) {
-			return &set.Keys[i], nil
-		}
-	}
-	return nil, fmt.Errorf("client %s has no key %q", c.ID, kid)
-}
-
-// Faults of the client store.
+// Faults of the client store (oidcclient's).
 var (
-	ErrClientExists   = fault.New(fault.Conflict, "eid.client_exists", "Mã ứng dụng đã tồn tại.", "The client id is taken.")
-	ErrClientNotFound = fault.New(fault.NotFound, "eid.client_not_found", "Không tìm thấy ứng dụng.", "No such client.")
-	ErrClientInvalid  = fault.New(fault.Invalid, "eid.client_invalid", "Thông tin ứng dụng không hợp lệ.", "The client registration is not valid.")
+	ErrClientExists   = oidcclient.ErrClientExists
+	ErrClientNotFound = oidcclient.ErrClientNotFound
+	ErrClientInvalid  = oidcclient.ErrClientInvalid
 )
 
 // Clients stores relying parties. Reads are cached briefly because every
@@ -111,18 +59,9 @@ func NewClients(db *storage.DB, now func() time.Time) *Clients {
 }
 
 // NewSecret makes a client secret (256 bits) for the operator to hand over.
-func NewSecret() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func NewSecret() string { return oidcclient.NewSecret() }
 
-// hashSecret is a plain SHA-256: client secrets are 256-bit random values,
-// so a slow password hash would add cost per token request and no safety.
-func hashSecret(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
-}
+var hashSecret = oidcclient.HashSecret
 
 // Add registers a client.
 func (cs *Clients) Add(ctx context.Context, c Client) error {
@@ -201,7 +140,7 @@ func (cs *Clients) Get(ctx context.Context, id string) (Client, error) {
 	var redirects, logouts, grants, scopes string
 	var level, dev, par, dpop int
 	err := cs.db.R.QueryRowContext(ctx, `SELECT id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, require_par, require_dpop FROM eid_oidc_clients WHERE id = $1 AND disabled = 0`, id).
-		Scan(&c.ID, &c.secretHash, &c.Name, &c.Purpose, &redirects, &logouts, &grants, &scopes, &level, &dev, &c.JWKS, &par, &dpop)
+		Scan(&c.ID, &c.SecretHash, &c.Name, &c.Purpose, &redirects, &logouts, &grants, &scopes, &level, &dev, &c.JWKS, &par, &dpop)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Client{}, ErrClientNotFound
 	}
@@ -229,16 +168,13 @@ func (cs *Clients) Get(ctx context.Context, id string) (Client, error) {
 // Authenticate checks a client's secret; every failure is the same error.
 func (cs *Clients) Authenticate(ctx context.Context, id, secret string) (Client, error) {
 	c, err := cs.Get(ctx, id)
-	if err != nil || c.secretHash == "" || secret == "" {
+	if err != nil || c.SecretHash == "" || secret == "" {
 		return Client{}, errBadClient
 	}
-	if subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(c.secretHash)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(c.SecretHash)) != 1 {
 		return Client{}, errBadClient
 	}
 	return c, nil
 }
 
 var errBadClient = errors.New("client authentication failed")
-
-// allows reports whether the client is registered for a grant type.
-func (c Client) allows(grant string) bool { return slices.Contains(c.GrantTypes, grant) }

@@ -29,7 +29,7 @@ type ClientInfo struct {
 }
 
 // HasSecret reports whether the client authenticates with a shared secret.
-func (c ClientInfo) HasSecret() bool { return c.secretHash != "" }
+func (c ClientInfo) HasSecret() bool { return c.SecretHash != "" }
 
 // ScopeInfo is a scope a client may be registered for, with the data it
 // releases as the consent page words it.
@@ -194,7 +194,7 @@ func scanClientInfo(r interface{ Scan(...any) error }) (ClientInfo, error) {
 	var c ClientInfo
 	var redirects, logouts, grants, scopes, created string
 	var level, dev, par, dpop, disabled int
-	if err := r.Scan(&c.ID, &c.secretHash, &c.Name, &c.Purpose, &redirects, &logouts, &grants, &scopes, &level, &dev, &c.JWKS, &par, &dpop, &disabled, &created); err != nil {
+	if err := r.Scan(&c.ID, &c.SecretHash, &c.Name, &c.Purpose, &redirects, &logouts, &grants, &scopes, &level, &dev, &c.JWKS, &par, &dpop, &disabled, &created); err != nil {
 		return c, err
 	}
 	c.MinLevel, c.DevMode, c.RequirePAR, c.RequireDPoP, c.Disabled = eid.Level(level), dev != 0, par != 0, dpop != 0, disabled != 0
@@ -254,7 +254,7 @@ func (cs *Clients) Update(ctx context.Context, c Client, keepSecret bool) error 
 	case c.Secret != "":
 		hash = hashSecret(c.Secret)
 	case keepSecret:
-		hash = cur.secretHash
+		hash = cur.SecretHash
 	}
 	if err := ValidateClient(c, hash != ""); err != nil {
 		return err

@@ -146,7 +146,7 @@ func (p *Provider) clientCredentials(w http.ResponseWriter, r *http.Request) boo
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 		return true
 	}
-	if !c.allows(GrantClientCredentials) {
+	if !c.Allows(GrantClientCredentials) {
 		writeOAuthError(w, http.StatusBadRequest, "unauthorized_client", "the client is not registered for this grant")
 		return true
 	}

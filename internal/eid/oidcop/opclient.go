@@ -44,7 +44,7 @@ func (c opClient) AuthMethod() oidc.AuthMethod {
 }
 
 func (c opClient) ResponseTypes() []oidc.ResponseType {
-	if c.allows(GrantAuthorizationCode) {
+	if c.Allows(GrantAuthorizationCode) {
 		return []oidc.ResponseType{oidc.ResponseTypeCode}
 	}
 	return nil

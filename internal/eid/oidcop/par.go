@@ -98,7 +98,7 @@ func pushedParams(form url.Values, c Client) (url.Values, error) {
 		return nil, errors.New("client_id differs from the authenticated client")
 	}
 	params.Set("client_id", c.ID)
-	if !c.allows(GrantAuthorizationCode) {
+	if !c.Allows(GrantAuthorizationCode) {
 		return nil, errors.New("the client is not registered for the authorization code flow")
 	}
 	if params.Get("response_type") != string(oidc.ResponseTypeCode) {

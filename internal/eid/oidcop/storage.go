@@ -590,7 +590,7 @@ func (s *opStorage) ClientCredentials(ctx context.Context, id, secret string) (o
 	if err != nil {
 		return nil, oidc.ErrInvalidClient()
 	}
-	if !c.allows(GrantClientCredentials) {
+	if !c.Allows(GrantClientCredentials) {
 		return nil, oidc.ErrUnauthorizedClient()
 	}
 	return opClient{Client: c, loginPath: s.loginPath}, nil
@@ -727,7 +727,7 @@ func (s *opStorage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID s
 	if err != nil || c.JWKS == "" {
 		return nil, notFound{"client key"}
 	}
-	return c.publicKey(keyID)
+	return c.PublicKey(keyID)
 }
 
 func (s *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
