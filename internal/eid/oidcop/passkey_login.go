@@ -9,8 +9,8 @@ import (
 	"slices"
 
 	"github.com/dancu-project/dancu/internal/eid"
+	"github.com/dancu-project/dancu/internal/eid/passkeyjs"
 	"github.com/dancu-project/dancu/internal/fault"
-	"github.com/dancu-project/dancu/internal/web/webauthnjs"
 )
 
 // PasskeyAccounts is what the login page needs for passkeys; *eid.Service
@@ -42,7 +42,7 @@ func (p *Provider) passkeys() (PasskeyAccounts, bool) {
 
 // mountExtras adds the passkey sign-in and the organisation chooser.
 func (p *Provider) mountExtras(mux *http.ServeMux) {
-	mux.Handle("GET /webauthn.js", webauthnjs.Handler())
+	mux.Handle("GET /webauthn.js", passkeyjs.Handler())
 	mux.HandleFunc("POST /passkey/options", p.passkeyOptions)
 	mux.HandleFunc("POST /passkey/login", p.passkeyLogin)
 	mux.HandleFunc("GET /org", p.orgPage)

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/eid"
+	"github.com/dancu-project/dancu/internal/eid/passkeyjs"
 	"github.com/dancu-project/dancu/internal/fault"
-	"github.com/dancu-project/dancu/internal/web/webauthnjs"
 )
 
 // PasskeyAccounts is what the passkey pages need (*eid.Service). The
@@ -38,7 +38,7 @@ type OrgAccounts interface {
 // mountAccount adds the passkey and organisation pages.
 func (p *Portal) mountAccount(mux *http.ServeMux) {
 	s := func(pattern string, fn handler) { mux.Handle(pattern, p.headers(p.signedIn(fn))) }
-	mux.Handle("GET /citizen/webauthn.js", webauthnjs.Handler())
+	mux.Handle("GET /citizen/webauthn.js", passkeyjs.Handler())
 	mux.Handle("POST /citizen/passkey/options", p.headers(http.HandlerFunc(p.passkeySignInOptions)))
 	mux.Handle("POST /citizen/passkey/login", p.headers(http.HandlerFunc(p.passkeySignIn)))
 	s("GET /citizen/passkeys", p.passkeysPage)

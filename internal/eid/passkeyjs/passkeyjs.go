@@ -1,10 +1,12 @@
-// Package webauthnjs serves the small script that connects the passkey
+// Package passkeyjs serves the small script that connects the passkey
 // buttons of the e-ID pages (OpenID login, citizen portal) to
 // navigator.credentials: base64url to ArrayBuffer and back, the two fetch
 // calls of a ceremony, and the page's status line. It is written by hand and
 // served by the binary (no CDN), from the pages' own origin, so their
-// Content-Security-Policy stays "script-src 'self'".
-package webauthnjs
+// Content-Security-Policy stays "script-src 'self'". It belongs to e-ID (the
+// passkey ceremonies it drives are eid's), so both the provider and the
+// web layer may serve it.
+package passkeyjs
 
 import (
 	_ "embed"
