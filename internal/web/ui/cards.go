@@ -38,6 +38,9 @@ type cardRow struct {
 	cardservice.Card
 	Steps     []string // approve, produce, hand-over, report-lost, reissue
 	CanRevoke bool
+	// CanCancel offers to close an application not yet produced, so that
+	// one whose data cannot become a card does not hold the person.
+	CanCancel bool
 }
 
 var nextSteps = map[string][]string{
@@ -68,7 +71,8 @@ func (u *UI) cardSectionFor(r *http.Request, s staff.Session, p registry.Person)
 		}
 		if a.CanRegister() {
 			row.Steps = nextSteps[c.Status]
-			row.CanRevoke = c.Status != cardservice.Revoked && c.Status != cardservice.Replaced
+			row.CanRevoke = c.Status != cardservice.Revoked && c.Status != cardservice.Replaced && c.Status != cardservice.Cancelled
+			row.CanCancel = c.Status == cardservice.Applied || c.Status == cardservice.Approved
 		}
 		sec.Cards = append(sec.Cards, row)
 	}
@@ -102,6 +106,8 @@ func (u *UI) cardStep(w http.ResponseWriter, r *http.Request, s staff.Session) {
 		c, err = u.cards.Reissue(ctx, a, serial)
 	case "revoke":
 		c, err = u.cards.Revoke(ctx, a, serial, r.PostFormValue("reason"))
+	case "cancel":
+		c, err = u.cards.Cancel(ctx, a, serial, r.PostFormValue("reason"))
 	default:
 		u.NotFound(w, r)
 		return

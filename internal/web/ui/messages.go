@@ -326,6 +326,13 @@ var messages = map[string]map[string]string{
 		"verify.status.warn":      "Lưu ý",
 		"verify.status.skip":      "Bỏ qua",
 
+		// Cancelling an application that cannot be produced (issue 15).
+		"card.status.cancelled":      "Đã hủy hồ sơ",
+		"card.reason.withdrawn":      "Công dân rút hồ sơ",
+		"card.reason.not_producible": "Dữ liệu chưa in được thẻ",
+		"card.step.cancel":           "Hủy hồ sơ",
+		"flash.card_cancel":          "Đã hủy hồ sơ cấp thẻ; có thể tiếp nhận hồ sơ mới.",
+
 		"person.action.temporary":   "Đăng ký tạm trú",
 		"event.temporary_residence": "Đăng ký tạm trú",
 		"f.from":                    "Tạm trú từ ngày",
@@ -710,6 +717,13 @@ var messages = map[string]map[string]string{
 		"verify.status.fail":      "Failed",
 		"verify.status.warn":      "Note",
 		"verify.status.skip":      "Skipped",
+
+		// Cancelling an application that cannot be produced (issue 15).
+		"card.status.cancelled":      "Application cancelled",
+		"card.reason.withdrawn":      "Withdrawn by the applicant",
+		"card.reason.not_producible": "Data cannot be put on a card",
+		"card.step.cancel":           "Cancel the application",
+		"flash.card_cancel":          "Card application cancelled; a new one can be taken.",
 
 		"person.action.temporary":   "Register temporary residence",
 		"event.temporary_residence": "Temporary residence",

@@ -263,7 +263,7 @@ func (u *UI) person(w http.ResponseWriter, r *http.Request, s staff.Session) {
 		v.Flash = u.tr(v.Lang, "flash.move")
 	case "temporary":
 		v.Flash = u.tr(v.Lang, "flash.temporary")
-	case "card_apply", "card_approve", "card_produce", "card_hand_over", "card_report_lost", "card_reissue", "card_revoke":
+	case "card_apply", "card_approve", "card_produce", "card_hand_over", "card_report_lost", "card_reissue", "card_revoke", "card_cancel":
 		v.Flash = u.tr(v.Lang, "flash."+r.URL.Query().Get("done"))
 	}
 	v.Page = data
