@@ -1,0 +1,171 @@
+// Package page is the kit every HTML page of dancu is built with: the staff
+// pages (web/ui), the citizen portal (web/portal) and the OpenID provider's
+// sign-in and consent pages (drawn by web/portal for eid/oidcop). It owns
+// what must be the same on every page, so that a new page is written once,
+// the same way:
+//
+//   - the security headers and the one Content-Security-Policy builder
+//     (Policy, Secure);
+//   - templates parsed once per language at start and rendered into a
+//     buffer, so a template error is a clean 500, never half a page
+//     (Templates, Kit.Render);
+//   - the error page of a domain fault, with the HTTP status of
+//     problem.Status (the API's, one mapping) and one logging rule: a 5xx
+//     logs its fault code and wrapped cause as problem.Write does, a refusal
+//     its code, a client that went away nothing but a debug line (Kit.Fail);
+//   - the language (Vietnamese by default, English; Lang, Kit.SetLang) and
+//     the one guard for local redirects (LocalPath);
+//   - CSRF tokens (SameToken, FormToken);
+//   - the message catalogue that modules register their texts into
+//     (Catalogue).
+//
+// The kit never logs what a request carried: route patterns, statuses,
+// fault codes and error chains only (an error chain holds driver text, no
+// form values).
+package page
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/web/problem"
+)
+
+// Templates are a module's page templates, parsed once per language: each
+// language's set has its own template functions (the message function "t"
+// among them).
+type Templates struct {
+	byLang map[string]*template.Template
+}
+
+// Parse parses the templates of fsys matching patterns once for every
+// language, with the functions funcs returns for that language.
+func Parse(fsys fs.FS, funcs func(lang string) template.FuncMap, patterns ...string) (*Templates, error) {
+	t := &Templates{byLang: map[string]*template.Template{}}
+	for _, l := range Languages {
+		set, err := template.New("page").Funcs(funcs(l)).ParseFS(fsys, patterns...)
+		if err != nil {
+			return nil, fmt.Errorf("page: parse templates (%s): %w", l, err)
+		}
+		t.byLang[l] = set
+	}
+	return t, nil
+}
+
+// Kit renders one module's pages and its errors.
+type Kit struct {
+	Templates *Templates
+	Messages  *Catalogue
+	Log       *slog.Logger
+	// SignIn is where a request that needs a signed-in user is sent.
+	SignIn string
+	// SecureCookies marks the language cookie Secure (behind HTTPS).
+	SecureCookies bool
+	// ErrorPage draws the module's error page (in its own layout): the
+	// status, the title's message id and the text shown.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, titleID, text string)
+}
+
+// Render executes the template name of language lang with data into a
+// buffer and sends it with status. A template error becomes a plain 500
+// (logged) instead of half a page. A language asked for with ?lang= is
+// remembered in the language cookie.
+func (k *Kit) Render(w http.ResponseWriter, r *http.Request, status int, lang, name string, data any) {
+	set := k.Templates.byLang[lang]
+	if set == nil {
+		lang, set = VI, k.Templates.byLang[VI]
+	}
+	var buf bytes.Buffer
+	if err := set.ExecuteTemplate(&buf, name, data); err != nil {
+		k.log().ErrorContext(r.Context(), "page request failed", "route", r.Pattern, "status", http.StatusInternalServerError, "code", "page.template", "err", err)
+		http.Error(w, k.Messages.T(lang, "err.internal.text"), http.StatusInternalServerError)
+		return
+	}
+	k.rememberLang(w, r)
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// Fail answers a request that a domain error stopped: a client that went
+// away gets 499 and no page; an unauthenticated request goes to SignIn;
+// any other fault gets the module's error page with problem.Status's
+// status. A 5xx shows a generic text (its own may hold SQL or driver text)
+// and logs its fault code and cause; a refusal (403) logs its code.
+func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	f := Worst(fault.Faults(err))
+	status := problem.Status(f.Kind)
+	if problem.ClientGone(r) {
+		// A query cut short by the client's leaving fails with the
+		// driver's own error: it is still the client's leaving.
+		status, f = problem.StatusClientClosed, fault.As(context.Canceled)
+	}
+	l := Lang(r)
+	switch {
+	case status == problem.StatusClientClosed:
+		k.log().DebugContext(r.Context(), "client closed the request", "route", r.Pattern)
+		w.WriteHeader(status)
+	case f.Kind == fault.Unauthenticated:
+		http.Redirect(w, r, k.SignIn, http.StatusSeeOther)
+	case status >= 500:
+		k.log().ErrorContext(r.Context(), "page request failed", "route", r.Pattern, "status", status, "code", f.Code, "err", err)
+		k.ErrorPage(w, r, status, "err.internal.title", k.Messages.T(l, "err.internal.text"))
+	case f.Kind == fault.Forbidden:
+		k.Refused(r, status, f.Code)
+		k.ErrorPage(w, r, status, "err.forbidden.title", FaultText(l, f))
+	case f.Kind == fault.NotFound:
+		k.ErrorPage(w, r, status, "err.notfound.title", FaultText(l, f))
+	default:
+		k.ErrorPage(w, r, status, "err.invalid.title", FaultText(l, f))
+	}
+}
+
+// Refused logs a refused request (a forbidden read, a CSRF token that does
+// not match): route, status and code, never what the request carried.
+func (k *Kit) Refused(r *http.Request, status int, code string) {
+	k.log().WarnContext(r.Context(), "page request refused", "route", r.Pattern, "status", status, "code", code)
+}
+
+func (k *Kit) log() *slog.Logger {
+	if k.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return k.Log
+}
+
+// Worst picks the fault that decides the page among those err carries: an
+// internal one first, then a refusal, else the first.
+func Worst(fs []*fault.Error) *fault.Error {
+	for _, k := range []fault.Kind{fault.Internal, fault.Forbidden, fault.Unauthenticated} {
+		for _, f := range fs {
+			if f.Kind == k {
+				return f
+			}
+		}
+	}
+	return fs[0]
+}
+
+// FaultText is a fault's message in language l.
+func FaultText(l string, f *fault.Error) string {
+	if l == EN && f.English != "" {
+		return f.English
+	}
+	return f.Message
+}
+
+// ErrText is the message of err's deciding fault in language l.
+func ErrText(l string, err error) string {
+	if err == nil {
+		return ""
+	}
+	return FaultText(l, Worst(fault.Faults(err)))
+}
