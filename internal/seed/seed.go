@@ -78,6 +78,7 @@ func Run(ctx context.Context, db *storage.DB, rec registry.Recorder, units *admi
 	}
 	done := 0
 	pins := make(map[int]string, 16)
+	pl := places{units: units, today: opts.Today, paths: make(map[string]string, 4096), provs: make(map[string]string, 4096)}
 	err = synth.Generate(cfg, func(h synth.Household) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -96,7 +97,7 @@ func Run(ctx context.Context, db *storage.DB, rec registry.Recorder, units *admi
 			return err
 		}
 		for _, m := range h.Members {
-			p, err := person(m, pins, hh.ID, units, opts.Today)
+			p, err := person(m, pins, hh.ID, &pl)
 			if err != nil {
 				return fmt.Errorf("person %d: %w", m.Index, err)
 			}
@@ -128,7 +129,7 @@ func Run(ctx context.Context, db *storage.DB, rec registry.Recorder, units *admi
 // for those settled earlier, whose residence until then ran under the old
 // unit (synth.Person.LegacyCommuneCode); none for people who died before
 // that day.
-func person(m synth.Person, pins map[int]string, household string, units *adminunit.Catalog, today time.Time) (registry.Person, error) {
+func person(m synth.Person, pins map[int]string, household string, pl *places) (registry.Person, error) {
 	birth, err := civildate.Parse(m.BirthDate)
 	if err != nil {
 		return registry.Person{}, fmt.Errorf("birth date %q: %w", m.BirthDate, err)
@@ -137,17 +138,15 @@ func person(m synth.Person, pins map[int]string, household string, units *adminu
 		PIN: pins[m.Index], FullName: m.FullName, BirthDate: birth, Sex: string(m.Sex),
 		Ethnicity: m.EthnicityCode, Religion: m.Religion, Nationality: "VNM",
 		Birthplace:  registry.Address{CommuneCode: m.BirthplaceCommune},
-		Hometown:    units.Path(m.HometownCommune, today),
+		Hometown:    pl.path(m.HometownCommune),
 		Permanent:   registry.Address{ProvinceCode: m.ProvinceCode, CommuneCode: m.CommuneCode, Detail: m.AddressDetail},
 		HouseholdID: household, Relation: m.Relation, Status: registry.Alive,
 		FatherPIN: pins[m.Father], MotherPIN: pins[m.Mother], SpousePIN: pins[m.Spouse],
 	}
-	if p.Birthplace.CommuneCode != "" {
-		p.Birthplace.ProvinceCode, _ = units.CommuneProvince(p.Birthplace.CommuneCode, today)
-	}
+	p.Birthplace.ProvinceCode = pl.province(p.Birthplace.CommuneCode)
 	since := m.ResidentSince
 	// Civil dates compared as text, as the catalogue reads a day.
-	if reform := adminunit.Reform().Format(time.DateOnly); today.Format(time.DateOnly) >= reform && since < reform {
+	if reform := adminunit.Reform().Format(time.DateOnly); pl.today.Format(time.DateOnly) >= reform && since < reform {
 		since = reform
 	}
 	if !m.Dead || m.DeathDate >= since {
@@ -163,6 +162,33 @@ func person(m synth.Person, pins map[int]string, household string, units *adminu
 		p.Status, p.DeathDate = registry.Dead, d
 	}
 	return p, nil
+}
+
+// places names communes on the map in force on the seed's day, once each:
+// a million people share a few thousand communes.
+type places struct {
+	units *adminunit.Catalog
+	today time.Time
+	paths map[string]string // commune code → "Xã …, Tỉnh …"
+	provs map[string]string // commune code → province code
+}
+
+func (pl *places) path(code string) string {
+	s, ok := pl.paths[code]
+	if !ok {
+		s = pl.units.Path(code, pl.today)
+		pl.paths[code] = s
+	}
+	return s
+}
+
+func (pl *places) province(code string) string {
+	s, ok := pl.provs[code]
+	if !ok && code != "" {
+		s, _ = pl.units.CommuneProvince(code, pl.today)
+		pl.provs[code] = s
+	}
+	return s
 }
 
 // householdID is a stable id for the i-th household of a seed, so the same
