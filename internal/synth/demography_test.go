@@ -199,7 +199,7 @@ func TestWhoStaysHome(t *testing.T) {
 func TestResidenceHistory(t *testing.T) {
 	hh := big(t)
 	today := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	reform := Reform.Format(time.DateOnly)
+	reform := Reform().Format(time.DateOnly)
 	areas := map[string]Area{}
 	for _, a := range bigCfg.Areas {
 		areas[a.ProvinceCode] = a

@@ -66,7 +66,7 @@ type LegacyUnit struct {
 
 // Reform is the first day of the two-level map (Resolution 202/2025/QH15):
 // a residence period that began before it began under the old units.
-var Reform = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+func Reform() time.Time { return time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC) }
 
 // Config parameterises Generate.
 type Config struct {
