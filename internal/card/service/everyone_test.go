@@ -129,13 +129,17 @@ func (f *clockFixture) dg13(t *testing.T, c service.Card) lds.DG13Data {
 // TestProduceOnVietnamDate runs the clock at 00:30 and 23:30 Vietnam time.
 // A card produced at 00:30 on 8 December (17:30 UTC on the 7th) is issued on
 // the 8th; for a holder whose 23rd or 38th birthday it is, that day decides
-// whether the card runs to 25 or 40, to 40 or 60. A death registered on
+// whether the card runs to 25 or 40, to 40 or 60 (a UTC date gave cards 15
+// and 20 years short); one reaching 25 or 40 that day gets a card to 40 or
+// 60 either side of midnight. A death registered on
 // Vietnam's today at 00:30 is not "in the future".
 func TestProduceOnVietnamDate(t *testing.T) {
 	people := []person{
 		{key: "turns23", name: "Trần Văn Hai Ba", birth: "2003-12-08", sex: "M", ethnicity: "01"},
 		{key: "turns38", name: "Lê Thị Ba Tám", birth: "1988-12-08", sex: "F", ethnicity: "01"},
 		{key: "turns58", name: "Phạm Văn Năm Tám", birth: "1968-12-08", sex: "M", ethnicity: "01"},
+		{key: "turns25", name: "Vũ Thị Hai Lăm", birth: "2001-12-08", sex: "F", ethnicity: "01"},
+		{key: "turns40", name: "Mai Văn Bốn Mươi", birth: "1986-12-08", sex: "M", ethnicity: "01"},
 		{key: "dies", name: "Đỗ Văn Mất", birth: "1950-01-01", sex: "M", ethnicity: "01"},
 	}
 	tests := []struct {
@@ -145,9 +149,9 @@ func TestProduceOnVietnamDate(t *testing.T) {
 		expiries map[string]string // key → expiry ("" lifetime)
 	}{
 		{"00:30 ICT on 8 December", time.Date(2026, 12, 7, 17, 30, 0, 0, time.UTC), "2026-12-08",
-			map[string]string{"turns23": "2043-12-08", "turns38": "2048-12-08", "turns58": ""}},
+			map[string]string{"turns23": "2043-12-08", "turns38": "2048-12-08", "turns58": "", "turns25": "2041-12-08", "turns40": "2046-12-08"}},
 		{"23:30 ICT on 7 December", time.Date(2026, 12, 7, 16, 30, 0, 0, time.UTC), "2026-12-07",
-			map[string]string{"turns23": "2028-12-08", "turns38": "2028-12-08", "turns58": "2028-12-08"}},
+			map[string]string{"turns23": "2028-12-08", "turns38": "2028-12-08", "turns58": "2028-12-08", "turns25": "2041-12-08", "turns40": "2046-12-08"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
