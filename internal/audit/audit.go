@@ -405,7 +405,13 @@ func fail(r Report, seq int64, problem string) Report {
 }
 
 // BySubject returns the newest entries about a subject, newest first, for the
-// citizen's "who accessed my data" page.
+// citizen's "who accessed my data" page: the log's read API, so that pages
+// need not hold the audit database.
+func (l *Log) BySubject(ctx context.Context, subject string, limit int) ([]Entry, error) {
+	return BySubject(ctx, l.db, subject, limit)
+}
+
+// BySubject returns the newest entries about a subject in db, newest first.
 func BySubject(ctx context.Context, db *storage.DB, subject string, limit int) ([]Entry, error) {
 	// The live runs of the subject index and the entries after it, read in
 	// one statement so that both come from one snapshot (index.go). CROSS

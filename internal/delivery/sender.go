@@ -3,7 +3,6 @@ package delivery
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dancu-project/dancu/internal/events"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Outcomes of an attempt, as the delivery log shows them.
@@ -30,8 +30,8 @@ const (
 // its own lane; a single recorder writes outcomes in batches.
 type Sender struct {
 	Store   *Store
-	Bus     *events.Bus  // for JetStream-mode subscriptions
-	Client  *http.Client // default: NewClient(10 s, PerPartner, the store's egress)
+	JS      jetstream.JetStream // for JetStream-mode subscriptions
+	Client  *http.Client        // default: NewClient(10 s, PerPartner, the store's egress)
 	Log     *slog.Logger
 	Metrics *Metrics // may be nil
 	Now     func() time.Time
@@ -282,20 +282,18 @@ func (s *Sender) backoff(n int) time.Duration {
 func (s *Sender) send(ctx context.Context, j job, attempt int, now time.Time) (int, error) {
 	body := []byte(j.body)
 	if j.mode == ModeJetStream {
-		if s.Bus == nil {
+		if s.JS == nil {
 			return 0, errors.New("no JetStream connection")
 		}
-		var p Payload
-		if err := json.Unmarshal(body, &p); err != nil {
-			return 0, fmt.Errorf("queued body: %w", err)
-		}
+		msg := &nats.Msg{Subject: PartnerSubject(j.PartnerID, j.Type), Data: body, Header: nats.Header{}}
+		// Unique per partner, so JetStream drops a re-sent copy.
+		msg.Header.Set(jetstream.MsgIDHeader, j.EventID+"."+j.PartnerID)
+		msg.Header.Set(HeaderEventID, j.EventID)
+		msg.Header.Set(HeaderEventType, j.Type)
 		pctx, cancel := context.WithTimeout(ctx, s.lease()/3)
 		defer cancel()
-		// The message id is unique per partner, so JetStream drops a
-		// re-sent copy.
-		if err := events.Publish(pctx, s.Bus, Events, events.PartnerDelivery(j.PartnerID, j.Type), j.EventID+"."+j.PartnerID, p,
-			map[string]string{HeaderEventID: j.EventID, HeaderEventType: j.Type}); err != nil {
-			return 0, err
+		if _, err := s.JS.PublishMsg(pctx, msg); err != nil {
+			return 0, fmt.Errorf("publish: %w", err)
 		}
 		return 0, nil
 	}

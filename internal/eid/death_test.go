@@ -38,7 +38,7 @@ func TestRevokeOnDeathJetStream(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer bus.Close()
-		if err := f.svc.RevokeOnDeath(ctx, bus); err != nil {
+		if err := f.svc.RevokeOnDeath(ctx, bus.JS); err != nil {
 			t.Fatal(err)
 		}
 		body, _ := json.Marshal(registry.EventMessage{EventID: "ev-1", Kind: registry.EventDeath, PIN: adultPIN, Effective: "2026-05-01"})
@@ -59,7 +59,7 @@ func TestRevokeOnDeathJetStream(t *testing.T) {
 			a, err := f.svc.Account(ctx, adultPIN)
 			return err == nil && a.Status == eid.StatusRevoked
 		})
-		cons, err := bus.JS.Consumer(ctx, events.Stream, eid.DeathConsumer.Name)
+		cons, err := bus.JS.Consumer(ctx, events.Stream, eid.DeathConsumer)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,7 +39,7 @@ func TestRelayPublishesCommittedEventsOnce(t *testing.T) {
 			return fmt.Errorf("abort")
 		})
 		pending, _ := db.PendingEvents(ctx, 100)
-		relay := &events.Relay{DB: db, Bus: bus, Log: slog.New(slog.NewTextHandler(t.Output(), nil))}
+		relay := &events.Relay{DB: db, JS: bus.JS, Log: slog.New(slog.NewTextHandler(t.Output(), nil))}
 		n, err := relay.Once(ctx)
 		if err != nil || n != 25 {
 			t.Fatalf("published %d, %v", n, err)

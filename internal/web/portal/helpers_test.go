@@ -34,7 +34,7 @@ func start(t *testing.T, d storage.Dialect) *fixture {
 	t.Helper()
 	env := apptest.Start(t, d, 60)
 	p, err := portal.New(portal.Deps{Accounts: env.App.EID, Provider: env.App.OIDC, Register: env.App.Registry, Cards: env.App.Cards,
-		AuditDB: env.App.AuditDB, Log: env.App.Log, Now: env.App.Now})
+		AccessLog: env.App.Audit, Log: env.App.Log, Now: env.App.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

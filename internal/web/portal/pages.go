@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dancu-project/dancu/internal/audit"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/fault"
@@ -287,7 +286,7 @@ const accessLimit = 500
 
 // access lists who read or changed the citizen's data, from the audit log.
 func (p *Portal) access(w http.ResponseWriter, r *http.Request, s eid.Session) {
-	entries, err := audit.BySubject(r.Context(), p.auditDB, "person:"+s.PIN, accessLimit)
+	entries, err := p.accessLog.BySubject(r.Context(), "person:"+s.PIN, accessLimit)
 	if err != nil {
 		p.fail(w, r, &s, err)
 		return

@@ -33,12 +33,12 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/audit"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
-	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
@@ -79,15 +79,21 @@ type Cards interface {
 	Cards(ctx context.Context, a actor.Actor, pin string) ([]cardservice.Card, []cardservice.HistoryEntry, error)
 }
 
+// AccessLog reads the audit entries about a subject, newest first
+// (*audit.Log): the portal reads the log through its owner's API.
+type AccessLog interface {
+	BySubject(ctx context.Context, subject string, limit int) ([]audit.Entry, error)
+}
+
 // Deps are what the portal is built from.
 type Deps struct {
-	Accounts Accounts
-	Provider Provider
-	Register Register
-	Cards    Cards       // optional: without it "My data" shows no cards
-	AuditDB  *storage.DB // the audit log, for "who accessed my data"
-	Log      *slog.Logger
-	Now      func() time.Time
+	Accounts  Accounts
+	Provider  Provider
+	Register  Register
+	Cards     Cards     // optional: without it "My data" shows no cards
+	AccessLog AccessLog // the audit log, for "who accessed my data"
+	Log       *slog.Logger
+	Now       func() time.Time
 	// SecureCookies marks cookies Secure (behind HTTPS).
 	SecureCookies bool
 	// SessionTTL is how long a sign-in lasts (30 min).
@@ -108,7 +114,7 @@ type Portal struct {
 	register   Register
 	cards      Cards
 	partners   AccessNotes
-	auditDB    *storage.DB
+	accessLog  AccessLog
 	log        *slog.Logger
 	now        func() time.Time
 	secure     bool
@@ -119,8 +125,8 @@ type Portal struct {
 
 // New checks the dependencies and parses the templates once.
 func New(d Deps) (*Portal, error) {
-	if d.Accounts == nil || d.Provider == nil || d.Register == nil || d.AuditDB == nil {
-		return nil, errors.New("portal: Accounts, Provider, Register and AuditDB are required")
+	if d.Accounts == nil || d.Provider == nil || d.Register == nil || d.AccessLog == nil {
+		return nil, errors.New("portal: Accounts, Provider, Register and AccessLog are required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -134,7 +140,7 @@ func New(d Deps) (*Portal, error) {
 	if d.CredentialTTL <= 0 {
 		d.CredentialTTL = 5 * time.Minute
 	}
-	p := &Portal{accounts: d.Accounts, provider: d.Provider, register: d.Register, cards: d.Cards, partners: d.Partners, auditDB: d.AuditDB,
+	p := &Portal{accounts: d.Accounts, provider: d.Provider, register: d.Register, cards: d.Cards, partners: d.Partners, accessLog: d.AccessLog,
 		log: d.Log, now: d.Now, secure: d.SecureCookies, sessionTTL: d.SessionTTL, credTTL: d.CredentialTTL,
 		tmpl: map[string]*template.Template{}}
 	for _, l := range languages {
