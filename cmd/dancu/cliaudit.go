@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,19 +15,16 @@ import (
 	"github.com/dancu-project/dancu/internal/app"
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/platform"
-	"github.com/dancu-project/dancu/internal/storage"
 )
 
 // recordCLI writes an administrative act done on the command line to the
 // audit chain, as the web pages and the API do for theirs. The actor is the
 // operating-system account that ran dancu: the command line has no sign-in.
-func recordCLI(ctx context.Context, auditDB *storage.DB, getenv func(string) string, action, subject, detail string) error {
+func recordCLI(ctx context.Context, l *audit.Log, getenv func(string) string, action, subject, detail string) error {
 	user := getenv("USER")
 	if user == "" {
 		user = "unknown"
 	}
-	l := audit.NewLog(auditDB, time.Now, slog.New(slog.DiscardHandler))
-	defer l.Close()
 	if err := l.Record(ctx, audit.Entry{Actor: "cli:" + user, Action: action, Subject: subject, Purpose: "administration", Detail: detail}); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
@@ -63,12 +59,12 @@ func auditVerify(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 	}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
+	svc, err := app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
 	if err != nil {
 		return err
 	}
-	defer app.CloseStores(db, auditDB)
-	rep, err := audit.VerifyWith(ctx, auditDB, opts)
+	defer svc.Close()
+	rep, err := audit.VerifyWith(ctx, svc.AuditDB, opts)
 	if err != nil {
 		return err
 	}
@@ -124,12 +120,12 @@ func auditKeys(cfg platform.Config, pubkeys string) ([]ed25519.PublicKey, string
 // lines, the format of --audit-checkpoint-file: an operator starts an
 // exported copy from them, or compares them with one.
 func auditCheckpoints(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	db, auditDB, err := openStores(ctx, "audit checkpoints", args, getenv, stderr, nil)
+	svc, err := openServices(ctx, "audit checkpoints", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
-	defer app.CloseStores(db, auditDB)
-	cps, err := audit.StoredCheckpoints(ctx, auditDB)
+	defer svc.Close()
+	cps, err := audit.StoredCheckpoints(ctx, svc.AuditDB)
 	if err != nil {
 		return err
 	}

@@ -59,12 +59,12 @@ func clientAdd(ctx context.Context, args []string, getenv func(string) string, s
 			c.Secret, generated = oidcop.NewSecret(), true
 		}
 	}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
+	svc, err := app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
 	if err != nil {
 		return err
 	}
-	defer app.CloseStores(db, auditDB)
-	if err := oidcop.NewClients(db, time.Now).Add(ctx, c); err != nil {
+	defer svc.Close()
+	if err := svc.Clients.Add(ctx, c); err != nil {
 		f := fault.As(err)
 		if f.Field != "" {
 			return fmt.Errorf("client not added: %s (%s)", f.English, f.Field)

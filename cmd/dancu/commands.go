@@ -17,10 +17,8 @@ import (
 
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/app"
-	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/platform"
 	"github.com/dancu-project/dancu/internal/seed"
-	"github.com/dancu-project/dancu/internal/storage"
 )
 
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (platform.Config, error) {
@@ -41,15 +39,16 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	return cfg, cfg.Validate()
 }
 
-// openStores parses a command's flags like parseConfig and opens the stores
-// they name, for the commands that need nothing else from the
-// configuration; the caller closes the stores with app.CloseStores.
-func openStores(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (db, auditDB *storage.DB, err error) {
+// openServices parses a command's flags like parseConfig and opens the
+// platform's services from the composition root (app.OpenServices), for the
+// commands that need nothing else from the configuration; the caller
+// closes them.
+func openServices(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (*app.Services, error) {
 	cfg, err := parseConfig(name, args, getenv, stderr, extra)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return app.OpenStores(ctx, cfg)
+	return app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -143,12 +142,12 @@ func displayAddr(addr string) string {
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	db, auditDB, err := openStores(ctx, "migrate", args, getenv, stderr, nil)
+	svc, err := openServices(ctx, "migrate", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
-	defer app.CloseStores(db, auditDB)
-	fmt.Fprintf(stdout, "migrations applied to %s\n", db.URL)
+	defer svc.Close()
+	fmt.Fprintf(stdout, "migrations applied to %s\n", svc.DB.URL)
 	return nil
 }
 
@@ -168,25 +167,22 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if persons <= 0 {
 		return fmt.Errorf("--persons must be positive")
 	}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
+	svc, err := app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
 	if err != nil {
 		return err
 	}
-	defer app.CloseStores(db, auditDB)
+	defer svc.Close()
 	units, err := adminunit.Load()
 	if err != nil {
 		return err
 	}
-	log := cfg.Logger(stderr)
-	auditLog := audit.NewLog(auditDB, time.Now, log)
-	defer auditLog.Close()
 	start := time.Now()
-	n, err := seed.Run(ctx, db, auditLog, units, seed.Options{Persons: persons, Seed: cfg.Seed, Today: time.Now(), Progress: progressBar(stderr, "Seeding")})
+	n, err := seed.Run(ctx, svc.DB, svc.Audit, units, seed.Options{Persons: persons, Seed: cfg.Seed, Today: time.Now(), Progress: progressBar(stderr, "Seeding")})
 	if err != nil {
 		return err
 	}
 	d := time.Since(start)
-	fmt.Fprintf(stdout, "seeded %d persons into %s in %s (%.0f persons/s)\n", n, db.URL, d.Round(time.Millisecond), float64(n)/d.Seconds())
+	fmt.Fprintf(stdout, "seeded %d persons into %s in %s (%.0f persons/s)\n", n, svc.DB.URL, d.Round(time.Millisecond), float64(n)/d.Seconds())
 	return nil
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/dancu-project/dancu/internal/app"
 	"github.com/dancu-project/dancu/internal/delivery"
-	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
 )
 
@@ -45,20 +44,12 @@ func deliveries(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	secret, err := cfg.LoadEIDSecret()
+	svc, err := app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
 	if err != nil {
 		return err
 	}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer app.CloseStores(db, auditDB)
-	egress, err := delivery.EgressFor(cfg.Production, cfg.WebhookNetworks)
-	if err != nil {
-		return err
-	}
-	store, err := delivery.NewStore(db, []byte(secret), time.Now, egress)
+	defer svc.Close()
+	store, err := svc.Deliveries()
 	if err != nil {
 		return err
 	}
@@ -96,7 +87,7 @@ func deliveries(ctx context.Context, args []string, getenv func(string) string, 
 		if err != nil {
 			return explain(err)
 		}
-		if err := recordCLI(ctx, auditDB, getenv, "delivery.replay", "partner:"+partner, "requeued="+strconv.Itoa(n)); err != nil {
+		if err := recordCLI(ctx, svc.Audit, getenv, "delivery.replay", "partner:"+partner, "requeued="+strconv.Itoa(n)); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%d dead letters queued again\n", n)
@@ -122,7 +113,7 @@ func deliveries(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		// The partner's policy bounds the event types, for the operator
 		// too.
-		p, err := exchange.NewStore(db, time.Now).Partner(ctx, partner)
+		p, err := svc.Partners.Partner(ctx, partner)
 		if err != nil {
 			return fmt.Errorf("partner %q: %w", partner, err)
 		}
@@ -135,7 +126,7 @@ func deliveries(ctx context.Context, args []string, getenv func(string) string, 
 			}
 			return fmt.Errorf("subscription not added: %w", err)
 		}
-		if err := recordCLI(ctx, auditDB, getenv, "delivery.subscribe", "partner:"+sub.PartnerID, "subscription="+sub.ID+" mode="+sub.Mode+" types="+strings.Join(sub.Types, ",")); err != nil {
+		if err := recordCLI(ctx, svc.Audit, getenv, "delivery.subscribe", "partner:"+sub.PartnerID, "subscription="+sub.ID+" mode="+sub.Mode+" types="+strings.Join(sub.Types, ",")); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "subscription %s: partner %s, %s, types %s\n", sub.ID, sub.PartnerID, sub.Mode, strings.Join(sub.Types, ","))

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/app"
-	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
 )
@@ -115,12 +114,12 @@ func partnerPolicy(ctx context.Context, verb string, args []string, getenv func(
 		return err
 	}
 	flagSet(args, set)
-	db, auditDB, err := app.OpenStores(ctx, cfg)
+	svc, err := app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
 	if err != nil {
 		return err
 	}
-	defer app.CloseStores(db, auditDB)
-	store := exchange.NewStore(db, time.Now)
+	defer svc.Close()
+	store := svc.Partners
 	version := 0
 	if verb == "policy" {
 		cur, err := store.Partner(ctx, p.ID)
@@ -171,7 +170,7 @@ func partnerPolicy(ctx context.Context, verb string, args []string, getenv func(
 		if _, err := store.AddPartner(ctx, p); err != nil {
 			return explain("partner not added", err)
 		}
-		if err := recordCLI(ctx, auditDB, getenv, "partner.created", "partner:"+p.ID, ""); err != nil {
+		if err := recordCLI(ctx, svc.Audit, getenv, "partner.created", "partner:"+p.ID, ""); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "partner %s added; add a system with: dancu partner client add --partner %s\n", p.ID, p.ID)
@@ -181,7 +180,7 @@ func partnerPolicy(ctx context.Context, verb string, args []string, getenv func(
 	if err != nil {
 		return explain("policy not changed", err)
 	}
-	if err := recordCLI(ctx, auditDB, getenv, "partner.policy_changed", "partner:"+np.ID, fmt.Sprintf("version=%d", np.Version)); err != nil {
+	if err := recordCLI(ctx, svc.Audit, getenv, "partner.policy_changed", "partner:"+np.ID, fmt.Sprintf("version=%d", np.Version)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "policy of %s is now version %d (other nodes apply it within %s)\n", np.ID, np.Version, exchange.SystemCacheTTL)
@@ -201,12 +200,12 @@ func flagSet(args []string, set map[string]bool) {
 }
 
 func partnerList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	db, auditDB, err := openStores(ctx, "partner list", args, getenv, stderr, nil)
+	svc, err := openServices(ctx, "partner list", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
-	defer app.CloseStores(db, auditDB)
-	partners, err := exchange.NewStore(db, time.Now).Partners(ctx)
+	defer svc.Close()
+	partners, err := svc.Partners.Partners(ctx)
 	if err != nil {
 		return err
 	}
@@ -228,12 +227,12 @@ func partnerList(ctx context.Context, args []string, getenv func(string) string,
 
 func partnerShow(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var id string
-	db, auditDB, err := openStores(ctx, "partner show", args, getenv, stderr, func(fs *flag.FlagSet) { fs.StringVar(&id, "id", "", "partner id") })
+	svc, err := openServices(ctx, "partner show", args, getenv, stderr, func(fs *flag.FlagSet) { fs.StringVar(&id, "id", "", "partner id") })
 	if err != nil {
 		return err
 	}
-	defer app.CloseStores(db, auditDB)
-	store := exchange.NewStore(db, time.Now)
+	defer svc.Close()
+	store := svc.Partners
 	p, err := store.Partner(ctx, id)
 	if err != nil {
 		return explain("partner "+id, err)
@@ -267,16 +266,16 @@ func partnerClientAdd(ctx context.Context, args []string, getenv func(string) st
 		return err
 	}
 	in.RedirectURIs, in.Scopes = split(redirects), split(scopes)
-	db, auditDB, err := app.OpenStores(ctx, cfg)
+	svc, err := app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
 	if err != nil {
 		return err
 	}
-	defer app.CloseStores(db, auditDB)
-	sys, secret, err := exchange.NewStore(db, time.Now).NewSystem(ctx, oidcop.NewClients(db, time.Now), in)
+	defer svc.Close()
+	sys, secret, err := svc.Partners.NewSystem(ctx, svc.Clients, in)
 	if err != nil {
 		return explain("system not added", err)
 	}
-	if err := recordCLI(ctx, auditDB, getenv, "partner.system_added", "partner:"+sys.PartnerID, "client="+sys.ClientID); err != nil {
+	if err := recordCLI(ctx, svc.Audit, getenv, "partner.system_added", "partner:"+sys.PartnerID, "client="+sys.ClientID); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "system %s of partner %s added\nclient id:     %s\nclient secret: %s   (shown only now)\n", sys.Name, sys.PartnerID, sys.ClientID, secret)
@@ -285,15 +284,15 @@ func partnerClientAdd(ctx context.Context, args []string, getenv func(string) st
 
 func partnerDisable(ctx context.Context, disable bool, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var id, client string
-	db, auditDB, err := openStores(ctx, "partner disable", args, getenv, stderr, func(fs *flag.FlagSet) {
+	svc, err := openServices(ctx, "partner disable", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&id, "id", "", "partner id")
 		fs.StringVar(&client, "client", "", "only this system (client id)")
 	})
 	if err != nil {
 		return err
 	}
-	defer app.CloseStores(db, auditDB)
-	store := exchange.NewStore(db, time.Now)
+	defer svc.Close()
+	store := svc.Partners
 	what := "partner " + id
 	if client != "" {
 		err, what = store.SetSystemDisabled(ctx, client, disable), "system "+client
@@ -311,7 +310,7 @@ func partnerDisable(ctx context.Context, disable bool, args []string, getenv fun
 	if client != "" {
 		action, subject = "partner.system_"+state, "client:"+client
 	}
-	if err := recordCLI(ctx, auditDB, getenv, action, subject, ""); err != nil {
+	if err := recordCLI(ctx, svc.Audit, getenv, action, subject, ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s %s (other nodes apply it within %s)\n", what, state, exchange.SystemCacheTTL)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/app"
-	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/partnercopy"
 	"github.com/dancu-project/dancu/internal/platform"
 )
@@ -31,18 +30,16 @@ func partnerCopyCmd(ctx context.Context, cfg platform.Config, f partnerCopyFlags
 	if f.rows <= 0 {
 		return fmt.Errorf("--rows must be positive")
 	}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
+	svc, err := app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
 	if err != nil {
 		return err
 	}
-	defer app.CloseStores(db, auditDB)
+	defer svc.Close()
 	units, err := adminunit.Load()
 	if err != nil {
 		return err
 	}
-	auditLog := audit.NewLog(auditDB, time.Now, cfg.Logger(stderr))
-	defer auditLog.Close()
-	s, err := partnercopy.Run(ctx, db, units, auditLog, f.file, partnercopy.Options{Rows: f.rows, Seed: cfg.Seed, Now: time.Now()})
+	s, err := partnercopy.Run(ctx, svc.DB, units, svc.Audit, f.file, partnercopy.Options{Rows: f.rows, Seed: cfg.Seed, Now: time.Now()})
 	if err != nil {
 		return err
 	}

@@ -9,9 +9,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/app"
-	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/fault"
-	"github.com/dancu-project/dancu/internal/staff"
 )
 
 // staffCmd lifts the sign-in lock of a staff account from the shell, for
@@ -27,19 +25,13 @@ func staffCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	svc, err := app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
 	// The counters are keyed with the e-ID secret, as the server keys them.
-	secret, err := cfg.LoadEIDSecret()
-	if err != nil {
-		return err
-	}
-	db, auditDB, err := app.OpenStores(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer app.CloseStores(db, auditDB)
-	log := audit.NewLog(auditDB, time.Now, cfg.Logger(stderr))
-	defer log.Close()
-	st, err := staff.New(staff.Deps{DB: db, Now: time.Now, Secret: []byte(secret), Audit: log})
+	st, err := svc.Staff()
 	if err != nil {
 		return err
 	}

@@ -174,9 +174,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
-	// Staff sign-in counters are keyed with the secret, so the table names
-	// no username or address; administrators' unlocks are audited.
-	if a.Staff, err = staff.New(staff.Deps{DB: a.DB, Now: now, Secret: []byte(secret), Audit: a.Audit}); err != nil {
+	if a.Staff, err = newStaff(a.DB, secret, a.Audit, now); err != nil {
 		return nil, err
 	}
 	// A card read at the desk is evidence of a person's arrival in a unit.
@@ -225,11 +223,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			}
 			return float64(st.Unindexed())
 		}))
-	egress, err := delivery.EgressFor(cfg.Production, cfg.WebhookNetworks)
-	if err != nil {
-		return nil, err
-	}
-	if a.Deliveries, err = delivery.NewStore(a.DB, []byte(secret), now, egress); err != nil {
+	if a.Deliveries, err = newDeliveries(cfg, a.DB, secret, now); err != nil {
 		return nil, err
 	}
 	deliveryMetrics := delivery.NewMetrics(a.Metrics)
