@@ -190,7 +190,13 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		Audit: a.Audit, Passkeys: passkeys}); err != nil {
 		return nil, fmt.Errorf("e-ID: %w", err)
 	}
-	if a.OIDC, err = oidcop.New(oidcop.Deps{DB: a.DB, Accounts: a.EID, Register: a.Registry, Issuer: cfg.Issuer(),
+	// The provider's sign-in and consent pages are drawn by the web layer
+	// with the citizen portal's look (the provider imports no web package).
+	signInPages, err := portal.NewSignInPages(log, cfg.SecureCookies)
+	if err != nil {
+		return nil, fmt.Errorf("OpenID provider pages: %w", err)
+	}
+	if a.OIDC, err = oidcop.New(oidcop.Deps{DB: a.DB, Accounts: a.EID, Register: a.Registry, Pages: signInPages, Issuer: cfg.Issuer(),
 		Secret: []byte(secret), Log: log, Now: now, SecureCookies: cfg.SecureCookies}); err != nil {
 		return nil, fmt.Errorf("OpenID provider: %w", err)
 	}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"github.com/dancu-project/dancu/internal/web/portal"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -38,7 +39,11 @@ func TestProviderWithRealRegister(t *testing.T) {
 			srv := httptest.NewServer(mux)
 			defer srv.Close()
 			issuer := srv.URL + "/oidc"
-			prov, err := oidcop.New(oidcop.Deps{DB: env.App.DB, Accounts: accounts, Register: env.App.Registry, Issuer: issuer, Secret: secret, Log: env.App.Log})
+			signInPages, err := portal.NewSignInPages(env.App.Log, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prov, err := oidcop.New(oidcop.Deps{Pages: signInPages, DB: env.App.DB, Accounts: accounts, Register: env.App.Registry, Issuer: issuer, Secret: secret, Log: env.App.Log})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -507,7 +507,7 @@ func TestLibraryLogs(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	issuer := srv.URL + "/oidc"
-	p, err := oidcop.New(oidcop.Deps{DB: db, Accounts: e.accounts, Register: e.register, Issuer: issuer, Secret: secret,
+	p, err := oidcop.New(oidcop.Deps{Pages: testPages(t), DB: db, Accounts: e.accounts, Register: e.register, Issuer: issuer, Secret: secret,
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)

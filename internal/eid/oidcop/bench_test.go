@@ -88,7 +88,7 @@ func BenchmarkVerifyAccessToken(b *testing.B) {
 		// A fresh provider on the same database has seen no token.
 		for b.Loop() {
 			b.StopTimer()
-			p, err := oidcop.New(oidcop.Deps{DB: db, Accounts: e.accounts, Register: e.register, Issuer: e.issuer, Secret: secret})
+			p, err := oidcop.New(oidcop.Deps{Pages: testPages(b), DB: db, Accounts: e.accounts, Register: e.register, Issuer: e.issuer, Secret: secret})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -224,7 +224,7 @@ func BenchmarkLevel2SignIn(b *testing.B) {
 		}
 	})
 	b.Run("end-to-end", func(b *testing.B) {
-		p, err := oidcop.New(oidcop.Deps{DB: db, Accounts: accounts, Register: e.register, Issuer: e.issuer, Secret: secret})
+		p, err := oidcop.New(oidcop.Deps{Pages: testPages(b), DB: db, Accounts: accounts, Register: e.register, Issuer: e.issuer, Secret: secret})
 		if err != nil {
 			b.Fatal(err)
 		}

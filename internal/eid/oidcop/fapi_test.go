@@ -163,7 +163,7 @@ func (e *env) node(t *testing.T, shift time.Duration) (*oidcop.Provider, string)
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	p, err := oidcop.New(oidcop.Deps{DB: e.db, Accounts: e.accounts, Register: e.register, Issuer: e.issuer, Secret: secret,
+	p, err := oidcop.New(oidcop.Deps{Pages: testPages(t), DB: e.db, Accounts: e.accounts, Register: e.register, Issuer: e.issuer, Secret: secret,
 		Now: func() time.Time { return time.Now().Add(shift) }})
 	if err != nil {
 		t.Fatal(err)

@@ -3,11 +3,9 @@ package oidcop
 import (
 	"crypto/rand"
 	"crypto/subtle"
-	"embed"
 	"encoding/base64"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -17,59 +15,13 @@ import (
 	"github.com/dancu-project/dancu/internal/fault"
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
-
-// Messages of the pages, in Vietnamese.
-const (
-	msgBadRequest = "Yêu cầu đăng nhập không hợp lệ hoặc đã hết hạn. Vui lòng quay lại ứng dụng và thử lại."
-	msgInternal   = "Lỗi hệ thống, vui lòng thử lại sau."
-)
-
-type pageData struct {
-	Title, Error, Prefix, ID, CSRF string
-	ClientName, Purpose, PIN       string
-	Level2                         bool
-	Passkeys                       bool // offer a passkey sign-in (passkey_login.go)
-	Claims                         []string
-	// formTargets are the origins a form of the page may end up at besides
-	// the provider: the client's redirect URIs. Browsers apply the CSP
-	// form-action to the redirects that follow a form post, so without them
-	// the redirect back to the relying party after sign-in or consent is
-	// blocked.
-	formTargets []string
-}
-
-// redirectOrigins are the origins of a client's redirect URIs, for the
-// pages' form-action.
-func redirectOrigins(c Client) []string {
-	var out []string
-	for _, raw := range c.RedirectURIs {
-		if u, err := url.Parse(raw); err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http") {
-			out = append(out, u.Scheme+"://"+u.Host)
-		}
-	}
-	return out
-}
+// msgInternal is the passkey calls' answer to a failure of ours.
+const msgInternal = "Lỗi hệ thống, vui lòng thử lại sau."
 
 const (
 	csrfCookie = "eid_csrf"
 	flowCookie = "eid_flow"
 )
-
-func (p *Provider) render(w http.ResponseWriter, status int, name string, d pageData) {
-	d.Prefix = p.prefix
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'"+strings.TrimRight(" "+strings.Join(d.formTargets, " "), " "))
-	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(status)
-	if err := p.pages.ExecuteTemplate(w, name, d); err != nil {
-		p.log.Warn("eid page", "code", "eid.page_render", "err", err)
-	}
-}
 
 func (p *Provider) setCookie(w http.ResponseWriter, name, value string) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: p.prefix, HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode, MaxAge: int(authRequestTTL.Seconds())})
@@ -96,78 +48,67 @@ func sameCookie(r *http.Request, name, want string) bool {
 func (p *Provider) flowToken(id string) string { return p.seal.Hash("oidc flow", id)[:43] }
 
 func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
-	id := r.URL.Query().Get("authRequestID")
-	ar, err := p.store.loadAuthRequest(r.Context(), "id", id, false)
+	ar, err := p.store.loadAuthRequest(r.Context(), "id", r.URL.Query().Get("authRequestID"), false)
 	if err != nil || ar.IsDone {
-		p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Đăng nhập", Error: msgBadRequest})
+		p.badRequest(w, r)
 		return
 	}
 	c, err := p.clients.Get(r.Context(), ar.ClientID)
 	if err != nil {
-		p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Đăng nhập", Error: msgBadRequest})
+		p.badRequest(w, r)
 		return
 	}
 	_, passkeys := p.passkeys()
-	p.render(w, http.StatusOK, "login.html", pageData{Title: "Đăng nhập", ID: id, CSRF: p.csrfToken(w, r), ClientName: c.Name, formTargets: redirectOrigins(c),
-		Level2: max(c.MinLevel, levelAsked(ar.Req.ACRValues)) >= eid.Level2, Passkeys: passkeys})
+	pg := SignInPage{Page: p.page(ar, c), Level2: max(c.MinLevel, levelAsked(ar.Req.ACRValues)) >= eid.Level2, Passkeys: passkeys}
+	pg.CSRF = p.csrfToken(w, r)
+	p.pages.SignIn(w, r, pg)
 }
 
 func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id := r.PostFormValue("authRequestID")
-	data := pageData{Title: "Đăng nhập", ID: id}
-	ar, err := p.store.loadAuthRequest(ctx, "id", id, false)
+	ar, err := p.store.loadAuthRequest(ctx, "id", r.PostFormValue("authRequestID"), false)
 	if err != nil || ar.IsDone || !sameCookie(r, csrfCookie, r.PostFormValue("csrf")) {
-		data.ID = ""
-		data.Error = msgBadRequest
-		p.render(w, http.StatusBadRequest, "login.html", data)
+		p.badRequest(w, r)
 		return
 	}
 	c, err := p.clients.Get(ctx, ar.ClientID)
 	if err != nil {
-		data.ID, data.Error = "", msgBadRequest
-		p.render(w, http.StatusBadRequest, "login.html", data)
+		p.badRequest(w, r)
 		return
 	}
 	need := max(c.MinLevel, levelAsked(ar.Req.ACRValues))
-	data.ClientName, data.Level2, data.CSRF, data.formTargets = c.Name, need >= eid.Level2, r.PostFormValue("csrf"), redirectOrigins(c)
-	data.PIN = strings.TrimSpace(r.PostFormValue("pin"))
-	auth, err := p.store.accounts.SignIn(ctx, eid.SignInInput{PIN: data.PIN, Password: r.PostFormValue("password"), TOTP: r.PostFormValue("totp"),
+	_, passkeys := p.passkeys()
+	pg := SignInPage{Page: p.page(ar, c), Level2: need >= eid.Level2, Passkeys: passkeys, PIN: strings.TrimSpace(r.PostFormValue("pin"))}
+	pg.CSRF = r.PostFormValue("csrf")
+	auth, err := p.store.accounts.SignIn(ctx, eid.SignInInput{PIN: pg.PIN, Password: r.PostFormValue("password"), TOTP: r.PostFormValue("totp"),
 		ClientIP: clientIP(r), MinLevel: need, Channel: "oidc:" + c.ID})
 	if err != nil {
-		f := fault.As(err)
-		status := http.StatusUnauthorized
-		switch f.Kind {
-		case fault.Forbidden:
-			status = http.StatusForbidden
-		case fault.Internal:
-			status = http.StatusInternalServerError
-			p.log.Error("eid sign-in", "code", "eid.signin_error", "err", err)
+		// Bad credentials, a level too low, a throttled or locked account:
+		// the form again with the fault's message; a failure of ours: the
+		// error page (logged there).
+		if fault.As(err).Kind == fault.Internal {
+			p.pages.Fail(w, r, err, pg.Page)
+			return
 		}
-		data.Error = f.Message
-		p.render(w, status, "login.html", data)
+		pg.Error = err
+		p.pages.SignIn(w, r, pg)
 		return
 	}
 	// Next: organisation choice, consent or the relying party (passkey_login.go).
 	next, err := p.afterSignIn(w, r, ar, c, auth)
 	if err != nil {
-		p.fail(w, err)
+		p.pages.Fail(w, r, err, pg.Page)
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (p *Provider) finish(w http.ResponseWriter, r *http.Request, id string) {
-	if err := p.store.markDone(r.Context(), id); err != nil {
-		p.fail(w, err)
+func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar *authRequest, c Client) {
+	if err := p.store.markDone(r.Context(), ar.ID); err != nil {
+		p.pages.Fail(w, r, err, p.page(ar, c))
 		return
 	}
-	http.Redirect(w, r, p.callbackURL(id), http.StatusSeeOther)
-}
-
-func (p *Provider) fail(w http.ResponseWriter, err error) {
-	p.log.Error("eid login", "code", "eid.login_error", "err", err)
-	p.render(w, http.StatusInternalServerError, "login.html", pageData{Title: "Đăng nhập", Error: msgInternal})
+	http.Redirect(w, r, p.callbackURL(ar.ID), http.StatusSeeOther)
 }
 
 // consentRequest loads the request a consent step is about, checking that
@@ -185,25 +126,20 @@ func (p *Provider) consentRequest(r *http.Request, id string) (*authRequest, Cli
 }
 
 func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
-	id := r.URL.Query().Get("authRequestID")
-	ar, c, ok := p.consentRequest(r, id)
+	ar, c, ok := p.consentRequest(r, r.URL.Query().Get("authRequestID"))
 	if !ok {
-		p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Đồng ý chia sẻ thông tin", Error: msgBadRequest})
+		p.badRequest(w, r)
 		return
 	}
-	var claims []string
-	for _, s := range consentable(ar.Req.Scopes) {
-		claims = append(claims, scopeClaims[s]...)
-	}
-	p.render(w, http.StatusOK, "consent.html", pageData{Title: "Đồng ý chia sẻ thông tin", ID: id, CSRF: p.csrfToken(w, r),
-		ClientName: c.Name, Purpose: c.Purpose, Claims: claims, formTargets: redirectOrigins(c)})
+	pg := ConsentPage{Page: p.page(ar, c), Purpose: c.Purpose, Scopes: consentable(ar.Req.Scopes)}
+	pg.CSRF = p.csrfToken(w, r)
+	p.pages.Consent(w, r, pg)
 }
 
 func (p *Provider) consent(w http.ResponseWriter, r *http.Request) {
-	id := r.PostFormValue("authRequestID")
-	ar, c, ok := p.consentRequest(r, id)
+	ar, c, ok := p.consentRequest(r, r.PostFormValue("authRequestID"))
 	if !ok || !sameCookie(r, csrfCookie, r.PostFormValue("csrf")) {
-		p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Đồng ý chia sẻ thông tin", Error: msgBadRequest})
+		p.badRequest(w, r)
 		return
 	}
 	if r.PostFormValue("decision") != "allow" {
@@ -212,10 +148,10 @@ func (p *Provider) consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := p.grantConsent(r.Context(), ar.Subject, c, ar.Req.Scopes); err != nil {
-		p.fail(w, err)
+		p.pages.Fail(w, r, err, p.page(ar, c))
 		return
 	}
-	p.finish(w, r, id)
+	p.finish(w, r, ar, c)
 }
 
 // clientIP is the peer address. Behind a load balancer the composition root

@@ -11,7 +11,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/dancu-project/dancu/internal/eid"
-	"github.com/dancu-project/dancu/internal/fault"
 )
 
 // ScopeOrg lets a citizen who may act for an organisation (as its legal
@@ -33,24 +32,6 @@ import (
 // the refresh fail.
 const ScopeOrg = "org"
 
-// orgChoice is one line of the chooser.
-type orgChoice struct {
-	ID, Name, Code, Role string
-}
-
-// roleNames are the roles in Vietnamese.
-var roleNames = map[string]string{
-	eid.RoleRepresentative: "Người đại diện theo pháp luật",
-	eid.RoleManager:        "Quản lý",
-	eid.RoleAccountant:     "Kế toán",
-	eid.RoleStaff:          "Nhân viên",
-}
-
-type orgPageData struct {
-	pageData
-	Choices []orgChoice
-}
-
 func (p *Provider) orgRequest(r *http.Request, id string) (*authRequest, Client, eid.Account, OrgAccounts, bool) {
 	ar, c, ok := p.consentRequest(r, id)
 	orgs, has := p.store.accounts.(OrgAccounts)
@@ -65,40 +46,22 @@ func (p *Provider) orgRequest(r *http.Request, id string) (*authRequest, Client,
 }
 
 func (p *Provider) orgPage(w http.ResponseWriter, r *http.Request) {
-	id := r.URL.Query().Get("authRequestID")
-	ar, c, acct, orgs, ok := p.orgRequest(r, id)
+	ar, c, acct, orgs, ok := p.orgRequest(r, r.URL.Query().Get("authRequestID"))
 	if !ok {
-		p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Chọn tư cách đăng nhập", Error: msgBadRequest})
+		p.badRequest(w, r)
 		return
 	}
+	pg := OrgPage{Page: p.page(ar, c)}
 	ms, err := orgs.Memberships(r.Context(), acct.PIN)
 	if err != nil {
-		p.fail(w, err)
+		p.pages.Fail(w, r, err, pg.Page)
 		return
 	}
-	d := orgPageData{pageData: pageData{Title: "Chọn tư cách đăng nhập", ID: ar.ID, CSRF: p.csrfToken(w, r), ClientName: c.Name, formTargets: redirectOrigins(c)}}
+	pg.CSRF = p.csrfToken(w, r)
 	for _, m := range ms {
-		d.Choices = append(d.Choices, orgChoice{ID: m.ID, Name: m.Org.Name, Code: m.Org.Code, Role: roleNames[m.Role]})
+		pg.Choices = append(pg.Choices, OrgChoice{ID: m.ID, Name: m.Org.Name, Code: m.Org.Code, Role: m.Role})
 	}
-	p.renderOrg(w, http.StatusOK, d)
-}
-
-func (p *Provider) renderOrg(w http.ResponseWriter, status int, d orgPageData) {
-	d.Prefix = p.prefix
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	csp := "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
-	for _, t := range d.formTargets {
-		csp += " " + t
-	}
-	h.Set("Content-Security-Policy", csp)
-	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(status)
-	if err := p.pages.ExecuteTemplate(w, "org.html", d); err != nil {
-		p.log.Warn("eid page", "code", "eid.page_render", "err", err)
-	}
+	p.pages.Org(w, r, pg)
 }
 
 // orgChoose records the choice: "self", or a membership the citizen holds
@@ -109,32 +72,29 @@ func (p *Provider) orgChoose(w http.ResponseWriter, r *http.Request) {
 	id := r.PostFormValue("authRequestID")
 	ar, c, acct, orgs, ok := p.orgRequest(r, id)
 	if !ok || !sameCookie(r, csrfCookie, r.PostFormValue("csrf")) {
-		p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Chọn tư cách đăng nhập", Error: msgBadRequest})
+		p.badRequest(w, r)
 		return
 	}
+	pg := p.page(ar, c)
 	choice := r.PostFormValue("org")
 	member := ""
 	if choice != "self" {
 		m, err := orgs.ActingAs(ctx, acct.PIN, choice)
 		if err != nil {
-			f := fault.As(err)
-			status := http.StatusForbidden
-			if f.Kind == fault.Internal {
-				p.fail(w, err)
-				return
-			}
-			p.render(w, status, "login.html", pageData{Title: "Chọn tư cách đăng nhập", Error: f.Message, formTargets: redirectOrigins(c)})
+			// Someone else's membership, or one no longer in force
+			// (eid.ErrNotActing, 403); a failure of ours is logged.
+			p.pages.Fail(w, r, err, pg)
 			return
 		}
 		member = m.ID
 	}
 	if err := p.store.setActing(ctx, "req:"+ar.ID, member); err != nil {
-		p.fail(w, err)
+		p.pages.Fail(w, r, err, pg)
 		return
 	}
 	next, err := p.nextStep(ctx, ar, c, acct.PIN)
 	if err != nil {
-		p.fail(w, err)
+		p.pages.Fail(w, r, err, pg)
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

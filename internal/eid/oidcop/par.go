@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/dancu-project/dancu/internal/fault"
 )
 
 // Pushed authorization requests (RFC 9126): the client sends the
@@ -35,11 +37,14 @@ const (
 	maxPushedBody = 64 << 10
 )
 
-// Messages of the authorization endpoint's refusals, shown to the citizen
-// (Vietnamese, then English).
-const (
-	msgPushedUnknown  = "Yêu cầu đăng nhập không tồn tại, đã được dùng hoặc đã hết hạn. Vui lòng quay lại ứng dụng và thử lại. (The authorization request is unknown, used or expired.)"
-	msgPushedRequired = "Ứng dụng này phải gửi yêu cầu đăng nhập trước qua kênh an toàn (PAR). Vui lòng quay lại ứng dụng. (This client must push its authorization requests first.)"
+// The authorization endpoint's refusals, shown to the citizen.
+var (
+	errPushedUnknownPage = fault.New(fault.Malformed, "eid.par_unknown",
+		"Yêu cầu đăng nhập không tồn tại, đã được dùng hoặc đã hết hạn. Vui lòng quay lại ứng dụng và thử lại.",
+		"The sign-in request is unknown, already used or expired. Please go back to the application and try again.")
+	errPushedRequiredPage = fault.New(fault.Malformed, "eid.par_required",
+		"Ứng dụng này phải gửi yêu cầu đăng nhập trước qua kênh an toàn (PAR). Vui lòng quay lại ứng dụng.",
+		"This application must push its sign-in requests first (PAR). Please go back to the application.")
 )
 
 // pushAuthorization is the pushed authorization request endpoint.
@@ -152,7 +157,7 @@ func (p *Provider) takePushed(ctx context.Context, uri, clientID string) (url.Va
 func (p *Provider) authorizeGate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
-			p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Đăng nhập", Error: msgBadRequest})
+			p.badRequest(w, r)
 			return
 		}
 		clientID := r.Form.Get("client_id")
@@ -160,7 +165,7 @@ func (p *Provider) authorizeGate(next http.Handler) http.Handler {
 			params, err := p.takePushed(r.Context(), uri, clientID)
 			if err != nil {
 				p.log.Info("authorize: request_uri refused", "code", "eid.par_refused", "reason", err.Error())
-				p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Đăng nhập", Error: msgPushedUnknown})
+				p.pages.Fail(w, r, errPushedUnknownPage, Page{Prefix: p.prefix})
 				return
 			}
 			r2 := r.Clone(r.Context())
@@ -173,7 +178,7 @@ func (p *Provider) authorizeGate(next http.Handler) http.Handler {
 		}
 		if c, err := p.clients.Get(r.Context(), clientID); err == nil && c.RequirePAR {
 			p.log.Info("authorize: plain request of a PAR client", "code", "eid.par_required")
-			p.render(w, http.StatusBadRequest, "login.html", pageData{Title: "Đăng nhập", Error: msgPushedRequired})
+			p.pages.Fail(w, r, errPushedRequiredPage, Page{Prefix: p.prefix})
 			return
 		}
 		next.ServeHTTP(w, r)

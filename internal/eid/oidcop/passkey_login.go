@@ -87,12 +87,12 @@ func (p *Provider) passkeyStep(w http.ResponseWriter, r *http.Request) (passkeyR
 	}
 	ar, err := p.store.loadAuthRequest(r.Context(), "id", req.AuthRequestID, false)
 	if err != nil || ar.IsDone || !sameCookie(r, csrfCookie, r.Header.Get("X-CSRF-Token")) {
-		p.jsonError(w, http.StatusBadRequest, "eid.bad_request", msgBadRequest)
+		p.jsonError(w, http.StatusBadRequest, ErrBadRequest.Code, ErrBadRequest.Message)
 		return req, nil, Client{}, nil, false
 	}
 	c, err := p.clients.Get(r.Context(), ar.ClientID)
 	if err != nil {
-		p.jsonError(w, http.StatusBadRequest, "eid.bad_request", msgBadRequest)
+		p.jsonError(w, http.StatusBadRequest, ErrBadRequest.Code, ErrBadRequest.Message)
 		return req, nil, Client{}, nil, false
 	}
 	return req, ar, c, pk, true

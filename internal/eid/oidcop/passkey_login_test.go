@@ -56,7 +56,7 @@ func startPasskeys(t *testing.T, db *storage.DB) *passkeyEnv {
 		t.Fatal(err)
 	}
 	issuer := srv.URL + "/oidc"
-	provider, err := oidcop.New(oidcop.Deps{DB: db, Accounts: accounts, Register: base.register, Issuer: issuer, Secret: secret, Log: log})
+	provider, err := oidcop.New(oidcop.Deps{Pages: testPages(t), DB: db, Accounts: accounts, Register: base.register, Issuer: issuer, Secret: secret, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

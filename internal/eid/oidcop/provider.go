@@ -3,7 +3,8 @@
 // every client, refresh tokens with rotation and reuse detection, client
 // credentials for partner systems, introspection and revocation, ES256
 // tokens whose keys live in the database, acr values for levels 1 and 2,
-// and a Vietnamese login and consent page.
+// and the sign-in and consent steps, whose pages the web layer draws
+// (Pages).
 package oidcop
 
 import (
@@ -12,7 +13,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -32,6 +32,8 @@ type Deps struct {
 	DB       *storage.DB
 	Accounts Accounts
 	Register eid.Register
+	// Pages draws the sign-in, organisation and consent pages (web/portal).
+	Pages Pages
 	// Issuer is the provider's public URL including its path, e.g.
 	// "https://id.dancu.gov.vn/oidc"; Mount serves under that path.
 	Issuer string
@@ -51,7 +53,7 @@ type Provider struct {
 	store   *opStorage
 	clients *Clients
 	seal    *eid.Sealer
-	pages   *template.Template
+	pages   Pages
 	issuer  string
 	prefix  string
 	log     *slog.Logger
@@ -61,8 +63,8 @@ type Provider struct {
 
 // New builds the provider; signing keys are made on first use.
 func New(d Deps) (*Provider, error) {
-	if d.DB == nil || d.Accounts == nil || d.Register == nil {
-		return nil, errors.New("oidcop: DB, Accounts and Register are required")
+	if d.DB == nil || d.Accounts == nil || d.Register == nil || d.Pages == nil {
+		return nil, errors.New("oidcop: DB, Accounts, Register and Pages are required")
 	}
 	u, err := url.Parse(d.Issuer)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
@@ -88,12 +90,8 @@ func New(d Deps) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages, err := template.ParseFS(templateFS, "templates/*.html")
-	if err != nil {
-		return nil, fmt.Errorf("oidcop: templates: %w", err)
-	}
 	clients := NewClients(d.DB, d.Now)
-	p := &Provider{clients: clients, seal: seal, pages: pages, issuer: strings.TrimSuffix(d.Issuer, "/"), prefix: prefix,
+	p := &Provider{clients: clients, seal: seal, pages: d.Pages, issuer: strings.TrimSuffix(d.Issuer, "/"), prefix: prefix,
 		log: d.Log, now: d.Now, secure: d.SecureCookies}
 	p.store = &opStorage{
 		keyStore:   &keyStore{db: d.DB, seal: seal, now: d.Now},

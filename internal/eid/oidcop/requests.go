@@ -48,6 +48,9 @@ type storedRequest struct {
 	CodeChallenge       string   `json:"code_challenge"`
 	CodeChallengeMethod string   `json:"code_challenge_method"`
 	ACRValues           []string `json:"acr_values,omitempty"`
+	// UILocales are the languages the relying party asked the pages in
+	// (ui_locales), preferred first.
+	UILocales []string `json:"ui_locales,omitempty"`
 }
 
 // authRequest is an authorization request in flight; it implements

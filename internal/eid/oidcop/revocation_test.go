@@ -33,7 +33,7 @@ func (e *env) peer(t *testing.T) *peer {
 	n := &peer{}
 	clock := func() time.Time { return time.Now().Add(time.Duration(n.offset.Load())) }
 	var err error
-	n.provider, err = oidcop.New(oidcop.Deps{DB: e.db, Accounts: e.accounts, Register: e.register, Issuer: e.issuer, Secret: secret, Now: clock})
+	n.provider, err = oidcop.New(oidcop.Deps{Pages: testPages(t), DB: e.db, Accounts: e.accounts, Register: e.register, Issuer: e.issuer, Secret: secret, Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

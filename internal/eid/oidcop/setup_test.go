@@ -26,6 +26,7 @@ import (
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/web/portal"
 )
 
 // register is a fake population register that counts reads per purpose.
@@ -124,7 +125,7 @@ func start(t testing.TB, db *storage.DB) *env {
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	e.issuer = e.srv.URL + "/oidc"
-	e.provider, err = oidcop.New(oidcop.Deps{DB: db, Accounts: accounts, Register: reg, Issuer: e.issuer, Secret: secret, Log: log})
+	e.provider, err = oidcop.New(oidcop.Deps{Pages: testPages(t), DB: db, Accounts: accounts, Register: reg, Issuer: e.issuer, Secret: secret, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,4 +244,15 @@ func (e *env) authorize(t *testing.T, b *http.Client, authURL, pin, totp string,
 	o2 := submit(t, b, e.issuer+"/consent", o.body, url.Values{"decision": {decision}})
 	o2.consent = true
 	return o2
+}
+
+// testPages are the provider's pages as the platform draws them (the
+// citizen portal's, see app): the tests read them as a browser would.
+func testPages(tb testing.TB) oidcop.Pages {
+	tb.Helper()
+	p, err := portal.NewSignInPages(nil, false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }

@@ -102,7 +102,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	a := &authRequest{ID: storage.NewID(), ClientID: req.ClientID, Created: s.now(), Req: storedRequest{
 		RedirectURI: req.RedirectURI, Scopes: scopes, State: req.State, Nonce: req.Nonce, ResponseType: string(req.ResponseType),
 		ResponseMode: string(req.ResponseMode), CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod),
-		ACRValues: req.ACRValues,
+		ACRValues: req.ACRValues, UILocales: localeTags(req.UILocales),
 	}}
 	body, _ := json.Marshal(a.Req)
 	_, err = s.db.W.ExecContext(ctx, `INSERT INTO eid_oidc_auth_requests (id, client_id, request, created_at) VALUES ($1, $2, $3, $4)`,
@@ -740,3 +740,12 @@ var _ op.Storage = (*opStorage)(nil)
 var _ op.ClientCredentialsStorage = (*opStorage)(nil)
 var _ op.CanSetUserinfoFromRequest = (*opStorage)(nil)
 var _ op.CanGetPrivateClaimsFromRequest = (*opStorage)(nil)
+
+// localeTags are ui_locales as BCP 47 strings.
+func localeTags(ls oidc.Locales) []string {
+	var out []string
+	for _, t := range ls {
+		out = append(out, t.String())
+	}
+	return out
+}

@@ -20,20 +20,22 @@ var Languages = []string{VI, EN}
 const LangCookie = "lang"
 
 // Lang is the language of r's page, the first that names one we have:
-// the query's ?lang= (the user's choice on this page), then hints (a
-// relying party's ui_locales, preferred first), then the language cookie,
-// then the browser's Accept-Language; Vietnamese when none does.
+// the query's ?lang= (the user's choice on this page), then the language
+// cookie (set only by such a choice, here or on an earlier page), then
+// hints (a relying party's ui_locales, preferred first), then the
+// browser's Accept-Language; Vietnamese when none does. What the user
+// chose beats what a relying party or a browser's default suggests.
 func Lang(r *http.Request, hints ...string) string {
 	if l, ok := supported(r.URL.Query().Get("lang")); ok {
 		return l
 	}
-	for _, h := range hints {
-		if l, ok := supported(h); ok {
+	if c, err := r.Cookie(LangCookie); err == nil {
+		if l, ok := supported(c.Value); ok {
 			return l
 		}
 	}
-	if c, err := r.Cookie(LangCookie); err == nil {
-		if l, ok := supported(c.Value); ok {
+	for _, h := range hints {
+		if l, ok := supported(h); ok {
 			return l
 		}
 	}

@@ -68,8 +68,9 @@ type Kit struct {
 	// SecureCookies marks the language cookie Secure (behind HTTPS).
 	SecureCookies bool
 	// ErrorPage draws the module's error page (in its own layout): the
-	// status, the title's message id and the text shown.
-	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, titleID, text string)
+	// status, the page's language, the title's message id and the text
+	// shown.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, lang, titleID, text string)
 }
 
 // Render executes the template name of language lang with data into a
@@ -83,7 +84,7 @@ func (k *Kit) Render(w http.ResponseWriter, r *http.Request, status int, lang, n
 	}
 	var buf bytes.Buffer
 	if err := set.ExecuteTemplate(&buf, name, data); err != nil {
-		k.log().ErrorContext(r.Context(), "page request failed", "route", r.Pattern, "status", http.StatusInternalServerError, "code", "page.template", "err", err)
+		k.Failed(r, http.StatusInternalServerError, "page.template", err)
 		http.Error(w, k.Messages.T(lang, "err.internal.text"), http.StatusInternalServerError)
 		return
 	}
@@ -99,8 +100,9 @@ func (k *Kit) Render(w http.ResponseWriter, r *http.Request, status int, lang, n
 // away gets 499 and no page; an unauthenticated request goes to SignIn;
 // any other fault gets the module's error page with problem.Status's
 // status. A 5xx shows a generic text (its own may hold SQL or driver text)
-// and logs its fault code and cause; a refusal (403) logs its code.
-func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, err error) {
+// and logs its fault code and cause; a refusal (403) logs its code. hints
+// are languages the page should rather be in (Lang).
+func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, err error, hints ...string) {
 	f := Worst(fault.Faults(err))
 	status := problem.Status(f.Kind)
 	if problem.ClientGone(r) {
@@ -108,7 +110,7 @@ func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		// driver's own error: it is still the client's leaving.
 		status, f = problem.StatusClientClosed, fault.As(context.Canceled)
 	}
-	l := Lang(r)
+	l := Lang(r, hints...)
 	switch {
 	case status == problem.StatusClientClosed:
 		k.log().DebugContext(r.Context(), "client closed the request", "route", r.Pattern)
@@ -116,15 +118,15 @@ func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	case f.Kind == fault.Unauthenticated:
 		http.Redirect(w, r, k.SignIn, http.StatusSeeOther)
 	case status >= 500:
-		k.log().ErrorContext(r.Context(), "page request failed", "route", r.Pattern, "status", status, "code", f.Code, "err", err)
-		k.ErrorPage(w, r, status, "err.internal.title", k.Messages.T(l, "err.internal.text"))
+		k.Failed(r, status, f.Code, err)
+		k.ErrorPage(w, r, status, l, "err.internal.title", k.Messages.T(l, "err.internal.text"))
 	case f.Kind == fault.Forbidden:
 		k.Refused(r, status, f.Code)
-		k.ErrorPage(w, r, status, "err.forbidden.title", FaultText(l, f))
+		k.ErrorPage(w, r, status, l, "err.forbidden.title", FaultText(l, f))
 	case f.Kind == fault.NotFound:
-		k.ErrorPage(w, r, status, "err.notfound.title", FaultText(l, f))
+		k.ErrorPage(w, r, status, l, "err.notfound.title", FaultText(l, f))
 	default:
-		k.ErrorPage(w, r, status, "err.invalid.title", FaultText(l, f))
+		k.ErrorPage(w, r, status, l, "err.invalid.title", FaultText(l, f))
 	}
 }
 
@@ -132,6 +134,13 @@ func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, err error) {
 // not match): route, status and code, never what the request carried.
 func (k *Kit) Refused(r *http.Request, status int, code string) {
 	k.log().WarnContext(r.Context(), "page request refused", "route", r.Pattern, "status", status, "code", code)
+}
+
+// Failed logs a request that failed on the server's side as problem.Write
+// does: route, status, fault code and the wrapped cause (driver or SQL
+// text, which is why it is logged and never sent).
+func (k *Kit) Failed(r *http.Request, status int, code string, err error) {
+	k.log().ErrorContext(r.Context(), "page request failed", "route", r.Pattern, "status", status, "code", code, "err", err)
 }
 
 func (k *Kit) log() *slog.Logger {

@@ -30,8 +30,10 @@ func TestLang(t *testing.T) {
 		{cookie: "en", accept: "vi", want: EN},
 		{cookie: "vi", accept: "en", want: VI},
 		{cookie: "xx", accept: "en", want: EN},
-		{hints: []string{"fr", "en"}, cookie: "vi", want: EN},
-		{hints: []string{"vi-VN"}, cookie: "en", want: VI},
+		{hints: []string{"fr", "en"}, accept: "vi", want: EN},
+		{hints: []string{"vi-VN"}, accept: "en", want: VI},
+		{hints: []string{"en"}, cookie: "vi", want: VI},
+		{hints: []string{"fr"}, cookie: "", accept: "en", want: EN},
 		{query: "en", hints: []string{"vi"}, cookie: "vi", want: EN},
 		{query: "EN-gb", want: EN},
 		{query: "zz", cookie: "en", want: EN},
@@ -190,9 +192,9 @@ func kit(t *testing.T, logs *bytes.Buffer) *Kit {
 		t.Fatal(err)
 	}
 	k := &Kit{Templates: tmpl, Messages: msgs, Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), SignIn: "/login"}
-	k.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int, titleID, text string) {
+	k.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int, lang, titleID, text string) {
 		w.WriteHeader(status)
-		fmt.Fprintf(w, "%s|%s", msgs.T(Lang(r), titleID), text)
+		fmt.Fprintf(w, "%s|%s", msgs.T(lang, titleID), text)
 	}
 	return k
 }
@@ -240,6 +242,11 @@ func TestFail(t *testing.T) {
 	k.Fail(w, r, conflict)
 	if w.Body.String() != "Not possible|Exists." {
 		t.Errorf("english %q", w.Body.String())
+	}
+	w = httptest.NewRecorder()
+	k.Fail(w, httptest.NewRequest(http.MethodGet, "/", nil), conflict, "en-GB")
+	if w.Body.String() != "Not possible|Exists." {
+		t.Errorf("english by hint %q", w.Body.String())
 	}
 	// Signed out.
 	w = httptest.NewRecorder()

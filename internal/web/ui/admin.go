@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"net/http"
 	"strconv"
 	"strings"
@@ -162,7 +163,7 @@ func lines(s string) []string {
 // addFault puts a message beside a form field and in the summary.
 func addFault(v *view, field, vi, en string) {
 	msg := vi
-	if v.Lang == langEN {
+	if v.Lang == page.EN {
 		msg = en
 	}
 	if v.Form != nil && v.Form.known[field] {
@@ -177,7 +178,7 @@ func addFault(v *view, field, vi, en string) {
 // (English: commas).
 func groupNumber(l string, n int64) string {
 	sep := "."
-	if l == langEN {
+	if l == page.EN {
 		sep = ","
 	}
 	s := strconv.FormatInt(n, 10)

@@ -1,11 +1,11 @@
 package ui
 
-import "fmt"
+import "github.com/dancu-project/dancu/internal/web/page"
 
 // adminMessages are the administration pages' strings, kept apart from the
-// main catalogue and merged into it once at start (a clash is a bug).
-var adminMessages = map[string]map[string]string{
-	langVI: {
+// main catalogue and registered into it by New (a clash is an error).
+var adminMessages = page.Messages{
+	page.VI: {
 		"nav.admin":            "Quản trị",
 		"admin.title":          "Quản trị hệ thống",
 		"admin.lead":           "Quản lý đối tác kết nối, chính sách chia sẻ dữ liệu của từng đối tác, hệ thống của đối tác và các ứng dụng đăng nhập bằng tài khoản định danh điện tử (OpenID Connect). Mọi thay đổi đều được ghi nhật ký.",
@@ -192,7 +192,7 @@ var adminMessages = map[string]map[string]string{
 		"admin.flash.client_disabled":         "Đã tạm dừng ứng dụng",
 		"admin.flash.client_enabled":          "Ứng dụng đã hoạt động lại:",
 	},
-	langEN: {
+	page.EN: {
 		"nav.admin":            "Administration",
 		"admin.title":          "Administration",
 		"admin.lead":           "Partners connected to the register, each partner's data-sharing policy, their systems, and the applications that sign citizens in with the electronic ID (OpenID Connect). Every change is logged.",
@@ -379,15 +379,4 @@ var adminMessages = map[string]map[string]string{
 		"admin.flash.client_disabled":         "Client disabled:",
 		"admin.flash.client_enabled":          "Client enabled again:",
 	},
-}
-
-func init() {
-	for l, ms := range adminMessages {
-		for id, s := range ms {
-			if _, taken := messages[l][id]; taken {
-				panic(fmt.Sprintf("ui: message %q of the administration pages is already in the catalogue", id))
-			}
-			messages[l][id] = s
-		}
-	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"net/http"
 	"net/url"
 	"slices"
@@ -38,7 +39,7 @@ type partnerRow struct {
 }
 
 func (u *UI) kindName(l string, k exchange.Kind) string {
-	if s, ok := messages[l]["pkind."+string(k)]; ok {
+	if s, ok := u.msgs.Lookup(l, "pkind."+string(k)); ok {
 		return s
 	}
 	return string(k)
@@ -113,7 +114,7 @@ func (u *UI) policyView(r *http.Request, l string, f *form, p *exchange.Partner)
 		d.Operations = append(d.Operations, option{Value: string(op), Label: u.tr(l, "op."+string(op))})
 	}
 	for _, fl := range exchange.Fields {
-		d.Fields = append(d.Fields, option{Value: fl.Name, Label: or(optMessage(l, "pfield."+fl.Name), fl.Vi)})
+		d.Fields = append(d.Fields, option{Value: fl.Name, Label: or(u.optMessage(l, "pfield."+fl.Name), fl.Vi)})
 	}
 	schemes, err := u.admin.Partners.Schemes(r.Context())
 	if err != nil {
@@ -144,7 +145,8 @@ func (u *UI) policyView(r *http.Request, l string, f *form, p *exchange.Partner)
 	return d, nil
 }
 
-func optMessage(l, id string) string { return messages[l][id] }
+// optMessage is an optional message: "" when the catalogue has none.
+func (u *UI) optMessage(l, id string) string { s, _ := u.msgs.Lookup(l, id); return s }
 
 // scopeName names an administrative-unit scope: a province, a commune
 // with its province, or the whole country.
@@ -240,8 +242,8 @@ func (u *UI) policyFromForm(f *form, v *view) (pol exchange.Policy, rename map[s
 		}
 		x, err := strconv.ParseFloat(s, 64)
 		if err != nil || !(x >= 0 && x <= 1e12) { // also refuses NaN
-			addFault(v, name, fmt.Sprintf("%s: nhập một số không âm (để trống nếu không giới hạn).", u.tr(langVI, "f."+name)),
-				fmt.Sprintf("%s: enter a number of zero or more (leave empty for no limit).", u.tr(langEN, "f."+name)))
+			addFault(v, name, fmt.Sprintf("%s: nhập một số không âm (để trống nếu không giới hạn).", u.tr(page.VI, "f."+name)),
+				fmt.Sprintf("%s: enter a number of zero or more (leave empty for no limit).", u.tr(page.EN, "f."+name)))
 			ok = false
 		}
 		return x
@@ -253,8 +255,8 @@ func (u *UI) policyFromForm(f *form, v *view) (pol exchange.Policy, rename map[s
 		}
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
-			addFault(v, name, fmt.Sprintf("%s: nhập một số nguyên không âm (để trống nếu không giới hạn).", u.tr(langVI, "f."+name)),
-				fmt.Sprintf("%s: enter a whole number of zero or more (leave empty for no limit).", u.tr(langEN, "f."+name)))
+			addFault(v, name, fmt.Sprintf("%s: nhập một số nguyên không âm (để trống nếu không giới hạn).", u.tr(page.VI, "f."+name)),
+				fmt.Sprintf("%s: enter a whole number of zero or more (leave empty for no limit).", u.tr(page.EN, "f."+name)))
 			ok = false
 		}
 		return n
@@ -394,14 +396,14 @@ func (u *UI) partnerShow(w http.ResponseWriter, r *http.Request, s staff.Session
 		d.Ops = append(d.Ops, u.tr(v.Lang, "op."+string(op)))
 	}
 	for _, f := range p.Policy.Fields {
-		d.Fields = append(d.Fields, or(optMessage(v.Lang, "pfield."+f), exchange.FieldName(f)))
+		d.Fields = append(d.Fields, or(u.optMessage(v.Lang, "pfield."+f), exchange.FieldName(f)))
 	}
 	for _, pu := range p.Policy.Purposes {
 		ps := purposeShow{Purpose: pu, FieldNames: u.tr(v.Lang, "admin.purpose.all_fields")}
 		if len(pu.Fields) > 0 {
 			names := make([]string, len(pu.Fields))
 			for i, f := range pu.Fields {
-				names[i] = or(optMessage(v.Lang, "pfield."+f), exchange.FieldName(f))
+				names[i] = or(u.optMessage(v.Lang, "pfield."+f), exchange.FieldName(f))
 			}
 			ps.FieldNames = strings.Join(names, ", ")
 		}

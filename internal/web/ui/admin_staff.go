@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"fmt"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"net/http"
 	"net/url"
 
@@ -57,10 +57,10 @@ func (u *UI) staffUnlock(w http.ResponseWriter, r *http.Request, s staff.Session
 	http.Redirect(w, r, "/admin/staff?"+url.Values{"done": {"unlocked"}, "username": {username}}.Encode(), http.StatusSeeOther)
 }
 
-// staffAdminMessages are the staff-account page's strings, merged into the
-// catalogue like adminMessages.
-var staffAdminMessages = map[string]map[string]string{
-	langVI: {
+// staffAdminMessages are the staff-account page's strings, registered into
+// the catalogue like adminMessages.
+var staffAdminMessages = page.Messages{
+	page.VI: {
 		"admin.intro.staff":          "Tài khoản cán bộ; mở khoá tài khoản bị khoá do đăng nhập sai nhiều lần.",
 		"admin.staff.title":          "Tài khoản cán bộ",
 		"admin.staff.lead":           "Sau nhiều lần đăng nhập sai, tài khoản bị tạm chặn rồi bị khoá. Tài khoản bị khoá chỉ đăng nhập lại được khi quản trị viên mở khoá; việc mở khoá được ghi nhật ký.",
@@ -75,7 +75,7 @@ var staffAdminMessages = map[string]map[string]string{
 		"admin.staff.unlock":         "Mở khoá",
 		"admin.flash.staff_unlocked": "Đã mở khoá tài khoản",
 	},
-	langEN: {
+	page.EN: {
 		"admin.intro.staff":          "Staff accounts; unlock an account locked after repeated failed sign-ins.",
 		"admin.staff.title":          "Staff accounts",
 		"admin.staff.lead":           "After repeated failed sign-ins an account is blocked for a while, then locked. A locked account signs in again only once an administrator unlocks it; unlocking is logged.",
@@ -90,15 +90,4 @@ var staffAdminMessages = map[string]map[string]string{
 		"admin.staff.unlock":         "Unlock",
 		"admin.flash.staff_unlocked": "Account unlocked:",
 	},
-}
-
-func init() {
-	for l, ms := range staffAdminMessages {
-		for id, s := range ms {
-			if _, taken := messages[l][id]; taken {
-				panic(fmt.Sprintf("ui: message %q of the staff page is already in the catalogue", id))
-			}
-			messages[l][id] = s
-		}
-	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"errors"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"io"
 	"net/http"
 	"net/url"
@@ -196,8 +197,8 @@ func (u *UI) verifySubmit(w http.ResponseWriter, r *http.Request, s staff.Sessio
 }
 
 func (u *UI) verifyProblem(w http.ResponseWriter, r *http.Request, v *view, data verifyView, f *fault.Error) {
-	u.logStatus(r, http.StatusUnprocessableEntity, f.Code)
-	v.Summary = []summaryItem{{Message: faultText(v.Lang, f)}}
+	u.kit.Refused(r, http.StatusUnprocessableEntity, f.Code)
+	v.Summary = []summaryItem{{Message: page.FaultText(v.Lang, f)}}
 	v.Page = data
 	u.render(w, r, http.StatusUnprocessableEntity, "verify", v)
 }

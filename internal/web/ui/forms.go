@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,7 +50,7 @@ func (f *form) pin(name string) string { return strings.Join(strings.Fields(f.va
 // field names to the form's.
 func (u *UI) formFaults(w http.ResponseWriter, r *http.Request, v *view, err error, rename map[string]string) int {
 	fs := fault.Faults(err)
-	switch worst(fs).Kind {
+	switch page.Worst(fs).Kind {
 	case fault.Internal, fault.Forbidden, fault.Unauthenticated:
 		u.fail(w, r, err)
 		return 0
@@ -63,7 +64,7 @@ func (u *UI) formFaults(w http.ResponseWriter, r *http.Request, v *view, err err
 		if n, ok := rename[field]; ok {
 			field = n
 		}
-		msg := faultText(v.Lang, f)
+		msg := page.FaultText(v.Lang, f)
 		if !v.Form.known[field] {
 			field = ""
 		} else if !contains(v.Form.errs[field], msg) {
@@ -156,7 +157,7 @@ func prefill(dst, q url.Values, names ...string) url.Values {
 
 func (u *UI) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
-		u.errorPage(w, r, nil, http.StatusBadRequest, "err.invalid.title", u.tr(u.lang(r), "err.badform"))
+		u.errorPage(w, r, nil, http.StatusBadRequest, "err.invalid.title", u.tr(page.Lang(r), "err.badform"))
 		return false
 	}
 	return true

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"html/template"
 	"strings"
 	"time"
@@ -10,18 +11,10 @@ import (
 	"github.com/dancu-project/dancu/internal/registry"
 )
 
-// Languages of the pages.
-const (
-	langVI = "vi"
-	langEN = "en"
-)
-
-var languages = []string{langVI, langEN}
-
 // messages is the catalogue of every string the pages show, by language and
 // message id. Both languages have the same ids (a test checks).
-var messages = map[string]map[string]string{
-	langVI: {
+var messages = page.Messages{
+	page.VI: {
 		"app.name":    "Dân cư",
 		"app.tagline": "Cơ sở dữ liệu quốc gia về dân cư",
 		"app.footer":  "Hệ thống dành cho cán bộ được phân quyền. Mọi lượt tra cứu đều được ghi nhật ký.",
@@ -413,7 +406,7 @@ var messages = map[string]map[string]string{
 		"err.csrf.text":           "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và gửi lại.",
 		"err.badform":             "Không đọc được dữ liệu biểu mẫu.",
 	},
-	langEN: {
+	page.EN: {
 		"app.name":    "Dân cư",
 		"app.tagline": "National population database",
 		"app.footer":  "For authorised staff only. Every lookup is logged.",
@@ -823,15 +816,7 @@ var relations = []string{"Vợ", "Chồng", "Con", "Con dâu", "Con rể", "Chá
 var religions = append([]string{"Không"}, registry.Religions()...)
 
 // tr is a message in language l; a missing id shows itself, so it is noticed.
-func (u *UI) tr(l, id string) string {
-	if s, ok := messages[l][id]; ok {
-		return s
-	}
-	if s, ok := messages[langVI][id]; ok {
-		return s
-	}
-	return id
-}
+func (u *UI) tr(l, id string) string { return u.msgs.T(l, id) }
 
 // vietnam is the time zone of displayed times (no daylight saving).
 var vietnam = time.FixedZone("ICT", 7*3600)
@@ -851,10 +836,8 @@ type fieldView struct {
 func (u *UI) funcs(l string) template.FuncMap {
 	t := func(id string) string { return u.tr(l, id) }
 	opt := func(prefix, id string) string { // an optional message: "" when absent
-		if s, ok := messages[l][prefix+id]; ok {
-			return s
-		}
-		return ""
+		s, _ := u.msgs.Lookup(l, prefix+id)
+		return s
 	}
 	return template.FuncMap{
 		"t": t,
@@ -885,7 +868,7 @@ func (u *UI) funcs(l string) template.FuncMap {
 		},
 		"ethnic": ethnicName,
 		"rel": func(s string) string {
-			if l == langEN {
+			if l == page.EN {
 				if e, ok := relationsEN[s]; ok {
 					return e
 				}

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"math"
 	"net"
 	"net/http"
@@ -33,7 +34,7 @@ type loginView struct {
 }
 
 func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
-	next := localPath(r.URL.Query().Get("next"))
+	next := page.LocalPath(r.URL.Query().Get("next"), "/")
 	if _, _, err := auth.Load(r, u.staff); err == nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
@@ -50,7 +51,7 @@ func (u *UI) showLogin(w http.ResponseWriter, r *http.Request, status int, next,
 	v.Nav = "login"
 	v.Form = newForm(url.Values{"username": {username}})
 	if problem != nil {
-		v.Summary = []summaryItem{{Message: faultText(v.Lang, problem)}}
+		v.Summary = []summaryItem{{Message: page.FaultText(v.Lang, problem)}}
 	}
 	v.Page = loginView{Token: token, Next: next, Expired: r.URL.Query().Get("expired") == "1"}
 	u.render(w, r, status, "login", v)
@@ -58,17 +59,17 @@ func (u *UI) showLogin(w http.ResponseWriter, r *http.Request, status int, next,
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		u.errorPage(w, r, nil, http.StatusBadRequest, "err.invalid.title", u.tr(u.lang(r), "err.badform"))
+		u.errorPage(w, r, nil, http.StatusBadRequest, "err.invalid.title", u.tr(page.Lang(r), "err.badform"))
 		return
 	}
 	c, err := r.Cookie(loginCookie)
 	got := r.PostForm.Get(auth.CSRFField)
 	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(got)) != 1 {
-		u.logStatus(r, http.StatusForbidden, "csrf")
-		u.errorPage(w, r, nil, http.StatusForbidden, "err.csrf.title", u.tr(u.lang(r), "err.csrf.text"))
+		u.kit.Refused(r, http.StatusForbidden, "csrf")
+		u.errorPage(w, r, nil, http.StatusForbidden, "err.csrf.title", u.tr(page.Lang(r), "err.csrf.text"))
 		return
 	}
-	next := localPath(r.PostForm.Get("next"))
+	next := page.LocalPath(r.PostForm.Get("next"), "/")
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	acc, err := u.staff.SignIn(r.Context(), staff.Credentials{Username: username, Password: r.PostForm.Get("password"), ClientIP: clientIP(r)})
 	if err != nil {
@@ -83,7 +84,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		if d, ok := throttle.RetryAfter(err); ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
 		}
-		u.logStatus(r, status, f.Code)
+		u.kit.Refused(r, status, f.Code)
 		u.showLogin(w, r, status, next, username, f)
 		return
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -106,7 +107,7 @@ func (u *UI) renderJobs(w http.ResponseWriter, r *http.Request, s staff.Session,
 		v.Flash = u.tr(v.Lang, flash)
 	}
 	if problem != nil {
-		v.Summary = []summaryItem{{Field: problem.Field, Message: faultText(v.Lang, problem)}}
+		v.Summary = []summaryItem{{Field: problem.Field, Message: page.FaultText(v.Lang, problem)}}
 	}
 	v.Page = view
 	u.render(w, r, status, "reconcile-jobs", v)
@@ -256,7 +257,7 @@ func (u *UI) reconcileUpload(w http.ResponseWriter, r *http.Request, s staff.Ses
 		return
 	}
 	status := problem.Status(f.Kind)
-	u.logStatus(r, status, f.Code)
+	u.kit.Refused(r, status, f.Code)
 	// A browser still sending the file may show a reset connection rather
 	// than the answer: read the rest (at most maxUpload, and nothing once
 	// the limit is hit) so the page with the message reaches it.
@@ -320,7 +321,7 @@ func (u *UI) renderReview(w http.ResponseWriter, r *http.Request, s staff.Sessio
 		view.HasInScope = view.HasInScope || c.InScope
 	}
 	if problem != nil {
-		v.Summary = []summaryItem{{Message: faultText(v.Lang, problem)}}
+		v.Summary = []summaryItem{{Message: page.FaultText(v.Lang, problem)}}
 	}
 	v.Page = view
 	u.render(w, r, status, "reconcile-review", v)
@@ -350,7 +351,7 @@ func (u *UI) reconcileDecide(w http.ResponseWriter, r *http.Request, s staff.Ses
 	if err := u.recon.Decide(r.Context(), a, job, row, pin); err != nil {
 		f := fault.As(err)
 		if f.Kind == fault.Invalid || f.Kind == fault.Conflict {
-			u.logStatus(r, http.StatusUnprocessableEntity, f.Code)
+			u.kit.Refused(r, http.StatusUnprocessableEntity, f.Code)
 			if rv, err2 := u.recon.Review(r.Context(), a, job, row); err2 == nil {
 				u.renderReview(w, r, s, rv, http.StatusUnprocessableEntity, f)
 				return
@@ -388,7 +389,7 @@ func (u *UI) afterJobAct(w http.ResponseWriter, r *http.Request, s staff.Session
 	switch f.Kind {
 	case fault.Conflict, fault.Invalid, fault.NotFound:
 		status := problem.Status(f.Kind)
-		u.logStatus(r, status, f.Code)
+		u.kit.Refused(r, status, f.Code)
 		u.renderJobs(w, r, s, status, uploadInput{}, f, "")
 	default:
 		u.fail(w, r, err)
@@ -428,7 +429,7 @@ func (u *UI) reconcileReport(w http.ResponseWriter, r *http.Request, s staff.Ses
 			u.fail(w, r, err)
 			return
 		}
-		u.logStatus(r, http.StatusInternalServerError, "reconcile.report_cut")
+		u.kit.Failed(r, http.StatusInternalServerError, "reconcile.report_cut", err)
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -12,12 +12,11 @@
 package ui
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
-	"html/template"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -35,7 +34,6 @@ import (
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/web/auth"
-	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
 //go:embed templates/*.html
@@ -70,7 +68,8 @@ type UI struct {
 	log    *slog.Logger
 	now    func() time.Time
 	secure bool
-	tmpl   map[string]*template.Template // by language
+	msgs   *page.Catalogue
+	kit    *page.Kit
 	static http.Handler
 }
 
@@ -86,18 +85,23 @@ func New(d Deps) (*UI, error) {
 		d.Now = time.Now
 	}
 	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, admin: d.Admin, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
-		tmpl: map[string]*template.Template{}}
-	base, err := template.New("ui").Funcs(u.funcs(langVI)).ParseFS(templateFS, "templates/*.html")
-	if err != nil {
-		return nil, fmt.Errorf("ui: parse templates: %w", err)
-	}
-	for _, l := range languages {
-		c, err := base.Clone()
-		if err != nil {
-			return nil, fmt.Errorf("ui: templates for %s: %w", l, err)
+		msgs: page.NewCatalogue()}
+	for _, part := range []struct {
+		name string
+		msgs page.Messages
+	}{{"staff pages", messages}, {"administration pages", adminMessages}, {"staff accounts page", staffAdminMessages}} {
+		if err := u.msgs.Register("ui: "+part.name, part.msgs); err != nil {
+			return nil, err
 		}
-		u.tmpl[l] = c.Funcs(u.funcs(l))
 	}
+	tmpl, err := page.Parse(templateFS, u.funcs, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
+	u.kit = &page.Kit{Templates: tmpl, Messages: u.msgs, Log: d.Log, SignIn: "/login", SecureCookies: d.SecureCookies,
+		ErrorPage: func(w http.ResponseWriter, r *http.Request, status int, _, titleID, text string) {
+			u.errorPage(w, r, nil, status, titleID, text)
+		}}
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		return nil, fmt.Errorf("ui: static files: %w", err)
@@ -118,7 +122,7 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	h("GET /static/", u.serveStatic)
 	h("GET /login", u.loginPage)
 	h("POST /login", u.login)
-	h("GET /lang", u.setLang)
+	h("GET /lang", u.kit.SetLang("/"))
 
 	s("POST /logout", u.logout)
 	s("GET /{$}", u.home)
@@ -152,7 +156,7 @@ func (u *UI) Mount(mux *http.ServeMux) {
 // route unknown paths here.
 func (u *UI) NotFound(w http.ResponseWriter, r *http.Request) {
 	u.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u.errorPage(w, r, nil, http.StatusNotFound, "err.page_notfound.title", u.tr(u.lang(r), "err.page_notfound.text"))
+		u.errorPage(w, r, nil, http.StatusNotFound, "err.page_notfound.title", u.tr(page.Lang(r), "err.page_notfound.text"))
 	})).ServeHTTP(w, r)
 }
 
@@ -171,16 +175,7 @@ func (u *UI) headers(next http.Handler) http.Handler { return u.headersMax(maxFo
 
 // headersMax is headers with POST bodies bounded by limit.
 func (u *UI) headersMax(limit int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'self'; form-action 'self'; frame-ancestors 'none'")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "same-origin")
-		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
-		}
-		next.ServeHTTP(w, r)
-	})
+	return page.Secure(page.Policy{}, limit, next)
 }
 
 // signedIn loads the staff session, sending the browser to the sign-in page
@@ -231,8 +226,8 @@ func (u *UI) session(w http.ResponseWriter, r *http.Request) (*http.Request, sta
 }
 
 func (u *UI) refuseCSRF(w http.ResponseWriter, r *http.Request, sess staff.Session) {
-	u.logStatus(r, http.StatusForbidden, "csrf")
-	u.errorPage(w, r, &sess, http.StatusForbidden, "err.csrf.title", u.tr(u.lang(r), "err.csrf.text"))
+	u.kit.Refused(r, http.StatusForbidden, "csrf")
+	u.errorPage(w, r, &sess, http.StatusForbidden, "err.csrf.title", u.tr(page.Lang(r), "err.csrf.text"))
 }
 
 // streamHandler serves a signed-in staff member's multipart upload, read
@@ -263,8 +258,8 @@ func (u *UI) signedInStream(next streamHandler) http.Handler {
 		}
 		mr, err := r2.MultipartReader()
 		if err != nil {
-			u.logStatus(r2, http.StatusBadRequest, "multipart")
-			u.errorPage(w, r2, &sess, http.StatusBadRequest, "err.invalid.title", u.tr(u.lang(r2), "err.badform"))
+			u.kit.Refused(r2, http.StatusBadRequest, "multipart")
+			u.errorPage(w, r2, &sess, http.StatusBadRequest, "err.invalid.title", u.tr(page.Lang(r2), "err.badform"))
 			return
 		}
 		_, viaCookie := auth.Token(r2)
@@ -340,7 +335,7 @@ type summaryItem struct {
 // page starts a view for r. here is the address the language switch comes
 // back to; "" means the request's own, or the home page after a POST.
 func (u *UI) page(r *http.Request, s *staff.Session, titleKey, here string) *view {
-	l := u.lang(r)
+	l := page.Lang(r)
 	v := &view{Lang: l, Title: u.tr(l, titleKey)}
 	if here == "" {
 		here = "/"
@@ -348,11 +343,7 @@ func (u *UI) page(r *http.Request, s *staff.Session, titleKey, here string) *vie
 			here = r.URL.RequestURI()
 		}
 	}
-	other := langEN
-	if l == langEN {
-		other = langVI
-	}
-	v.LangURL = "/lang?" + url.Values{"l": {other}, "next": {here}}.Encode()
+	v.LangURL = page.SwitchURL("/lang", l, here)
 	if s != nil {
 		a := s.Account.Actor()
 		v.CSRF = s.CSRF
@@ -363,20 +354,10 @@ func (u *UI) page(r *http.Request, s *staff.Session, titleKey, here string) *vie
 	return v
 }
 
-// render executes a page template into a buffer, so a template error becomes
-// a clean 500 page rather than half a page.
+// render executes a page template into a buffer (page.Kit.Render), so a
+// template error becomes a clean 500 page rather than half a page.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
-	var buf bytes.Buffer
-	if err := u.tmpl[v.Lang].ExecuteTemplate(&buf, name, v); err != nil {
-		u.logStatus(r, http.StatusInternalServerError, "template")
-		http.Error(w, u.tr(v.Lang, "err.internal.text"), http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	u.kit.Render(w, r, status, v.Lang, name, v)
 }
 
 // errorPage shows a page with a title and one message.
@@ -394,100 +375,9 @@ func (u *UI) errorPage(w http.ResponseWriter, r *http.Request, s *staff.Session,
 	u.render(w, r, status, "error", v)
 }
 
-// fail shows the page for an error from a domain module.
-func (u *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
-	l := u.lang(r)
-	f := worst(fault.Faults(err))
-	// The status is the API's for the same fault (problem.Status): one
-	// mapping for both.
-	status := problem.Status(f.Kind)
-	if problem.ClientGone(r) {
-		status, f.Kind = problem.StatusClientClosed, fault.Canceled
-	}
-	switch f.Kind {
-	case fault.Canceled:
-		w.WriteHeader(status)
-	case fault.Unauthenticated:
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-	case fault.NotFound:
-		u.errorPage(w, r, nil, status, "err.notfound.title", faultText(l, f))
-	case fault.Forbidden:
-		u.logStatus(r, status, f.Code)
-		u.errorPage(w, r, nil, status, "err.forbidden.title", faultText(l, f))
-	case fault.Invalid, fault.Conflict, fault.Malformed, fault.TooLarge, fault.Limited:
-		u.errorPage(w, r, nil, status, "err.invalid.title", faultText(l, f))
-	default:
-		// The cause may hold SQL text with personal data: only the code is logged.
-		u.logStatus(r, status, f.Code)
-		u.errorPage(w, r, nil, status, "err.internal.title", u.tr(l, "err.internal.text"))
-	}
-}
-
-// worst picks the fault that decides the page: an internal one first, then a
-// refusal, else the first.
-func worst(fs []*fault.Error) *fault.Error {
-	for _, k := range []fault.Kind{fault.Internal, fault.Forbidden, fault.Unauthenticated} {
-		for _, f := range fs {
-			if f.Kind == k {
-				return f
-			}
-		}
-	}
-	return fs[0]
-}
-
-// logStatus logs a refused or failed request: route pattern, status and fault
-// code only, never what the request carried.
-func (u *UI) logStatus(r *http.Request, status int, code string) {
-	level := slog.LevelWarn
-	if status >= 500 {
-		level = slog.LevelError
-	}
-	u.log.Log(r.Context(), level, "ui request refused or failed", "route", r.Pattern, "status", status, "code", code)
-}
-
-// faultText is a fault's message in the page's language.
-func faultText(l string, f *fault.Error) string {
-	if l == langEN && f.English != "" {
-		return f.English
-	}
-	return f.Message
-}
-
-// lang is the language chosen by the lang cookie; Vietnamese by default.
-func (u *UI) lang(r *http.Request) string {
-	if c, err := r.Cookie(langCookie); err == nil && c.Value == langEN {
-		return langEN
-	}
-	return langVI
-}
-
-const langCookie = "lang"
-
-// setLang stores the chosen language and goes back to a local page.
-func (u *UI) setLang(w http.ResponseWriter, r *http.Request) {
-	l := r.URL.Query().Get("l")
-	if l != langEN {
-		l = langVI
-	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
-		HttpOnly: true, Secure: u.secure, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
-}
-
-// localPath returns p when it is a path on this site, else "/". It refuses
-// "//host" and "/\host", which browsers read as another site.
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/"
-	}
-	for _, c := range p {
-		if c < 0x20 || c == 0x7f {
-			return "/"
-		}
-	}
-	return p
-}
+// fail shows the page for an error from a domain module (page.Kit.Fail:
+// problem.Status's status, one logging rule).
+func (u *UI) fail(w http.ResponseWriter, r *http.Request, err error) { u.kit.Fail(w, r, err) }
 
 // unitName names a staff scope for display.
 func (u *UI) unitName(l, unit string) string {

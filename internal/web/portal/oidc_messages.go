@@ -1,0 +1,77 @@
+package portal
+
+import "github.com/dancu-project/dancu/internal/web/page"
+
+// oidcMessages are the texts of the OpenID provider's pages (signin.go).
+var oidcMessages = page.Messages{
+	page.VI: {
+		"oidc.login.title":      "Đăng nhập bằng định danh điện tử",
+		"oidc.login.app":        "Ứng dụng",
+		"oidc.login.asks":       "đề nghị bạn đăng nhập bằng tài khoản định danh điện tử",
+		"oidc.login.level2":     "mức 2",
+		"oidc.login.totp":       "Mã xác thực từ ứng dụng",
+		"oidc.login.totp.hint1": "6 chữ số trong ứng dụng xác thực; nếu có, để đạt mức 2.",
+		"oidc.login.totp.hint2": "6 chữ số trong ứng dụng xác thực: ứng dụng này cần mức 2.",
+		"oidc.login.or":         "Hoặc",
+		"oidc.login.passkey":    "Khóa truy cập có xác minh người dùng (vân tay, khuôn mặt hoặc mã PIN thiết bị) được tính là hai yếu tố xác thực: đủ cho mức 2 nếu tài khoản của bạn là mức 2.",
+		"oidc.org.title":        "Chọn tư cách đăng nhập",
+		"oidc.org.lead":         "Bạn có thể đăng nhập vào ứng dụng này với tư cách cá nhân, hoặc thay mặt một tổ chức mà bạn là người đại diện hay được ủy quyền:",
+		"oidc.org.legend":       "Đăng nhập với tư cách",
+		"oidc.org.self":         "Cá nhân (chính tôi)",
+		"oidc.org.code":         "mã",
+		"oidc.org.submit":       "Tiếp tục",
+		"oidc.consent.title":    "Đồng ý chia sẻ thông tin",
+		"oidc.consent.asks":     "đề nghị được nhận các thông tin sau của bạn từ Cơ sở dữ liệu quốc gia về dân cư:",
+		"oidc.consent.purpose":  "Mục đích sử dụng:",
+		"oidc.consent.withdraw": "Bạn có thể rút lại sự đồng ý này bất cứ lúc nào tại Cổng công dân. Nếu bạn không đồng ý, thông tin sẽ không được chia sẻ.",
+		"oidc.consent.allow":    "Đồng ý",
+		"oidc.consent.deny":     "Không đồng ý",
+		"oidc.claim.name":       "Họ, chữ đệm và tên",
+		"oidc.claim.birthdate":  "Ngày, tháng, năm sinh",
+		"oidc.claim.sex":        "Giới tính",
+		"oidc.claim.address":    "Nơi thường trú",
+		"oidc.claim.pin":        "Số định danh cá nhân",
+		"oidc.claim.org":        "Tổ chức bạn chọn thay mặt và vai trò của bạn",
+		"oidc.claim.offline":    "Duy trì truy cập khi bạn không trực tuyến (mã làm mới)",
+	},
+	page.EN: {
+		"oidc.login.title":      "Sign in with your electronic ID",
+		"oidc.login.app":        "The application",
+		"oidc.login.asks":       "asks you to sign in with your electronic ID account",
+		"oidc.login.level2":     "at level 2",
+		"oidc.login.totp":       "Code from your authenticator app",
+		"oidc.login.totp.hint1": "6 digits from your authenticator app; if you have one, to reach level 2.",
+		"oidc.login.totp.hint2": "6 digits from your authenticator app: this application needs level 2.",
+		"oidc.login.or":         "Or",
+		"oidc.login.passkey":    "A passkey with user verification (fingerprint, face or device PIN) counts as two factors: enough for level 2 if your account is a level-2 account.",
+		"oidc.org.title":        "Choose whom you sign in as",
+		"oidc.org.lead":         "You may sign in to this application as yourself, or for an organisation you represent or act for by delegation:",
+		"oidc.org.legend":       "Sign in as",
+		"oidc.org.self":         "Myself",
+		"oidc.org.code":         "code",
+		"oidc.org.submit":       "Continue",
+		"oidc.consent.title":    "Consent to share your data",
+		"oidc.consent.asks":     "asks to receive the following data about you from the National Population Database:",
+		"oidc.consent.purpose":  "Purpose:",
+		"oidc.consent.withdraw": "You can withdraw this consent at any time on the citizen portal. If you do not consent, nothing is shared.",
+		"oidc.consent.allow":    "I consent",
+		"oidc.consent.deny":     "I do not consent",
+		"oidc.claim.name":       "Full name",
+		"oidc.claim.birthdate":  "Date of birth",
+		"oidc.claim.sex":        "Sex",
+		"oidc.claim.address":    "Permanent residence",
+		"oidc.claim.pin":        "Personal identification number",
+		"oidc.claim.org":        "The organisation you choose to act for and your role in it",
+		"oidc.claim.offline":    "Access while you are offline (a refresh token)",
+	},
+}
+
+// scopeClaims are the message ids of the data each scope releases, listed
+// one by one on the consent page.
+var scopeClaims = map[string][]string{
+	"profile":        {"oidc.claim.name", "oidc.claim.birthdate", "oidc.claim.sex"},
+	"address":        {"oidc.claim.address"},
+	"pin":            {"oidc.claim.pin"},
+	"org":            {"oidc.claim.org"},
+	"offline_access": {"oidc.claim.offline"},
+}
