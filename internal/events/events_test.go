@@ -5,13 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dancu-project/dancu/internal/events"
+	"github.com/dancu-project/dancu/internal/events/eventstest"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
@@ -39,7 +40,7 @@ func TestRelayPublishesCommittedEventsOnce(t *testing.T) {
 			return fmt.Errorf("abort")
 		})
 		pending, _ := db.PendingEvents(ctx, 100)
-		relay := &events.Relay{DB: db, JS: bus.JS, Log: slog.New(slog.NewTextHandler(t.Output(), nil))}
+		relay := &events.Relay{DB: db, Bus: bus, Log: slog.New(slog.NewTextHandler(t.Output(), nil))}
 		n, err := relay.Once(ctx)
 		if err != nil || n != 25 {
 			t.Fatalf("published %d, %v", n, err)
@@ -76,17 +77,46 @@ func TestRelayPublishesCommittedEventsOnce(t *testing.T) {
 	})
 }
 
+// TestExternalNATS: the machine's NATS server (2.9 or later) takes the
+// stream in a namespace of its own, so runs sharing it do not mix events.
 func TestExternalNATS(t *testing.T) {
-	url := os.Getenv("DANCU_TEST_NATS_URL")
-	if url == "" {
-		t.Skip("external NATS suite skipped: set DANCU_TEST_NATS_URL (e.g. nats://127.0.0.1:4222)")
+	bus := eventstest.Open(t)
+	if err := bus.Ready(); err != nil {
+		t.Fatal(err)
 	}
-	bus, err := events.Open(context.Background(), url, "", "")
+	ctx := context.Background()
+	stream, err := bus.JS.Stream(ctx, bus.StreamName())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bus.Close()
-	if err := bus.Ready(); err != nil {
+	info, err := stream.Info(ctx)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if bus.StreamName() == events.Stream || len(info.Config.Subjects) != 1 || !strings.HasSuffix(info.Config.Subjects[0], ".>") ||
+		bus.Wire("dancu.person.died") != strings.TrimSuffix(info.Config.Subjects[0], ">")+"person.died" {
+		t.Fatalf("stream %s captures %v; dancu.person.died travels as %s", bus.StreamName(), info.Config.Subjects, bus.Wire("dancu.person.died"))
+	}
+}
+
+func TestNamespaceRefused(t *testing.T) {
+	for _, ns := range []string{"Dancu", "dancu.x", "da nc", "dancu>", "1dancu", strings.Repeat("a", 33)} {
+		if _, err := events.Dial(context.Background(), events.Config{URL: "nats://127.0.0.1:1", Namespace: ns}); err == nil || !strings.Contains(err.Error(), "namespace") {
+			t.Errorf("namespace %q: %v", ns, err)
+		}
+	}
+}
+
+// A server older than 2.9 is refused at start with the version needed.
+func TestSupportedServer(t *testing.T) {
+	for v, ok := range map[string]bool{"2.9.10": true, "2.9.0": true, "2.10.4": true, "2.15.2": true, "3.0.0": true, "v2.11.0-beta": true,
+		"2.8.4": false, "2.2.0": false, "1.9.9": false, "": false, "2.9": false} {
+		err := events.SupportedServer(v)
+		if (err == nil) != ok {
+			t.Errorf("SupportedServer(%q) = %v", v, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "2.9.0 or later") {
+			t.Errorf("refusal does not name the version needed: %v", err)
+		}
 	}
 }
