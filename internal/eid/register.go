@@ -242,6 +242,7 @@ func sameName(typed, recorded string) bool {
 // ageAt is the age in whole years on now, taking a partial birth date at its
 // latest possible day so that an age limit is never met too early.
 func ageAt(d civildate.Date, now time.Time) int {
+	now = now.In(civildate.Location()) // the age on Vietnam's date
 	y, m, day := d.Year, d.Month, d.Day
 	if m == 0 {
 		m, day = 12, 31

@@ -431,8 +431,10 @@ func nameCheck(field, name string) string {
 		}
 		j++
 	}
-	if len(got) != 30 && field[29] != '<' {
-		return "truncated name does not fill the field"
+	// A name shortened without being cut at position 30 may only abbreviate
+	// components, never drop one.
+	if len(got) < 30 && len(strings.Split(given, "<")) != len(secondary) {
+		return fmt.Sprintf("truncated name %q drops names of %v without filling the field", field, secondary)
 	}
 	return ""
 }
@@ -471,5 +473,23 @@ func TestTD1CheckCatches(t *testing.T) {
 	lt2ok += string(icaoCheck(l1[5:30] + lt2ok[0:7] + lt2ok[8:15] + lt2ok[18:29]))
 	if m := td1Check(l1+"\n"+lt2ok+"\n"+l3, p, lifetime); m != "" {
 		t.Errorf("lifetime MRZ with check digit 0 rejected: %s", m)
+	}
+}
+
+// TestNameCheckTruncation: the checker accepts the standard's truncations and
+// refuses a dropped or invented name component.
+func TestNameCheckTruncation(t *testing.T) {
+	const long = "Nguyễn Hoàng Bảo Minh Khuê Phương Thảo"
+	for field, ok := range map[string]bool{
+		"NGUYEN<<H<B<M<KHUE<PHUONG<THAO": true,  // middle names as initials
+		"NGUYEN<<H<B<M<K<P<THAO<<<<<<<<": true,  // more initials than needed
+		"NGUYEN<<HOANG<BAO<MINH<KHUE<PH": true,  // cut at 30 with a letter
+		"NGUYEN<<HOANG<THAO<<<<<<<<<<<<": false, // names dropped, field not full
+		"NGUYEN<<HOANG<BAO<MINH<KHUE<X<": false, // not a part of the name
+		"TRAN<<H<B<M<KHUE<PHUONG<THAO<<": false, // surname lost
+	} {
+		if got := nameCheck(field, long); (got == "") != ok {
+			t.Errorf("nameCheck(%q) = %q, want ok=%v", field, got, ok)
+		}
 	}
 }
