@@ -408,10 +408,25 @@ func (p *platform) testAuditDown(t *testing.T) {
 	api.Mount(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	fresh := p.addPartner("kiem-toan", exchange.Policy{Operations: []exchange.Operation{exchange.OpVerify}, Fields: []string{"full_name", "birth_date"}, Purposes: []exchange.Purpose{lawCheck}})
+	verifier := exchange.Policy{Operations: []exchange.Operation{exchange.OpVerify}, Fields: []string{"full_name", "birth_date"}, Purposes: []exchange.Purpose{lawCheck}}
+	fresh := p.addPartner("kiem-toan", verifier)
 	bank, bhxh, hospital := p.partnerToken("nganhang-a"), p.partnerToken("bhxh"), p.partnerToken("bv-bachmai")
-	scoped := p.partnerToken("pham-vi")
-	probed := p.partnerToken("do-tim")
+	// Its own partners, so the subtest stands alone: one scoped to another
+	// province, one that has used up its distinct values for the person on
+	// the working API.
+	other := verifier
+	other.Scope = "79"
+	if per.Permanent.ProvinceCode == other.Scope {
+		other.Scope = "01"
+	}
+	scoped := p.addPartner("kiem-toan-pham-vi", other)
+	probed := p.addPartner("kiem-toan-do-tim", verifier)
+	born := time.Date(per.BirthDate.Year, time.Month(per.BirthDate.Month), per.BirthDate.Day, 0, 0, 0, 0, time.UTC)
+	for i := 1; i <= exchange.DefaultVerifyValuesPerPerson; i++ {
+		if a := p.verify(probed, map[string]any{"full_name": per.FullName, "birth_date": born.AddDate(0, 0, -i).Format("02/01/2006")}); a.status != 200 {
+			t.Fatalf("probe %d: %d %s", i, a.status, a.body)
+		}
+	}
 	pin := per.PIN
 	sv := partnerapi.Prefix + "/sector-ids/health_insurance_card"
 	for _, tc := range []struct {
