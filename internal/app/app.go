@@ -149,7 +149,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if a.DB, a.AuditDB, err = OpenStores(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if a.Bus, err = events.Open(ctx, cfg.NATSURL, cfg.DataDir, cfg.NATSListen); err != nil {
+	if a.Bus, err = events.Dial(ctx, events.Config{URL: cfg.NATSURL, DataDir: cfg.DataDir, Listen: cfg.NATSListen, Namespace: cfg.NATSNamespace}); err != nil {
 		return nil, err
 	}
 	a.Audit = audit.NewLog(a.AuditDB, now, log)
@@ -233,7 +233,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	deliveryMetrics := delivery.NewMetrics(a.Metrics)
-	a.deliverySender = &delivery.Sender{Store: a.Deliveries, JS: a.Bus.JS, Log: log, Metrics: deliveryMetrics, Now: now}
+	a.deliverySender = &delivery.Sender{Store: a.Deliveries, Bus: a.Bus, Log: log, Metrics: deliveryMetrics, Now: now}
 
 	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Reconcile: a.Reconcile, Orgs: a.EID, Log: log, Now: now, SecureCookies: cfg.SecureCookies,
 		Admin: ui.AdminDeps{Clients: a.OIDC.Clients(), Partners: a.Partners, Usage: a.PartnerLimits, Audit: a.Audit}})
@@ -267,17 +267,17 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 
 	relayCtx, cancel := context.WithCancel(context.Background())
 	a.stopRelay, a.relayDone = cancel, make(chan struct{})
-	relay := &events.Relay{DB: a.DB, JS: a.Bus.JS, Log: log, Published: func(n int) { published.Add(float64(n)) }}
+	relay := &events.Relay{DB: a.DB, Bus: a.Bus, Log: log, Published: func(n int) { published.Add(float64(n)) }}
 	go func() {
 		defer close(a.relayDone)
 		relay.Run(relayCtx)
 	}()
 	// Cards and e-ID accounts of a person who died are revoked when
 	// dancu.person.died arrives.
-	if err := a.Cards.RevokeOnDeath(relayCtx, a.Bus.JS, log); err != nil {
+	if err := a.Cards.RevokeOnDeath(relayCtx, a.Bus, log); err != nil {
 		return nil, err
 	}
-	if err := a.EID.RevokeOnDeath(relayCtx, a.Bus.JS); err != nil {
+	if err := a.EID.RevokeOnDeath(relayCtx, a.Bus); err != nil {
 		return nil, err
 	}
 	go a.purge(relayCtx)
@@ -285,7 +285,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	// Life events reach subscribed partners linked to the person.
 	a.workersDone = append(a.workersDone, a.deliverySender.Start(relayCtx))
 	fanout := &delivery.Fanout{Store: a.Deliveries, Audience: a.Partners, Policies: a.Partners, Audit: a.Audit, Log: log, Metrics: deliveryMetrics, Notify: a.deliverySender.Notify}
-	fanoutDone, err := fanout.Start(relayCtx, a.Bus.JS)
+	fanoutDone, err := fanout.Start(relayCtx, a.Bus)
 	if err != nil {
 		return nil, err
 	}

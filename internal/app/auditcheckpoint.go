@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/dancu-project/dancu/internal/audit"
 )
 
@@ -26,11 +24,7 @@ func (a *App) startAuditCheckpoints(ctx context.Context) error {
 	} else {
 		a.Log.Info("audit checkpoints are signed with the configured key", "public_key", signer.PublicHex())
 	}
-	publish := func(ctx context.Context, subject, id string, data []byte) error {
-		_, err := a.Bus.JS.Publish(ctx, subject, data, jetstream.WithMsgID(id))
-		return err
-	}
-	exports := []audit.ExportFunc{audit.PublishExport(publish)}
+	exports := []audit.ExportFunc{audit.PublishExport(a.Bus)}
 	if f := a.Config.AuditCheckpointFile; f != "" {
 		exports = append(exports, audit.FileExport(f))
 	}

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/storage"
 )
 
@@ -33,16 +34,11 @@ import (
 // a JetStream subject), so that a rewrite of the database together with
 // its checkpoint table is caught by the exported copy.
 
-// Checkpoint is a signed statement of the chain's head. Its JSON form is
+// Checkpoint is a signed statement of the chain's head (the body of
+// events.AuditCheckpoint, with its checks). Its JSON form is
 // one line of an exported checkpoint file and the body of a JetStream
 // message.
-type Checkpoint struct {
-	Seq  int64     `json:"seq"`
-	Hash string    `json:"hash"` // the hash of entry Seq
-	At   time.Time `json:"at"`
-	Key  string    `json:"key"` // the signer's public key, hex
-	Sig  string    `json:"sig"` // Ed25519 signature of message(), base64
-}
+type Checkpoint events.Checkpoint
 
 // checkpointDomain separates checkpoint signatures from anything else the
 // key might ever sign.
@@ -222,23 +218,19 @@ func FileExport(path string) ExportFunc {
 	}
 }
 
-// CheckpointSubject is the JetStream subject checkpoints are published on.
-const CheckpointSubject = "dancu.audit.checkpoint"
+// CheckpointSubject is the JetStream subject checkpoints are published on
+// (events.AuditCheckpoint).
+var CheckpointSubject = events.AuditCheckpoint.String()
 
-// Publisher publishes data on subject with a de-duplication id (JetStream's
-// Nats-Msg-Id); the app adapts its JetStream connection to it.
-type Publisher func(ctx context.Context, subject, msgID string, data []byte) error
+// Events declares what the audit log publishes.
+var Events = events.Publishes("audit", events.AuditCheckpoint)
 
-// PublishExport publishes each checkpoint as JSON on CheckpointSubject; the
-// message id is the sequence number, so two nodes signing the same head
-// publish it once.
-func PublishExport(pub Publisher) ExportFunc {
+// PublishExport publishes each checkpoint on events.AuditCheckpoint; the
+// message id is the sequence number and key, so two nodes signing the same
+// head publish it once.
+func PublishExport(bus *events.Bus) ExportFunc {
 	return func(ctx context.Context, c Checkpoint) error {
-		body, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		return pub(ctx, CheckpointSubject, "audit-checkpoint-"+strconv.FormatInt(c.Seq, 10)+"-"+c.Key[:16], body)
+		return events.Publish(ctx, bus, Events, events.AuditCheckpoint, "audit-checkpoint-"+strconv.FormatInt(c.Seq, 10)+"-"+c.Key[:16], events.Checkpoint(c), nil)
 	}
 }
 

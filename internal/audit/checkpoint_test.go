@@ -263,12 +263,8 @@ func TestCheckpointPublished(t *testing.T) {
 	}
 	defer bus.Close()
 	db := storagetest.Open(t, storage.SQLite, []storage.Migrations{audit.Migrations()})
-	pub := func(ctx context.Context, subject, id string, data []byte) error {
-		_, err := bus.JS.Publish(ctx, subject, data, jetstream.WithMsgID(id))
-		return err
-	}
 	s := testSigner(t, 1)
-	cp := audit.NewCheckpointer(db, s, slog.New(slog.NewTextHandler(t.Output(), nil)), time.Now, audit.PublishExport(pub))
+	cp := audit.NewCheckpointer(db, s, slog.New(slog.NewTextHandler(t.Output(), nil)), time.Now, audit.PublishExport(bus))
 	fill(t, db, 7)
 	want, _, err := cp.Checkpoint(ctx)
 	if err != nil {

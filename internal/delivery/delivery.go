@@ -27,6 +27,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/storage"
 )
@@ -53,19 +54,17 @@ const (
 	TypeCardIssued  = "card_reissued"
 )
 
-// Subjects map each subscribable subject to its event type. The subjects are
-// the register's (internal/registry) and the card service's
-// (internal/card/service); they are written out here so that delivery does
-// not depend on those modules. "card_reissued" is every card produced for the
-// person (dancu.card.issued): a partner keeping the card's issue date must
-// refresh it.
+// Subjects map each subscribable subject to its event type. The subjects and
+// their bodies are the contract in internal/events. "card_reissued" is every
+// card produced for the person (dancu.card.issued): a partner keeping the
+// card's issue date must refresh it.
 var Subjects = map[string]string{
-	"dancu.person.born":                TypeBorn,
-	"dancu.person.died":                TypeDied,
-	"dancu.person.moved":               TypeMoved,
-	"dancu.person.name_changed":        TypeNameChanged,
-	"dancu.person.temporary_residence": TypeTemporary,
-	"dancu.card.issued":                TypeCardIssued,
+	events.PersonBorn.String():        TypeBorn,
+	events.PersonDied.String():        TypeDied,
+	events.PersonMoved.String():       TypeMoved,
+	events.PersonNameChanged.String(): TypeNameChanged,
+	events.PersonTemporary.String():   TypeTemporary,
+	events.CardIssued.String():        TypeCardIssued,
 }
 
 // Types lists the event types in a stable order.
@@ -80,26 +79,22 @@ const (
 // PartnerSubjectPrefix starts the subject of JetStream-mode deliveries:
 // dancu.partner.<partner>.<type>. The partner consumes it with its own
 // durable consumer on stream DANCU, filtered on dancu.partner.<partner>.>.
-const PartnerSubjectPrefix = "dancu.partner."
+const PartnerSubjectPrefix = events.PartnerSubjectPrefix
 
 // PartnerSubject is the subject a JetStream-mode delivery is published on.
 func PartnerSubject(partner, typ string) string {
-	return PartnerSubjectPrefix + partner + "." + typ
+	return events.PartnerDelivery(partner, typ).String()
 }
 
-// Payload is exactly what a partner receives: the event's stable id (the
-// register's life-event id; for card events the outbox message id), its
-// type, the day the register recorded it, the PIN and, for a death, the date
-// of death when the partner's policy allows the field "death_date"
-// (ForPolicy). Nothing else from the register: a partner reads more through
-// the exchange API under its policy.
-type Payload struct {
-	ID          string `json:"id"`
-	Type        string `json:"type"`
-	OccurredOn  string `json:"occurred_on"`
-	PIN         string `json:"pin"`
-	DateOfDeath string `json:"date_of_death,omitempty"`
-}
+// Events declares what delivery publishes: the JetStream-mode deliveries.
+var Events = events.Publishes("delivery", events.PartnerDeliveries)
+
+// Payload is exactly what a partner receives (events.PartnerEvent): the
+// event's stable id, its type, the day the register recorded it, the PIN
+// and, for a death, the date of death when the partner's policy allows the
+// field "death_date" (ForPolicy). Nothing else from the register: a partner
+// reads more through the exchange API under its policy.
+type Payload = events.PartnerEvent
 
 // Audience tells which partners have a link with a person (a sector
 // identifier, or an earlier verify, lookup or reconciliation).

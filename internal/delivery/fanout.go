@@ -2,27 +2,30 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/pin"
 )
 
-// FanoutConsumer is the durable JetStream consumer turning life events into
-// deliveries. Durable, so events published while no node runs wait for it.
-const FanoutConsumer = "delivery-fanout"
+// personSubjects are the register's subjects a partner can subscribe to.
+var personSubjects = []events.Subject[events.LifeEvent]{events.PersonBorn, events.PersonDied, events.PersonMoved, events.PersonNameChanged, events.PersonTemporary}
 
-// stream is the events package's stream, named here so that delivery does
-// not depend on the bus implementation.
-const stream = "DANCU"
+// FanoutConsumer and FanoutCardConsumer are the durable consumers turning
+// life events and card events into deliveries. Durable, so events published
+// while no node runs wait for them. Two consumers, because a consumer
+// filters on one subject family (NATS 2.9) and the card's events are not
+// the register's.
+var (
+	FanoutConsumer = events.Consumer{Name: "delivery-fanout", AckWait: 60 * time.Second,
+		Handles: []events.Topic{events.PersonBorn, events.PersonDied, events.PersonMoved, events.PersonNameChanged, events.PersonTemporary}}
+	FanoutCardConsumer = events.Consumer{Name: "delivery-fanout-cards", AckWait: 60 * time.Second, Handles: []events.Topic{events.CardIssued}}
+)
 
 // vietnam is the time zone of the dates partners receive (UTC+7, no DST).
 var vietnam = time.FixedZone("ICT", 7*3600)
@@ -50,21 +53,7 @@ type Fanout struct {
 }
 
 // Message is one event read from JetStream.
-type Message struct {
-	Subject string
-	MsgID   string // Nats-Msg-Id: the outbox's stable message id
-	Data    []byte
-}
-
-// inbound is the union of the register's and the card service's event
-// bodies, of which only identifiers and dates are used.
-type inbound struct {
-	EventID   string    `json:"event_id"`
-	PIN       string    `json:"pin"`
-	Effective string    `json:"effective_date"`
-	Recorded  time.Time `json:"recorded_at"`
-	At        time.Time `json:"at"`
-}
+type Message = events.Msg
 
 // parseEvent reads a message into the payload partners receive. It returns
 // false for a message that redelivery would not mend (unknown subject, bad
@@ -74,34 +63,45 @@ func parseEvent(m Message) (Payload, bool) {
 	if !ok {
 		return Payload{}, false
 	}
-	var in inbound
-	if err := json.Unmarshal(m.Data, &in); err != nil {
-		return Payload{}, false
-	}
 	// The register's life-event id when there is one (it is also in the
 	// registrar's audit entry and the person's event list), otherwise the
 	// outbox's message id (card events). Both are stable across redelivery.
-	id := in.EventID
-	if id == "" {
-		id = m.MsgID
+	var id, who, effective string
+	var when time.Time
+	if typ == TypeCardIssued {
+		ev, ok := events.Decode(events.CardIssued, m)
+		if !ok {
+			return Payload{}, false
+		}
+		id, who, when = m.ID, ev.PIN, ev.At
+	} else {
+		var ev events.LifeEvent
+		for _, s := range personSubjects {
+			if ev, ok = events.Decode(s, m); ok {
+				break
+			}
+		}
+		if !ok {
+			return Payload{}, false
+		}
+		id, who, when, effective = ev.EventID, ev.PIN, ev.Recorded, ev.Effective
+		if id == "" {
+			id = m.ID
+		}
 	}
 	if id == "" || len(id) > 128 {
 		return Payload{}, false
 	}
-	p, err := pin.Parse(in.PIN)
+	p, err := pin.Parse(who)
 	if err != nil {
 		return Payload{}, false
-	}
-	when := in.Recorded
-	if when.IsZero() {
-		when = in.At
 	}
 	if when.IsZero() {
 		return Payload{}, false
 	}
 	out := Payload{ID: id, Type: typ, OccurredOn: when.In(vietnam).Format(time.DateOnly), PIN: p.String()}
 	if typ == TypeDied {
-		d, err := time.Parse(time.DateOnly, in.Effective)
+		d, err := time.Parse(time.DateOnly, effective)
 		if err != nil {
 			return Payload{}, false
 		}
@@ -215,71 +215,28 @@ func (f *Fanout) Handle(ctx context.Context, msgs []Message) error {
 	return nil
 }
 
-// Start creates the durable consumer and reads from it until ctx ends. The
-// returned channel closes when reading has stopped.
-func (f *Fanout) Start(ctx context.Context, js jetstream.JetStream) (<-chan struct{}, error) {
-	subjects := make([]string, 0, len(Subjects))
-	for s := range Subjects {
-		subjects = append(subjects, s)
-	}
-	slices.Sort(subjects)
+// Start creates the durable consumers and reads from them until ctx ends.
+// The returned channel closes when reading has stopped. A batch whose
+// deliveries cannot be queued is tried again with events.Backoff.
+func (f *Fanout) Start(ctx context.Context, bus *events.Bus) (<-chan struct{}, error) {
 	batch := f.Batch
 	if batch <= 0 {
 		batch = 200
 	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
-		Durable:        FanoutConsumer,
-		FilterSubjects: subjects,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        60 * time.Second,
-		MaxDeliver:     -1,
-		MaxAckPending:  4 * batch,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("delivery fan-out consumer: %w", err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2 * batch))
-	if err != nil {
-		return nil, fmt.Errorf("delivery fan-out consumer: %w", err)
+	var dones []<-chan struct{}
+	for _, c := range []events.Consumer{FanoutConsumer, FanoutCardConsumer} {
+		c.Batch = batch
+		done, err := events.Consume(ctx, bus, c, f.Log, f.Handle)
+		if err != nil {
+			return nil, fmt.Errorf("delivery fan-out: %w", err)
+		}
+		dones = append(dones, done)
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer it.Stop()
-		for ctx.Err() == nil {
-			first, err := it.Next(jetstream.NextContext(ctx))
-			if err != nil {
-				if ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					f.Log.Warn("delivery fan-out read", "code", "delivery.fanout_read", "err", err)
-					time.Sleep(time.Second)
-				}
-				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					return
-				}
-				continue
-			}
-			raw := []jetstream.Msg{first}
-			for len(raw) < batch {
-				m, err := it.Next(jetstream.NextMaxWait(2 * time.Millisecond))
-				if err != nil {
-					break
-				}
-				raw = append(raw, m)
-			}
-			msgs := make([]Message, len(raw))
-			for i, m := range raw {
-				msgs[i] = Message{Subject: m.Subject(), MsgID: m.Headers().Get(jetstream.MsgIDHeader), Data: m.Data()}
-			}
-			if err := f.Handle(ctx, msgs); err != nil {
-				f.Log.Warn("life events not queued, will be redelivered", "code", "delivery.fanout_failed", "events", len(raw), "err", err)
-				for _, m := range raw {
-					m.NakWithDelay(2 * time.Second)
-				}
-				continue
-			}
-			for _, m := range raw {
-				m.Ack()
-			}
+		for _, d := range dones {
+			<-d
 		}
 	}()
 	return done, nil

@@ -114,8 +114,8 @@ func TestFanoutOnlySubscribedAndLinked(t *testing.T) {
 			lifeEvent("ev-moved", "dancu.person.moved", p2, "2026-02-28"),
 			lifeEvent("ev-born", "dancu.person.born", p1, "2026-02-01"),         // hospital subscribes, not linked
 			lifeEvent("ev-name", "dancu.person.name_changed", p1, "2026-02-01"), // nobody subscribes
-			{Subject: "dancu.person.died", MsgID: "ev-bad", Data: []byte(`{"pin":`)},
-			{Subject: "dancu.person.died", MsgID: "ev-badpin", Data: []byte(`{"pin":"123","effective_date":"2026-01-01","recorded_at":"2026-01-01T00:00:00Z"}`)},
+			{Subject: "dancu.person.died", ID: "ev-bad", Data: []byte(`{"pin":`)},
+			{Subject: "dancu.person.died", ID: "ev-badpin", Data: []byte(`{"pin":"123","effective_date":"2026-01-01","recorded_at":"2026-01-01T00:00:00Z"}`)},
 		}
 		// The same batch twice: a JetStream redelivery after a lost ack.
 		for range 2 {
@@ -180,13 +180,13 @@ func TestFanoutOnlySubscribedAndLinked(t *testing.T) {
 
 func FuzzParseEvent(f *testing.F) {
 	good := lifeEvent("e1", "dancu.person.died", testPIN(1), "2026-01-02")
-	f.Add(good.Subject, good.MsgID, good.Data)
+	f.Add(good.Subject, good.ID, good.Data)
 	f.Add("dancu.card.issued", "m1", []byte(`{"serial":"S","pin":"001080000001","status":"produced","at":"2026-01-01T00:00:00Z"}`))
 	f.Add("dancu.person.died", "", []byte(`{"event_id":"x","pin":"001080000001","effective_date":"02/01/2026","recorded_at":"2026-01-01T00:00:00Z"}`))
 	f.Add("dancu.person.born", "m", []byte(`null`))
 	f.Add("dancu.other", "m", []byte(`{}`))
 	f.Fuzz(func(t *testing.T, subject, id string, data []byte) {
-		p, ok := parseEvent(Message{Subject: subject, MsgID: id, Data: data})
+		p, ok := parseEvent(Message{Subject: subject, ID: id, Data: data})
 		if !ok {
 			return
 		}

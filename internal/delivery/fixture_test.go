@@ -50,7 +50,7 @@ func (l links) Linked(_ context.Context, p string) ([]string, error) { return l[
 func lifeEvent(id, subject, p, effective string) Message {
 	body, _ := json.Marshal(map[string]any{"event_id": id, "kind": "x", "pin": p, "effective_date": effective,
 		"province_code": "01", "commune_code": "00004", "recorded_at": time.Date(2026, 3, 1, 20, 30, 0, 0, time.UTC)})
-	return Message{Subject: subject, MsgID: "outbox-" + id, Data: body}
+	return Message{Subject: subject, ID: "outbox-" + id, Data: body}
 }
 
 // receiver is a partner's webhook endpoint that checks every signature

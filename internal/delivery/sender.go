@@ -3,6 +3,7 @@ package delivery
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/dancu-project/dancu/internal/events"
 )
 
 // Outcomes of an attempt, as the delivery log shows them.
@@ -30,8 +30,8 @@ const (
 // its own lane; a single recorder writes outcomes in batches.
 type Sender struct {
 	Store   *Store
-	JS      jetstream.JetStream // for JetStream-mode subscriptions
-	Client  *http.Client        // default: NewClient(10 s, PerPartner, the store's egress)
+	Bus     *events.Bus  // for JetStream-mode subscriptions
+	Client  *http.Client // default: NewClient(10 s, PerPartner, the store's egress)
 	Log     *slog.Logger
 	Metrics *Metrics // may be nil
 	Now     func() time.Time
@@ -282,18 +282,20 @@ func (s *Sender) backoff(n int) time.Duration {
 func (s *Sender) send(ctx context.Context, j job, attempt int, now time.Time) (int, error) {
 	body := []byte(j.body)
 	if j.mode == ModeJetStream {
-		if s.JS == nil {
+		if s.Bus == nil {
 			return 0, errors.New("no JetStream connection")
 		}
-		msg := &nats.Msg{Subject: PartnerSubject(j.PartnerID, j.Type), Data: body, Header: nats.Header{}}
-		// Unique per partner, so JetStream drops a re-sent copy.
-		msg.Header.Set(jetstream.MsgIDHeader, j.EventID+"."+j.PartnerID)
-		msg.Header.Set(HeaderEventID, j.EventID)
-		msg.Header.Set(HeaderEventType, j.Type)
+		var p Payload
+		if err := json.Unmarshal(body, &p); err != nil {
+			return 0, fmt.Errorf("queued body: %w", err)
+		}
 		pctx, cancel := context.WithTimeout(ctx, s.lease()/3)
 		defer cancel()
-		if _, err := s.JS.PublishMsg(pctx, msg); err != nil {
-			return 0, fmt.Errorf("publish: %w", err)
+		// The message id is unique per partner, so JetStream drops a
+		// re-sent copy.
+		if err := events.Publish(pctx, s.Bus, Events, events.PartnerDelivery(j.PartnerID, j.Type), j.EventID+"."+j.PartnerID, p,
+			map[string]string{HeaderEventID: j.EventID, HeaderEventType: j.Type}); err != nil {
+			return 0, err
 		}
 		return 0, nil
 	}

@@ -241,18 +241,18 @@ func TestJetStreamFanoutAndPartnerSubject(t *testing.T) {
 		if _, err := s.Subscribe(ctx, "staff:admin", openPolicy, SubscribeInput{PartnerID: "tax", Types: []string{TypeDied, TypeNameChanged}, Mode: ModeJetStream}); err != nil {
 			t.Fatal(err)
 		}
-		snd := &Sender{Store: s, JS: bus.JS, Log: quietLog(), Poll: 20 * time.Millisecond}
+		snd := &Sender{Store: s, Bus: bus, Log: quietLog(), Poll: 20 * time.Millisecond}
 		stopped := snd.Start(ctx)
 		aud := links{testPIN(1): {"tax"}, testPIN(2): {"tax"}}
 		fanCtx, stopFan := context.WithCancel(ctx)
 		f := &Fanout{Store: s, Policies: policyTable{}, Audience: aud, Log: quietLog(), Notify: snd.Notify}
-		fanDone, err := f.Start(fanCtx, bus.JS)
+		fanDone, err := f.Start(fanCtx, bus)
 		if err != nil {
 			t.Fatal(err)
 		}
 		publish := func(m Message) {
 			msg := &nats.Msg{Subject: m.Subject, Data: m.Data, Header: nats.Header{}}
-			msg.Header.Set(jetstream.MsgIDHeader, m.MsgID)
+			msg.Header.Set(jetstream.MsgIDHeader, m.ID)
 			if _, err := bus.JS.PublishMsg(ctx, msg); err != nil {
 				t.Fatal(err)
 			}
@@ -268,15 +268,15 @@ func TestJetStreamFanoutAndPartnerSubject(t *testing.T) {
 		// Every message again, as after a lost acknowledgement.
 		stopFan()
 		<-fanDone
-		if err := bus.JS.DeleteConsumer(ctx, events.Stream, FanoutConsumer); err != nil {
+		if err := bus.JS.DeleteConsumer(ctx, events.Stream, FanoutConsumer.Name); err != nil {
 			t.Fatal(err)
 		}
 		publish(lifeEvent("e5", "dancu.person.died", testPIN(2), "2026-02-28"))
-		fanDone, err = f.Start(ctx, bus.JS)
+		fanDone, err = f.Start(ctx, bus)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cons, err := bus.JS.Consumer(ctx, events.Stream, FanoutConsumer)
+		cons, err := bus.JS.Consumer(ctx, events.Stream, FanoutConsumer.Name)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,61 +8,41 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/storage"
 )
 
-// DeathConsumer is the durable JetStream consumer that revokes accounts of
-// people who died. Durable, so a node that was down catches up; idempotent by
-// event id, so a redelivery does nothing.
-const DeathConsumer = "eid-revoke-on-death"
-
-// stream is the events package's stream; named here rather than imported so
-// eid does not depend on the bus implementation.
-const stream = "DANCU"
+// DeathConsumer is the durable consumer that revokes accounts of people who
+// died. Durable, so a node that was down catches up; idempotent by the
+// register's event id (eid_processed_events, written in the revocation's
+// transaction), so a redelivery does nothing.
+var DeathConsumer = events.Consumer{Name: "eid-revoke-on-death", Handles: []events.Topic{events.PersonDied}, AckWait: 30 * time.Second}
 
 // RevokeOnDeath consumes dancu.person.died until ctx ends. It returns once
 // the consumer is running; stop it by cancelling ctx.
-func (s *Service) RevokeOnDeath(ctx context.Context, js jetstream.JetStream) error {
-	cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
-		Durable:       DeathConsumer,
-		FilterSubject: registry.SubjectDied,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
-		MaxDeliver:    -1,
-	})
+func (s *Service) RevokeOnDeath(ctx context.Context, bus *events.Bus) error {
+	_, err := events.Consume(ctx, bus, DeathConsumer, s.log, events.On(events.PersonDied, func(ctx context.Context, _ string, ev events.LifeEvent) error {
+		return s.applyDeath(ctx, ev)
+	}))
 	if err != nil {
 		return fmt.Errorf("eid death consumer: %w", err)
 	}
-	cc, err := cons.Consume(func(msg jetstream.Msg) {
-		if err := s.HandleDeath(ctx, msg.Data()); err != nil {
-			s.log.Warn("eid death event not applied", "code", "eid.death_event_failed", "err", err)
-			msg.NakWithDelay(5 * time.Second)
-			return
-		}
-		msg.Ack()
-	})
-	if err != nil {
-		return fmt.Errorf("eid death consumer: %w", err)
-	}
-	go func() {
-		<-ctx.Done()
-		cc.Stop()
-	}()
 	return nil
 }
 
 // HandleDeath applies one dancu.person.died message: the account, if any, is
 // revoked, in the same transaction as the record that the event was seen.
 func (s *Service) HandleDeath(ctx context.Context, data []byte) error {
-	var ev registry.EventMessage
+	var ev events.LifeEvent
 	if err := json.Unmarshal(data, &ev); err != nil {
 		// A malformed message will not get better by redelivery; drop it.
 		s.log.Warn("eid death event malformed", "code", "eid.death_event_malformed")
 		return nil
 	}
+	return s.applyDeath(ctx, ev)
+}
+
+func (s *Service) applyDeath(ctx context.Context, ev events.LifeEvent) error {
 	if ev.EventID == "" || ev.PIN == "" {
 		return nil
 	}

@@ -70,6 +70,10 @@ type Config struct {
 	// AuditCheckpointFile, when set, receives every signed checkpoint as a
 	// JSON line (append-only), for `dancu audit verify --checkpoints`.
 	AuditCheckpointFile string
+	// NATSNamespace is the root of the event subjects and, upper-cased, the
+	// stream's name; empty is "dancu" (stream DANCU). Platforms sharing a
+	// NATS server (staging, test runs) each take their own.
+	NATSNamespace string
 }
 
 // DSN is the database to open.
@@ -109,6 +113,7 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.DB, "db", env("DANCU_DB", ""), "PostgreSQL URL postgres://...; empty uses SQLite in the data directory (DANCU_DB)")
 	fs.StringVar(&c.NATSURL, "nats", env("DANCU_NATS", ""), "external NATS URL; empty starts an embedded server (DANCU_NATS)")
 	fs.StringVar(&c.NATSListen, "nats-listen", env("DANCU_NATS_LISTEN", ""), "address where the embedded NATS accepts clients, e.g. 127.0.0.1:4223 (DANCU_NATS_LISTEN)")
+	fs.StringVar(&c.NATSNamespace, "nats-namespace", env("DANCU_NATS_NAMESPACE", "dancu"), "root of the event subjects; the stream is its upper case (dancu: stream DANCU, subjects dancu.>); lets platforms share a NATS server (DANCU_NATS_NAMESPACE)")
 	fs.IntVar(&c.SeedPersons, "seed-persons", int(envInt("DANCU_SEED_PERSONS", 10000)), "synthetic persons to create when the register is empty; 0 for none (DANCU_SEED_PERSONS)")
 	fs.Int64Var(&c.Seed, "seed", envInt("DANCU_SEED", 1), "random seed of the synthetic population (DANCU_SEED)")
 	fs.StringVar(&c.LogLevel, "log-level", env("DANCU_LOG_LEVEL", "info"), "debug, info, warn or error (DANCU_LOG_LEVEL)")

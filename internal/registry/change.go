@@ -9,40 +9,30 @@ import (
 
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/pin"
 	"github.com/dancu-project/dancu/internal/storage"
 )
 
-// Event subjects published through the outbox. Consumers (liên thông,
-// partner webhooks, statistics) subscribe to them.
-const (
-	SubjectBorn        = "dancu.person.born"
-	SubjectDied        = "dancu.person.died"
-	SubjectMoved       = "dancu.person.moved"
-	SubjectNameChanged = "dancu.person.name_changed"
-	SubjectTemporary   = "dancu.person.temporary_residence"
+// Names of the subjects the register publishes through the outbox; the
+// contract (the subjects and their body's type) is internal/events'.
+var (
+	SubjectBorn        = events.PersonBorn.String()
+	SubjectDied        = events.PersonDied.String()
+	SubjectMoved       = events.PersonMoved.String()
+	SubjectNameChanged = events.PersonNameChanged.String()
+	SubjectTemporary   = events.PersonTemporary.String()
 )
 
-// EventMessage is the body of a life-event message. It carries the PIN and
-// places but no other personal data: consumers read what their policy allows
-// through the API.
-type EventMessage struct {
-	EventID   string    `json:"event_id"`
-	Kind      string    `json:"kind"`
-	PIN       string    `json:"pin"`
-	Effective string    `json:"effective_date"`
-	Province  string    `json:"province_code"`
-	Commune   string    `json:"commune_code"`
-	Recorded  time.Time `json:"recorded_at"`
-	// FromProvince and FromCommune are the residence a move left: the unit
-	// of origin's systems learn of the departure from them.
-	FromProvince string `json:"from_province_code,omitempty"`
-	FromCommune  string `json:"from_commune_code,omitempty"`
-}
+// Events declares what the register publishes.
+var Events = events.Publishes("registry", events.PersonBorn, events.PersonDied, events.PersonMoved, events.PersonNameChanged, events.PersonTemporary)
 
-var subjects = map[string]string{
-	EventBirth: SubjectBorn, EventDeath: SubjectDied, EventMove: SubjectMoved, EventNameChange: SubjectNameChanged, EventTemporary: SubjectTemporary,
+// EventMessage is the body of a life-event message (events.LifeEvent).
+type EventMessage = events.LifeEvent
+
+var subjects = map[string]events.Subject[events.LifeEvent]{
+	EventBirth: events.PersonBorn, EventDeath: events.PersonDied, EventMove: events.PersonMoved, EventNameChange: events.PersonNameChanged, EventTemporary: events.PersonTemporary,
 }
 
 // recordEvent writes a life event, its outbox message and its audit entry in tx.
@@ -71,7 +61,11 @@ func (s *Service) recordEvent(ctx context.Context, tx *sql.Tx, a actor.Actor, ev
 		// The arrival's evidence is part of the act's record.
 		detail += " arrival=" + ev.Evidence
 	}
-	if _, err := storage.Enqueue(ctx, tx, subjects[ev.Kind], msg, now); err != nil {
+	subject, ok := subjects[ev.Kind]
+	if !ok {
+		return fmt.Errorf("life event kind %q has no subject", ev.Kind)
+	}
+	if _, err := events.Enqueue(ctx, tx, Events, subject, msg, now); err != nil {
 		return err
 	}
 	// In the act's transaction, or written ahead of its commit: an act never

@@ -34,16 +34,18 @@ import (
 	"github.com/dancu-project/dancu/internal/card/pki"
 	"github.com/dancu-project/dancu/internal/card/render"
 	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/pin"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/storage"
 )
 
-// Event subjects published through the outbox.
-const (
-	SubjectIssued  = "dancu.card.issued"
-	SubjectRevoked = "dancu.card.revoked"
+// Names of the subjects published through the outbox (events.CardIssued,
+// events.CardRevoked; see death.go for the declaration).
+var (
+	SubjectIssued  = events.CardIssued.String()
+	SubjectRevoked = events.CardRevoked.String()
 )
 
 // Revocation reasons, stored and published as codes.
@@ -528,7 +530,7 @@ func (s *Service) save(ctx context.Context, tx *sql.Tx, a actor.Actor, c *Card, 
 	}
 	if subject != "" {
 		msg := EventMessage{Serial: c.Serial, PIN: c.PIN, Status: c.Status, Reason: c.Reason, SignerSerial: c.SignerSerial, At: c.UpdatedAt}
-		if _, err := storage.Enqueue(ctx, tx, subject, msg, c.UpdatedAt); err != nil {
+		if err := enqueue(ctx, tx, subject, msg); err != nil {
 			return err
 		}
 	}
@@ -547,16 +549,8 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, a actor.Actor, action 
 		Purpose: "card", Detail: detail, At: c.UpdatedAt})
 }
 
-// EventMessage is the body of dancu.card.* messages: identifiers and codes,
-// no other personal data.
-type EventMessage struct {
-	Serial       string    `json:"serial"`
-	PIN          string    `json:"pin"`
-	Status       string    `json:"status"`
-	Reason       string    `json:"reason,omitempty"`
-	SignerSerial string    `json:"signer_serial,omitempty"`
-	At           time.Time `json:"at"`
-}
+// EventMessage is the body of dancu.card.* messages (events.CardEvent).
+type EventMessage = events.CardEvent
 
 // Cards returns a person's cards, newest first, and their history; the
 // register read is audited and scoped.

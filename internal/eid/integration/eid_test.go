@@ -48,7 +48,7 @@ func TestRegistrationAndDeath(t *testing.T) {
 			env, p, svc, sms := start(t, string(d))
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			if err := svc.RevokeOnDeath(ctx, env.App.Bus.JS); err != nil {
+			if err := svc.RevokeOnDeath(ctx, env.App.Bus); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := svc.StartRegistration(ctx, eid.RegistrationInput{PIN: p.pin, CardNumber: p.pin, FullName: p.name + "x", BirthDate: p.birth, Phone: "0912345678"}); err == nil {

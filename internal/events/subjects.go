@@ -1,0 +1,169 @@
+package events
+
+import (
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Subject is a subject of the stream whose messages carry a payload of type
+// T. Subjects are only made here, in the catalogue below, so a publisher or
+// consumer cannot name a subject without its payload type: Enqueue, Publish
+// and On take a Subject[T] and a T, and the compiler checks they agree.
+type Subject[T any] struct{ name string }
+
+// String is the subject as the catalogue names it (root "dancu"; the bus maps
+// it into its namespace on the wire).
+func (s Subject[T]) String() string { return s.name }
+
+// Payload is the type of the messages' body.
+func (s Subject[T]) Payload() reflect.Type { return reflect.TypeFor[T]() }
+
+// Topic is a Subject with its payload type erased: what declarations of
+// publishers and consumers list.
+type Topic interface {
+	String() string
+	Payload() reflect.Type
+}
+
+// Root is the first token of every subject in the catalogue.
+const Root = "dancu"
+
+// The catalogue: every subject of the stream and the type of its body.
+var (
+	// PersonBorn, PersonDied, PersonMoved, PersonNameChanged and
+	// PersonTemporary are the register's life events (internal/registry).
+	PersonBorn        = Subject[LifeEvent]{"dancu.person.born"}
+	PersonDied        = Subject[LifeEvent]{"dancu.person.died"}
+	PersonMoved       = Subject[LifeEvent]{"dancu.person.moved"}
+	PersonNameChanged = Subject[LifeEvent]{"dancu.person.name_changed"}
+	PersonTemporary   = Subject[LifeEvent]{"dancu.person.temporary_residence"}
+
+	// CardIssued and CardRevoked are the card service's events
+	// (internal/card/service).
+	CardIssued  = Subject[CardEvent]{"dancu.card.issued"}
+	CardRevoked = Subject[CardEvent]{"dancu.card.revoked"}
+
+	// AuditCheckpoint carries the signed checkpoints of the audit chain's
+	// head (internal/audit), for verifiers outside the platform.
+	AuditCheckpoint = Subject[Checkpoint]{"dancu.audit.checkpoint"}
+
+	// PartnerDeliveries is the family of JetStream-mode deliveries,
+	// dancu.partner.<partner>.<type> (PartnerDelivery); each partner
+	// consumes its own dancu.partner.<partner>.> on the stream.
+	PartnerDeliveries = Subject[PartnerEvent]{"dancu.partner.>"}
+
+	// DeadLetters is the family dancu.dead.<consumer>: the messages a
+	// consumer gave up on (Consume), kept with the stream's retention.
+	DeadLetters = Subject[DeadLetter]{"dancu.dead.>"}
+)
+
+// Catalogue lists every subject (and subject family) of the stream.
+func Catalogue() []Topic {
+	return []Topic{PersonBorn, PersonDied, PersonMoved, PersonNameChanged, PersonTemporary,
+		CardIssued, CardRevoked, AuditCheckpoint, PartnerDeliveries, DeadLetters}
+}
+
+// PartnerSubjectPrefix starts the subject of JetStream-mode deliveries.
+const PartnerSubjectPrefix = "dancu.partner."
+
+// PartnerDelivery is the subject a JetStream-mode delivery of an event of
+// type typ is published on for partner: dancu.partner.<partner>.<type>.
+func PartnerDelivery(partner, typ string) Subject[PartnerEvent] {
+	return Subject[PartnerEvent]{PartnerSubjectPrefix + partner + "." + typ}
+}
+
+// deadLetter is the subject of consumer's dead letters.
+func deadLetter(consumer string) Subject[DeadLetter] {
+	return Subject[DeadLetter]{"dancu.dead." + consumer}
+}
+
+// LifeEvent is the body of the dancu.person.* messages. It carries the PIN
+// and places but no other personal data: consumers read what their policy
+// allows through the API.
+type LifeEvent struct {
+	EventID   string    `json:"event_id"` // the register's life-event id
+	Kind      string    `json:"kind"`
+	PIN       string    `json:"pin"`
+	Effective string    `json:"effective_date"` // YYYY-MM-DD
+	Province  string    `json:"province_code"`
+	Commune   string    `json:"commune_code"`
+	Recorded  time.Time `json:"recorded_at"`
+	// FromProvince and FromCommune are the residence a move left: the unit
+	// of origin's systems learn of the departure from them.
+	FromProvince string `json:"from_province_code,omitempty"`
+	FromCommune  string `json:"from_commune_code,omitempty"`
+}
+
+// CardEvent is the body of the dancu.card.* messages: identifiers and codes,
+// no other personal data.
+type CardEvent struct {
+	Serial       string    `json:"serial"`
+	PIN          string    `json:"pin"`
+	Status       string    `json:"status"`
+	Reason       string    `json:"reason,omitempty"`
+	SignerSerial string    `json:"signer_serial,omitempty"`
+	At           time.Time `json:"at"`
+}
+
+// Checkpoint is the body of dancu.audit.checkpoint: the audit chain's head
+// signed (audit.Checkpoint is this type with its checks).
+type Checkpoint struct {
+	Seq  int64     `json:"seq"`
+	Hash string    `json:"hash"` // the hash of entry Seq
+	At   time.Time `json:"at"`
+	Key  string    `json:"key"` // the signer's public key, hex
+	Sig  string    `json:"sig"` // Ed25519 signature, base64
+}
+
+// PartnerEvent is exactly what a partner receives, by webhook or on
+// dancu.partner.<partner>.<type>: the event's stable id (the register's
+// life-event id; for card events the outbox message id), its type, the day
+// the register recorded it, the PIN and, for a death, the date of death when
+// the partner's policy allows it. Nothing else from the register.
+type PartnerEvent struct {
+	ID          string `json:"id"`
+	Type        string `json:"type"`
+	OccurredOn  string `json:"occurred_on"`
+	PIN         string `json:"pin"`
+	DateOfDeath string `json:"date_of_death,omitempty"`
+}
+
+// DeadLetter is a message a consumer gave up on, with what it was.
+type DeadLetter struct {
+	Consumer  string `json:"consumer"`
+	Subject   string `json:"subject"`
+	ID        string `json:"id"` // the original Nats-Msg-Id
+	Delivered int    `json:"delivered"`
+	Reason    string `json:"reason"` // "malformed" or "max_deliver"
+	Data      []byte `json:"data"`
+}
+
+// Matches reports whether subject is in the set pattern names, with NATS
+// wildcards: "*" is one token, ">" the rest (one token or more).
+func Matches(pattern, subject string) bool {
+	pt, st := strings.Split(pattern, "."), strings.Split(subject, ".")
+	for i, p := range pt {
+		if p == ">" {
+			return len(st) > i
+		}
+		if i >= len(st) || (p != "*" && p != st[i]) {
+			return false
+		}
+	}
+	return len(pt) == len(st)
+}
+
+// Overlap reports whether some subject is in both sets a and b.
+func Overlap(a, b string) bool {
+	at, bt := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(at) && i < len(bt); i++ {
+		if at[i] == ">" || bt[i] == ">" {
+			return true
+		}
+		if at[i] != "*" && bt[i] != "*" && at[i] != bt[i] {
+			return false
+		}
+	}
+	return len(at) == len(bt)
+}
