@@ -178,6 +178,8 @@ func browser(t *testing.T) *http.Client {
 var (
 	idRE   = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
 	csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	// switchRE finds a page's language switch.
+	switchRE = regexp.MustCompile(`<a class="lang" href="([^"]+)"`)
 )
 
 // outcome is where a browser flow ended.
@@ -186,6 +188,7 @@ type outcome struct {
 	body     string
 	location *url.URL // the redirect to the relying party, if reached
 	consent  bool     // the consent page was shown
+	header   http.Header
 }
 
 func (o outcome) code() string {

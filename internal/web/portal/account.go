@@ -14,6 +14,8 @@ import (
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/eid/passkeyjs"
 	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/web/page"
+	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
 // PasskeyAccounts is what the passkey pages need (*eid.Service). The
@@ -78,11 +80,11 @@ func (p *Portal) passkeysPage(w http.ResponseWriter, r *http.Request, s eid.Sess
 	if pk, ok := p.passkeyService(); ok {
 		acct, err := p.accounts.Account(r.Context(), s.PIN)
 		if err != nil {
-			p.fail(w, r, &s, err)
+			p.fail(w, r, err)
 			return
 		}
 		if d.Passkeys, err = pk.Passkeys(r.Context(), s.PIN); err != nil {
-			p.fail(w, r, &s, err)
+			p.fail(w, r, err)
 			return
 		}
 		d.Enabled, d.NeedLevel2, d.MaxReached = true, acct.Level >= eid.Level2 && s.Level < eid.Level2, len(d.Passkeys) >= 10
@@ -100,26 +102,19 @@ func (p *Portal) passkeysPage(w http.ResponseWriter, r *http.Request, s eid.Sess
 // jsonFault answers a script call with the fault's message in the page's
 // language.
 func (p *Portal) jsonFault(w http.ResponseWriter, r *http.Request, err error) {
-	f := fault.As(err)
-	status := http.StatusUnprocessableEntity
-	switch f.Kind {
-	case fault.Forbidden:
-		status = http.StatusForbidden
-	case fault.NotFound:
-		status = http.StatusNotFound
-	case fault.Unauthenticated:
-		status = http.StatusUnauthorized
-	case fault.Malformed:
-		status = http.StatusBadRequest
-	case fault.Invalid, fault.Conflict:
+	f := page.Worst(fault.Faults(err))
+	status := problem.Status(f.Kind)
+	l := page.Lang(r)
+	switch {
+	case problem.ClientGone(r):
+		w.WriteHeader(problem.StatusClientClosed)
+	case status >= 500:
+		p.kit.Failed(r, status, f.Code, err)
+		writeJSON(w, status, map[string]string{"error": p.msgs.T(l, "err.internal.text"), "code": "internal"})
 	default:
-		status = http.StatusInternalServerError
-		p.logStatus(r, status, f.Code)
-		writeJSON(w, status, map[string]string{"error": p.tr(r, "err.internal.text"), "code": "internal"})
-		return
+		p.kit.Refused(r, status, f.Code)
+		writeJSON(w, status, map[string]string{"error": page.FaultText(l, f), "code": f.Code})
 	}
-	p.logStatus(r, status, f.Code)
-	writeJSON(w, status, map[string]string{"error": faultText(lang(r), f), "code": f.Code})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -170,11 +165,11 @@ func (p *Portal) passkeyRegister(w http.ResponseWriter, r *http.Request, s eid.S
 func (p *Portal) passkeyRemove(w http.ResponseWriter, r *http.Request, s eid.Session) {
 	pk, ok := p.passkeyService()
 	if !ok {
-		p.fail(w, r, &s, eid.ErrPasskeysOff)
+		p.fail(w, r, eid.ErrPasskeysOff)
 		return
 	}
 	if err := pk.RemovePasskey(r.Context(), s, r.PostFormValue("id")); err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/citizen/passkeys?removed=1", http.StatusSeeOther)
@@ -183,7 +178,7 @@ func (p *Portal) passkeyRemove(w http.ResponseWriter, r *http.Request, s eid.Ses
 func (p *Portal) orgService(w http.ResponseWriter, r *http.Request, s eid.Session) (OrgAccounts, bool) {
 	o, ok := p.accounts.(OrgAccounts)
 	if !ok {
-		p.fail(w, r, &s, errNoOrgs)
+		p.fail(w, r, errNoOrgs)
 	}
 	return o, ok
 }
@@ -201,7 +196,7 @@ func (p *Portal) orgsPage(w http.ResponseWriter, r *http.Request, s eid.Session)
 	}
 	ms, err := orgs.Memberships(r.Context(), s.PIN)
 	if err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
 	v := p.page(r, &s, "orgs.title", "orgs")
@@ -258,7 +253,7 @@ func (p *Portal) orgPage(w http.ResponseWriter, r *http.Request, s eid.Session) 
 	}
 	d, err := p.orgView(r, s, orgs, r.PathValue("id"))
 	if err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
 	v := p.page(r, &s, "org.title", "orgs")
@@ -301,18 +296,18 @@ func (p *Portal) orgDelegate(w http.ResponseWriter, r *http.Request, s eid.Sessi
 	if err != nil {
 		f := fault.As(err)
 		if f.Kind != fault.Invalid && f.Kind != fault.Conflict {
-			p.fail(w, r, &s, err)
+			p.fail(w, r, err)
 			return
 		}
 		// Show the form again with the message and what was typed.
 		d, verr := p.orgView(r, s, orgs, id)
 		if verr != nil {
-			p.fail(w, r, &s, verr)
+			p.fail(w, r, verr)
 			return
 		}
 		d.Form.PIN, d.Form.Role, d.Form.Expires = pin, role, r.PostFormValue("expires")
 		v := p.page(r, &s, "org.title", "orgs")
-		v.Error, v.Page = faultText(v.Lang, f), d
+		v.Error, v.Page = page.FaultText(v.Lang, f), d
 		p.render(w, r, http.StatusUnprocessableEntity, "org.html", v)
 		return
 	}
@@ -326,7 +321,7 @@ func (p *Portal) orgRevoke(w http.ResponseWriter, r *http.Request, s eid.Session
 	}
 	id := r.PathValue("id")
 	if err := orgs.RevokeDelegation(r.Context(), s, id, r.PostFormValue("member")); err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/citizen/orgs/"+id+"?revoked=1", http.StatusSeeOther)
@@ -359,8 +354,8 @@ func (p *Portal) preSignIn(w http.ResponseWriter, r *http.Request) (PasskeySignI
 		return nil, false
 	}
 	c, err := r.Cookie(csrfCookie)
-	if err != nil || !sameToken(r.Header.Get("X-CSRF-Token"), c.Value) {
-		p.logStatus(r, http.StatusForbidden, "csrf")
+	if err != nil || !page.SameToken(r.Header.Get("X-CSRF-Token"), c.Value) {
+		p.kit.Refused(r, http.StatusForbidden, "csrf")
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": p.tr(r, "err.csrf.text"), "code": "csrf"})
 		return nil, false
 	}

@@ -1,9 +1,11 @@
 package portal
 
+import "github.com/dancu-project/dancu/internal/web/page"
+
 // accountMessages are the texts of the passkey and organisation pages and
-// of eid's own acts in the history; tr falls back to them.
-var accountMessages = map[string]map[string]string{
-	langVI: {
+// of eid's own acts in the history, registered into the portal's catalogue.
+var accountMessages = page.Messages{
+	page.VI: {
 		"login.passkey":                   "Đăng nhập bằng khóa truy cập (passkey)",
 		"login.passkey.lead":              "Hoặc dùng khóa truy cập đã đăng ký: không cần số định danh và mật khẩu.",
 		"nav.passkeys":                    "Khóa truy cập",
@@ -78,7 +80,7 @@ var accountMessages = map[string]map[string]string{
 		"action.eid.delegation_revoked":   "Bị thu hồi ủy quyền thay mặt tổ chức",
 		"purpose.eid-account":             "Quản lý tài khoản định danh điện tử",
 	},
-	langEN: {
+	page.EN: {
 		"login.passkey":                   "Sign in with a passkey",
 		"login.passkey.lead":              "Or use a passkey you registered: no identification number or password needed.",
 		"nav.passkeys":                    "Passkeys",
@@ -153,13 +155,4 @@ var accountMessages = map[string]map[string]string{
 		"action.eid.delegation_revoked":   "Delegation to act for an organisation revoked",
 		"purpose.eid-account":             "Running the electronic ID account",
 	},
-}
-
-// lookup finds a message in the portal's texts, then in the account pages'.
-func lookup(l, key string) (string, bool) {
-	if s, ok := messages[l][key]; ok {
-		return s, true
-	}
-	s, ok := accountMessages[l][key]
-	return s, ok
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/web/jsonbody"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
@@ -164,23 +165,23 @@ type verifyView struct {
 
 func (p *Portal) verifyPage(w http.ResponseWriter, r *http.Request) {
 	v := p.page(r, nil, "verify.title", "")
-	v.Page = verifyView{Token: p.formToken(w, r)}
+	v.Page = verifyView{Token: page.FormToken(w, r, csrfCookie, cookiePath, p.secure)}
 	p.render(w, r, http.StatusOK, "verify.html", v)
 }
 
 func (p *Portal) verifySubmit(w http.ResponseWriter, r *http.Request) {
 	v := p.page(r, nil, "verify.title", "")
-	vv := verifyView{Token: p.formToken(w, r)}
+	vv := verifyView{Token: page.FormToken(w, r, csrfCookie, cookiePath, p.secure)}
 	v.Page = vv
-	if !formTokenOK(r) {
-		p.logStatus(r, http.StatusForbidden, "csrf")
+	if !page.FormTokenOK(r, csrfCookie) {
+		p.kit.Refused(r, http.StatusForbidden, "csrf")
 		v.Error = p.tr(r, "err.csrf.text")
 		p.render(w, r, http.StatusForbidden, "verify.html", v)
 		return
 	}
 	res, err := p.check(r.Context(), r.PostFormValue("credential"))
 	if err != nil {
-		p.fail(w, r, nil, err)
+		p.fail(w, r, err)
 		return
 	}
 	vv.Result = &res

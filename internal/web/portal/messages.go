@@ -6,20 +6,13 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/web/page"
 )
-
-// Languages of the pages.
-const (
-	langVI = "vi"
-	langEN = "en"
-)
-
-var languages = []string{langVI, langEN}
 
 // messages is the catalogue of every string the pages show, by language and
 // id. Both languages have the same ids (a test checks).
-var messages = map[string]map[string]string{
-	langVI: {
+var messages = page.Messages{
+	page.VI: {
 		"app.name":        "Cổng công dân",
 		"app.tagline":     "Định danh và xác thực điện tử",
 		"app.footer":      "Mọi lượt truy cập dữ liệu của bạn đều được ghi nhật ký và bạn có thể xem tại đây.",
@@ -179,7 +172,7 @@ var messages = map[string]map[string]string{
 		"err.internal.text":      "Lỗi hệ thống, vui lòng thử lại sau.",
 		"err.back":               "Về trang thông tin của tôi",
 	},
-	langEN: {
+	page.EN: {
 		"app.name":        "Citizen portal",
 		"app.tagline":     "Electronic identification and authentication",
 		"app.footer":      "Every access to your data is logged, and you can see it here.",
@@ -341,26 +334,20 @@ var messages = map[string]map[string]string{
 	},
 }
 
-// tr looks a message up; a missing id shows as itself so it is noticed.
-func tr(l, key string) string {
-	if s, ok := lookup(l, key); ok {
-		return s
-	}
-	return key
-}
-
 // vnTime is the time zone the pages show times in (UTC+7, no daylight time).
 var vnTime = time.FixedZone("ICT", 7*3600)
 
-func funcs(l string) template.FuncMap {
+// funcs are the template functions of language l.
+func funcs(msgs *page.Catalogue, l string) template.FuncMap {
+	tr := func(key string) string { return msgs.T(l, key) }
 	return template.FuncMap{
-		"t":     func(key string) string { return tr(l, key) },
+		"t":     tr,
 		"when":  func(t time.Time) string { return t.In(vnTime).Format("02/01/2006 15:04") },
 		"cdate": func(d civildate.Date) string { return d.Display() },
-		"sex":   func(s string) string { return tr(l, "sex."+s) },
-		"kind":  func(s string) string { return tr(l, "kind."+s) },
+		"sex":   func(s string) string { return tr("sex." + s) },
+		"kind":  func(s string) string { return tr("kind." + s) },
 		"cardstatus": func(s string) string {
-			return tr(l, "card."+s)
+			return tr("card." + s)
 		},
 		"isodate": func(s string) string { // yyyy-mm-dd to dd/mm/yyyy
 			if d, err := civildate.Parse(s); err == nil {
@@ -372,30 +359,30 @@ func funcs(l string) template.FuncMap {
 }
 
 // scopeText describes the data a scope releases.
-func scopeText(l, scope string) string {
-	if s, ok := messages[l]["scope."+scope]; ok {
+func (p *Portal) scopeText(l, scope string) string {
+	if s, ok := p.msgs.Lookup(l, "scope."+scope); ok {
 		return s
 	}
 	return scope
 }
 
 // actionText words an audited action for the citizen.
-func actionText(l, action string) string {
-	if s, ok := lookup(l, "action."+action); ok {
+func (p *Portal) actionText(l, action string) string {
+	if s, ok := p.msgs.Lookup(l, "action."+action); ok {
 		return s
 	}
 	if strings.HasPrefix(action, "card.") {
-		return tr(l, "action.card")
+		return p.msgs.T(l, "action.card")
 	}
 	return action
 }
 
 // purposeText words a declared purpose; a partner's purpose is its own text.
-func purposeText(l, purpose string) string {
+func (p *Portal) purposeText(l, purpose string) string {
 	if rest, ok := strings.CutPrefix(purpose, "oidc: "); ok {
-		return tr(l, "purpose.oidc") + " " + rest
+		return p.msgs.T(l, "purpose.oidc") + " " + rest
 	}
-	if s, ok := lookup(l, "purpose."+purpose); ok {
+	if s, ok := p.msgs.Lookup(l, "purpose."+purpose); ok {
 		return s
 	}
 	return purpose

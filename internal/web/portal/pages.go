@@ -2,8 +2,6 @@ package portal
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 	"strings"
 	"time"
@@ -12,13 +10,8 @@ import (
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/web/page"
 )
-
-func newToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
 
 // home sends a signed-in citizen to their data and anyone else to sign in.
 func (p *Portal) home(w http.ResponseWriter, r *http.Request) {
@@ -40,7 +33,7 @@ type loginView struct {
 func (p *Portal) loginPage(w http.ResponseWriter, r *http.Request) {
 	v := p.page(r, nil, "login.title", "")
 	_, passkeys := p.passkeyService()
-	v.Page = loginView{Token: p.formToken(w, r), Expired: r.URL.Query().Get("expired") == "1", Passkeys: passkeys}
+	v.Page = loginView{Token: page.FormToken(w, r, csrfCookie, cookiePath, p.secure), Expired: r.URL.Query().Get("expired") == "1", Passkeys: passkeys}
 	p.render(w, r, http.StatusOK, "login.html", v)
 }
 
@@ -49,10 +42,10 @@ func (p *Portal) loginPage(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
 	v := p.page(r, nil, "login.title", "")
 	_, passkeys := p.passkeyService()
-	lv := loginView{Token: p.formToken(w, r), PIN: strings.TrimSpace(r.PostFormValue("pin")), Passkeys: passkeys}
+	lv := loginView{Token: page.FormToken(w, r, csrfCookie, cookiePath, p.secure), PIN: strings.TrimSpace(r.PostFormValue("pin")), Passkeys: passkeys}
 	v.Page = lv
-	if !formTokenOK(r) {
-		p.logStatus(r, http.StatusForbidden, "csrf")
+	if !page.FormTokenOK(r, csrfCookie) {
+		p.kit.Refused(r, http.StatusForbidden, "csrf")
 		v.Error = p.tr(r, "err.csrf.text")
 		p.render(w, r, http.StatusForbidden, "login.html", v)
 		return
@@ -63,17 +56,17 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
 		f := fault.As(err)
 		status := http.StatusUnauthorized
 		if f.Kind != fault.Unauthenticated {
-			p.fail(w, r, nil, err)
+			p.fail(w, r, err)
 			return
 		}
-		p.logStatus(r, status, f.Code)
-		v.Error = faultText(v.Lang, f)
+		p.kit.Refused(r, status, f.Code)
+		v.Error = page.FaultText(v.Lang, f)
 		p.render(w, r, status, "login.html", v)
 		return
 	}
 	token, sess, err := p.accounts.StartSession(r.Context(), auth, p.sessionTTL)
 	if err != nil {
-		p.fail(w, r, nil, err)
+		p.fail(w, r, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: cookiePath, Expires: sess.Expires,
@@ -84,7 +77,7 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) logout(w http.ResponseWriter, r *http.Request, s eid.Session) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		if err := p.accounts.EndSession(r.Context(), c.Value); err != nil {
-			p.fail(w, r, &s, err)
+			p.fail(w, r, err)
 			return
 		}
 	}
@@ -108,25 +101,25 @@ func (p *Portal) myData(w http.ResponseWriter, r *http.Request, s eid.Session) {
 	me := self(s)
 	person, err := p.register.Get(ctx, me, s.PIN, purposeSelf)
 	if err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
 	d := myDataView{Person: person, HasCards: p.cards != nil}
 	if person.HouseholdID != "" {
 		h, err := p.register.Household(ctx, me, person.HouseholdID)
 		if err != nil {
-			p.fail(w, r, &s, err)
+			p.fail(w, r, err)
 			return
 		}
 		d.Members = h.Members
 	}
 	if d.Residences, err = p.register.Residences(ctx, me, s.PIN); err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
 	if p.cards != nil {
 		if d.Cards, _, err = p.cards.Cards(ctx, me, s.PIN); err != nil {
-			p.fail(w, r, &s, err)
+			p.fail(w, r, err)
 			return
 		}
 	}
@@ -142,12 +135,12 @@ var errLevel2 = fault.New(fault.Forbidden, "portal.level2_required",
 
 func (p *Portal) ecard(w http.ResponseWriter, r *http.Request, s eid.Session) {
 	if s.Level < eid.Level2 {
-		p.fail(w, r, &s, errLevel2)
+		p.fail(w, r, errLevel2)
 		return
 	}
 	c, err := p.issue(r.Context(), s)
 	if err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
 	v := p.page(r, &s, "ecard.title", "ecard")
@@ -165,23 +158,23 @@ type signInView struct {
 func (p *Portal) signIns(w http.ResponseWriter, r *http.Request, s eid.Session) {
 	recs, err := p.accounts.SignIns(r.Context(), s.PIN, 50)
 	if err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
-	l := lang(r)
+	l := page.Lang(r)
 	out := make([]signInView, 0, len(recs))
 	for _, rec := range recs {
-		sv := signInView{At: rec.At, Level: rec.Level, Factors: tr(l, "signins.pwd")}
+		sv := signInView{At: rec.At, Level: rec.Level, Factors: p.msgs.T(l, "signins.pwd")}
 		if len(rec.AMR) > 1 {
-			sv.Factors = tr(l, "signins.mfa")
+			sv.Factors = p.msgs.T(l, "signins.mfa")
 		}
 		switch {
 		case rec.Channel == "portal":
-			sv.Channel = tr(l, "signins.portal")
+			sv.Channel = p.msgs.T(l, "signins.portal")
 		case strings.HasPrefix(rec.Channel, "oidc:"):
-			sv.Channel = tr(l, "signins.service") + " " + p.clientName(r, strings.TrimPrefix(rec.Channel, "oidc:"))
+			sv.Channel = p.msgs.T(l, "signins.service") + " " + p.clientName(r, strings.TrimPrefix(rec.Channel, "oidc:"))
 		default:
-			sv.Channel = tr(l, "signins.other")
+			sv.Channel = p.msgs.T(l, "signins.other")
 		}
 		out = append(out, sv)
 	}
@@ -208,26 +201,26 @@ func (p *Portal) consents(w http.ResponseWriter, r *http.Request, s eid.Session)
 	ctx := r.Context()
 	acct, err := p.accounts.Account(ctx, s.PIN)
 	if err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
 	list, err := p.provider.Consents(ctx, acct.Subject)
 	if err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
-	l := lang(r)
+	l := page.Lang(r)
 	out := make([]consentView, 0, len(list))
 	for _, c := range list {
 		cv := consentView{ClientID: c.ClientID, ClientName: p.clientName(r, c.ClientID), Purpose: c.Purpose, Given: c.Given, Withdrawn: c.Withdrawn}
 		for _, sc := range c.Scopes {
-			cv.Data = append(cv.Data, scopeText(l, sc))
+			cv.Data = append(cv.Data, p.scopeText(l, sc))
 		}
 		out = append(out, cv)
 	}
 	v := p.page(r, &s, "consents.title", "consents")
 	if r.URL.Query().Get("withdrawn") == "1" {
-		v.Flash = tr(l, "consents.withdrawn_flash")
+		v.Flash = p.msgs.T(l, "consents.withdrawn_flash")
 	}
 	v.Page = out
 	p.render(w, r, http.StatusOK, "consents.html", v)
@@ -242,12 +235,12 @@ func (p *Portal) withdraw(w http.ResponseWriter, r *http.Request, s eid.Session)
 	client := r.PostFormValue("client_id")
 	acct, err := p.accounts.Account(ctx, s.PIN)
 	if err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
 	list, err := p.provider.Consents(ctx, acct.Subject)
 	if err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
 	found := false
@@ -255,11 +248,11 @@ func (p *Portal) withdraw(w http.ResponseWriter, r *http.Request, s eid.Session)
 		found = found || (c.ClientID == client && c.Withdrawn.IsZero())
 	}
 	if !found {
-		p.fail(w, r, &s, errNoConsent)
+		p.fail(w, r, errNoConsent)
 		return
 	}
 	if err := p.provider.WithdrawConsent(ctx, acct.Subject, client); err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
 	p.log.Info("citizen withdrew a consent", "code", "portal.consent_withdrawn")
@@ -288,10 +281,10 @@ const accessLimit = 500
 func (p *Portal) access(w http.ResponseWriter, r *http.Request, s eid.Session) {
 	entries, err := p.accessLog.BySubject(r.Context(), "person:"+s.PIN, accessLimit)
 	if err != nil {
-		p.fail(w, r, &s, err)
+		p.fail(w, r, err)
 		return
 	}
-	l := lang(r)
+	l := page.Lang(r)
 	var out []accessView
 	for _, e := range entries {
 		// The citizen's own reads are left out; their own e-ID acts
@@ -300,25 +293,25 @@ func (p *Portal) access(w http.ResponseWriter, r *http.Request, s eid.Session) {
 			continue
 		}
 		kind, name, _ := strings.Cut(e.Actor, ":")
-		av := accessView{At: e.At, What: actionText(l, e.Action), Why: purposeText(l, e.Purpose)}
+		av := accessView{At: e.At, What: p.actionText(l, e.Action), Why: p.purposeText(l, e.Purpose)}
 		switch kind {
 		case "staff":
-			av.Who, av.Staff = tr(l, "access.staff")+" "+name, true
+			av.Who, av.Staff = p.msgs.T(l, "access.staff")+" "+name, true
 		case "partner":
-			av.Who, av.Partner = tr(l, "access.partner")+" "+p.clientName(r, name), true
+			av.Who, av.Partner = p.msgs.T(l, "access.partner")+" "+p.clientName(r, name), true
 			if p.partners != nil {
 				if who, fields, why, ok := p.partners.DescribeAccess(r.Context(), e.Actor, e.Purpose, e.Detail); ok {
-					av.Who, av.Fields, av.Why = tr(l, "access.partner")+" "+who, fields, why
+					av.Who, av.Fields, av.Why = p.msgs.T(l, "access.partner")+" "+who, fields, why
 				}
 			}
 		case "system":
-			av.Who = tr(l, "access.system") + " (" + name + ")"
+			av.Who = p.msgs.T(l, "access.system") + " (" + name + ")"
 		case "citizen":
-			av.Who = tr(l, "access.citizen")
+			av.Who = p.msgs.T(l, "access.citizen")
 			if name == s.PIN {
-				av.Who = tr(l, "access.you")
+				av.Who = p.msgs.T(l, "access.you")
 			} else if strings.HasPrefix(e.Action, "eid.delegation_") {
-				av.Who = tr(l, "access.org_rep")
+				av.Who = p.msgs.T(l, "access.org_rep")
 			}
 		default:
 			av.Who = e.Actor

@@ -16,18 +16,13 @@
 package portal
 
 import (
-	"bytes"
 	"context"
-	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -39,7 +34,7 @@ import (
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
-	"github.com/dancu-project/dancu/internal/web/problem"
+	"github.com/dancu-project/dancu/internal/web/page"
 )
 
 //go:embed templates/*.html
@@ -120,7 +115,8 @@ type Portal struct {
 	secure     bool
 	sessionTTL time.Duration
 	credTTL    time.Duration
-	tmpl       map[string]*template.Template
+	msgs       *page.Catalogue
+	kit        *page.Kit
 }
 
 // New checks the dependencies and parses the templates once.
@@ -141,15 +137,17 @@ func New(d Deps) (*Portal, error) {
 		d.CredentialTTL = 5 * time.Minute
 	}
 	p := &Portal{accounts: d.Accounts, provider: d.Provider, register: d.Register, cards: d.Cards, partners: d.Partners, accessLog: d.AccessLog,
-		log: d.Log, now: d.Now, secure: d.SecureCookies, sessionTTL: d.SessionTTL, credTTL: d.CredentialTTL,
-		tmpl: map[string]*template.Template{}}
-	for _, l := range languages {
-		t, err := template.New("portal").Funcs(funcs(l)).ParseFS(templateFS, "templates/*.html")
-		if err != nil {
-			return nil, fmt.Errorf("portal: templates: %w", err)
-		}
-		p.tmpl[l] = t
+		log: d.Log, now: d.Now, secure: d.SecureCookies, sessionTTL: d.SessionTTL, credTTL: d.CredentialTTL}
+	kit, err := newKit(d.Log, d.SecureCookies)
+	if err != nil {
+		return nil, fmt.Errorf("portal: %w", err)
 	}
+	// The portal's error pages show the signed-in citizen's navigation.
+	kit.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int, _, titleID, text string) {
+		s, _ := r.Context().Value(sessionKey{}).(*eid.Session)
+		p.errorPage(w, r, s, status, titleID, text)
+	}
+	p.kit, p.msgs = kit, kit.Messages
 	return p, nil
 }
 
@@ -162,7 +160,7 @@ func (p *Portal) Mount(mux *http.ServeMux) {
 	h("GET /citizen/{$}", p.home)
 	h("GET /citizen/login", p.loginPage)
 	h("POST /citizen/login", p.login)
-	h("GET /citizen/lang", p.setLang)
+	h("GET /citizen/lang", p.kit.SetLang("/citizen/"))
 	h("GET /citizen/verify", p.verifyPage)
 	h("POST /citizen/verify", p.verifySubmit)
 	h("/citizen/", p.notFound)
@@ -184,28 +182,23 @@ type handler func(w http.ResponseWriter, r *http.Request, s eid.Session)
 const (
 	sessionCookie = "citizen_session"
 	csrfCookie    = "citizen_csrf" // double-submit token of the forms used before sign-in
-	langCookie    = "lang"         // shared with the staff pages
 	cookiePath    = "/citizen"
 	maxForm       = 16 << 10
 )
 
-// headers sets the security headers of every portal response. Images may
-// be data: URIs (the e-ID card's QR code is embedded in its page, so the
-// credential never travels in a URL).
+// headers sets the security headers of every portal response (page.Secure).
+// Images may be data: URIs (the e-ID card's QR code is embedded in its
+// page, so the credential never travels in a URL). No response is cached.
 func (p *Portal) headers(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "same-origin")
-		hd.Set("Cache-Control", "no-store")
-		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		}
+	return page.Secure(page.Policy{ImgData: true}, maxForm, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
-	})
+	}))
 }
+
+// sessionKey carries the signed-in citizen's session in a request's
+// context, for the error pages' navigation.
+type sessionKey struct{}
 
 // signedIn loads the citizen's session (sending the browser to the sign-in
 // page without one) and checks the CSRF token of every POST.
@@ -218,7 +211,7 @@ func (p *Portal) signedIn(next handler) http.Handler {
 		sess, err := p.accounts.Session(r.Context(), token)
 		if err != nil {
 			if fault.As(err).Kind != fault.Unauthenticated {
-				p.fail(w, r, nil, err)
+				p.fail(w, r, err)
 				return
 			}
 			target := "/citizen/login"
@@ -228,17 +221,14 @@ func (p *Portal) signedIn(next handler) http.Handler {
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
-		if r.Method == http.MethodPost && !sameToken(csrfValue(r), sess.CSRF) {
-			p.logStatus(r, http.StatusForbidden, "csrf")
+		r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, &sess))
+		if r.Method == http.MethodPost && !page.SameToken(csrfValue(r), sess.CSRF) {
+			p.kit.Refused(r, http.StatusForbidden, "csrf")
 			p.errorPage(w, r, &sess, http.StatusForbidden, "err.csrf.title", p.tr(r, "err.csrf.text"))
 			return
 		}
 		next(w, r, sess)
 	})
-}
-
-func sameToken(got, want string) bool {
-	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 // self is the signed-in citizen as the register sees them when they read
@@ -269,35 +259,23 @@ type view struct {
 }
 
 func (p *Portal) page(r *http.Request, s *eid.Session, titleKey, nav string) *view {
-	l := lang(r)
-	v := &view{Lang: l, Title: tr(l, titleKey), Nav: nav}
+	l := page.Lang(r)
+	v := &view{Lang: l, Title: p.msgs.T(l, titleKey), Nav: nav}
 	here := "/citizen/"
 	if r.Method == http.MethodGet {
 		here = r.URL.Path
 	}
-	other := langEN
-	if l == langEN {
-		other = langVI
-	}
-	v.LangURL = "/citizen/lang?" + url.Values{"l": {other}, "next": {here}}.Encode()
+	v.LangURL = page.SwitchURL("/citizen/lang", l, here)
 	if s != nil {
 		v.Signed, v.Level2, v.CSRF = true, s.Level >= eid.Level2, s.CSRF
 	}
 	return v
 }
 
-// render executes a template into a buffer, so a template error becomes a
-// clean error rather than half a page.
+// render executes a template into a buffer (page.Kit.Render), so a
+// template error becomes a clean error rather than half a page.
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
-	var buf bytes.Buffer
-	if err := p.tmpl[v.Lang].ExecuteTemplate(&buf, name, v); err != nil {
-		p.log.Error("citizen portal template", "route", r.Pattern, "code", "portal.template", "err", err)
-		http.Error(w, tr(v.Lang, "err.internal.text"), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	p.kit.Render(w, r, status, v.Lang, name, v)
 }
 
 func (p *Portal) errorPage(w http.ResponseWriter, r *http.Request, s *eid.Session, status int, titleKey, message string) {
@@ -307,96 +285,14 @@ func (p *Portal) errorPage(w http.ResponseWriter, r *http.Request, s *eid.Sessio
 	p.render(w, r, status, "error.html", v)
 }
 
-// fail shows the page for an error of a domain module; only the fault code
-// is logged, as a cause may hold SQL text with personal data.
-func (p *Portal) fail(w http.ResponseWriter, r *http.Request, s *eid.Session, err error) {
-	f := fault.As(err)
-	l := lang(r)
-	if problem.ClientGone(r) {
-		f = fault.As(context.Canceled)
-	}
-	switch f.Kind {
-	case fault.Canceled:
-		w.WriteHeader(problem.StatusClientClosed)
-	case fault.Unauthenticated:
-		http.Redirect(w, r, "/citizen/login", http.StatusSeeOther)
-	case fault.Forbidden:
-		p.logStatus(r, http.StatusForbidden, f.Code)
-		p.errorPage(w, r, s, http.StatusForbidden, "err.forbidden.title", faultText(l, f))
-	case fault.NotFound:
-		p.errorPage(w, r, s, http.StatusNotFound, "err.notfound.title", faultText(l, f))
-	case fault.Invalid, fault.Conflict, fault.Malformed:
-		p.errorPage(w, r, s, http.StatusUnprocessableEntity, "err.invalid.title", faultText(l, f))
-	default:
-		p.logStatus(r, http.StatusInternalServerError, f.Code)
-		p.errorPage(w, r, s, http.StatusInternalServerError, "err.internal.title", tr(l, "err.internal.text"))
-	}
-}
+// fail shows the page for an error of a domain module (page.Kit.Fail:
+// problem.Status's status, a 5xx logged with its cause).
+func (p *Portal) fail(w http.ResponseWriter, r *http.Request, err error) { p.kit.Fail(w, r, err) }
 
-// logStatus logs a refused or failed request: route, status and code only.
-func (p *Portal) logStatus(r *http.Request, status int, code string) {
-	level := slog.LevelWarn
-	if status >= 500 {
-		level = slog.LevelError
-	}
-	p.log.Log(r.Context(), level, "citizen portal request refused or failed", "route", r.Pattern, "status", status, "code", code)
-}
-
-func (p *Portal) tr(r *http.Request, key string) string { return tr(lang(r), key) }
-
-func faultText(l string, f *fault.Error) string {
-	if l == langEN && f.English != "" {
-		return f.English
-	}
-	return f.Message
-}
-
-// lang is the language chosen by the lang cookie; Vietnamese by default.
-func lang(r *http.Request) string {
-	if c, err := r.Cookie(langCookie); err == nil && c.Value == langEN {
-		return langEN
-	}
-	return langVI
-}
-
-func (p *Portal) setLang(w http.ResponseWriter, r *http.Request) {
-	l := r.URL.Query().Get("l")
-	if l != langEN {
-		l = langVI
-	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
-		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
-}
-
-// localPath returns next when it is a portal path, else the portal's home,
-// so the language switch cannot send a browser to another site.
-func localPath(next string) string {
-	if !strings.HasPrefix(next, "/citizen/") || strings.ContainsAny(next, "\\\r\n\t") || strings.Contains(next, "//") {
-		return "/citizen/"
-	}
-	return next
-}
+func (p *Portal) tr(r *http.Request, key string) string { return p.msgs.T(page.Lang(r), key) }
 
 func (p *Portal) notFound(w http.ResponseWriter, r *http.Request) {
 	p.errorPage(w, r, nil, http.StatusNotFound, "err.notfound.title", p.tr(r, "err.page_notfound.text"))
-}
-
-// formToken returns the browser's double-submit CSRF token for the forms
-// shown before sign-in, setting the cookie when new.
-func (p *Portal) formToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
-		return c.Value
-	}
-	v := newToken()
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: cookiePath, HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode})
-	return v
-}
-
-// formTokenOK checks a pre-sign-in form's token against its cookie.
-func formTokenOK(r *http.Request) bool {
-	c, err := r.Cookie(csrfCookie)
-	return err == nil && sameToken(r.PostFormValue("csrf"), c.Value)
 }
 
 // clientIP is the peer address, for per-address throttling of sign-ins.

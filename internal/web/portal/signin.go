@@ -47,9 +47,7 @@ func newKit(log *slog.Logger, secureCookies bool) (*page.Kit, error) {
 		}
 	}
 	tmpl, err := page.Parse(templateFS, func(l string) template.FuncMap {
-		f := funcs(l)
-		f["t"] = func(id string) string { return msgs.T(l, id) }
-		return f
+		return funcs(msgs, l)
 	}, "templates/*.html")
 	if err != nil {
 		return nil, err

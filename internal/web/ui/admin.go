@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"github.com/dancu-project/dancu/internal/web/page"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/web/page"
 )
 
 // AdminDeps are what the administration pages (partners of the data

@@ -1,11 +1,11 @@
 package ui
 
 import (
-	"github.com/dancu-project/dancu/internal/web/page"
 	"net/http"
 	"net/url"
 
 	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/web/page"
 )
 
 // staffRow is one staff account on the administration page, with the state

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"github.com/dancu-project/dancu/internal/web/page"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/web/page"
 )
 
 // form is the values of a form and the messages of its faulty fields.

@@ -2,13 +2,13 @@ package ui
 
 import (
 	"fmt"
-	"github.com/dancu-project/dancu/internal/web/page"
 	"html/template"
 	"strings"
 	"time"
 
 	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/web/page"
 )
 
 // messages is the catalogue of every string the pages show, by language and

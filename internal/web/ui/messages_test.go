@@ -1,13 +1,14 @@
 package ui
 
 import (
+	"io/fs"
+	"regexp"
+	"testing"
+
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/web/page"
-	"io/fs"
-	"regexp"
-	"testing"
 )
 
 // TestCatalogue checks that both languages have the same messages and that

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"github.com/dancu-project/dancu/internal/web/page"
 	"math"
 	"net"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/throttle"
 	"github.com/dancu-project/dancu/internal/web/auth"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
 

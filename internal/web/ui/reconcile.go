@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"github.com/dancu-project/dancu/internal/web/page"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/reconcile"
 	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
 

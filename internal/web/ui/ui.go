@@ -16,7 +16,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/dancu-project/dancu/internal/web/page"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -34,6 +33,7 @@ import (
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/web/auth"
+	"github.com/dancu-project/dancu/internal/web/page"
 )
 
 //go:embed templates/*.html
