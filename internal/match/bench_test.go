@@ -132,8 +132,11 @@ func BenchmarkReconcile(b *testing.B) {
 		q.matched, q.correct, q.ambiguous, q.notFound, q.precision, q.recall, q.missedBy)
 }
 
-// BenchmarkMatchOne is the cost of one record against an index of
-// DANCU_BENCH_PERSONS people, as the verify API would pay it.
+// BenchmarkMatchOne is the cost of searching one partner record in an
+// index of DANCU_BENCH_PERSONS people: a reconciliation row's work
+// (Index.Match spreads the same call over the cores). The verify API does
+// not search: it compares the one person the PIN names with match.Compare,
+// measured by BenchmarkCompare and BenchmarkComparer.
 func BenchmarkMatchOne(b *testing.B) {
 	persons := envInt("DANCU_BENCH_PERSONS", 100000)
 	units, err := adminunit.Load()
