@@ -2,6 +2,8 @@ package page
 
 import (
 	"fmt"
+	"io/fs"
+	"regexp"
 	"sort"
 )
 
@@ -80,4 +82,41 @@ func (c *Catalogue) Missing() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// messageUse is a template's use of a message: {{t "id"}}.
+var messageUse = regexp.MustCompile(`\bt "([^"]+)"`)
+
+// Unknown lists, as "file: id", the messages that the templates of fsys
+// matching patterns (and the kit's own) name with t "id" and the
+// catalogue lacks; a test of each module checks it is empty.
+func (c *Catalogue) Unknown(fsys fs.FS, patterns ...string) ([]string, error) {
+	var out []string
+	scan := func(fsys fs.FS, pattern string) error {
+		names, err := fs.Glob(fsys, pattern)
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
+			b, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return err
+			}
+			for _, m := range messageUse.FindAllStringSubmatch(string(b), -1) {
+				if _, ok := c.byLang[VI][m[1]]; !ok {
+					out = append(out, name+": "+m[1])
+				}
+			}
+		}
+		return nil
+	}
+	if err := scan(kitFS, "templates/*.html"); err != nil {
+		return nil, err
+	}
+	for _, p := range patterns {
+		if err := scan(fsys, p); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -27,6 +27,7 @@ package page
 import (
 	"bytes"
 	"context"
+	"embed"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -37,9 +38,15 @@ import (
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
+// kitFS holds the templates every module's set starts with (page.start:
+// the document's head, skip link and header bar).
+//
+//go:embed templates/*.html
+var kitFS embed.FS
+
 // Templates are a module's page templates, parsed once per language: each
 // language's set has its own template functions (the message function "t"
-// among them).
+// and "home", the module's home page, among them) and the kit's templates.
 type Templates struct {
 	byLang map[string]*template.Template
 }
@@ -49,7 +56,10 @@ type Templates struct {
 func Parse(fsys fs.FS, funcs func(lang string) template.FuncMap, patterns ...string) (*Templates, error) {
 	t := &Templates{byLang: map[string]*template.Template{}}
 	for _, l := range Languages {
-		set, err := template.New("page").Funcs(funcs(l)).ParseFS(fsys, patterns...)
+		set, err := template.New("page").Funcs(funcs(l)).ParseFS(kitFS, "templates/*.html")
+		if err == nil {
+			set, err = set.ParseFS(fsys, patterns...)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("page: parse templates (%s): %w", l, err)
 		}

@@ -143,6 +143,16 @@ func TestCatalogue(t *testing.T) {
 	if m := c.Missing(); len(m) != 1 || m[0] != "en:y" {
 		t.Errorf("missing %v", m)
 	}
+	fsys := fstest.MapFS{"t/a.html": {Data: []byte(`{{t "x"}} {{t "y"}} {{t "nope"}}`)}}
+	unknown, err := c.Unknown(fsys, "t/*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The kit's own page.start names app.name and the like, which this
+	// catalogue lacks too.
+	if len(unknown) < 2 || unknown[len(unknown)-1] != "t/a.html: nope" {
+		t.Errorf("unknown %v", unknown)
+	}
 }
 
 func TestCSRF(t *testing.T) {
@@ -186,7 +196,7 @@ func kit(t *testing.T, logs *bytes.Buffer) *Kit {
 	}
 	fsys := fstest.MapFS{"t/p.html": {Data: []byte(`{{define "p"}}<p>{{t "err.internal.title"}} {{.}}</p>{{end}}{{define "bad"}}{{.Nope}}{{end}}`)}}
 	tmpl, err := Parse(fsys, func(l string) template.FuncMap {
-		return template.FuncMap{"t": func(id string) string { return msgs.T(l, id) }}
+		return template.FuncMap{"t": func(id string) string { return msgs.T(l, id) }, "home": func() string { return "/" }}
 	}, "t/*.html")
 	if err != nil {
 		t.Fatal(err)

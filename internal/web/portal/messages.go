@@ -342,6 +342,7 @@ func funcs(msgs *page.Catalogue, l string) template.FuncMap {
 	tr := func(key string) string { return msgs.T(l, key) }
 	return template.FuncMap{
 		"t":     tr,
+		"home":  func() string { return "/citizen/" },
 		"when":  func(t time.Time) string { return t.In(vnTime).Format("02/01/2006 15:04") },
 		"cdate": func(d civildate.Date) string { return d.Display() },
 		"sex":   func(s string) string { return tr("sex." + s) },

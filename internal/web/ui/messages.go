@@ -840,7 +840,8 @@ func (u *UI) funcs(l string) template.FuncMap {
 		return s
 	}
 	return template.FuncMap{
-		"t": t,
+		"t":    t,
+		"home": func() string { return "/" },
 		"date": func(d civildate.Date) string {
 			if d.IsZero() {
 				return "—"
