@@ -80,6 +80,11 @@ func newBrowser(t *testing.T, bin string) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// A Vietnamese user's browser: the pages follow Accept-Language
+		// when no language was chosen (web/page.Lang), and headless
+		// Chromium would otherwise ask for en-US.
+		chromedp.Flag("lang", "vi-VN"),
+		chromedp.Flag("accept-lang", "vi-VN,vi"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1366, 768),
 	)

@@ -7,12 +7,15 @@
 // their data. It also serves the public verification of electronic ID cards:
 // a page at /citizen/verify and the API POST /api/v1/eid/credentials/verify.
 //
-// Pages are server-rendered (html/template, embedded), in Vietnamese with an
-// English switch, without JavaScript and without inline scripts or styles,
-// so a strict Content-Security-Policy holds. Every form carries a CSRF token.
+// Pages are server-rendered on the kit web/page (templates parsed once per
+// language, headers, errors, language, CSRF), in Vietnamese with an English
+// switch, without inline scripts or styles, so a strict
+// Content-Security-Policy holds. Every form carries a CSRF token. The
+// package also draws the OpenID provider's sign-in, organisation and
+// consent pages with the portal's look (SignInPages, signin.go).
 //
-// The package logs route patterns, statuses and fault codes only: never a
-// PIN, a name or a form value.
+// The package logs route patterns, statuses, fault codes and, for a
+// failure of ours, its error chain: never a PIN, a name or a form value.
 package portal
 
 import (

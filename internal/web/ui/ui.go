@@ -3,12 +3,15 @@
 // in, search the register, read a person's record with its household and
 // history, and register births, deaths and moves.
 //
-// Pages are in Vietnamese; a cookie switches them to English. Every string
-// shown goes through the message catalogue in messages.go; domain faults
+// The pages are built on the kit web/page (headers, templates, errors,
+// language, CSRF). They are in Vietnamese unless the user chose English
+// (page.Lang). Every string shown goes through the catalogue registered
+// from messages.go, admin_messages.go and admin_staff.go; domain faults
 // show their own Vietnamese (or English) message.
 //
-// The package logs only what it may: the route pattern, the HTTP status and
-// the fault code. Names, PINs and form values never reach the log.
+// The package logs only what it may: the route pattern, the HTTP status,
+// the fault code and, for a failure of ours, its error chain (page.Kit.Fail,
+// as problem.Write does). Names, PINs and form values never reach the log.
 package ui
 
 import (
