@@ -416,11 +416,11 @@ var ErrNotEmpty = errors.New("the register is not empty")
 
 // SeedIfEmpty loads a synthetic population when the register is empty.
 func (a *App) SeedIfEmpty(ctx context.Context, persons int, seedValue int64, progress func(done, total int)) (int, error) {
-	var n int
-	if err := a.DB.R.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM persons LIMIT 1) AS any_person`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count persons: %w", err)
+	empty, err := registry.Empty(ctx, a.DB)
+	if err != nil {
+		return 0, err
 	}
-	if n > 0 || persons == 0 {
+	if !empty || persons == 0 {
 		return 0, nil
 	}
 	return seed.Run(ctx, a.DB, a.Audit, a.Units, seed.Options{Persons: persons, Seed: seedValue, Today: a.Now(), Progress: progress})

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/dancu-project/dancu/internal/eid"
+	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
 )
 
@@ -48,22 +49,13 @@ func (a *App) BootstrapCitizens(ctx context.Context, password string) ([]Citizen
 	if a.Config.Production {
 		return nil, nil
 	}
-	var n int
-	if err := a.DB.R.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM eid_accounts LIMIT 1) AS any_account`).Scan(&n); err != nil || n > 0 {
+	if has, err := a.EID.AnyAccount(ctx); err != nil || has {
 		return nil, err
 	}
-	rows, err := a.DB.R.QueryContext(ctx, `SELECT pin FROM persons WHERE perm_province = '01' AND status = 'alive'
-		AND birth_date >= '1970' AND birth_date < '2000' AND length(birth_date) = 10 ORDER BY pin LIMIT 2`)
+	pins, err := registry.LivingBornBetween(ctx, a.DB, "01", "1970", "2000", 2)
 	if err != nil {
 		return nil, fmt.Errorf("pick sample citizens: %w", err)
 	}
-	var pins []string
-	for rows.Next() {
-		var p string
-		rows.Scan(&p)
-		pins = append(pins, p)
-	}
-	rows.Close()
 	if len(pins) < 2 {
 		return nil, nil // too small a population; nothing to show
 	}

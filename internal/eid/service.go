@@ -146,6 +146,16 @@ func scanAccount(row scanner) (Account, string, error) {
 	return a, hash, nil
 }
 
+// AnyAccount reports whether anyone has an e-ID account yet (the
+// development platform makes its sample citizens only when nobody has).
+func (s *Service) AnyAccount(ctx context.Context) (bool, error) {
+	var n int
+	if err := s.db.R.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM eid_accounts LIMIT 1) AS any_account`).Scan(&n); err != nil {
+		return false, fmt.Errorf("any eid account: %w", err)
+	}
+	return n > 0, nil
+}
+
 // Account returns the account of a PIN, or ErrNoAccount.
 func (s *Service) Account(ctx context.Context, pin string) (Account, error) {
 	a, _, err := scanAccount(s.db.R.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM eid_accounts WHERE pin = $1`, pin))

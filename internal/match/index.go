@@ -3,7 +3,6 @@ package match
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/storage"
 )
 
@@ -185,42 +185,30 @@ func (b *Builder) Finish() *Index {
 }
 
 // Load builds the index from the register with one streaming scan of the
-// persons table. It reads the table directly, the one exception to "a
-// module reads another's tables only through its API": a scan of millions
-// of rows through registry.Person values would cost several times the
-// memory and time.
+// persons table, through the register's bulk read (registry.ScanPersons):
+// a scan of millions of rows through registry.Person values would cost
+// several times the memory and time.
 func Load(ctx context.Context, db *storage.DB, units *adminunit.Catalog, opts Options) (*Index, error) {
 	b := NewBuilder(units, opts)
-	var count int
-	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM persons`).Scan(&count); err != nil {
-		return nil, fmt.Errorf("load match index: count: %w", err)
-	}
-	b.grow(count)
-	rows, err := db.R.QueryContext(ctx, `SELECT pin, full_name, birth_date, sex, perm_commune, status FROM persons`)
+	count, err := registry.CountPersons(ctx, db)
 	if err != nil {
 		return nil, fmt.Errorf("load match index: %w", err)
 	}
-	defer rows.Close()
-	var pinB, name, birth, sex, commune, status sql.RawBytes
-	for rows.Next() {
-		if err := rows.Scan(&pinB, &name, &birth, &sex, &commune, &status); err != nil {
-			return nil, fmt.Errorf("load match index: %w", err)
-		}
-		d, _ := civildate.Parse(string(birth))
-		c, ok := b.communeAt[string(commune)]
+	b.grow(count)
+	err = registry.ScanPersons(ctx, db, false, func(r *registry.PersonRow) error {
+		d, _ := civildate.Parse(string(r.BirthDate))
+		c, ok := b.communeAt[string(r.Commune)]
 		code := ""
 		if !ok {
-			code = string(commune)
+			code = string(r.Commune)
 		} else {
 			code = b.ix.communes[c]
 		}
-		b.add(string(pinB), name, d, string(sex) == "F", string(status) == "dead", code)
-	}
-	if err := rows.Err(); err != nil {
+		b.add(string(r.PIN), r.FullName, d, string(r.Sex) == "F", r.Dead(), code)
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("load match index: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
 	}
 	return b.Finish(), nil
 }

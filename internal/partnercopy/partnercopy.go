@@ -8,7 +8,6 @@ package partnercopy
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -26,6 +25,7 @@ import (
 	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/fold"
 	"github.com/dancu-project/dancu/internal/pin"
+	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/seed"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/synth"
@@ -253,8 +253,8 @@ func Generate(ctx context.Context, db *storage.DB, units *adminunit.Catalog, opt
 	nDup := int(float64(opts.Rows) * rates.Duplicate)
 	nStranger := int(float64(opts.Rows) * rates.NotInRegister)
 	nRegister := opts.Rows - nDup - nStranger
-	var deadInRegister int
-	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM persons WHERE status = 'dead'`).Scan(&deadInRegister); err != nil {
+	deadInRegister, err := registry.CountDead(ctx, db)
+	if err != nil {
 		return nil, nil, fmt.Errorf("partner copy: %w", err)
 	}
 	nDead := min(int(float64(nRegister)*rates.Dead), deadInRegister)
@@ -295,23 +295,14 @@ func Generate(ctx context.Context, db *storage.DB, units *adminunit.Catalog, opt
 }
 
 // sample draws nAlive living and nDead dead persons uniformly from the
-// register with one streaming scan (reservoir sampling). The scan reads the
-// register's table directly, as the match index does, and the sampling is
-// audited once by Run.
+// register with one streaming scan in PIN order (reservoir sampling; the
+// order makes a seed's sample reproducible), through the register's bulk
+// read. The sampling is audited once by Run.
 func sample(ctx context.Context, db *storage.DB, r *rand.Rand, nAlive, nDead int) (alive, dead []source, err error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT pin, full_name, birth_date, sex, perm_commune, perm_detail, status FROM persons ORDER BY pin`)
-	if err != nil {
-		return nil, nil, fmt.Errorf("partner copy: sample: %w", err)
-	}
-	defer rows.Close()
 	var seenAlive, seenDead int
-	for rows.Next() {
-		var s source
-		var status string
-		if err := rows.Scan(&s.pin, &s.name, &s.birth, &s.sex, &s.commune, &s.detail, &status); err != nil {
-			return nil, nil, fmt.Errorf("partner copy: sample: %w", err)
-		}
-		s.dead = status == "dead"
+	err = registry.ScanPersons(ctx, db, true, func(p *registry.PersonRow) error {
+		s := source{pin: string(p.PIN), name: string(p.FullName), birth: string(p.BirthDate), sex: string(p.Sex),
+			commune: string(p.Commune), detail: string(p.Detail), dead: p.Dead()}
 		res, seen, n := &alive, &seenAlive, nAlive
 		if s.dead {
 			res, seen, n = &dead, &seenDead, nDead
@@ -325,8 +316,9 @@ func sample(ctx context.Context, db *storage.DB, r *rand.Rand, nAlive, nDead int
 				(*res)[j] = s
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, nil, fmt.Errorf("partner copy: sample: %w", err)
 	}
 	return alive, dead, nil
@@ -361,13 +353,12 @@ func strangers(ctx context.Context, db *storage.DB, units *adminunit.Catalog, op
 		var id string
 		for try := 0; try < 20 && id == ""; try++ {
 			cand := string(pin.FromSerial(prefix, 1+r.IntN(pin.MaxSerial)))
-			var one int
-			err := db.R.QueryRowContext(ctx, `SELECT 1 FROM persons WHERE pin = $1`, cand).Scan(&one)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				id = cand
-			case err != nil:
+			taken, err := registry.Exists(ctx, db, cand)
+			if err != nil {
 				return nil, fmt.Errorf("partner copy: strangers: %w", err)
+			}
+			if !taken {
+				id = cand
 			}
 		}
 		if id == "" {
