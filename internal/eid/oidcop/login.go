@@ -15,9 +15,6 @@ import (
 	"github.com/dancu-project/dancu/internal/fault"
 )
 
-// msgInternal is the passkey calls' answer to a failure of ours.
-const msgInternal = "Lỗi hệ thống, vui lòng thử lại sau."
-
 const (
 	csrfCookie = "eid_csrf"
 	flowCookie = "eid_flow"

@@ -28,6 +28,10 @@ type Pages interface {
 	// internal error, to be logged and not shown. p says what is known of
 	// the request (its ui_locales, the relying party's origins).
 	Fail(w http.ResponseWriter, r *http.Request, err error, p Page)
+	// ScriptFail answers a call of the sign-in page's passkey script that
+	// failed: JSON {"error": message, "code": code} with the fault's
+	// status, in the page's language; a failure of ours is logged.
+	ScriptFail(w http.ResponseWriter, r *http.Request, err error, p Page)
 }
 
 // Page is what every page of the provider carries.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/eid/passkeyjs"
-	"github.com/dancu-project/dancu/internal/fault"
 )
 
 // PasskeyAccounts is what the login page needs for passkeys; *eid.Service
@@ -66,10 +65,6 @@ func (p *Provider) writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-func (p *Provider) jsonError(w http.ResponseWriter, status int, code, message string) {
-	p.writeJSON(w, status, map[string]string{"error": message, "code": code})
-}
-
 // passkeyStep reads a passkey call's body and checks the double-submit
 // CSRF token (header X-CSRF-Token against the page's cookie) and that the
 // authorization request is still open.
@@ -77,22 +72,22 @@ func (p *Provider) passkeyStep(w http.ResponseWriter, r *http.Request) (passkeyR
 	var req passkeyRequest
 	pk, on := p.passkeys()
 	if !on {
-		p.jsonError(w, http.StatusNotFound, eid.ErrPasskeysOff.Code, eid.ErrPasskeysOff.Message)
+		p.pages.ScriptFail(w, r, eid.ErrPasskeysOff, Page{Prefix: p.prefix})
 		return req, nil, Client{}, nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPasskeyBody))
 	if err != nil || json.Unmarshal(body, &req) != nil {
-		p.jsonError(w, http.StatusBadRequest, eid.ErrPasskeyMalformed.Code, eid.ErrPasskeyMalformed.Message)
+		p.pages.ScriptFail(w, r, eid.ErrPasskeyMalformed, Page{Prefix: p.prefix})
 		return req, nil, Client{}, nil, false
 	}
 	ar, err := p.store.loadAuthRequest(r.Context(), "id", req.AuthRequestID, false)
 	if err != nil || ar.IsDone || !sameCookie(r, csrfCookie, r.Header.Get("X-CSRF-Token")) {
-		p.jsonError(w, http.StatusBadRequest, ErrBadRequest.Code, ErrBadRequest.Message)
+		p.pages.ScriptFail(w, r, ErrBadRequest, Page{Prefix: p.prefix})
 		return req, nil, Client{}, nil, false
 	}
 	c, err := p.clients.Get(r.Context(), ar.ClientID)
 	if err != nil {
-		p.jsonError(w, http.StatusBadRequest, ErrBadRequest.Code, ErrBadRequest.Message)
+		p.pages.ScriptFail(w, r, ErrBadRequest, Page{Prefix: p.prefix})
 		return req, nil, Client{}, nil, false
 	}
 	return req, ar, c, pk, true
@@ -101,17 +96,16 @@ func (p *Provider) passkeyStep(w http.ResponseWriter, r *http.Request) (passkeyR
 // passkeyOptions begins a discoverable passkey sign-in bound to the
 // authorization request.
 func (p *Provider) passkeyOptions(w http.ResponseWriter, r *http.Request) {
-	req, _, _, pk, ok := p.passkeyStep(w, r)
+	req, ar, c, pk, ok := p.passkeyStep(w, r)
 	if !ok {
 		return
 	}
-	c, err := pk.BeginPasskeySignIn(r.Context(), req.AuthRequestID)
+	ceremony, err := pk.BeginPasskeySignIn(r.Context(), req.AuthRequestID)
 	if err != nil {
-		p.log.Error("eid passkey options", "code", "eid.passkey_options_error", "err", err)
-		p.jsonError(w, http.StatusInternalServerError, "eid.internal", msgInternal)
+		p.pages.ScriptFail(w, r, err, p.page(ar, c))
 		return
 	}
-	p.writeJSON(w, http.StatusOK, c)
+	p.writeJSON(w, http.StatusOK, ceremony)
 }
 
 // passkeyLogin finishes a passkey sign-in and answers where the browser
@@ -126,22 +120,15 @@ func (p *Provider) passkeyLogin(w http.ResponseWriter, r *http.Request) {
 	auth, err := pk.FinishPasskeySignIn(ctx, eid.PasskeySignInInput{Ceremony: req.Ceremony, Bound: req.AuthRequestID, Response: req.Credential,
 		ClientIP: clientIP(r), MinLevel: need, Channel: "oidc:" + c.ID})
 	if err != nil {
-		f := fault.As(err)
-		status := http.StatusUnauthorized
-		switch f.Kind {
-		case fault.Forbidden:
-			status = http.StatusForbidden
-		case fault.Internal:
-			status = http.StatusInternalServerError
-			p.log.Error("eid passkey sign-in", "code", "eid.signin_error", "err", err)
-		}
-		p.jsonError(w, status, f.Code, f.Message)
+		// A failed, refused or unreadable passkey: its fault's status and
+		// message (problem.Status: 401, 403, 400); a failure of ours: 500,
+		// logged.
+		p.pages.ScriptFail(w, r, err, p.page(ar, c))
 		return
 	}
 	next, err := p.afterSignIn(w, r, ar, c, auth)
 	if err != nil {
-		p.log.Error("eid passkey login", "code", "eid.login_error", "err", err)
-		p.jsonError(w, http.StatusInternalServerError, "eid.internal", msgInternal)
+		p.pages.ScriptFail(w, r, err, p.page(ar, c))
 		return
 	}
 	p.writeJSON(w, http.StatusOK, map[string]string{"redirect": next})

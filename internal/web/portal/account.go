@@ -102,17 +102,25 @@ func (p *Portal) passkeysPage(w http.ResponseWriter, r *http.Request, s eid.Sess
 // jsonFault answers a script call with the fault's message in the page's
 // language.
 func (p *Portal) jsonFault(w http.ResponseWriter, r *http.Request, err error) {
+	scriptFault(p.kit, w, r, err)
+}
+
+// scriptFault answers a page script's call that failed with err: JSON
+// {"error", "code"} with problem.Status's status and the fault's message
+// in the page's language (hints as page.Lang's); a failure of ours is
+// logged with its cause and answered with a generic message.
+func scriptFault(k *page.Kit, w http.ResponseWriter, r *http.Request, err error, hints ...string) {
 	f := page.Worst(fault.Faults(err))
 	status := problem.Status(f.Kind)
-	l := page.Lang(r)
+	l := page.Lang(r, hints...)
 	switch {
 	case problem.ClientGone(r):
 		w.WriteHeader(problem.StatusClientClosed)
 	case status >= 500:
-		p.kit.Failed(r, status, f.Code, err)
-		writeJSON(w, status, map[string]string{"error": p.msgs.T(l, "err.internal.text"), "code": "internal"})
+		k.Failed(r, status, f.Code, err)
+		writeJSON(w, status, map[string]string{"error": k.Messages.T(l, "err.internal.text"), "code": "internal"})
 	default:
-		p.kit.Refused(r, status, f.Code)
+		k.Refused(r, status, f.Code)
 		writeJSON(w, status, map[string]string{"error": page.FaultText(l, f), "code": f.Code})
 	}
 }

@@ -140,3 +140,9 @@ func (s *SignInPages) Fail(w http.ResponseWriter, r *http.Request, err error, p 
 	page.Policy{FormTargets: p.FormTargets, NoReferrer: true}.Set(w.Header())
 	s.kit.Fail(w, r, err, p.Locales...)
 }
+
+// ScriptFail answers a failed call of the sign-in page's passkey script
+// (scriptFault: the portal's script calls answer the same way).
+func (s *SignInPages) ScriptFail(w http.ResponseWriter, r *http.Request, err error, p oidcop.Page) {
+	scriptFault(s.kit, w, r, err, p.Locales...)
+}
