@@ -109,5 +109,16 @@ func TestSignInPages(t *testing.T) {
 			!strings.Contains(forged.body, `<html lang="en">`) || strings.Contains(forged.body, `name="authRequestID"`) {
 			t.Errorf("forged sign-in: %d:\n%s", forged.status, forged.body)
 		}
+		// The passkey script's calls answer in the page's language with
+		// the fault's status: passkeys are not configured here (409).
+		resp, err = b.Post(e.issuer+"/passkey/options", "application/json", strings.NewReader(`{"authRequestID":"x"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := read(t, resp)
+		if script.status != http.StatusConflict || !strings.Contains(script.body, `"code":"eid.passkeys_off"`) ||
+			!strings.Contains(script.body, "Passkeys are not enabled") {
+			t.Errorf("passkey call: %d %s", script.status, script.body)
+		}
 	})
 }
