@@ -28,6 +28,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -113,31 +114,65 @@ func (k *Kit) Render(w http.ResponseWriter, r *http.Request, status int, lang, n
 // and logs its fault code and cause; a refusal (403) logs its code. hints
 // are languages the page should rather be in (Lang).
 func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, err error, hints ...string) {
-	f := Worst(fault.Faults(err))
-	status := problem.Status(f.Kind)
-	if problem.ClientGone(r) {
-		// A query cut short by the client's leaving fails with the
-		// driver's own error: it is still the client's leaving.
-		status, f = problem.StatusClientClosed, fault.As(context.Canceled)
-	}
+	f, status := k.outcome(w, r, err)
 	l := Lang(r, hints...)
 	switch {
 	case status == problem.StatusClientClosed:
-		k.log().DebugContext(r.Context(), "client closed the request", "route", r.Pattern)
-		w.WriteHeader(status)
 	case f.Kind == fault.Unauthenticated:
 		http.Redirect(w, r, k.SignIn, http.StatusSeeOther)
 	case status >= 500:
-		k.Failed(r, status, f.Code, err)
 		k.ErrorPage(w, r, status, l, "err.internal.title", k.Messages.T(l, "err.internal.text"))
 	case f.Kind == fault.Forbidden:
-		k.Refused(r, status, f.Code)
 		k.ErrorPage(w, r, status, l, "err.forbidden.title", FaultText(l, f))
 	case f.Kind == fault.NotFound:
 		k.ErrorPage(w, r, status, l, "err.notfound.title", FaultText(l, f))
 	default:
 		k.ErrorPage(w, r, status, l, "err.invalid.title", FaultText(l, f))
 	}
+}
+
+// ScriptFail answers a page script's call (JSON) that err stopped, the
+// way Fail answers a page: {"error": message, "code": code} with
+// problem.Status's status and the fault's message in the page's language;
+// a 5xx with a generic message.
+func (k *Kit) ScriptFail(w http.ResponseWriter, r *http.Request, err error, hints ...string) {
+	f, status := k.outcome(w, r, err)
+	if status == problem.StatusClientClosed {
+		return
+	}
+	l := Lang(r, hints...)
+	body := map[string]string{"error": FaultText(l, f), "code": f.Code}
+	if status >= 500 {
+		body = map[string]string{"error": k.Messages.T(l, "err.internal.text"), "code": "internal"}
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(body)
+}
+
+// outcome is the one rule for a request err stopped: the deciding fault
+// and problem.Status's status; a client that went away is 499, answered
+// here with the bare status and a debug line (whatever failed after it
+// left is its leaving, not a server fault); a 5xx is logged with its cause,
+// a refusal (403) with its code.
+func (k *Kit) outcome(w http.ResponseWriter, r *http.Request, err error) (*fault.Error, int) {
+	f := Worst(fault.Faults(err))
+	status := problem.Status(f.Kind)
+	switch {
+	case problem.ClientGone(r):
+		// A query cut short by the client's leaving fails with the
+		// driver's own error: it is still the client's leaving.
+		k.log().DebugContext(r.Context(), "client closed the request", "route", r.Pattern)
+		w.WriteHeader(problem.StatusClientClosed)
+		return fault.As(context.Canceled), problem.StatusClientClosed
+	case status >= 500:
+		k.Failed(r, status, f.Code, err)
+	case f.Kind == fault.Forbidden:
+		k.Refused(r, status, f.Code)
+	}
+	return f, status
 }
 
 // Refused logs a refused request (a forbidden read, a CSRF token that does

@@ -293,3 +293,29 @@ func TestRender(t *testing.T) {
 		t.Errorf("template error: %d %q %s", w.Code, w.Body.String(), logs.String())
 	}
 }
+
+// A page script's failed call gets the same status and message as a page
+// would, as JSON; a 5xx hides its cause.
+func TestScriptFail(t *testing.T) {
+	var logs bytes.Buffer
+	k := kit(t, &logs)
+	for _, c := range []struct {
+		err    error
+		hints  []string
+		status int
+		body   string
+	}{
+		{fault.New(fault.Conflict, "test.off", "Chưa bật.", "Not enabled."), nil, 409, `{"code":"test.off","error":"Chưa bật."}`},
+		{fault.New(fault.Unauthenticated, "test.auth", "Sai.", "Wrong."), []string{"en"}, 401, `{"code":"test.auth","error":"Wrong."}`},
+		{fmt.Errorf("pq: secret"), nil, 500, `{"code":"internal","error":"Lỗi hệ thống, vui lòng thử lại sau."}`},
+	} {
+		w := httptest.NewRecorder()
+		k.ScriptFail(w, httptest.NewRequest(http.MethodPost, "/x", nil), c.err, c.hints...)
+		if w.Code != c.status || strings.TrimSpace(w.Body.String()) != c.body || w.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("%v: %d %s", c.err, w.Code, w.Body.String())
+		}
+	}
+	if !strings.Contains(logs.String(), `err="pq: secret"`) {
+		t.Errorf("the 500's cause was not logged: %s", logs.String())
+	}
+}

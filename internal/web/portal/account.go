@@ -15,7 +15,6 @@ import (
 	"github.com/dancu-project/dancu/internal/eid/passkeyjs"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/web/page"
-	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
 // PasskeyAccounts is what the passkey pages need (*eid.Service). The
@@ -102,27 +101,7 @@ func (p *Portal) passkeysPage(w http.ResponseWriter, r *http.Request, s eid.Sess
 // jsonFault answers a script call with the fault's message in the page's
 // language.
 func (p *Portal) jsonFault(w http.ResponseWriter, r *http.Request, err error) {
-	scriptFault(p.kit, w, r, err)
-}
-
-// scriptFault answers a page script's call that failed with err: JSON
-// {"error", "code"} with problem.Status's status and the fault's message
-// in the page's language (hints as page.Lang's); a failure of ours is
-// logged with its cause and answered with a generic message.
-func scriptFault(k *page.Kit, w http.ResponseWriter, r *http.Request, err error, hints ...string) {
-	f := page.Worst(fault.Faults(err))
-	status := problem.Status(f.Kind)
-	l := page.Lang(r, hints...)
-	switch {
-	case problem.ClientGone(r):
-		w.WriteHeader(problem.StatusClientClosed)
-	case status >= 500:
-		k.Failed(r, status, f.Code, err)
-		writeJSON(w, status, map[string]string{"error": k.Messages.T(l, "err.internal.text"), "code": "internal"})
-	default:
-		k.Refused(r, status, f.Code)
-		writeJSON(w, status, map[string]string{"error": page.FaultText(l, f), "code": f.Code})
-	}
+	p.kit.ScriptFail(w, r, err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -142,7 +142,7 @@ func (s *SignInPages) Fail(w http.ResponseWriter, r *http.Request, err error, p 
 }
 
 // ScriptFail answers a failed call of the sign-in page's passkey script
-// (scriptFault: the portal's script calls answer the same way).
+// (page.Kit.ScriptFail, as the portal's own script calls).
 func (s *SignInPages) ScriptFail(w http.ResponseWriter, r *http.Request, err error, p oidcop.Page) {
-	scriptFault(s.kit, w, r, err, p.Locales...)
+	s.kit.ScriptFail(w, r, err, p.Locales...)
 }
