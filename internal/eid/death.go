@@ -4,12 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/dancu-project/dancu/internal/events"
-	"github.com/dancu-project/dancu/internal/storage"
 )
 
 // DeathConsumer is the durable consumer that revokes accounts of people who
@@ -48,11 +46,8 @@ func (s *Service) applyDeath(ctx context.Context, ev events.LifeEvent) error {
 	}
 	revoked := false
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO eid_processed_events (event_id, processed_at) VALUES ($1, $2)`, ev.EventID, s.stamp())
-		if storage.IsUniqueViolation(err) {
-			return errDuplicate
-		}
-		if err != nil {
+		first, err := events.FirstReceipt(ctx, tx, "eid_processed_events", ev.EventID, s.now())
+		if err != nil || !first {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE eid_accounts SET status = $1, status_reason = 'death', updated_at = $2 WHERE pin = $3 AND status <> $1`,
@@ -66,9 +61,6 @@ func (s *Service) applyDeath(ctx context.Context, ev events.LifeEvent) error {
 		}
 		return nil
 	})
-	if errors.Is(err, errDuplicate) {
-		return nil
-	}
 	if err != nil {
 		return fmt.Errorf("revoke on death: %w", err)
 	}
@@ -77,5 +69,3 @@ func (s *Service) applyDeath(ctx context.Context, ev events.LifeEvent) error {
 	}
 	return nil
 }
-
-var errDuplicate = errors.New("event already applied")

@@ -99,7 +99,8 @@ func Decode[T any](s Subject[T], m Msg) (T, bool) {
 }
 
 // Handler handles a batch of messages. It must be idempotent by message id
-// (or by an id in the payload): a message is delivered at least once. An
+// (or by an id in the payload; FirstReceipt records it in the handler's
+// transaction): a message is delivered at least once. An
 // error means none of the batch is acknowledged; each is tried again after
 // a backoff. A message a handler cannot use but that redelivery would not
 // mend must not be an error: the handler logs and skips it.
