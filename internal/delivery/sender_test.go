@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dancu-project/dancu/internal/events"
+	"github.com/dancu-project/dancu/internal/events/eventstest"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
@@ -230,93 +231,100 @@ func TestCapturedWebhookReplayRefused(t *testing.T) {
 // queues nothing twice; JetStream-mode partners read their own subject.
 func TestJetStreamFanoutAndPartnerSubject(t *testing.T) {
 	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		bus, err := events.Open(ctx, "", t.TempDir(), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer bus.Close()
-		s := newStore(t, db)
-		if _, err := s.Subscribe(ctx, "staff:admin", openPolicy, SubscribeInput{PartnerID: "tax", Types: []string{TypeDied, TypeNameChanged}, Mode: ModeJetStream}); err != nil {
-			t.Fatal(err)
-		}
-		snd := &Sender{Store: s, Bus: bus, Log: quietLog(), Poll: 20 * time.Millisecond}
-		stopped := snd.Start(ctx)
-		aud := links{testPIN(1): {"tax"}, testPIN(2): {"tax"}}
-		fanCtx, stopFan := context.WithCancel(ctx)
-		f := &Fanout{Store: s, Policies: policyTable{}, Audience: aud, Log: quietLog(), Notify: snd.Notify}
-		fanDone, err := f.Start(fanCtx, bus)
-		if err != nil {
-			t.Fatal(err)
-		}
-		publish := func(m Message) {
-			msg := &nats.Msg{Subject: m.Subject, Data: m.Data, Header: nats.Header{}}
-			msg.Header.Set(jetstream.MsgIDHeader, m.ID)
-			if _, err := bus.JS.PublishMsg(ctx, msg); err != nil {
-				t.Fatal(err)
-			}
-		}
-		publish(lifeEvent("e1", "dancu.person.died", testPIN(1), "2026-02-27"))
-		publish(lifeEvent("e2", "dancu.person.name_changed", testPIN(2), "2026-02-27"))
-		publish(lifeEvent("e3", "dancu.person.died", testPIN(3), "2026-02-27"))  // not linked
-		publish(lifeEvent("e4", "dancu.person.moved", testPIN(1), "2026-02-27")) // not subscribed
-		waitFor(t, "two deliveries", func() bool {
-			c, _ := s.Counts(ctx, "tax")
-			return c[StatusDelivered] == 2
-		})
-		// Every message again, as after a lost acknowledgement.
-		stopFan()
-		<-fanDone
-		if err := bus.JS.DeleteConsumer(ctx, events.Stream, FanoutConsumer.Name); err != nil {
-			t.Fatal(err)
-		}
-		publish(lifeEvent("e5", "dancu.person.died", testPIN(2), "2026-02-28"))
-		fanDone, err = f.Start(ctx, bus)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cons, err := bus.JS.Consumer(ctx, events.Stream, FanoutConsumer.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, "all five messages redelivered and acknowledged", func() bool {
-			info, err := cons.Info(ctx)
-			return err == nil && info.AckFloor.Stream >= 5 && info.NumAckPending == 0
-		})
-		waitFor(t, "the third delivery", func() bool {
-			c, _ := s.Counts(ctx, "tax")
-			return c[StatusDelivered] == 3
-		})
-		if c, _ := s.Counts(ctx, ""); c[StatusPending]+c[StatusDead] != 0 || c[StatusDelivered] != 3 {
-			t.Fatalf("deliveries after a full redelivery: %v, want 3 delivered", c)
-		}
-
-		// The partner's own durable consumer on its subject.
-		pc, err := bus.JS.CreateOrUpdateConsumer(ctx, events.Stream, jetstream.ConsumerConfig{Durable: "tax-events",
-			FilterSubject: PartnerSubject("tax", ">"), AckPolicy: jetstream.AckExplicitPolicy})
-		if err != nil {
-			t.Fatal(err)
-		}
-		batch, err := pc.Fetch(10, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]string{}
-		for m := range batch.Messages() {
-			var p Payload
-			json.Unmarshal(m.Data(), &p)
-			got[p.ID] = m.Subject()
-			m.Ack()
-		}
-		want := map[string]string{"e1": "dancu.partner.tax.died", "e2": "dancu.partner.tax.name_changed", "e5": "dancu.partner.tax.died"}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("partner subject got %v, want %v", got, want)
-		}
-		cancel()
-		<-fanDone
-		<-stopped
+		jetStreamFanout(t, db, eventstest.Embedded(t))
 	})
+}
+
+// TestJetStreamFanoutExternalNATS: the same on the machine's NATS server
+// (2.9: one filter subject per consumer), in a namespace of its own.
+func TestJetStreamFanoutExternalNATS(t *testing.T) {
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		jetStreamFanout(t, db, eventstest.Open(t))
+	})
+}
+
+func jetStreamFanout(t *testing.T, db *storage.DB, bus *events.Bus) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := newStore(t, db)
+	if _, err := s.Subscribe(ctx, "staff:admin", openPolicy, SubscribeInput{PartnerID: "tax", Types: []string{TypeDied, TypeNameChanged}, Mode: ModeJetStream}); err != nil {
+		t.Fatal(err)
+	}
+	snd := &Sender{Store: s, Bus: bus, Log: quietLog(), Poll: 20 * time.Millisecond}
+	stopped := snd.Start(ctx)
+	aud := links{testPIN(1): {"tax"}, testPIN(2): {"tax"}}
+	fanCtx, stopFan := context.WithCancel(ctx)
+	f := &Fanout{Store: s, Policies: policyTable{}, Audience: aud, Log: quietLog(), Notify: snd.Notify}
+	fanDone, err := f.Start(fanCtx, bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish := func(m Message) {
+		msg := &nats.Msg{Subject: bus.Wire(m.Subject), Data: m.Data, Header: nats.Header{}}
+		msg.Header.Set(jetstream.MsgIDHeader, m.ID)
+		if _, err := bus.JS.PublishMsg(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(lifeEvent("e1", "dancu.person.died", testPIN(1), "2026-02-27"))
+	publish(lifeEvent("e2", "dancu.person.name_changed", testPIN(2), "2026-02-27"))
+	publish(lifeEvent("e3", "dancu.person.died", testPIN(3), "2026-02-27"))  // not linked
+	publish(lifeEvent("e4", "dancu.person.moved", testPIN(1), "2026-02-27")) // not subscribed
+	waitFor(t, "two deliveries", func() bool {
+		c, _ := s.Counts(ctx, "tax")
+		return c[StatusDelivered] == 2
+	})
+	// Every message again, as after a lost acknowledgement.
+	stopFan()
+	<-fanDone
+	if err := bus.JS.DeleteConsumer(ctx, bus.StreamName(), FanoutConsumer.Name); err != nil {
+		t.Fatal(err)
+	}
+	publish(lifeEvent("e5", "dancu.person.died", testPIN(2), "2026-02-28"))
+	fanDone, err = f.Start(ctx, bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := bus.JS.Consumer(ctx, bus.StreamName(), FanoutConsumer.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "all five messages redelivered and acknowledged", func() bool {
+		info, err := cons.Info(ctx)
+		return err == nil && info.AckFloor.Stream >= 5 && info.NumAckPending == 0
+	})
+	waitFor(t, "the third delivery", func() bool {
+		c, _ := s.Counts(ctx, "tax")
+		return c[StatusDelivered] == 3
+	})
+	if c, _ := s.Counts(ctx, ""); c[StatusPending]+c[StatusDead] != 0 || c[StatusDelivered] != 3 {
+		t.Fatalf("deliveries after a full redelivery: %v, want 3 delivered", c)
+	}
+
+	// The partner's own durable consumer on its subject.
+	pc, err := bus.JS.CreateOrUpdateConsumer(ctx, bus.StreamName(), jetstream.ConsumerConfig{Durable: "tax-events",
+		FilterSubject: bus.Wire(PartnerSubject("tax", ">")), AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := pc.Fetch(10, jetstream.FetchMaxWait(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for m := range batch.Messages() {
+		var p Payload
+		json.Unmarshal(m.Data(), &p)
+		got[p.ID] = m.Subject()
+		m.Ack()
+	}
+	want := map[string]string{"e1": bus.Wire("dancu.partner.tax.died"), "e2": bus.Wire("dancu.partner.tax.name_changed"), "e5": bus.Wire("dancu.partner.tax.died")}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("partner subject got %v, want %v", got, want)
+	}
+	cancel()
+	<-fanDone
+	<-stopped
 }
 
 func counter(t *testing.T, reg *prometheus.Registry, name, partner string) float64 {
