@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"slices"
 	"strings"
 	"time"
 
@@ -58,10 +57,6 @@ func (c Consumer) Filter() (string, error) {
 		return "", fmt.Errorf("consumer %s: the subjects it handles share no family narrower than %s; split it", c.Name, f)
 	}
 	return f, nil
-}
-
-func (c Consumer) handles(subject string) bool {
-	return slices.ContainsFunc(c.Handles, func(t Topic) bool { return Matches(t.String(), subject) })
 }
 
 func (c Consumer) payloadOf(subject string) reflect.Type {
