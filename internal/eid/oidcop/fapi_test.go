@@ -452,24 +452,32 @@ func TestDPoPProofRefusals(t *testing.T) {
 			target string // where the request goes; default tokenURL
 			proof  string
 			ok     bool
+			// first is a proof presented at this node before the case,
+			// so that a replay case stands alone (run in order, the case
+			// before has presented it already).
+			first string
 		}{
-			{"valid proof", "payments", "", reused, true},
-			{"same proof again", "payments", "", reused, false},
-			{"same proof again at another node", "payments", node2 + "/oauth/token", reused, false},
-			{"same jti, fresh signature", "payments", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{jti: "fixed-jti"}), true},
-			{"same jti again", "payments", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{jti: "fixed-jti"}), false},
-			{"wrong htm", "payments", "", h.proof(t, http.MethodGet, tokenURL, proofOpts{}), false},
-			{"wrong htu", "payments", "", h.proof(t, http.MethodPost, e.issuer+"/oauth/introspect", proofOpts{}), false},
-			{"htu with query is the same URL", "payments", "", h.proof(t, http.MethodPost, tokenURL+"?x=1", proofOpts{}), true},
-			{"stale iat", "payments", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{iat: time.Now().Add(-5 * time.Minute)}), false},
-			{"iat in the future", "payments", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{iat: time.Now().Add(5 * time.Minute)}), false},
-			{"not typed dpop+jwt", "payments", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{typ: "JWT"}), false},
-			{"garbage", "payments", "", "not.a.proof", false},
-			{"missing proof, DPoP required", "payments", "", "", false},
-			{"missing proof, DPoP optional", "partner", "", "", true},
-			{"proof, DPoP optional", "partner", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{}), true},
+			{"valid proof", "payments", "", reused, true, ""},
+			{"same proof again", "payments", "", reused, false, reused},
+			{"same proof again at another node", "payments", node2 + "/oauth/token", reused, false, reused},
+			{"same jti, fresh signature", "payments", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{jti: "fixed-jti"}), true, ""},
+			{"same jti again", "payments", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{jti: "fixed-jti"}), false,
+				h.proof(t, http.MethodPost, tokenURL, proofOpts{jti: "fixed-jti"})},
+			{"wrong htm", "payments", "", h.proof(t, http.MethodGet, tokenURL, proofOpts{}), false, ""},
+			{"wrong htu", "payments", "", h.proof(t, http.MethodPost, e.issuer+"/oauth/introspect", proofOpts{}), false, ""},
+			{"htu with query is the same URL", "payments", "", h.proof(t, http.MethodPost, tokenURL+"?x=1", proofOpts{}), true, ""},
+			{"stale iat", "payments", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{iat: time.Now().Add(-5 * time.Minute)}), false, ""},
+			{"iat in the future", "payments", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{iat: time.Now().Add(5 * time.Minute)}), false, ""},
+			{"not typed dpop+jwt", "payments", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{typ: "JWT"}), false, ""},
+			{"garbage", "payments", "", "not.a.proof", false, ""},
+			{"missing proof, DPoP required", "payments", "", "", false, ""},
+			{"missing proof, DPoP optional", "partner", "", "", true, ""},
+			{"proof, DPoP optional", "partner", "", h.proof(t, http.MethodPost, tokenURL, proofOpts{}), true, ""},
 		} {
 			t.Run(c.name, func(t *testing.T) {
+				if c.first != "" {
+					call(t, tokenURL, form, map[string]string{"Authorization": auth(c.client), "DPoP": c.first})
+				}
 				headers := map[string]string{"Authorization": auth(c.client)}
 				if c.proof != "" {
 					headers["DPoP"] = c.proof
@@ -580,20 +588,26 @@ func TestClientCredentialsPrivateKeyJWT(t *testing.T) {
 			target string
 			form   url.Values
 			status int
+			// replay: the assertion is presented at this node before the
+			// case, so that the case stands alone.
+			replay bool
 		}{
-			{"registered key", tokenURL, form(replayed, "client_id", "insurer"), 200},
-			{"same assertion again (jti replay)", tokenURL, form(replayed, "client_id", "insurer"), 401},
-			{"same assertion at another node", node2 + "/oauth/token", form(replayed, "client_id", "insurer"), 401},
-			{"without client_id", tokenURL, form(assertion(t, key, "insurer", e.issuer)), 200},
-			{"token endpoint as audience", tokenURL, form(assertion(t, key, "insurer", tokenURL)), 200},
-			{"another key", tokenURL, form(assertion(t, other, "insurer", e.issuer)), 401},
-			{"another audience", tokenURL, form(assertion(t, key, "insurer", "https://elsewhere.example")), 401},
-			{"living a day", tokenURL, form(longAssertion(t, key, "insurer", e.issuer, 24*time.Hour)), 401},
-			{"client_id of another client", tokenURL, form(assertion(t, key, "insurer", e.issuer), "client_id", "partner"), 401},
-			{"assertion and secret", tokenURL, form(assertion(t, key, "insurer", e.issuer), "client_secret", clientSecret("insurer")), 400},
-			{"no secret, no assertion", tokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {"insurer"}}, 401},
+			{"registered key", tokenURL, form(replayed, "client_id", "insurer"), 200, false},
+			{"same assertion again (jti replay)", tokenURL, form(replayed, "client_id", "insurer"), 401, true},
+			{"same assertion at another node", node2 + "/oauth/token", form(replayed, "client_id", "insurer"), 401, true},
+			{"without client_id", tokenURL, form(assertion(t, key, "insurer", e.issuer)), 200, false},
+			{"token endpoint as audience", tokenURL, form(assertion(t, key, "insurer", tokenURL)), 200, false},
+			{"another key", tokenURL, form(assertion(t, other, "insurer", e.issuer)), 401, false},
+			{"another audience", tokenURL, form(assertion(t, key, "insurer", "https://elsewhere.example")), 401, false},
+			{"living a day", tokenURL, form(longAssertion(t, key, "insurer", e.issuer, 24*time.Hour)), 401, false},
+			{"client_id of another client", tokenURL, form(assertion(t, key, "insurer", e.issuer), "client_id", "partner"), 401, false},
+			{"assertion and secret", tokenURL, form(assertion(t, key, "insurer", e.issuer), "client_secret", clientSecret("insurer")), 400, false},
+			{"no secret, no assertion", tokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {"insurer"}}, 401, false},
 		} {
 			t.Run(c.name, func(t *testing.T) {
+				if c.replay {
+					call(t, tokenURL, c.form, nil)
+				}
 				status, out := call(t, c.target, c.form, nil)
 				if status != c.status {
 					t.Fatalf("got %d %v", status, out)

@@ -269,8 +269,14 @@ func TestPasskeySignInThroughTheLoginPage(t *testing.T) {
 			}
 		})
 		t.Run("counter regression", func(t *testing.T) {
+			// The counter the provider stored, however many sign-ins ran
+			// before this case: a signature that does not go past it.
+			stored, err := e.accounts.Passkeys(ctx, pinL2)
+			if err != nil || len(stored) != 1 || stored[0].SignCount == 0 {
+				t.Fatalf("stored passkeys %+v %v", stored, err)
+			}
 			k := *key2
-			k.Counter = 1
+			k.Counter, k.FixedCounter = stored[0].SignCount, true
 			b := browser(t)
 			id, csrf, _ := e.passkeyPage(t, b, r.cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
 			status, out, _ := e.passkeySignIn(t, b, id, csrf, &k, e.origin)
