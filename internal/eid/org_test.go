@@ -3,6 +3,8 @@ package eid_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,20 +40,31 @@ func TestOrganisationRegistration(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := f.svc.RegisterOrg(ctx, tc.actor, tc.in)
+				if errors.Is(tc.want, eid.ErrOrgExists) {
+					// The code is taken by the case before; run alone,
+					// this case takes it first.
+					if _, err := f.svc.RegisterOrg(ctx, registrarHN, eid.OrgInput{Kind: eid.OrgCompany, Code: tc.in.Code, Name: "Công ty A", RepresentativePIN: adultPIN}); err != nil && !errors.Is(err, eid.ErrOrgExists) {
+						t.Fatal(err)
+					}
+				}
+				o, err := f.svc.RegisterOrg(ctx, tc.actor, tc.in)
 				if !errors.Is(err, tc.want) {
 					t.Fatalf("got %v, want %v", err, tc.want)
 				}
+				if err != nil {
+					return
+				}
+				// The representative acts for the organisation, its name
+				// with the spaces folded.
+				ms, err := f.svc.Memberships(ctx, tc.in.RepresentativePIN)
+				if err != nil {
+					t.Fatal(err)
+				}
+				i := slices.IndexFunc(ms, func(m eid.Membership) bool { return m.Org.ID == o.ID })
+				if i < 0 || ms[i].Role != eid.RoleRepresentative || ms[i].Org.Name != strings.Join(strings.Fields(tc.in.Name), " ") {
+					t.Fatalf("memberships %+v, want the representative of %+v", ms, o)
+				}
 			})
-		}
-		ms, err := f.svc.Memberships(ctx, adultPIN)
-		if err != nil || len(ms) != 3 {
-			t.Fatalf("memberships %+v %v", ms, err)
-		}
-		for _, m := range ms {
-			if m.Role != eid.RoleRepresentative || m.Org.Code == "0101234567" && m.Org.Name != "Công ty TNHH A" {
-				t.Errorf("membership %+v", m)
-			}
 		}
 	})
 }
