@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
@@ -226,4 +227,38 @@ func TestPurgeKeepsWhatIsStillNeeded(t *testing.T) {
 			t.Fatalf("after purge: %v", c)
 		}
 	})
+}
+
+// Every subscribable subject is read by one of the fan-out's consumers, and
+// they read nothing else: a type added to Subjects without a consumer would
+// never reach a partner.
+func TestFanoutHandlesEverySubscribableSubject(t *testing.T) {
+	handled := map[string]int{}
+	for _, c := range []events.Consumer{FanoutConsumer, FanoutCardConsumer} {
+		if _, err := c.Filter(); err != nil {
+			t.Error(err)
+		}
+		for _, s := range c.Handles {
+			handled[s.String()]++
+		}
+	}
+	for s := range Subjects {
+		if handled[s] != 1 {
+			t.Errorf("%s is read by %d fan-out consumers, want 1", s, handled[s])
+		}
+	}
+	for s := range handled {
+		if _, ok := Subjects[s]; !ok {
+			t.Errorf("the fan-out reads %s, which no partner can subscribe to", s)
+		}
+	}
+	for _, typ := range Types {
+		found := false
+		for _, v := range Subjects {
+			found = found || v == typ
+		}
+		if !found {
+			t.Errorf("type %s has no subject", typ)
+		}
+	}
 }
