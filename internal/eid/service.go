@@ -37,6 +37,9 @@ type Deps struct {
 	Audit *audit.Log
 	// Passkeys configures WebAuthn; a zero value disables passkeys.
 	Passkeys PasskeyConfig
+	// Passwords bounds concurrent password checks, shared with the staff
+	// module's; nil: a gate of this service's own (throttle.NewGate).
+	Passwords *throttle.Gate
 }
 
 // Policy holds the tunable limits.
@@ -87,6 +90,7 @@ type Service struct {
 	audit    *audit.Log
 	webauthn *webauthn.WebAuthn // nil when passkeys are not configured
 	throttle *throttle.Limiter  // failed sign-ins and registrations, in eid_throttle
+	gate     *throttle.Gate     // bounds concurrent password checks
 }
 
 // NewService builds the service.
@@ -120,7 +124,10 @@ func NewService(d Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := &Service{db: d.DB, register: d.Register, sms: d.SMS, face: d.Face, seal: s, log: d.Log, now: d.Now,
+	if d.Passwords == nil {
+		d.Passwords = throttle.NewGate(0, 0)
+	}
+	svc := &Service{gate: d.Passwords, db: d.DB, register: d.Register, sms: d.SMS, face: d.Face, seal: s, log: d.Log, now: d.Now,
 		policy: d.Policy.withDefaults(), dummy: dummy, audit: d.Audit, throttle: throttle.New(d.DB, "eid_throttle")}
 	if svc.webauthn, err = newWebAuthn(d.Passkeys); err != nil {
 		return nil, err

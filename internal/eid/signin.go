@@ -86,7 +86,9 @@ func (s *Service) check(ctx context.Context, pin string, in SignInInput, now tim
 	var last int64
 	err := row.Scan(&a.PIN, &a.Subject, &a.Level, &a.Status, &a.Email, &a.CreatedVia, &a.GuardianPIN, &hash, &totp, &a.ActivatedBy, &created, &updated, &totpSealed, &last)
 	if errors.Is(err, sql.ErrNoRows) {
-		checkPassword(s.dummy, in.Password) // same cost as a real check
+		if _, err := s.checkPassword(ctx, s.dummy, in.Password); err != nil { // same cost as a real check
+			return Authentication{}, err
+		}
 		return Authentication{}, ErrBadCredentials
 	}
 	if err != nil {
@@ -94,10 +96,14 @@ func (s *Service) check(ctx context.Context, pin string, in SignInInput, now tim
 	}
 	a.HasPassword, a.HasTOTP = hash != "", totp != 0
 	if hash == "" {
-		checkPassword(s.dummy, in.Password)
-		return Authentication{}, ErrBadCredentials
+		hash = s.dummy // same cost as a real check, and a failure
+		a.Status = ""
 	}
-	if !checkPassword(hash, in.Password) || a.Status != StatusActive {
+	good, err := s.checkPassword(ctx, hash, in.Password)
+	if err != nil {
+		return Authentication{}, err
+	}
+	if !good || a.Status != StatusActive {
 		return Authentication{}, ErrBadCredentials
 	}
 	auth := Authentication{Account: a, Level: Level1, AMR: []string{"pwd"}, At: now}

@@ -72,6 +72,7 @@ type Store struct {
 	policy  Policy
 	limiter *throttle.Limiter
 	audit   *audit.Log
+	gate    *throttle.Gate // bounds concurrent password checks
 
 	mu    sync.Mutex
 	cache map[string]cached
@@ -94,6 +95,9 @@ type Deps struct {
 	Policy Policy
 	// Audit receives administrators' unlocks; nil: not audited (tests).
 	Audit *audit.Log
+	// Passwords bounds concurrent password checks, shared with the e-ID
+	// module's; nil: a gate of this store's own (throttle.NewGate).
+	Passwords *throttle.Gate
 }
 
 // New returns a store.
@@ -111,7 +115,10 @@ func New(d Deps) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: d.DB, now: d.Now, dummy: dummy, secret: d.Secret, policy: d.Policy.withDefaults(),
+	if d.Passwords == nil {
+		d.Passwords = throttle.NewGate(0, 0)
+	}
+	return &Store{gate: d.Passwords, db: d.DB, now: d.Now, dummy: dummy, secret: d.Secret, policy: d.Policy.withDefaults(),
 		limiter: throttle.New(d.DB, throttleTable), audit: d.Audit, cache: map[string]cached{}}, nil
 }
 
@@ -173,18 +180,23 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Ac
 // authenticate checks a username and password, unthrottled.
 func (s *Store) authenticate(ctx context.Context, username, password string) (Account, error) {
 	a, hash, err := s.account(ctx, username)
-	if errors.Is(err, sql.ErrNoRows) {
-		CheckPassword(s.dummy, password)
-		return Account{}, ErrBadCredentials
+	unknown := errors.Is(err, sql.ErrNoRows)
+	if err != nil && !unknown {
+		return Account{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if unknown {
+		hash = s.dummy // same cost as a real check
+	}
+	// In a slot of the password gate: a saturated server refuses (429
+	// auth.busy) rather than hold 19 MiB per waiting check.
+	var ok bool
+	if gerr := s.gate.Do(ctx, func() { ok, err = CheckPassword(hash, password) }); gerr != nil {
+		return Account{}, gerr
 	}
 	if err != nil {
 		return Account{}, fmt.Errorf("authenticate: %w", err)
 	}
-	ok, err := CheckPassword(hash, password)
-	if err != nil {
-		return Account{}, fmt.Errorf("authenticate: %w", err)
-	}
-	if !ok || a.Disabled {
+	if !ok || a.Disabled || unknown {
 		return Account{}, ErrBadCredentials
 	}
 	return a, nil

@@ -2,7 +2,9 @@ package portal
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
+	"github.com/dancu-project/dancu/internal/throttle"
 	"github.com/dancu-project/dancu/internal/web/page"
 )
 
@@ -55,6 +58,9 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		f := fault.As(err)
 		status := http.StatusUnauthorized
+		if d, ok := throttle.RetryAfter(err); ok { // 429 auth.busy
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+		}
 		if f.Kind != fault.Unauthenticated {
 			p.fail(w, r, err)
 			return

@@ -3,11 +3,14 @@ package portal
 import (
 	"html/template"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/throttle"
 	"github.com/dancu-project/dancu/internal/web/page"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
@@ -98,6 +101,9 @@ func (s *SignInPages) SignIn(w http.ResponseWriter, r *http.Request, p oidcop.Si
 	if p.Error != nil {
 		f := page.Worst(fault.Faults(p.Error))
 		status = problem.Status(f.Kind)
+		if d, ok := throttle.RetryAfter(p.Error); ok { // 429 auth.busy
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+		}
 		s.kit.Refused(r, status, f.Code)
 		v.Error = page.FaultText(v.Lang, f)
 	}

@@ -76,7 +76,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		// A wrong password, a block (429) and a lock (403) all show the
 		// form again with the fault's message; other faults their page.
 		f := fault.As(err)
-		if f.Kind != fault.Unauthenticated && !errors.Is(err, staff.ErrThrottled) && !errors.Is(err, staff.ErrLocked) {
+		if f.Kind != fault.Unauthenticated && !errors.Is(err, staff.ErrThrottled) && !errors.Is(err, staff.ErrLocked) && !errors.Is(err, throttle.ErrBusy) {
 			u.fail(w, r, err)
 			return
 		}
