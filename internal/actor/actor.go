@@ -11,10 +11,72 @@ type Role string
 // Staff roles.
 const (
 	Registrar Role = "registrar" // registers births, deaths, moves in their unit
+	Desk      Role = "desk"      // one-stop desk officer: finds citizens and does desk acts in their unit
 	Leader    Role = "leader"    // reads and watches dashboards for their unit
-	Admin     Role = "admin"     // manages accounts; national scope unless a unit is set
+	Admin     Role = "admin"     // manages accounts; national scope unless a province is set
 	System    Role = "system"    // the platform itself (seed, relays)
 )
+
+// StaffRoles are the roles a staff account may hold, in the order pickers
+// list them.
+func StaffRoles() []Role { return []Role{Registrar, Desk, Leader, Admin} }
+
+// Permission is one kind of act a role allows; where it may be done is the
+// actor's unit (Covers), checked separately.
+type Permission string
+
+// Permissions. The table of which role holds which is Can; it is
+// documented in docs/architecture.md.
+const (
+	FindPersons    Permission = "find_persons"    // search the register and read a record in scope
+	RegisterEvents Permission = "register_events" // births, deaths, moves, name changes, cards
+	DeskActs       Permission = "desk_acts"       // at the one-stop desk: read cards, activate level 2, lock, unlock, reset e-ID accounts
+	ManageStaff    Permission = "manage_staff"    // add, disable, enable staff and reset their passwords, in scope
+	ManagePlatform Permission = "manage_platform" // partners, policies, OpenID clients, subscriptions: national administrators only
+	ReadDashboards Permission = "read_dashboards" // indicators of the unit
+)
+
+// Can reports whether the actor's role allows p. It is the one permission
+// table; scope (which unit) is Covers's and ManagesUnit's. A province
+// administrator manages staff of its province but not the platform.
+func (a Actor) Can(p Permission) bool {
+	switch a.Role {
+	case System:
+		return true
+	case Admin:
+		if p == ManagePlatform {
+			return a.Level() == LevelNational
+		}
+		return true
+	case Registrar:
+		return p == FindPersons || p == RegisterEvents || p == DeskActs || p == ReadDashboards
+	case Desk:
+		return p == FindPersons || p == DeskActs
+	case Leader:
+		return p == FindPersons || p == ReadDashboards
+	default:
+		return false
+	}
+}
+
+// ManagesUnit reports whether an administrator may manage a staff account
+// scoped to unit (in province), whatever its role: a national administrator
+// any; a province administrator only accounts inside its province and never
+// a national one (a unit of ""). An actor without ManageStaff manages
+// nothing.
+func (a Actor) ManagesUnit(unit, province string) bool {
+	if !a.Can(ManageStaff) {
+		return false
+	}
+	switch a.Level() {
+	case LevelNational:
+		return true
+	case LevelProvince:
+		return unit != "" && province == a.Unit && (Actor{Unit: unit}).Level() != LevelNone
+	default:
+		return false
+	}
+}
 
 // Actor is the one doing something.
 type Actor struct {
@@ -78,9 +140,7 @@ func (a Actor) Covers(province, commune string) bool {
 }
 
 // CanRegister reports whether the actor may record life events.
-func (a Actor) CanRegister() bool {
-	return a.Role == Registrar || a.Role == Admin || a.Role == System
-}
+func (a Actor) CanRegister() bool { return a.Can(RegisterEvents) }
 
 // Label is the actor's ID without its kind prefix, for display.
 func (a Actor) Label() string {
