@@ -31,13 +31,18 @@ const Root = "dancu"
 
 // The catalogue: every subject of the stream and the type of its body.
 var (
-	// PersonBorn, PersonDied, PersonMoved, PersonNameChanged and
-	// PersonTemporary are the register's life events (internal/registry).
+	// PersonBorn, PersonDied, PersonMoved, PersonNameChanged,
+	// PersonTemporary, PersonMarried and PersonDivorced are the register's
+	// life events (internal/registry). A marriage or a divorce is one
+	// message for each spouse, each naming its own PIN: the spouse is not in
+	// the body (consumers read it through the API under their policy).
 	PersonBorn        = Subject[LifeEvent]{"dancu.person.born"}
 	PersonDied        = Subject[LifeEvent]{"dancu.person.died"}
 	PersonMoved       = Subject[LifeEvent]{"dancu.person.moved"}
 	PersonNameChanged = Subject[LifeEvent]{"dancu.person.name_changed"}
 	PersonTemporary   = Subject[LifeEvent]{"dancu.person.temporary_residence"}
+	PersonMarried     = Subject[LifeEvent]{"dancu.person.married"}
+	PersonDivorced    = Subject[LifeEvent]{"dancu.person.divorced"}
 
 	// CardIssued and CardRevoked are the card service's events
 	// (internal/card/service).
@@ -60,7 +65,7 @@ var (
 
 // Catalogue lists every subject (and subject family) of the stream.
 func Catalogue() []Topic {
-	return []Topic{PersonBorn, PersonDied, PersonMoved, PersonNameChanged, PersonTemporary,
+	return []Topic{PersonBorn, PersonDied, PersonMoved, PersonNameChanged, PersonTemporary, PersonMarried, PersonDivorced,
 		CardIssued, CardRevoked, AuditCheckpoint, PartnerDeliveries, DeadLetters}
 }
 

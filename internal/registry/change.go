@@ -23,16 +23,20 @@ var (
 	SubjectMoved       = events.PersonMoved.String()
 	SubjectNameChanged = events.PersonNameChanged.String()
 	SubjectTemporary   = events.PersonTemporary.String()
+	SubjectMarried     = events.PersonMarried.String()
+	SubjectDivorced    = events.PersonDivorced.String()
 )
 
 // Events declares what the register publishes.
-var Events = events.Publishes("registry", events.PersonBorn, events.PersonDied, events.PersonMoved, events.PersonNameChanged, events.PersonTemporary)
+var Events = events.Publishes("registry", events.PersonBorn, events.PersonDied, events.PersonMoved, events.PersonNameChanged, events.PersonTemporary,
+	events.PersonMarried, events.PersonDivorced)
 
 // EventMessage is the body of a life-event message (events.LifeEvent).
 type EventMessage = events.LifeEvent
 
 var subjects = map[string]events.Subject[events.LifeEvent]{
 	EventBirth: events.PersonBorn, EventDeath: events.PersonDied, EventMove: events.PersonMoved, EventNameChange: events.PersonNameChanged, EventTemporary: events.PersonTemporary,
+	EventMarriage: events.PersonMarried, EventDivorce: events.PersonDivorced,
 }
 
 // recordEvent writes a life event, its outbox message and its audit entry in tx.
@@ -46,9 +50,9 @@ func (s *Service) recordEvent(ctx context.Context, tx *sql.Tx, a actor.Actor, ev
 	if ev.From != nil {
 		from = *ev.From
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO life_events (id, kind, pin, effective_date, registrar, reason, recorded_at, from_province, from_commune, evidence)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, ev.ID, ev.Kind, ev.PIN, ev.Effective.String(), ev.Registrar, ev.Reason, now.Format(time.RFC3339Nano),
-		from.ProvinceCode, from.CommuneCode, ev.Evidence); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO life_events (id, kind, pin, effective_date, registrar, reason, recorded_at, from_province, from_commune, evidence, other_pin)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, ev.ID, ev.Kind, ev.PIN, ev.Effective.String(), ev.Registrar, ev.Reason, now.Format(time.RFC3339Nano),
+		from.ProvinceCode, from.CommuneCode, ev.Evidence, ev.OtherPIN); err != nil {
 		return fmt.Errorf("insert life event: %w", err)
 	}
 	msg := EventMessage{EventID: ev.ID, Kind: ev.Kind, PIN: p.PIN, Effective: ev.Effective.String(),

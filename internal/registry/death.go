@@ -48,60 +48,38 @@ func (s *Service) RegisterDeath(ctx context.Context, a actor.Actor, in DeathInpu
 		if date.Earliest().Before(old.BirthDate.Earliest()) {
 			return ErrBeforeBirth.WithField("death_date")
 		}
-		if err := s.handOverHead(ctx, tx, old, in.NewHeadPIN); err != nil {
+		if err := s.handOverHead(ctx, tx, a, old, in.NewHeadPIN, date, reason); err != nil {
+			return err
+		}
+		if err := keepResidences(ctx, tx, old); err != nil {
 			return err
 		}
 		p = old
 		p.Status, p.DeathDate = Dead, date
+		// A death closes the household membership (the record's history
+		// keeps which household it was) and every residence.
+		p.HouseholdID, p.Relation = "", ""
+		if t := p.Temporary; t != nil && (t.To.IsZero() || t.To.Earliest().After(date.Earliest())) {
+			closed := *t
+			closed.To = date
+			p.Temporary = &closed
+		}
 		if err := s.save(ctx, tx, a, old, &p, reason); err != nil {
 			return err
 		}
 		ev := LifeEvent{Kind: EventDeath, Effective: date, Reason: reason}
-		return s.recordEvent(ctx, tx, a, &ev, &p)
+		if err := s.recordEvent(ctx, tx, a, &ev, &p); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE residences SET to_date = $1 WHERE pin = $2 AND (to_date = '' OR to_date > $1)`, date.String(), p.PIN); err != nil {
+			return fmt.Errorf("close residences: %w", err)
+		}
+		// The marriage ends with the death; the survivor is free to marry.
+		return s.endMarriage(ctx, tx, a, old, date, endByDeath, ev.ID, reason)
 	})
 	if err != nil {
 		return Person{}, fmt.Errorf("register death: %w", err)
 	}
 	s.describe(&p)
 	return p, nil
-}
-
-// handOverHead makes newHead the head of the household that leaving (who dies
-// or moves away) heads, when living members remain. A household is never left
-// without a head.
-func (s *Service) handOverHead(ctx context.Context, tx *sql.Tx, leaving Person, newHead string) error {
-	if leaving.Relation != RelHead || leaving.HouseholdID == "" {
-		return nil
-	}
-	members, err := householdMembers(ctx, tx, leaving.HouseholdID)
-	if err != nil {
-		return err
-	}
-	var others []Member
-	for _, m := range members {
-		if m.PIN != leaving.PIN && m.Status == Alive {
-			others = append(others, m)
-		}
-	}
-	if len(others) == 0 {
-		return nil
-	}
-	newHead = strings.TrimSpace(newHead)
-	if newHead == "" {
-		return ErrHeadRequired.WithField("new_head_pin")
-	}
-	found := false
-	for _, m := range others {
-		found = found || m.PIN == newHead
-	}
-	if !found {
-		return ErrNewHeadInvalid.WithField("new_head_pin")
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE households SET head_pin = $1 WHERE id = $2`, newHead, leaving.HouseholdID); err != nil {
-		return fmt.Errorf("change household head: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE persons SET relation = $1 WHERE pin = $2`, RelHead, newHead); err != nil {
-		return fmt.Errorf("change household head: %w", err)
-	}
-	return noteChange(ctx, tx, newHead)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/pin"
 	"github.com/dancu-project/dancu/internal/storage"
 )
@@ -21,6 +22,8 @@ type Loader struct {
 	bulk       *storage.Loader
 	persons    *storage.Table
 	households *storage.Table
+	residences *storage.Table // opened on first use
+	marriages  *storage.Table // opened on first use
 	counters   map[string]int
 	actor      actor.Actor
 	audit      Recorder
@@ -107,6 +110,40 @@ func (l *Loader) Person(ctx context.Context, p *Person) error {
 	}
 	l.count++
 	return l.persons.Add(ctx, personArgs(p)...)
+}
+
+// Residence queues an entry of a person's residence history: a period the
+// person's row no longer holds, such as the years at an address of the old
+// map before the 2025 reform. The current period stays on the person row
+// (Service.Residences shows both); r.Address.CommuneCode is the code of the
+// map in force on r.From.
+func (l *Loader) Residence(ctx context.Context, pinText string, r Residence) error {
+	if l.residences == nil {
+		t, err := l.bulk.Table(ctx, "residences", "pin", "kind", "province", "commune", "detail", "from_date", "to_date", "event_id")
+		if err != nil {
+			return err
+		}
+		l.residences = t
+	}
+	kind := r.Kind
+	if kind == "" {
+		kind = Permanent
+	}
+	return l.residences.Add(ctx, pinText, kind, r.Address.ProvinceCode, r.Address.CommuneCode, r.Address.Detail, r.From.String(), r.To.String(), r.EventID)
+}
+
+// Marriage queues the marriage of a husband and a wife loaded as spouses
+// (each row's SpousePIN names the other), from the day married (zero when
+// unknown), so a later divorce or death closes its history row.
+func (l *Loader) Marriage(ctx context.Context, husband, wife string, married civildate.Date) error {
+	if l.marriages == nil {
+		t, err := l.bulk.Table(ctx, "marriages", "id", "husband_pin", "wife_pin", "married_on")
+		if err != nil {
+			return err
+		}
+		l.marriages = t
+	}
+	return l.marriages.Add(ctx, storage.NewID(), husband, wife, married.String())
 }
 
 // Commit stores the counters and makes the load visible.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/storage"
 )
@@ -92,29 +93,16 @@ func (s *Service) RegisterMove(ctx context.Context, a actor.Actor, in MoveInput)
 				p.HouseholdID, p.PIN, prov, in.Commune, p.Permanent.Detail, s.now().UTC().Format(time.RFC3339Nano)); err != nil {
 				return fmt.Errorf("create household: %w", err)
 			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO household_heads (household_id, head_pin, from_date, changed_by, reason) VALUES ($1, $2, $3, $4, $5)`,
+				p.HouseholdID, p.PIN, date.String(), a.ID, reason); err != nil {
+				return fmt.Errorf("record head period: %w", err)
+			}
 		}
 		if !a.Covers(p.Permanent.ProvinceCode, p.Permanent.CommuneCode) {
 			return fault.ErrOutOfScope
 		}
-		if err := s.handOverHead(ctx, tx, old, in.NewHeadPIN); err != nil {
-			return err
-		}
-		p.PermSince = date
-		if err := s.save(ctx, tx, a, old, &p, reason); err != nil {
-			return err
-		}
-		from := old.Permanent
-		ev := LifeEvent{Kind: EventMove, Effective: date, Reason: reason, From: &from, Evidence: acc.String()}
-		if err := s.recordEvent(ctx, tx, a, &ev, &p); err != nil {
-			return err
-		}
-		if err := s.useEvidence(ctx, tx, acc, ev.ID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE residences SET to_date = $1 WHERE pin = $2 AND kind = $3 AND to_date = ''`, date.String(), p.PIN, Permanent); err != nil {
-			return fmt.Errorf("close residence: %w", err)
-		}
-		return insertResidence(ctx, tx, p.PIN, Permanent, p.Permanent, date, ev.ID)
+		p, err = s.relocate(ctx, tx, a, old, p, in.NewHeadPIN, date, reason, acc)
+		return err
 	})
 	if err != nil {
 		return Person{}, fmt.Errorf("register move: %w", err)
@@ -140,4 +128,37 @@ func (s *Service) destination(ctx context.Context, householdID, commune string) 
 		return Address{}
 	}
 	return Address{ProvinceCode: prov, CommuneCode: commune}
+}
+
+// relocate writes a change of permanent residence in tx: old is the record
+// before, p the record with its new address and household set. The
+// household old headed gets its next head (handOverHead), the residence
+// history keeps the address left (closed on date) beside the new one, and
+// person.moved names the commune left.
+func (s *Service) relocate(ctx context.Context, tx *sql.Tx, a actor.Actor, old, p Person, newHead string, date civildate.Date, reason string, acc accepted) (Person, error) {
+	if err := s.handOverHead(ctx, tx, a, old, newHead, date, reason); err != nil {
+		return Person{}, err
+	}
+	if err := keepResidences(ctx, tx, old); err != nil {
+		return Person{}, err
+	}
+	p.PermSince = date
+	if err := s.save(ctx, tx, a, old, &p, reason); err != nil {
+		return Person{}, err
+	}
+	from := old.Permanent
+	ev := LifeEvent{Kind: EventMove, Effective: date, Reason: reason, From: &from, Evidence: acc.String()}
+	if err := s.recordEvent(ctx, tx, a, &ev, &p); err != nil {
+		return Person{}, err
+	}
+	if err := s.useEvidence(ctx, tx, acc, ev.ID); err != nil {
+		return Person{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE residences SET to_date = $1 WHERE pin = $2 AND kind = $3 AND to_date = ''`, date.String(), p.PIN, Permanent); err != nil {
+		return Person{}, fmt.Errorf("close residence: %w", err)
+	}
+	if err := insertResidence(ctx, tx, p.PIN, Permanent, p.Permanent, date, ev.ID); err != nil {
+		return Person{}, err
+	}
+	return p, nil
 }

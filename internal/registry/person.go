@@ -81,6 +81,9 @@ type Person struct {
 	UpdatedAt    time.Time      `json:"updated_at"`
 	UpdatedBy    string         `json:"updated_by"`
 	UpdateReason string         `json:"update_reason,omitempty"`
+	// BirthFlags are what the registrar confirmed when the birth was
+	// registered (BirthTwin, BirthMotherAge, BirthInterval), shown to staff.
+	BirthFlags []string `json:"birth_flags,omitempty"`
 }
 
 // Summary is a search result row: enough to pick the right person.
@@ -100,6 +103,9 @@ type Household struct {
 	Address Address   `json:"address"`
 	Members []Member  `json:"members"`
 	Created time.Time `json:"created_at"`
+	// Heads is who headed the household when, newest first; empty for a
+	// household loaded in bulk whose head never changed.
+	Heads []HeadPeriod `json:"heads,omitempty"`
 }
 
 // Member is one person in a household.
@@ -128,9 +134,12 @@ const (
 	EventMove       = "move"
 	EventNameChange = "name_change"
 	EventTemporary  = "temporary_residence"
+	EventMarriage   = "marriage"
+	EventDivorce    = "divorce"
 )
 
-// LifeEvent is a registered birth, death, move or name change.
+// LifeEvent is a registered birth, death, move, name change, temporary
+// residence, marriage or divorce.
 type LifeEvent struct {
 	ID        string         `json:"id"`
 	Kind      string         `json:"kind"`
@@ -145,6 +154,8 @@ type LifeEvent struct {
 	// Evidence is what an arrival from outside the registrar's unit was
 	// registered on: "application:<id>" or "card_qr:<PIN>/<issue date>".
 	Evidence string `json:"evidence,omitempty"`
+	// OtherPIN is the spouse a marriage or divorce names.
+	OtherPIN string `json:"spouse_pin,omitempty"`
 }
 
 // Version is one state of a person in their history.

@@ -322,7 +322,6 @@ func TestDeathMoveNameChange(t *testing.T) {
 			in   registry.DeathInput
 			code string
 		}{
-			{"head with members needs a new head", registrarBaDinh, registry.DeathInput{PIN: f.father, DeathDate: "01/04/2026"}, "household.head_required"},
 			{"new head not a member", registrarBaDinh, registry.DeathInput{PIN: f.father, DeathDate: "01/04/2026", NewHeadPIN: f.far}, "household.new_head_invalid"},
 			{"before birth", registrarBaDinh, registry.DeathInput{PIN: f.son, DeathDate: "01/01/2000"}, "date.before_birth"},
 			{"outside scope", registrarBaDinh, registry.DeathInput{PIN: f.far, DeathDate: "01/04/2026"}, "out_of_scope"},
@@ -336,7 +335,8 @@ func TestDeathMoveNameChange(t *testing.T) {
 		if after := counts(t, db); after != before {
 			t.Fatalf("refused deaths wrote something: %v -> %v", before, after)
 		}
-		dead, err := f.svc.RegisterDeath(ctx, registrarBaDinh, registry.DeathInput{PIN: f.father, DeathDate: "01/04/2026", NewHeadPIN: f.mother, Reason: "Bệnh"})
+		// No new head named: the spouse becomes head (nextHead's rule).
+		dead, err := f.svc.RegisterDeath(ctx, registrarBaDinh, registry.DeathInput{PIN: f.father, DeathDate: "01/04/2026", Reason: "Bệnh"})
 		if err != nil || dead.Status != registry.Dead || dead.DeathDate.String() != "2026-04-01" || dead.Version != 2 {
 			t.Fatalf("death: %+v %v", dead, err)
 		}
@@ -344,7 +344,7 @@ func TestDeathMoveNameChange(t *testing.T) {
 			t.Fatalf("second death: %v", err)
 		}
 		h, _ := f.svc.Household(ctx, registrarBaDinh, f.household)
-		if h.HeadPIN != f.mother || h.Members[0].PIN != f.mother || h.Members[0].Relation != registry.RelHead {
+		if h.HeadPIN != f.mother || len(h.Members) != 2 || h.Members[0].PIN != f.mother || h.Members[0].Relation != registry.RelHead {
 			t.Fatalf("head after death: %+v", h)
 		}
 		hist, err := f.svc.History(ctx, registrarBaDinh, f.father)
@@ -363,8 +363,10 @@ func TestDeathMoveNameChange(t *testing.T) {
 		if err != nil || moved.Permanent.CommuneCode != otherHN || moved.Relation != registry.RelHead || moved.HouseholdID == f.household {
 			t.Fatalf("move: %+v %v", moved, err)
 		}
+		// The address left stays in the history, closed on the day of the move.
 		res, _ := f.svc.Residences(ctx, registrarHN, f.son)
-		if len(res) != 1 || res[0].Address.CommuneCode != otherHN {
+		if len(res) != 2 || res[0].Address.CommuneCode != otherHN || !res[0].To.IsZero() ||
+			res[1].Address.CommuneCode != baDinh || res[1].To.String() != "2026-05-03" {
 			t.Fatalf("residences after move: %+v", res)
 		}
 		if _, err := f.svc.Get(ctx, registrarBaDinh, f.son, "lookup"); !errors.Is(err, fault.ErrOutOfScope) {
@@ -382,8 +384,9 @@ func TestDeathMoveNameChange(t *testing.T) {
 		if len(page.Items) != 1 || page.Items[0].PIN != f.mother {
 			t.Fatalf("renamed person not found by new name: %+v", page)
 		}
+		// Versions: loaded, made head, widowed (the marriage ended), renamed.
 		hist, _ = f.svc.History(ctx, admin, f.mother)
-		if len(hist) != 2 || hist[1].Person.FullName != "Trần Thị Hoà" || hist[0].By != registrarBaDinh.ID {
+		if len(hist) != 4 || hist[1].Person.FullName != "Trần Thị Hoà" || hist[0].By != registrarBaDinh.ID {
 			t.Fatalf("rename history: %+v", hist)
 		}
 		out, _ := db.PendingEvents(ctx, 10)

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -310,6 +311,9 @@ func (s *Service) Household(ctx context.Context, a actor.Actor, id string) (Hous
 		return h, err
 	}
 	h.Members = members
+	if h.Heads, err = householdHeads(ctx, s.db.R, id); err != nil {
+		return h, err
+	}
 	// The page shows every member's name, birth date and relation: each
 	// member's access log must say so, not only the household's.
 	entries := make([]audit.Entry, 0, len(members)+1)
@@ -366,7 +370,6 @@ func (s *Service) Residences(ctx context.Context, a actor.Actor, pinText string)
 	}
 	defer rows.Close()
 	var out []Residence
-	now := s.now()
 	for rows.Next() {
 		var r Residence
 		var from, to string
@@ -374,25 +377,68 @@ func (s *Service) Residences(ctx context.Context, a actor.Actor, pinText string)
 			return nil, fmt.Errorf("residences: %w", err)
 		}
 		r.From, r.To = parseOptional(from), parseOptional(to)
-		r.Address.Text = joinAddress(r.Address.Detail, s.places.Path(r.Address.CommuneCode, now))
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("residences: %w", err)
 	}
-	hasPermanent := false
-	for _, r := range out {
-		hasPermanent = hasPermanent || r.Kind == Permanent
-	}
-	if !hasPermanent {
-		// Records loaded in bulk carry their permanent residence on the person row only.
-		p.Permanent.Text = joinAddress(p.Permanent.Detail, s.places.Path(p.Permanent.CommuneCode, now))
-		out = append(out, Residence{Kind: Permanent, Address: p.Permanent, From: p.PermSince})
+	out = append(s.rowPeriods(p, out), out...)
+	// Newest first by start; a period whose start is unknown (loaded in
+	// bulk) is the oldest.
+	slices.SortStableFunc(out, func(x, y Residence) int {
+		return y.From.Earliest().Compare(x.From.Earliest())
+	})
+	for i := range out {
+		out[i].Address.Text = joinAddress(out[i].Address.Detail, s.pathAt(out[i].Address.CommuneCode, out[i].From))
 	}
 	if err := s.audit.Record(ctx, audit.Entry{Actor: a.ID, Action: "residence.read", Subject: "person:" + p.PIN, Purpose: "lookup"}); err != nil {
 		return nil, fmt.Errorf("audit read: %w", err)
 	}
 	return out, nil
+}
+
+// rowPeriods are the periods p's row holds that the history rows do not:
+// records loaded in bulk (and history loaded for the years before the 2025
+// reform, Loader.Residence) carry their current residence on the row only.
+// A permanent residence is added when no permanent row is open (closed on
+// the day of death for a dead person with no permanent row at all), a
+// temporary one when no row has its commune and start.
+func (s *Service) rowPeriods(p Person, rows []Residence) []Residence {
+	openPerm, anyPerm, temp := false, false, false
+	for _, r := range rows {
+		switch r.Kind {
+		case Permanent:
+			anyPerm = true
+			openPerm = openPerm || r.To.IsZero()
+		case Temporary:
+			temp = temp || p.Temporary != nil && r.Address.CommuneCode == p.Temporary.CommuneCode && r.From == p.Temporary.From
+		}
+	}
+	var out []Residence
+	if p.Temporary != nil && !temp {
+		out = append(out, Residence{Kind: Temporary, Address: p.Temporary.Address, From: p.Temporary.From, To: p.Temporary.To})
+	}
+	switch {
+	case p.Status != Dead && !openPerm && p.Permanent.CommuneCode != "":
+		out = append(out, Residence{Kind: Permanent, Address: p.Permanent, From: p.PermSince})
+	case p.Status == Dead && !anyPerm && p.Permanent.CommuneCode != "":
+		out = append(out, Residence{Kind: Permanent, Address: p.Permanent, From: p.PermSince, To: p.DeathDate})
+	}
+	return out
+}
+
+// pathAt names a commune on the map in force on the day a period started
+// (a code of the old map reused on the new one, 00004 Trúc Bạch before
+// 1 July 2025 and Ba Đình after, is named as it was then); a period with
+// no start, or a code the map of its start does not hold, is named on
+// today's map.
+func (s *Service) pathAt(commune string, from civildate.Date) string {
+	if !from.IsZero() {
+		if path := s.places.Path(commune, from.Time()); path != "" {
+			return path
+		}
+	}
+	return s.places.Path(commune, s.now())
 }
 
 // Events is a person's life events, newest first.
@@ -401,7 +447,7 @@ func (s *Service) Events(ctx context.Context, a actor.Actor, pinText string) ([]
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT id, kind, pin, effective_date, registrar, reason, recorded_at, from_province, from_commune, evidence FROM life_events WHERE pin = $1 ORDER BY recorded_at DESC, id`, p.PIN)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, kind, pin, effective_date, registrar, reason, recorded_at, from_province, from_commune, evidence, other_pin FROM life_events WHERE pin = $1 ORDER BY recorded_at DESC, id`, p.PIN)
 	if err != nil {
 		return nil, fmt.Errorf("life events: %w", err)
 	}
@@ -411,7 +457,7 @@ func (s *Service) Events(ctx context.Context, a actor.Actor, pinText string) ([]
 		var e LifeEvent
 		var eff, rec string
 		var from Address
-		if err := rows.Scan(&e.ID, &e.Kind, &e.PIN, &eff, &e.Registrar, &e.Reason, &rec, &from.ProvinceCode, &from.CommuneCode, &e.Evidence); err != nil {
+		if err := rows.Scan(&e.ID, &e.Kind, &e.PIN, &eff, &e.Registrar, &e.Reason, &rec, &from.ProvinceCode, &from.CommuneCode, &e.Evidence, &e.OtherPIN); err != nil {
 			return nil, fmt.Errorf("life events: %w", err)
 		}
 		if from.CommuneCode != "" {

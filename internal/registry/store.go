@@ -29,24 +29,25 @@ const personColumns = `pin, full_name, name_folded, given_folded, other_names, b
 	birthplace_commune, birthplace_detail, hometown, perm_province, perm_commune, perm_detail, perm_since,
 	temp_province, temp_commune, temp_detail, temp_from, temp_to, household_id, relation,
 	father_pin, mother_pin, spouse_pin, status, death_date, tax_code, social_insurance_no,
-	version, updated_at, updated_by, update_reason`
+	version, updated_at, updated_by, update_reason, birth_flags`
 
 const personPlaceholders = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-	$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35`
+	$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanPerson(row scanner) (Person, error) {
 	var p Person
-	var nameFolded, givenFolded, birth, permSince, tempProv, tempCommune, tempDetail, tempFrom, tempTo, death, updated string
+	var nameFolded, givenFolded, birth, permSince, tempProv, tempCommune, tempDetail, tempFrom, tempTo, death, updated, flags string
 	err := row.Scan(&p.PIN, &p.FullName, &nameFolded, &givenFolded, &p.OtherNames, &birth, &p.Sex, &p.Ethnicity, &p.Religion, &p.Nationality,
 		&p.Birthplace.CommuneCode, &p.Birthplace.Detail, &p.Hometown, &p.Permanent.ProvinceCode, &p.Permanent.CommuneCode, &p.Permanent.Detail, &permSince,
 		&tempProv, &tempCommune, &tempDetail, &tempFrom, &tempTo, &p.HouseholdID, &p.Relation,
 		&p.FatherPIN, &p.MotherPIN, &p.SpousePIN, &p.Status, &death, &p.SectorIDs.TaxCode, &p.SectorIDs.SocialInsuranceNo,
-		&p.Version, &updated, &p.UpdatedBy, &p.UpdateReason)
+		&p.Version, &updated, &p.UpdatedBy, &p.UpdateReason, &flags)
 	if err != nil {
 		return p, err
 	}
+	p.BirthFlags = strings.Fields(flags)
 	p.BirthDate, _ = civildate.Parse(birth)
 	p.PermSince = parseOptional(permSince)
 	p.DeathDate = parseOptional(death)
@@ -78,7 +79,7 @@ func personArgs(p *Person) []any {
 		p.Birthplace.CommuneCode, p.Birthplace.Detail, p.Hometown, p.Permanent.ProvinceCode, p.Permanent.CommuneCode, p.Permanent.Detail, p.PermSince.String(),
 		t.ProvinceCode, t.CommuneCode, t.Detail, t.From.String(), t.To.String(), p.HouseholdID, p.Relation,
 		p.FatherPIN, p.MotherPIN, p.SpousePIN, p.Status, p.DeathDate.String(), p.SectorIDs.TaxCode, p.SectorIDs.SocialInsuranceNo,
-		p.Version, p.UpdatedAt.UTC().Format(time.RFC3339Nano), p.UpdatedBy, p.UpdateReason}
+		p.Version, p.UpdatedAt.UTC().Format(time.RFC3339Nano), p.UpdatedBy, p.UpdateReason, strings.Join(p.BirthFlags, " ")}
 }
 
 // givenFolded is the folded given name: the last word, how people are called.
