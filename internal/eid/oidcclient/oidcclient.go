@@ -58,6 +58,13 @@ type Client struct {
 	// RequireDPoP refuses the client any token not bound to a key by a
 	// DPoP proof (RFC 9449).
 	RequireDPoP bool
+	// BackchannelLogoutURI is where the provider posts a signed logout
+	// token when a citizen's sign-in session ends (OpenID Connect
+	// Back-Channel Logout 1.0); empty: the client is not told.
+	BackchannelLogoutURI string
+	// OptionalScopes are the scopes of Scopes a citizen may untick on the
+	// consent page; the others are required for the service.
+	OptionalScopes []string
 
 	// SecretHash is the stored hash of the secret (HashSecret), filled in
 	// when the provider loads a client; never the secret itself.

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -97,6 +99,19 @@ func (cs *Clients) Add(ctx context.Context, c Client) error {
 			}
 		}
 	}
+	for _, sc := range c.OptionalScopes {
+		if !slices.Contains(c.Scopes, sc) {
+			return ErrClientInvalid.WithField("optional_scopes")
+		}
+	}
+	if c.BackchannelLogoutURI != "" {
+		// An absolute https URL without fragment (Back-Channel Logout §2.2);
+		// http only for a development client.
+		u, err := url.Parse(c.BackchannelLogoutURI)
+		if err != nil || u.Host == "" || u.Fragment != "" || !(u.Scheme == "https" || (u.Scheme == "http" && c.DevMode)) {
+			return ErrClientInvalid.WithField("backchannel_logout_uri")
+		}
+	}
 	if c.MinLevel == 0 {
 		c.MinLevel = eid.Level1
 	}
@@ -115,9 +130,10 @@ func (cs *Clients) Add(ctx context.Context, c Client) error {
 	if c.DevMode {
 		dev = 1
 	}
-	_, err := cs.db.W.ExecContext(ctx, `INSERT INTO eid_oidc_clients (id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, created_at, require_par, require_dpop)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, c.ID, hash, c.Name, c.Purpose, js(c.RedirectURIs), js(c.PostLogoutRedirectURIs),
-		js(c.GrantTypes), js(c.Scopes), int(c.MinLevel), dev, c.JWKS, cs.now().UTC().Format(time.RFC3339), boolInt(c.RequirePAR), boolInt(c.RequireDPoP))
+	_, err := cs.db.W.ExecContext(ctx, `INSERT INTO eid_oidc_clients (id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, created_at, require_par, require_dpop, backchannel_logout_uri, optional_scopes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, c.ID, hash, c.Name, c.Purpose, js(c.RedirectURIs), js(c.PostLogoutRedirectURIs),
+		js(c.GrantTypes), js(c.Scopes), int(c.MinLevel), dev, c.JWKS, cs.now().UTC().Format(time.RFC3339), boolInt(c.RequirePAR), boolInt(c.RequireDPoP),
+		c.BackchannelLogoutURI, js(c.OptionalScopes))
 	if storage.IsUniqueViolation(err) {
 		return ErrClientExists
 	}
@@ -137,10 +153,10 @@ func (cs *Clients) Get(ctx context.Context, id string) (Client, error) {
 		return cc.c, nil
 	}
 	var c Client
-	var redirects, logouts, grants, scopes string
+	var redirects, logouts, grants, scopes, optional string
 	var level, dev, par, dpop int
-	err := cs.db.R.QueryRowContext(ctx, `SELECT id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, require_par, require_dpop FROM eid_oidc_clients WHERE id = $1 AND disabled = 0`, id).
-		Scan(&c.ID, &c.SecretHash, &c.Name, &c.Purpose, &redirects, &logouts, &grants, &scopes, &level, &dev, &c.JWKS, &par, &dpop)
+	err := cs.db.R.QueryRowContext(ctx, `SELECT id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, require_par, require_dpop, backchannel_logout_uri, optional_scopes FROM eid_oidc_clients WHERE id = $1 AND disabled = 0`, id).
+		Scan(&c.ID, &c.SecretHash, &c.Name, &c.Purpose, &redirects, &logouts, &grants, &scopes, &level, &dev, &c.JWKS, &par, &dpop, &c.BackchannelLogoutURI, &optional)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Client{}, ErrClientNotFound
 	}
@@ -151,7 +167,7 @@ func (cs *Clients) Get(ctx context.Context, id string) (Client, error) {
 	for _, p := range []struct {
 		s string
 		v *[]string
-	}{{redirects, &c.RedirectURIs}, {logouts, &c.PostLogoutRedirectURIs}, {grants, &c.GrantTypes}, {scopes, &c.Scopes}} {
+	}{{redirects, &c.RedirectURIs}, {logouts, &c.PostLogoutRedirectURIs}, {grants, &c.GrantTypes}, {scopes, &c.Scopes}, {optional, &c.OptionalScopes}} {
 		if err := json.Unmarshal([]byte(p.s), p.v); err != nil {
 			return Client{}, fmt.Errorf("load client: %w", err)
 		}

@@ -116,6 +116,17 @@ func ValidateClient(c Client, hasSecret bool) error {
 			bad("scopes", "Phạm vi dữ liệu không tồn tại: %q.", "Unknown scope %q.", s)
 		}
 	}
+	for _, s := range c.OptionalScopes {
+		if !slices.Contains(c.Scopes, s) {
+			bad("optional_scopes", "Phạm vi tuỳ chọn %q phải nằm trong các phạm vi của ứng dụng.", "The optional scope %q must be one of the client's scopes.", s)
+		}
+	}
+	if u := c.BackchannelLogoutURI; u != "" {
+		if pu, err := url.Parse(u); err != nil || pu.Host == "" || pu.Fragment != "" || !(pu.Scheme == "https" || (pu.Scheme == "http" && c.DevMode)) {
+			bad("backchannel_logout_uri", "Địa chỉ đăng xuất kênh sau phải là URL https tuyệt đối, không có phần #.",
+				"The back-channel logout URI must be an absolute https URL without a fragment.")
+		}
+	}
 	if c.MinLevel != eid.Level1 && c.MinLevel != eid.Level2 {
 		bad("min_level", "Mức định danh tối thiểu là 1 hoặc 2.", "The minimum level is 1 or 2.")
 	}
@@ -188,13 +199,14 @@ func (cs *Clients) Register(ctx context.Context, c Client) error {
 	return nil
 }
 
-const clientInfoColumns = `id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, require_par, require_dpop, disabled, created_at`
+const clientInfoColumns = `id, secret_hash, name, purpose, redirect_uris, post_logout_uris, grant_types, scopes, min_level, dev_mode, jwks, require_par, require_dpop, disabled, created_at, backchannel_logout_uri, optional_scopes`
 
 func scanClientInfo(r interface{ Scan(...any) error }) (ClientInfo, error) {
 	var c ClientInfo
-	var redirects, logouts, grants, scopes, created string
+	var redirects, logouts, grants, scopes, created, optional string
 	var level, dev, par, dpop, disabled int
-	if err := r.Scan(&c.ID, &c.SecretHash, &c.Name, &c.Purpose, &redirects, &logouts, &grants, &scopes, &level, &dev, &c.JWKS, &par, &dpop, &disabled, &created); err != nil {
+	if err := r.Scan(&c.ID, &c.SecretHash, &c.Name, &c.Purpose, &redirects, &logouts, &grants, &scopes, &level, &dev, &c.JWKS, &par, &dpop, &disabled, &created,
+		&c.BackchannelLogoutURI, &optional); err != nil {
 		return c, err
 	}
 	c.MinLevel, c.DevMode, c.RequirePAR, c.RequireDPoP, c.Disabled = eid.Level(level), dev != 0, par != 0, dpop != 0, disabled != 0
@@ -202,7 +214,7 @@ func scanClientInfo(r interface{ Scan(...any) error }) (ClientInfo, error) {
 	for _, p := range []struct {
 		s string
 		v *[]string
-	}{{redirects, &c.RedirectURIs}, {logouts, &c.PostLogoutRedirectURIs}, {grants, &c.GrantTypes}, {scopes, &c.Scopes}} {
+	}{{redirects, &c.RedirectURIs}, {logouts, &c.PostLogoutRedirectURIs}, {grants, &c.GrantTypes}, {scopes, &c.Scopes}, {optional, &c.OptionalScopes}} {
 		if err := json.Unmarshal([]byte(p.s), p.v); err != nil {
 			return c, fmt.Errorf("client %s: %w", c.ID, err)
 		}
@@ -267,9 +279,10 @@ func (cs *Clients) Update(ctx context.Context, c Client, keepSecret bool) error 
 		return string(b)
 	}
 	_, err = cs.db.W.ExecContext(ctx, `UPDATE eid_oidc_clients SET secret_hash = $1, name = $2, purpose = $3, redirect_uris = $4, post_logout_uris = $5,
-		grant_types = $6, scopes = $7, min_level = $8, dev_mode = $9, jwks = $10, require_par = $11, require_dpop = $12 WHERE id = $13`,
+		grant_types = $6, scopes = $7, min_level = $8, dev_mode = $9, jwks = $10, require_par = $11, require_dpop = $12,
+		backchannel_logout_uri = $13, optional_scopes = $14 WHERE id = $15`,
 		hash, strings.TrimSpace(c.Name), strings.TrimSpace(c.Purpose), js(c.RedirectURIs), js(c.PostLogoutRedirectURIs), js(c.GrantTypes), js(c.Scopes),
-		int(c.MinLevel), boolInt(c.DevMode), c.JWKS, boolInt(c.RequirePAR), boolInt(c.RequireDPoP), c.ID)
+		int(c.MinLevel), boolInt(c.DevMode), c.JWKS, boolInt(c.RequirePAR), boolInt(c.RequireDPoP), c.BackchannelLogoutURI, js(c.OptionalScopes), c.ID)
 	if err != nil {
 		return fmt.Errorf("update client: %w", err)
 	}

@@ -28,6 +28,7 @@ func (p *Provider) mountGates(mux *http.ServeMux, lib http.Handler) {
 	mux.Handle("/oauth/introspect", p.clientAuthGate(lib, p.issuer+"/oauth/introspect"))
 	mux.Handle("/revoke", p.clientAuthGate(lib, p.issuer+"/revoke"))
 	mux.Handle("GET /.well-known/openid-configuration", p.discoveryGate(lib))
+	mux.Handle("/end_session", p.endSessionGate(lib))
 	// No device flow: the library would serve its endpoint regardless.
 	mux.HandleFunc("/device_authorization", func(w http.ResponseWriter, _ *http.Request) {
 		writeOAuthError(w, http.StatusNotFound, "invalid_request", "device authorization is not supported")
@@ -185,6 +186,9 @@ func (p *Provider) discoveryGate(next http.Handler) http.Handler {
 			m["dpop_signing_alg_values_supported"] = algs
 			// Relying parties find the levels they can ask for with acr_values.
 			m["acr_values_supported"] = []string{ACRLevel1, ACRLevel2}
+			// OpenID Connect Back-Channel Logout 1.0 (backchannel.go).
+			m["backchannel_logout_supported"] = true
+			m["backchannel_logout_session_supported"] = true
 		})
 	})
 }

@@ -55,6 +55,11 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 		p.badRequest(w, r)
 		return
 	}
+	// A session in force signs in without the form; prompt=none never
+	// shows it (sso.go).
+	if ar.Subject == "" && p.trySession(w, r, ar, c) {
+		return
+	}
 	_, passkeys := p.passkeys()
 	pg := SignInPage{Page: p.page(ar, c), Level2: max(c.MinLevel, levelAsked(ar.Req.ACRValues)) >= eid.Level2, Passkeys: passkeys}
 	pg.CSRF = p.csrfToken(w, r)

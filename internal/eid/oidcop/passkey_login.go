@@ -136,12 +136,27 @@ func (p *Provider) passkeyLogin(w http.ResponseWriter, r *http.Request) {
 
 // afterSignIn records who signed in for the request, binds the rest of the
 // flow to this browser, and returns the next step's URL.
+// The sign-in also starts or renews the browser's session at the provider
+// (sso.go).
 func (p *Provider) afterSignIn(w http.ResponseWriter, r *http.Request, ar *authRequest, c Client, auth eid.Authentication) (string, error) {
-	if err := p.store.completeLogin(r.Context(), ar.ID, auth); err != nil {
+	sid, err := p.rememberSignIn(w, r, auth)
+	if err != nil {
+		return "", err
+	}
+	return p.signedIn(w, r, ar, c, auth, sid)
+}
+
+// signedIn records who signed in for the request, in which session, binds
+// the rest of the flow to this browser, and returns the next step's URL.
+func (p *Provider) signedIn(w http.ResponseWriter, r *http.Request, ar *authRequest, c Client, auth eid.Authentication, sid string) (string, error) {
+	if err := p.store.completeLogin(r.Context(), ar.ID, auth, sid); err != nil {
+		return "", err
+	}
+	if err := p.sessionClient(r.Context(), sid, c.ID); err != nil {
 		return "", err
 	}
 	p.setCookie(w, flowCookie, p.flowToken(ar.ID))
-	ar.Subject, ar.Level = auth.Account.Subject, auth.Level
+	ar.Subject, ar.Level, ar.SID = auth.Account.Subject, auth.Level, sid
 	return p.nextStep(r.Context(), ar, c, auth.Account.PIN)
 }
 

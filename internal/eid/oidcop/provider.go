@@ -45,6 +45,13 @@ type Deps struct {
 	SecureCookies   bool
 	AccessTokenTTL  time.Duration // 10 min
 	RefreshTokenTTL time.Duration // 30 days
+	// LogoutClient sends back-channel logout tokens (backchannel.go); in
+	// production one that refuses internal addresses, as webhooks'
+	// (delivery.NewClient). nil: no back-channel logout is sent.
+	LogoutClient *http.Client
+	// LogoutRedirect is where a logout without a registered
+	// post_logout_redirect_uri ends ("/" when empty).
+	LogoutRedirect string
 }
 
 // Provider is the OpenID Connect provider.
@@ -59,6 +66,8 @@ type Provider struct {
 	log     *slog.Logger
 	now     func() time.Time
 	secure  bool
+	// logoutClient posts back-channel logout tokens (nil: none).
+	logoutClient *http.Client
 }
 
 // New builds the provider; signing keys are made on first use.
@@ -92,7 +101,10 @@ func New(d Deps) (*Provider, error) {
 	}
 	clients := NewClients(d.DB, d.Now)
 	p := &Provider{clients: clients, seal: seal, pages: d.Pages, issuer: strings.TrimSuffix(d.Issuer, "/"), prefix: prefix,
-		log: d.Log, now: d.Now, secure: d.SecureCookies}
+		log: d.Log, now: d.Now, secure: d.SecureCookies, logoutClient: d.LogoutClient}
+	if d.LogoutRedirect == "" {
+		d.LogoutRedirect = "/"
+	}
 	p.store = &opStorage{
 		keyStore:   &keyStore{db: d.DB, seal: seal, now: d.Now},
 		db:         d.DB,
@@ -106,6 +118,7 @@ func New(d Deps) (*Provider, error) {
 		revs:       newRevocations(d.DB, d.Now, d.Log),
 		status:     newAccountCache(d.Accounts, d.Now),
 		log:        d.Log,
+		logout:     p.logoutBrowser,
 	}
 	p.store.signer = &signer{keys: p.store.keyStore}
 	p.store.tokens = newTokenChecker(p.issuer, func(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
@@ -127,7 +140,9 @@ func New(d Deps) (*Provider, error) {
 		GrantTypeRefreshToken:   true,
 		SupportedUILocales:      []language.Tag{language.Vietnamese, language.English},
 		SupportedScopes:         []string{oidc.ScopeOpenID, ScopeProfile, ScopeAddress, ScopePIN, ScopeOrg, oidc.ScopeOfflineAccess},
-		SupportedClaims:         []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "at_hash", "c_hash", "name", "birthdate", "gender", "address", "pin"},
+		SupportedClaims:         []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "at_hash", "c_hash", "sid", "name", "birthdate", "gender", "address", "pin"},
+		// RP-initiated logout (end_session_endpoint in discovery).
+		DefaultLogoutRedirectURI: d.LogoutRedirect,
 	}
 	opts := []op.Option{op.WithAccessTokenKeySet(keySet{p.store.tokens})}
 	if u.Scheme == "http" {

@@ -51,6 +51,10 @@ type storedRequest struct {
 	// UILocales are the languages the relying party asked the pages in
 	// (ui_locales), preferred first.
 	UILocales []string `json:"ui_locales,omitempty"`
+	// Prompt and MaxAge decide whether the sign-in session may answer
+	// (sso.go); prompt=login arrives as max_age 0 too.
+	Prompt []string `json:"prompt,omitempty"`
+	MaxAge *uint    `json:"max_age,omitempty"`
 }
 
 // authRequest is an authorization request in flight; it implements
@@ -68,6 +72,8 @@ type authRequest struct {
 	// Family is set when the code is exchanged for tokens: the tokens'
 	// sid, by which a replay of the code revokes them.
 	Family string
+	// SID is the sign-in session that answered (sso.go), the ID token's sid.
+	SID string
 	// exchanged: the code was exchanged already; only AuthRequestByCode
 	// sees such a request, to revoke what it produced.
 	exchanged bool

@@ -21,6 +21,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/delivery"
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/fault"
@@ -125,7 +126,8 @@ func start(t testing.TB, db *storage.DB) *env {
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	e.issuer = e.srv.URL + "/oidc"
-	e.provider, err = oidcop.New(oidcop.Deps{Pages: testPages(t), DB: db, Accounts: accounts, Register: reg, Issuer: e.issuer, Secret: secret, Log: log})
+	e.provider, err = oidcop.New(oidcop.Deps{Pages: testPages(t), DB: db, Accounts: accounts, Register: reg, Issuer: e.issuer, Secret: secret, Log: log,
+		LogoutClient: delivery.NewClient(5*time.Second, 1, delivery.Egress{Development: true})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,8 @@ type opStorage struct {
 	status *accountCache
 	signer *signer
 	log    *slog.Logger
+	// logout ends the sign-in session of the browser logging out (sso.go).
+	logout func(ctx context.Context, userID string) error
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -102,7 +104,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	a := &authRequest{ID: storage.NewID(), ClientID: req.ClientID, Created: s.now(), Req: storedRequest{
 		RedirectURI: req.RedirectURI, Scopes: scopes, State: req.State, Nonce: req.Nonce, ResponseType: string(req.ResponseType),
 		ResponseMode: string(req.ResponseMode), CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod),
-		ACRValues: req.ACRValues, UILocales: localeTags(req.UILocales),
+		ACRValues: req.ACRValues, UILocales: localeTags(req.UILocales), Prompt: req.Prompt, MaxAge: req.MaxAge,
 	}}
 	body, _ := json.Marshal(a.Req)
 	_, err = s.db.W.ExecContext(ctx, `INSERT INTO eid_oidc_auth_requests (id, client_id, request, created_at) VALUES ($1, $2, $3, $4)`,
@@ -124,8 +126,8 @@ func (s *opStorage) loadAuthRequest(ctx context.Context, where string, arg strin
 	var a authRequest
 	var body, amr, authTime, created string
 	var level, done, exchanged int
-	err := s.db.R.QueryRowContext(ctx, `SELECT id, client_id, request, subject, level, amr, auth_time, done, created_at, family, exchanged FROM eid_oidc_auth_requests WHERE `+where+` = $1`, arg).
-		Scan(&a.ID, &a.ClientID, &body, &a.Subject, &level, &amr, &authTime, &done, &created, &a.Family, &exchanged)
+	err := s.db.R.QueryRowContext(ctx, `SELECT id, client_id, request, subject, level, amr, auth_time, done, created_at, family, exchanged, sid FROM eid_oidc_auth_requests WHERE `+where+` = $1`, arg).
+		Scan(&a.ID, &a.ClientID, &body, &a.Subject, &level, &amr, &authTime, &done, &created, &a.Family, &exchanged, &a.SID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound{"auth request"}
 	}
@@ -233,9 +235,9 @@ func (s *opStorage) DeleteAuthRequest(ctx context.Context, id string) error {
 }
 
 // completeLogin records who signed in for a request, at what level.
-func (s *opStorage) completeLogin(ctx context.Context, id string, auth eid.Authentication) error {
-	_, err := s.db.W.ExecContext(ctx, `UPDATE eid_oidc_auth_requests SET subject = $1, level = $2, amr = $3, auth_time = $4 WHERE id = $5 AND done = 0`,
-		auth.Account.Subject, int(auth.Level), jsonList(auth.AMR), stamp(auth.At), id)
+func (s *opStorage) completeLogin(ctx context.Context, id string, auth eid.Authentication, sid string) error {
+	_, err := s.db.W.ExecContext(ctx, `UPDATE eid_oidc_auth_requests SET subject = $1, level = $2, amr = $3, auth_time = $4, sid = $5 WHERE id = $6 AND done = 0`,
+		auth.Account.Subject, int(auth.Level), jsonList(auth.AMR), stamp(auth.At), sid, id)
 	if err != nil {
 		return fmt.Errorf("complete login: %w", err)
 	}
@@ -633,6 +635,12 @@ func (s *opStorage) SetUserinfoFromScopes(ctx context.Context, ui *oidc.UserInfo
 func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, _ []string) error {
 	if g, ok := req.(*refreshGrant); ok {
 		ui.AppendClaims("acr", acrFor(g.Level))
+	}
+	// The sign-in session's id (sid, Back-Channel Logout §2.4), by which a
+	// relying party matches a logout token to its own session. Access
+	// tokens' sid is their token family (revocation), not this.
+	if a, ok := req.(*authRequest); ok && a.SID != "" {
+		ui.AppendClaims("sid", a.SID)
 	}
 	return s.addActingClaims(ctx, ui, req) // org_acting.go
 }
