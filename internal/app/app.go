@@ -33,6 +33,7 @@ import (
 	"github.com/dancu-project/dancu/internal/seed"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/throttle"
 	"github.com/dancu-project/dancu/internal/web"
 	"github.com/dancu-project/dancu/internal/web/api"
 	"github.com/dancu-project/dancu/internal/web/partnerapi"
@@ -174,7 +175,10 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
-	if a.Staff, err = newStaff(a.DB, secret, a.Audit, now); err != nil {
+	// One bound on concurrent argon2id checks for citizens and staff alike
+	// (throttle.Gate: one per core, 429 auth.busy past a short wait).
+	passwords := throttle.NewGate(0, 0)
+	if a.Staff, err = newStaff(a.DB, secret, a.Audit, now, passwords); err != nil {
 		return nil, err
 	}
 	// A card read at the desk is evidence of a person's arrival in a unit.
@@ -187,7 +191,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	}
 	sms, face := outsideServices(cfg)
 	if a.EID, err = eid.NewService(eid.Deps{DB: a.DB, Register: a.Registry, SMS: sms, Face: face, Secret: []byte(secret), Log: log, Now: now, Production: cfg.Production,
-		Audit: a.Audit, Passkeys: passkeys}); err != nil {
+		Audit: a.Audit, Passkeys: passkeys, Passwords: passwords}); err != nil {
 		return nil, fmt.Errorf("e-ID: %w", err)
 	}
 	// The provider's sign-in and consent pages are drawn by the web layer
@@ -196,8 +200,15 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, fmt.Errorf("OpenID provider pages: %w", err)
 	}
+	// Back-channel logout tokens go to addresses clients registered: the
+	// webhooks' egress rule keeps them off the platform's own network.
+	egress, err := delivery.EgressFor(cfg.Production, cfg.WebhookNetworks)
+	if err != nil {
+		return nil, err
+	}
 	if a.OIDC, err = oidcop.New(oidcop.Deps{DB: a.DB, Accounts: a.EID, Register: a.Registry, Pages: signInPages, Issuer: cfg.Issuer(),
-		Secret: []byte(secret), Log: log, Now: now, SecureCookies: cfg.SecureCookies}); err != nil {
+		Secret: []byte(secret), Log: log, Now: now, SecureCookies: cfg.SecureCookies,
+		LogoutClient: delivery.NewClient(5*time.Second, 1, egress)}); err != nil {
 		return nil, fmt.Errorf("OpenID provider: %w", err)
 	}
 	a.Partners = exchange.NewStore(a.DB, now)

@@ -12,6 +12,7 @@ import (
 	"github.com/dancu-project/dancu/internal/platform"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/throttle"
 )
 
 // Services are the platform's stores for a command that does not serve
@@ -54,7 +55,7 @@ func (s *Services) Staff() (*staff.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newStaff(s.DB, secret, s.Audit, s.Now)
+	return newStaff(s.DB, secret, s.Audit, s.Now, nil)
 }
 
 // Deliveries are the partners' subscriptions and deliveries, their
@@ -77,9 +78,10 @@ func (s *Services) Close() {
 
 // newStaff builds the staff store: sign-in counters are keyed with the
 // secret, so the table names no username or address; administrators'
-// unlocks are audited.
-func newStaff(db *storage.DB, secret string, log *audit.Log, now func() time.Time) (*staff.Store, error) {
-	return staff.New(staff.Deps{DB: db, Now: now, Secret: []byte(secret), Audit: log})
+// unlocks are audited; passwords bounds its password checks (nil: its
+// own gate).
+func newStaff(db *storage.DB, secret string, log *audit.Log, now func() time.Time, passwords *throttle.Gate) (*staff.Store, error) {
+	return staff.New(staff.Deps{DB: db, Now: now, Secret: []byte(secret), Audit: log, Passwords: passwords})
 }
 
 // newDeliveries builds the delivery store with the egress rule the
