@@ -14,7 +14,10 @@ import (
 // added a passkey, gave or withdrew a consent, or were delegated to act for
 // an organisation.
 const (
+	ActionEnrolled            = "eid.enrolled"
 	ActionLevel2Activated     = "eid.level2_activated"
+	ActionTOTPEnrolled        = "eid.totp_enrolled"
+	ActionTOTPConfirmed       = "eid.totp_confirmed"
 	ActionLocked              = "eid.locked"
 	ActionUnlocked            = "eid.unlocked"
 	ActionReset               = "eid.reset"

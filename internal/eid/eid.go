@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/actor"
+	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/storage"
@@ -85,6 +86,12 @@ type FaceVerifier interface {
 	Verify(ctx context.Context, pin string, image []byte) (bool, error)
 }
 
+// CardRegister is what enrolment reads of the card register
+// (*cardservice.Service): a person's cards, through its audited, scoped read.
+type CardRegister interface {
+	Cards(ctx context.Context, a actor.Actor, pin string) ([]cardservice.Card, []cardservice.HistoryEntry, error)
+}
+
 // AcceptAllFaces is the development FaceVerifier; NewService refuses it in
 // production.
 type AcceptAllFaces struct{}
@@ -107,8 +114,14 @@ func (d DevSMS) Send(_ context.Context, _ string, text string) error {
 // unknown PIN, a wrong password, a wrong second factor and an account that
 // cannot sign in, so an answer never tells whether an account exists.
 var (
-	ErrBadCredentials    = fault.New(fault.Unauthenticated, "eid.bad_credentials", "Số định danh, mật khẩu hoặc mã xác thực không đúng.", "Wrong identification number, password or code.")
-	ErrThrottled         = fault.New(fault.Unauthenticated, "eid.throttled", "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau ít phút.", "Too many attempts. Try again in a few minutes.")
+	ErrBadCredentials = fault.New(fault.Unauthenticated, "eid.bad_credentials", "Số định danh, mật khẩu hoặc mã xác thực không đúng.", "Wrong identification number, password or code.")
+	ErrThrottled      = fault.New(fault.Unauthenticated, "eid.throttled", "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau ít phút.", "Too many attempts. Try again in a few minutes.")
+	// ErrCardMismatch is the one refusal of an enrolment by card for a PIN
+	// not in the register, a card number or issue date that is not the
+	// person's, a card lost, revoked or replaced, and a person whose death
+	// is registered (death revokes the card): each is "this is not a valid
+	// card", which is all the public yes/no card verification tells too.
+	ErrCardMismatch      = fault.New(fault.Invalid, "eid.card_mismatch", "Thông tin không khớp với một thẻ căn cước còn hiệu lực.", "The details do not match a valid identity card.")
 	ErrMismatch          = fault.New(fault.Invalid, "eid.registration_mismatch", "Thông tin không khớp với Cơ sở dữ liệu quốc gia về dân cư.", "The details do not match the population register.")
 	ErrFaceMismatch      = fault.New(fault.Invalid, "eid.face_mismatch", "Ảnh khuôn mặt không khớp với ảnh chân dung đã lưu.", "The face image does not match the portrait on record.")
 	ErrAccountExists     = fault.New(fault.Conflict, "eid.account_exists", "Công dân này đã có tài khoản định danh điện tử.", "This person already has an electronic ID account.")
@@ -124,6 +137,8 @@ var (
 	ErrNotLocked         = fault.New(fault.Conflict, "eid.not_locked", "Tài khoản không bị khóa.", "The account is not locked.")
 	ErrTOTPNotEnrolled   = fault.New(fault.Conflict, "eid.totp_not_enrolled", "Chưa đăng ký ứng dụng xác thực.", "No authenticator app is enrolled.")
 	ErrRegistrarRequired = fault.New(fault.Forbidden, "eid.registrar_required", "Chỉ cán bộ đăng ký mới được kích hoạt tài khoản mức 2.", "Only a registrar may activate a level-2 account.")
+	ErrNotActive         = fault.New(fault.Conflict, "eid.not_active", "Tài khoản chưa hoạt động: công dân cần đặt mật khẩu (hoặc tài khoản đang bị khóa).", "The account is not active: the citizen must set a password first (or it is locked).")
+	ErrInPersonRequired  = fault.New(fault.Invalid, "eid.in_person_required", "Cán bộ phải xác nhận đã đối chiếu trực tiếp công dân với thẻ căn cước.", "The officer must confirm they checked the citizen in person against the card.")
 )
 
 // systemActor reads the register on eid's own behalf (registration checks,

@@ -20,7 +20,7 @@ import (
 // CompleteRegistration to set a password. The register read is made as the
 // registrar, so it is audited and scoped to the registrar's unit.
 func (s *Service) Activate(ctx context.Context, registrar actor.Actor, pin string) (Account, error) {
-	if registrar.Role != actor.Registrar {
+	if !atDesk(registrar) {
 		return Account{}, ErrRegistrarRequired
 	}
 	pin = strings.TrimSpace(pin)
@@ -61,14 +61,130 @@ func (s *Service) Activate(ctx context.Context, registrar actor.Actor, pin strin
 	return s.Account(ctx, pin)
 }
 
-// mayManage reports whether a is the account's owner or a registrar.
+// deskRole is the desk officer's role (DESIGN.md), who serves citizens at
+// the counter without registering life events.
+const deskRole actor.Role = "desk"
+
+// atDesk reports whether a serves e-ID accounts at the desk: a registrar or
+// a desk officer.
+func atDesk(a actor.Actor) bool { return a.Role == actor.Registrar || a.Role == deskRole }
+
+// mayManage reports whether a is the account's owner, a desk officer or
+// registrar, an administrator or the platform.
 func mayManage(a actor.Actor, pin string) bool {
-	return a.ID == "citizen:"+pin || a.Role == actor.Registrar || a.Role == actor.Admin || a.Role == actor.System
+	return a.ID == "citizen:"+pin || atDesk(a) || a.Role == actor.Admin || a.Role == actor.System
+}
+
+// reach applies the register's scope rule to a staff member acting on the
+// account of pin, before anything else is looked at: the act is refused as
+// the register refuses reading the person (out_of_scope for a person
+// outside the officer's unit, and alike for a PIN nobody has), and the read
+// is audited with purpose. The owner and the platform need no reach.
+func (s *Service) reach(ctx context.Context, a actor.Actor, pin, purpose string) (registry.Person, error) {
+	if a.ID == "citizen:"+pin || a.Role == actor.System {
+		return registry.Person{}, nil
+	}
+	if !mayManage(a, pin) {
+		return registry.Person{}, fault.ErrForbidden
+	}
+	p, err := s.register.Get(ctx, a, pin, purpose)
+	if err != nil {
+		return registry.Person{}, fmt.Errorf("e-ID account: %w", err)
+	}
+	return p, nil
+}
+
+// DeskView is what the desk sees of a citizen: the person as the register
+// has them and their account (HasAccount false when there is none).
+type DeskView struct {
+	Person     registry.Person
+	Account    Account
+	HasAccount bool
+}
+
+// AtDesk finds a citizen for a desk officer: the register read is scoped to
+// the officer's unit and audited ("eid-desk").
+func (s *Service) AtDesk(ctx context.Context, a actor.Actor, pin string) (DeskView, error) {
+	if !atDesk(a) && a.Role != actor.Admin {
+		return DeskView{}, ErrRegistrarRequired
+	}
+	pin = strings.TrimSpace(pin)
+	p, err := s.reach(ctx, a, pin, "eid-desk")
+	if err != nil {
+		return DeskView{}, err
+	}
+	v := DeskView{Person: p}
+	acct, err := s.Account(ctx, p.PIN)
+	switch {
+	case err == nil:
+		v.Account, v.HasAccount = acct, true
+	case !errors.Is(err, ErrNoAccount):
+		return DeskView{}, err
+	}
+	return v, nil
+}
+
+// ActivateInPerson is Activate for the desk: the officer confirms they
+// checked the citizen in person against the card (inPerson), without
+// which nothing is activated.
+func (s *Service) ActivateInPerson(ctx context.Context, a actor.Actor, pin string, inPerson bool) (Account, error) {
+	if !atDesk(a) {
+		return Account{}, ErrRegistrarRequired
+	}
+	if _, err := s.reach(ctx, a, strings.TrimSpace(pin), "eid-level2-activation"); err != nil {
+		return Account{}, err
+	}
+	if !inPerson {
+		return Account{}, ErrInPersonRequired.WithField("in_person")
+	}
+	return s.Activate(ctx, a, pin)
+}
+
+// EnrolTOTPAtDesk starts the authenticator app's enrolment for a citizen at
+// the desk: the officer shows the returned otpauth:// URI as a QR code, the
+// citizen scans it and types a code, which ConfirmTOTPAtDesk checks. Scoped
+// and audited like every desk act.
+func (s *Service) EnrolTOTPAtDesk(ctx context.Context, a actor.Actor, pin string) (TOTPEnrolment, error) {
+	pin = strings.TrimSpace(pin)
+	if _, err := s.reach(ctx, a, pin, "eid-totp-enrolment"); err != nil {
+		return TOTPEnrolment{}, err
+	}
+	acct, err := s.Account(ctx, pin)
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	if acct.Status != StatusActive {
+		return TOTPEnrolment{}, ErrNotActive
+	}
+	en, err := s.EnrolTOTP(ctx, pin)
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	if err := s.RecordAct(ctx, a.ID, ActionTOTPEnrolled, pin, ""); err != nil {
+		return TOTPEnrolment{}, err
+	}
+	return en, nil
+}
+
+// ConfirmTOTPAtDesk checks the code the citizen's app shows and activates
+// the second factor.
+func (s *Service) ConfirmTOTPAtDesk(ctx context.Context, a actor.Actor, pin, code string) error {
+	pin = strings.TrimSpace(pin)
+	if _, err := s.reach(ctx, a, pin, "eid-totp-enrolment"); err != nil {
+		return err
+	}
+	if err := s.ConfirmTOTP(ctx, pin, code); err != nil {
+		return err
+	}
+	return s.RecordAct(ctx, a.ID, ActionTOTPConfirmed, pin, "")
 }
 
 // Lock stops an account from signing in (the owner after losing a phone, or
 // a registrar). Unlock undoes it.
 func (s *Service) Lock(ctx context.Context, a actor.Actor, pin, reason string) error {
+	if _, err := s.reach(ctx, a, pin, "eid-lock"); err != nil {
+		return err
+	}
 	return s.setStatus(ctx, a, pin, reason, ActionLocked, func(cur string) (string, error) {
 		if cur == StatusRevoked {
 			return "", ErrRevoked
@@ -80,8 +196,11 @@ func (s *Service) Lock(ctx context.Context, a actor.Actor, pin, reason string) e
 // Unlock re-enables a locked account. Only a registrar unlocks, as a lock
 // usually follows a lost phone or a suspected takeover.
 func (s *Service) Unlock(ctx context.Context, a actor.Actor, pin string) error {
-	if a.Role != actor.Registrar && a.Role != actor.Admin {
+	if !atDesk(a) && a.Role != actor.Admin {
 		return fault.ErrForbidden
+	}
+	if _, err := s.reach(ctx, a, pin, "eid-unlock"); err != nil {
+		return err
 	}
 	return s.setStatus(ctx, a, pin, "", ActionUnlocked, func(cur string) (string, error) {
 		if cur != StatusLocked {
@@ -94,8 +213,11 @@ func (s *Service) Unlock(ctx context.Context, a actor.Actor, pin string) error {
 // Reset clears the password and the second factor; the owner sets new ones
 // through the one-time-code step. The level is kept.
 func (s *Service) Reset(ctx context.Context, a actor.Actor, pin string) error {
-	if a.Role != actor.Registrar && a.Role != actor.Admin {
+	if !atDesk(a) && a.Role != actor.Admin {
 		return fault.ErrForbidden
+	}
+	if _, err := s.reach(ctx, a, pin, "eid-reset"); err != nil {
+		return err
 	}
 	return s.update(ctx, pin, func(tx *sql.Tx, cur string) error {
 		if cur == StatusRevoked {
@@ -117,6 +239,9 @@ func (s *Service) Reset(ctx context.Context, a actor.Actor, pin string) error {
 
 // Revoke withdraws an account for good (death, fraud). It is idempotent.
 func (s *Service) Revoke(ctx context.Context, a actor.Actor, pin, reason string) error {
+	if _, err := s.reach(ctx, a, pin, "eid-revoke"); err != nil {
+		return err
+	}
 	return s.setStatus(ctx, a, pin, reason, ActionRevoked, func(string) (string, error) { return StatusRevoked, nil })
 }
 

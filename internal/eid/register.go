@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/dancu-project/dancu/internal/card/qr"
+	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
@@ -24,11 +26,18 @@ import (
 type RegistrationInput struct {
 	PIN        string
 	CardNumber string // equal to the PIN on chip cards
-	FullName   string
-	BirthDate  string // any form civildate.Parse reads
-	Phone      string // the citizen's own (chính chủ) mobile number
-	Email      string
-	Face       []byte // live face image
+	// IssueDate is the card's issue date (any form civildate.Parse reads).
+	// With it the details are matched against the card register (a valid
+	// card of that PIN issued that day) instead of FullName and BirthDate.
+	IssueDate string
+	// QR is the text of the card's QR code (package card/qr), an
+	// alternative to typing PIN, CardNumber and IssueDate.
+	QR        string
+	FullName  string
+	BirthDate string // any form civildate.Parse reads
+	Phone     string // the citizen's own (chính chủ) mobile number
+	Email     string
+	Face      []byte // live face image
 	// GuardianPIN names the guardian who asks for a child's account. The
 	// guardian must hold an active level-2 account; the caller (the app,
 	// after the guardian signed in at level 2) vouches for that sign-in.
@@ -51,6 +60,14 @@ type Enrolment struct {
 // address, so the form cannot serve to guess someone's birth date; and a PIN
 // gets at most registrationsPerHour codes, so it cannot flood a phone.
 func (s *Service) StartRegistration(ctx context.Context, in RegistrationInput) (Enrolment, error) {
+	if strings.TrimSpace(in.QR) != "" {
+		// The QR only saves typing: it is matched like typed details.
+		q, err := qr.Parse(in.QR)
+		if err != nil {
+			return Enrolment{}, err
+		}
+		in.PIN, in.CardNumber, in.IssueDate = string(q.PIN), string(q.PIN), q.Issue.String()
+	}
 	pin := strings.TrimSpace(in.PIN)
 	phone, ok := normalizePhone(in.Phone)
 	if !ok {
@@ -67,7 +84,7 @@ func (s *Service) StartRegistration(ctx context.Context, in RegistrationInput) (
 		return Enrolment{}, ErrThrottled
 	}
 	e, err := s.startRegistration(ctx, pin, phone, in)
-	if errors.Is(err, ErrMismatch) {
+	if errors.Is(err, ErrMismatch) || errors.Is(err, ErrCardMismatch) {
 		if ferr := s.fail(ctx, keys, now); ferr != nil {
 			return Enrolment{}, ferr
 		}
@@ -80,24 +97,32 @@ func (s *Service) StartRegistration(ctx context.Context, in RegistrationInput) (
 const registrationsPerHour = 5
 
 func (s *Service) startRegistration(ctx context.Context, pin, phone string, in RegistrationInput) (Enrolment, error) {
+	byCard := strings.TrimSpace(in.IssueDate) != ""
+	mismatch := ErrMismatch
+	if byCard {
+		mismatch = ErrCardMismatch
+	}
 	if strings.TrimSpace(in.CardNumber) != pin {
 		// Chip cards carry the PIN as their number; older cards are not
 		// accepted for self-registration yet.
-		return Enrolment{}, ErrMismatch
+		return Enrolment{}, mismatch
 	}
 	p, err := s.register.Get(ctx, systemActor, pin, "eid-registration")
 	if err != nil {
 		if f := fault.As(err); f.Kind == fault.NotFound || f.Kind == fault.Invalid {
-			return Enrolment{}, ErrMismatch.Wrap(err)
+			return Enrolment{}, mismatch.Wrap(err)
 		}
 		return Enrolment{}, fmt.Errorf("registration: %w", err)
 	}
-	birth, err := civildate.Parse(in.BirthDate)
-	if err != nil || birth != p.BirthDate || !sameName(in.FullName, p.FullName) {
+	if byCard {
+		if err := s.validCard(ctx, pin, in.IssueDate); err != nil {
+			return Enrolment{}, err
+		}
+	} else if birth, err := civildate.Parse(in.BirthDate); err != nil || birth != p.BirthDate || !sameName(in.FullName, p.FullName) {
 		return Enrolment{}, ErrMismatch
 	}
 	if p.Status == registry.Dead {
-		return Enrolment{}, ErrMismatch
+		return Enrolment{}, mismatch
 	}
 	guardian := strings.TrimSpace(in.GuardianPIN)
 	if ageAt(p.BirthDate, s.now()) < 14 {
@@ -139,6 +164,32 @@ func (s *Service) startRegistration(ctx context.Context, pin, phone string, in R
 	}
 	s.log.Info("eid registration started", "code", "eid.registration_started")
 	return e, nil
+}
+
+// validCard checks that the card register holds a card of pin issued on
+// issue that is in its holder's hands (not lost, revoked or replaced). Every
+// way of failing is ErrCardMismatch (see its comment).
+func (s *Service) validCard(ctx context.Context, pin, issue string) error {
+	if s.cards == nil {
+		return ErrCardMismatch.Wrap(errors.New("no card register configured"))
+	}
+	day, err := civildate.Parse(issue)
+	if err != nil || day.Partial() {
+		return ErrCardMismatch.WithField("issue_date")
+	}
+	cards, _, err := s.cards.Cards(ctx, systemActor, pin)
+	if err != nil {
+		if f := fault.As(err); f.Kind == fault.NotFound || f.Kind == fault.Invalid {
+			return ErrCardMismatch.Wrap(err)
+		}
+		return fmt.Errorf("registration: card register: %w", err)
+	}
+	for _, c := range cards {
+		if c.IssueDate == day.String() && c.Status == cardservice.HandedOver {
+			return nil
+		}
+	}
+	return ErrCardMismatch
 }
 
 func (s *Service) checkGuardian(ctx context.Context, guardian, child string) error {
@@ -198,6 +249,12 @@ func (s *Service) CompleteRegistration(ctx context.Context, enrolmentID, code, p
 		now := s.stamp()
 		var status string
 		err = tx.QueryRowContext(ctx, `SELECT status FROM eid_accounts WHERE pin = $1`+s.db.ForUpdate(), pin).Scan(&status)
+		if err == nil || errors.Is(err, sql.ErrNoRows) {
+			// The citizen's own act, in their access log with the others'.
+			if aerr := s.auditTx(ctx, tx, "citizen:"+pin, ActionEnrolled, pin, ""); aerr != nil {
+				return aerr
+			}
+		}
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = tx.ExecContext(ctx, `INSERT INTO eid_accounts (pin, subject, level, status, phone_sealed, email, created_via, guardian_pin, password_hash, created_at, updated_at)

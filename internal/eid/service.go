@@ -24,9 +24,12 @@ type Deps struct {
 	Register Register
 	SMS      SMSGateway   // nil: DevSMS on Log, refused when Production
 	Face     FaceVerifier // nil: AcceptAllFaces, refused when Production
-	Secret   []byte
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Cards is the card register, for enrolment by card number and issue
+	// date; nil: only the name-and-birth-date form of StartRegistration.
+	Cards  CardRegister
+	Secret []byte
+	Log    *slog.Logger
+	Now    func() time.Time
 	// Production refuses the development stand-ins: the SMS log sink and
 	// the face check that accepts every face.
 	Production bool
@@ -82,6 +85,7 @@ type Service struct {
 	register Register
 	sms      SMSGateway
 	face     FaceVerifier
+	cards    CardRegister
 	seal     *Sealer
 	log      *slog.Logger
 	now      func() time.Time
@@ -127,7 +131,7 @@ func NewService(d Deps) (*Service, error) {
 	if d.Passwords == nil {
 		d.Passwords = throttle.NewGate(0, 0)
 	}
-	svc := &Service{gate: d.Passwords, db: d.DB, register: d.Register, sms: d.SMS, face: d.Face, seal: s, log: d.Log, now: d.Now,
+	svc := &Service{gate: d.Passwords, db: d.DB, register: d.Register, sms: d.SMS, face: d.Face, cards: d.Cards, seal: s, log: d.Log, now: d.Now,
 		policy: d.Policy.withDefaults(), dummy: dummy, audit: d.Audit, throttle: throttle.New(d.DB, "eid_throttle")}
 	if svc.webauthn, err = newWebAuthn(d.Passkeys); err != nil {
 		return nil, err
