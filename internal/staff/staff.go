@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/actor"
+	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/storage"
@@ -39,6 +40,11 @@ type Account struct {
 	Unit        string // "", province (2 digits) or commune (5 digits)
 	Province    string // province of Unit
 	Disabled    bool
+	// MustChangePassword: the password was set by an administrator (a new
+	// account, a reset); the account may do nothing but change it.
+	MustChangePassword bool
+	LastSignIn         time.Time // zero: never signed in
+	CreatedBy          string    // the actor ID that added the account; "" for bootstrap ones
 }
 
 // Actor is the account acting.
@@ -73,6 +79,7 @@ type Store struct {
 	limiter *throttle.Limiter
 	audit   *audit.Log
 	gate    *throttle.Gate // bounds concurrent password checks
+	units   Units
 
 	mu    sync.Mutex
 	cache map[string]cached
@@ -98,6 +105,9 @@ type Deps struct {
 	// Passwords bounds concurrent password checks, shared with the e-ID
 	// module's; nil: a gate of this store's own (throttle.NewGate).
 	Passwords *throttle.Gate
+	// Units resolves the province of a unit for administrators' scope;
+	// nil: the embedded catalogue (adminunit.Load).
+	Units Units
 }
 
 // New returns a store.
@@ -118,7 +128,14 @@ func New(d Deps) (*Store, error) {
 	if d.Passwords == nil {
 		d.Passwords = throttle.NewGate(0, 0)
 	}
-	return &Store{gate: d.Passwords, db: d.DB, now: d.Now, dummy: dummy, secret: d.Secret, policy: d.Policy.withDefaults(),
+	if d.Units == nil {
+		units, err := adminunit.Load()
+		if err != nil {
+			return nil, fmt.Errorf("staff: %w", err)
+		}
+		d.Units = units
+	}
+	return &Store{units: d.Units, gate: d.Passwords, db: d.DB, now: d.Now, dummy: dummy, secret: d.Secret, policy: d.Policy.withDefaults(),
 		limiter: throttle.New(d.DB, throttleTable), audit: d.Audit, cache: map[string]cached{}}, nil
 }
 
@@ -134,7 +151,7 @@ func (s *Store) Create(ctx context.Context, a Account, password string) error {
 		return ErrWeakPassword.WithField("password")
 	}
 	switch a.Role {
-	case actor.Registrar, actor.Leader, actor.Admin:
+	case actor.Registrar, actor.Desk, actor.Leader, actor.Admin:
 	default:
 		return ErrRole.WithField("role")
 	}
@@ -162,12 +179,18 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 
 func (s *Store) account(ctx context.Context, username string) (Account, string, error) {
 	var a Account
-	var hash, role string
-	var disabled int
-	err := s.db.R.QueryRowContext(ctx, `SELECT username, display_name, password_hash, role, unit, province, disabled FROM staff_accounts WHERE username = $1`, username).
-		Scan(&a.Username, &a.DisplayName, &hash, &role, &a.Unit, &a.Province, &disabled)
-	a.Role, a.Disabled = actor.Role(role), disabled != 0
+	var hash, role, last string
+	var disabled, must int
+	err := s.db.R.QueryRowContext(ctx, `SELECT username, display_name, password_hash, role, unit, province, disabled, must_change_password, last_sign_in, created_by FROM staff_accounts WHERE username = $1`, username).
+		Scan(&a.Username, &a.DisplayName, &hash, &role, &a.Unit, &a.Province, &disabled, &must, &last, &a.CreatedBy)
+	a.Role, a.Disabled, a.MustChangePassword, a.LastSignIn = actor.Role(role), disabled != 0, must != 0, parseTime(last)
 	return a, hash, err
+}
+
+// parseTime reads a stored RFC 3339 time; "" is the zero time.
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
 }
 
 // Authenticate checks a username and password under the throttle, counting
@@ -293,7 +316,7 @@ func RandomPassword() string {
 
 // List returns every account by username, for the administration page.
 func (s *Store) List(ctx context.Context) ([]Account, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT username, display_name, role, unit, province, disabled FROM staff_accounts ORDER BY username`)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT username, display_name, role, unit, province, disabled, must_change_password, last_sign_in, created_by FROM staff_accounts ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
@@ -301,12 +324,12 @@ func (s *Store) List(ctx context.Context) ([]Account, error) {
 	var out []Account
 	for rows.Next() {
 		var a Account
-		var role string
-		var disabled int
-		if err := rows.Scan(&a.Username, &a.DisplayName, &role, &a.Unit, &a.Province, &disabled); err != nil {
+		var role, last string
+		var disabled, must int
+		if err := rows.Scan(&a.Username, &a.DisplayName, &role, &a.Unit, &a.Province, &disabled, &must, &last, &a.CreatedBy); err != nil {
 			return nil, fmt.Errorf("list accounts: %w", err)
 		}
-		a.Role, a.Disabled = actor.Role(role), disabled != 0
+		a.Role, a.Disabled, a.MustChangePassword, a.LastSignIn = actor.Role(role), disabled != 0, must != 0, parseTime(last)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {

@@ -131,6 +131,11 @@ func (s *Store) SignIn(ctx context.Context, in Credentials) (Account, error) {
 	if err := s.limiter.Reset(ctx, keys[0].ID); err != nil {
 		return Account{}, fmt.Errorf("sign-in: %w", err)
 	}
+	// The last sign-in, shown to administrators.
+	a.LastSignIn = now.UTC().Truncate(time.Second)
+	if _, err := s.db.W.ExecContext(ctx, `UPDATE staff_accounts SET last_sign_in = $1 WHERE username = $2`, a.LastSignIn.Format(time.RFC3339), a.Username); err != nil {
+		return Account{}, fmt.Errorf("sign-in: %w", err)
+	}
 	return a, nil
 }
 
@@ -141,18 +146,17 @@ func (s *Store) LockState(ctx context.Context, username string) (throttle.Verdic
 }
 
 // Unlock lifts the block or lock of a staff account and forgets its count.
-// Only an administrator may, or the operator's shell (`dancu staff unlock`,
+// Only an administrator in scope may, or the operator's shell (`dancu staff unlock`,
 // a system actor: whoever runs it holds the database already); the act is
 // audited in the same transaction. It reports whether the account was
 // blocked or locked.
 func (s *Store) Unlock(ctx context.Context, by actor.Actor, username string) (bool, error) {
-	if by.Role != actor.Admin && by.Role != actor.System {
+	if !by.Can(actor.ManageStaff) {
 		return false, fault.ErrForbidden
 	}
-	if _, _, err := s.account(ctx, username); errors.Is(err, sql.ErrNoRows) {
-		return false, fault.ErrNotFound.WithField("username")
-	} else if err != nil {
-		return false, fmt.Errorf("unlock: %w", err)
+	// A province administrator unlocks only accounts of its province.
+	if _, err := s.target(ctx, by, username); err != nil && !errors.Is(err, ErrSelf) {
+		return false, err
 	}
 	var was bool
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
