@@ -121,6 +121,9 @@ func migrations() []storage.Migrations {
 }
 
 func code(err error) string {
+	if err == nil {
+		return ""
+	}
 	fs := fault.Faults(err)
 	var out []string
 	for _, f := range fs {
