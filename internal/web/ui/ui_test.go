@@ -583,12 +583,13 @@ func TestDeathAndMove(t *testing.T) {
 		`<datalist id="members">`, `<option value="`+st.wife+`">`)
 	token := csrfRE.FindStringSubmatch(r.body)[1]
 
-	// The head of a household with a living member needs a successor.
-	r = c.post("/deaths", url.Values{"csrf": {token}, "pin": {st.head}, "death_date": {"20/02/2026"}})
+	// A successor named must be a living member (none named: the rule of
+	// registry.nextHead picks one).
+	r = c.post("/deaths", url.Values{"csrf": {token}, "pin": {st.head}, "death_date": {"20/02/2026"}, "new_head_pin": {st.other}})
 	if r.status != http.StatusUnprocessableEntity {
-		t.Fatalf("death without new head: %d", r.status)
+		t.Fatalf("death with a stranger as new head: %d", r.status)
 	}
-	mustContain(t, "death without new head", r, "Lỗi: Người này là chủ hộ của hộ còn thành viên", `href="#f-new_head_pin"`)
+	mustContain(t, "death with a stranger as new head", r, "Lỗi: Chủ hộ mới phải là thành viên còn sống của hộ", `href="#f-new_head_pin"`)
 	r = c.post("/deaths", url.Values{"csrf": {token}, "pin": {st.head}, "death_date": {"20/02/2026"}, "new_head_pin": {st.wife}, "reason": {"Giấy báo tử"}})
 	if r.status != http.StatusSeeOther || r.location != "/persons/"+st.head+"?done=death" {
 		t.Fatalf("death: %d → %q\n%s", r.status, r.location, text(r.body))
