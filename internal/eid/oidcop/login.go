@@ -133,7 +133,7 @@ func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
 		p.badRequest(w, r)
 		return
 	}
-	pg := ConsentPage{Page: p.page(ar, c), Purpose: c.Purpose, Scopes: consentable(ar.Req.Scopes)}
+	pg := ConsentPage{Page: p.page(ar, c), Purpose: c.Purpose, Scopes: consentable(ar.Req.Scopes), Optional: c.OptionalScopes}
 	pg.CSRF = p.csrfToken(w, r)
 	p.pages.Consent(w, r, pg)
 }
@@ -149,7 +149,14 @@ func (p *Provider) consent(w http.ResponseWriter, r *http.Request) {
 		op.AuthRequestError(w, r, ar, oidc.ErrAccessDenied().WithDescription("the citizen did not consent"), p.op)
 		return
 	}
-	if err := p.grantConsent(r.Context(), ar.Subject, c, ar.Req.Scopes); err != nil {
+	// Field by field: the optional scopes left unticked are declined and
+	// dropped from the request, so no token or userinfo carries them.
+	granted, declined := consentChoice(ar.Req.Scopes, c.OptionalScopes, r.PostForm["scope"])
+	if err := p.grantConsent(r.Context(), ar.Subject, c, granted, declined); err != nil {
+		p.pages.Fail(w, r, err, p.page(ar, c))
+		return
+	}
+	if err := p.narrowScopes(r.Context(), ar, declined); err != nil {
 		p.pages.Fail(w, r, err, p.page(ar, c))
 		return
 	}

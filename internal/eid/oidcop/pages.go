@@ -82,6 +82,10 @@ type ConsentPage struct {
 	// Scopes are the scopes asked that release data (ScopeProfile, …):
 	// the page lists the data each releases.
 	Scopes []string
+	// Optional are the scopes the citizen may untick (the client's
+	// OptionalScopes): the form posts the ticked ones as "scope" values;
+	// the others are required and posted or not, granted alike.
+	Optional []string
 }
 
 // ErrBadRequest is the fault of a sign-in, consent or choice that names no

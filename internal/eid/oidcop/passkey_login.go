@@ -181,12 +181,16 @@ func (p *Provider) nextStep(ctx context.Context, ar *authRequest, c Client, pin 
 			}
 		}
 	}
-	ok, err := p.hasConsent(ctx, ar.Subject, c.ID, ar.Req.Scopes)
+	ok, refused, err := p.consentState(ctx, ar.Subject, c.ID, ar.Req.Scopes)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
 		return p.prefix + "/consent?authRequestID=" + ar.ID, nil
+	}
+	// Fields declined or withdrawn are not released (consent.go).
+	if err := p.narrowScopes(ctx, ar, refused); err != nil {
+		return "", err
 	}
 	if err := p.store.markDone(ctx, ar.ID); err != nil {
 		return "", err
@@ -196,6 +200,11 @@ func (p *Provider) nextStep(ctx context.Context, ar *authRequest, c Client, pin 
 
 // recordConsent audits a consent given or withdrawn under the citizen.
 func (p *Provider) recordConsent(ctx context.Context, subject, action, clientID string) error {
+	return p.recordConsentDetail(ctx, subject, action, "client:"+clientID)
+}
+
+// recordConsentDetail audits a consent act with its detail.
+func (p *Provider) recordConsentDetail(ctx context.Context, subject, action, detail string) error {
 	rec, ok := p.store.accounts.(actRecorder)
 	if !ok {
 		return nil
@@ -207,5 +216,5 @@ func (p *Provider) recordConsent(ctx context.Context, subject, action, clientID 
 	if err != nil {
 		return err
 	}
-	return rec.RecordAct(ctx, "citizen:"+acct.PIN, action, acct.PIN, "client:"+clientID)
+	return rec.RecordAct(ctx, "citizen:"+acct.PIN, action, acct.PIN, detail)
 }

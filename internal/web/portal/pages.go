@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,9 @@ func (p *Portal) loginPage(w http.ResponseWriter, r *http.Request) {
 	v := p.page(r, nil, "login.title", "")
 	_, passkeys := p.passkeyService()
 	v.Page = loginView{Token: page.FormToken(w, r, csrfCookie, cookiePath, p.secure), Expired: r.URL.Query().Get("expired") == "1", Passkeys: passkeys}
+	if r.URL.Query().Get("enrolled") == "1" {
+		v.Flash = p.tr(r, "enrol.done")
+	}
 	p.render(w, r, http.StatusOK, "login.html", v)
 }
 
@@ -200,8 +204,15 @@ func (p *Portal) clientName(r *http.Request, id string) string {
 type consentView struct {
 	ClientID, ClientName, Purpose string
 	Data                          []string
-	Given, Withdrawn              time.Time
+	// Fields are the data granted, each withdrawable on its own; Declined
+	// the optional data the citizen did not share.
+	Fields           []consentField
+	Declined         []string
+	Given, Withdrawn time.Time
 }
+
+// consentField is one field (scope) of a consent, with its words.
+type consentField struct{ Scope, Text string }
 
 func (p *Portal) consents(w http.ResponseWriter, r *http.Request, s eid.Session) {
 	ctx := r.Context()
@@ -221,6 +232,10 @@ func (p *Portal) consents(w http.ResponseWriter, r *http.Request, s eid.Session)
 		cv := consentView{ClientID: c.ClientID, ClientName: p.clientName(r, c.ClientID), Purpose: c.Purpose, Given: c.Given, Withdrawn: c.Withdrawn}
 		for _, sc := range c.Scopes {
 			cv.Data = append(cv.Data, p.scopeText(l, sc))
+			cv.Fields = append(cv.Fields, consentField{Scope: sc, Text: p.scopeText(l, sc)})
+		}
+		for _, sc := range c.Declined {
+			cv.Declined = append(cv.Declined, p.scopeText(l, sc))
 		}
 		out = append(out, cv)
 	}
@@ -234,11 +249,12 @@ func (p *Portal) consents(w http.ResponseWriter, r *http.Request, s eid.Session)
 
 var errNoConsent = fault.New(fault.NotFound, "portal.consent_not_found", "Không tìm thấy sự đồng ý này.", "No such consent.")
 
-// withdraw withdraws the citizen's consent to one relying party; the
-// provider also revokes that party's tokens for the citizen.
+// withdraw withdraws the citizen's consent to one relying party, whole or
+// one field (scope) of it; the provider also revokes that party's tokens
+// for the citizen.
 func (p *Portal) withdraw(w http.ResponseWriter, r *http.Request, s eid.Session) {
 	ctx := r.Context()
-	client := r.PostFormValue("client_id")
+	client, scope := r.PostFormValue("client_id"), r.PostFormValue("scope")
 	acct, err := p.accounts.Account(ctx, s.PIN)
 	if err != nil {
 		p.fail(w, r, err)
@@ -251,13 +267,17 @@ func (p *Portal) withdraw(w http.ResponseWriter, r *http.Request, s eid.Session)
 	}
 	found := false
 	for _, c := range list {
-		found = found || (c.ClientID == client && c.Withdrawn.IsZero())
+		found = found || (c.ClientID == client && c.Withdrawn.IsZero() && (scope == "" || slices.Contains(c.Scopes, scope)))
 	}
 	if !found {
 		p.fail(w, r, errNoConsent)
 		return
 	}
-	if err := p.provider.WithdrawConsent(ctx, acct.Subject, client); err != nil {
+	withdraw := func() error { return p.provider.WithdrawConsent(ctx, acct.Subject, client) }
+	if scope != "" {
+		withdraw = func() error { return p.provider.WithdrawConsentScope(ctx, acct.Subject, client, scope) }
+	}
+	if err := withdraw(); err != nil {
 		p.fail(w, r, err)
 		return
 	}

@@ -58,6 +58,7 @@ type Accounts interface {
 type Provider interface {
 	Consents(ctx context.Context, subject string) ([]oidcop.Consent, error)
 	WithdrawConsent(ctx context.Context, subject, clientID string) error
+	WithdrawConsentScope(ctx context.Context, subject, clientID, scope string) error
 	SignCredential(ctx context.Context, typ string, claims any) (string, error)
 	KeySet(ctx context.Context) (jose.JSONWebKeySet, error)
 	Issuer() string
@@ -177,6 +178,7 @@ func (p *Portal) Mount(mux *http.ServeMux) {
 	s("POST /citizen/consents/withdraw", p.withdraw)
 	s("GET /citizen/access", p.access)
 	p.mountAccount(mux) // passkeys, organisations (account.go)
+	p.mountEnrol(mux)   // level-1 enrolment (enrol.go)
 }
 
 // handler serves a signed-in citizen.

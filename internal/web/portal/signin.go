@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
@@ -44,7 +45,7 @@ func newKit(log *slog.Logger, secureCookies bool) (*page.Kit, error) {
 	for _, part := range []struct {
 		name string
 		msgs page.Messages
-	}{{"portal", messages}, {"account pages", accountMessages}, {"sign-in pages", oidcMessages}} {
+	}{{"portal", messages}, {"account pages", accountMessages}, {"sign-in pages", oidcMessages}, {"enrolment pages", enrolMessages}} {
 		if err := msgs.Register("portal: "+part.name, part.msgs); err != nil {
 			return nil, err
 		}
@@ -117,24 +118,39 @@ func (s *SignInPages) Org(w http.ResponseWriter, r *http.Request, p oidcop.OrgPa
 	s.kit.Render(w, r, http.StatusOK, v.Lang, "oidc_org.html", v)
 }
 
-// consentPageView is the consent page: the data asked, in the page's language.
+// consentPageView is the consent page: the data asked, in the page's
+// language, field by field.
 type consentPageView struct {
 	oidcop.ConsentPage
 	Claims []string
+	Items  []consentItem
 }
 
-// Consent draws the consent form, listing the data each scope releases.
+// consentItem is one field (a scope) on the consent page: the data it
+// releases, and whether the citizen may untick it.
+type consentItem struct {
+	Scope    string
+	Claims   []string
+	Optional bool
+}
+
+// Consent draws the consent form, listing each field asked with the data
+// it releases: required ones as such, optional ones with a ticked box the
+// citizen may untick.
 func (s *SignInPages) Consent(w http.ResponseWriter, r *http.Request, p oidcop.ConsentPage) {
 	v := s.start(w, r, "oidc.consent.title", p.Page)
 	cv := consentPageView{ConsentPage: p}
 	for _, sc := range p.Scopes {
+		it := consentItem{Scope: sc, Optional: slices.Contains(p.Optional, sc)}
 		ids, ok := scopeClaims[sc]
 		if !ok {
-			cv.Claims = append(cv.Claims, sc)
+			it.Claims = append(it.Claims, sc)
 		}
 		for _, id := range ids {
-			cv.Claims = append(cv.Claims, s.kit.Messages.T(v.Lang, id))
+			it.Claims = append(it.Claims, s.kit.Messages.T(v.Lang, id))
 		}
+		cv.Claims = append(cv.Claims, it.Claims...)
+		cv.Items = append(cv.Items, it)
 	}
 	v.Page = cv
 	s.kit.Render(w, r, http.StatusOK, v.Lang, "oidc_consent.html", v)
