@@ -190,7 +190,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	sms, face := outsideServices(cfg)
-	if a.EID, err = eid.NewService(eid.Deps{DB: a.DB, Register: a.Registry, SMS: sms, Face: face, Secret: []byte(secret), Log: log, Now: now, Production: cfg.Production,
+	if a.EID, err = eid.NewService(eid.Deps{DB: a.DB, Register: a.Registry, Cards: a.Cards, SMS: sms, Face: face, Secret: []byte(secret), Log: log, Now: now, Production: cfg.Production,
 		Audit: a.Audit, Passkeys: passkeys, Passwords: passwords}); err != nil {
 		return nil, fmt.Errorf("e-ID: %w", err)
 	}
