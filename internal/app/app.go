@@ -386,8 +386,8 @@ type Credential struct {
 }
 
 // Bootstrap creates the first staff accounts when there are none: a national
-// administrator, a registrar and a leader for Hà Nội, and a registrar of one
-// commune (Phường Ba Đình). Each gets its own random password, or all the
+// administrator, a registrar, a leader and a province administrator for Hà
+// Nội, and a registrar of one commune (Phường Ba Đình). Each gets its own random password, or all the
 // given one (tests and demonstrations).
 func (a *App) Bootstrap(ctx context.Context, password string) ([]Credential, error) {
 	n, err := a.Staff.Count(ctx)
@@ -399,6 +399,7 @@ func (a *App) Bootstrap(ctx context.Context, password string) ([]Credential, err
 		{Username: "dangky.hanoi", DisplayName: "Cán bộ đăng ký Hà Nội", Role: actor.Registrar, Unit: "01", Province: "01"},
 		{Username: "dangky.badinh", DisplayName: "Cán bộ đăng ký phường Ba Đình", Role: actor.Registrar, Unit: "00004", Province: "01"},
 		{Username: "lanhdao.hanoi", DisplayName: "Lãnh đạo Hà Nội", Role: actor.Leader, Unit: "01", Province: "01"},
+		{Username: "quantri.hanoi", DisplayName: "Quản trị Hà Nội", Role: actor.Admin, Unit: "01", Province: "01"},
 	}
 	var out []Credential
 	for _, acc := range accounts {
