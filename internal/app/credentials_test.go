@@ -51,7 +51,7 @@ func TestFirstStartAtRest(t *testing.T) {
 			t.Fatalf("%s cannot sign in with its password: %v", c.Username, err)
 		}
 	}
-	if len(seen) != 4 {
+	if len(seen) != 5 {
 		t.Fatalf("%d staff accounts", len(seen))
 	}
 	path := app.CredentialsFile(cfg)
