@@ -21,7 +21,7 @@ var (
 )
 
 var clientFields = []string{"client_id", "client_name", "purpose", "client_type", "jwks", "grant_types", "redirect_uris", "post_logout_redirect_uris",
-	"scopes", "min_level", "require_par", "require_dpop", "dev_mode"}
+	"scopes", "optional_scopes", "backchannel_logout_uri", "min_level", "require_par", "require_dpop", "dev_mode"}
 
 // The kinds of client the form offers.
 const (
@@ -149,7 +149,8 @@ func clientFromForm(f *form, id string) (oidcop.Client, fault.List) {
 	c := oidcop.Client{ID: id, Name: strings.TrimSpace(f.Get("client_name")), Purpose: strings.TrimSpace(f.Get("purpose")),
 		GrantTypes: f.checkedValues("grant_types"), RedirectURIs: lines(f.Get("redirect_uris")),
 		PostLogoutRedirectURIs: lines(f.Get("post_logout_redirect_uris")), Scopes: f.checkedValues("scopes"),
-		RequirePAR: f.Has("require_par", "1"), RequireDPoP: f.Has("require_dpop", "1"), DevMode: f.Has("dev_mode", "1")}
+		RequirePAR: f.Has("require_par", "1"), RequireDPoP: f.Has("require_dpop", "1"), DevMode: f.Has("dev_mode", "1"),
+		OptionalScopes: strings.Fields(f.Get("optional_scopes")), BackchannelLogoutURI: f.trim("backchannel_logout_uri")}
 	var l fault.List
 	level, err := strconv.Atoi(f.trim("min_level"))
 	if err != nil {
@@ -219,7 +220,8 @@ func (u *UI) showSecret(w http.ResponseWriter, r *http.Request, s staff.Session,
 func clientValues(c oidcop.ClientInfo) url.Values {
 	v := url.Values{"client_id": {c.ID}, "client_name": {c.Name}, "purpose": {c.Purpose}, "jwks": {c.JWKS},
 		"redirect_uris": {strings.Join(c.RedirectURIs, "\n")}, "post_logout_redirect_uris": {strings.Join(c.PostLogoutRedirectURIs, "\n")},
-		"grant_types": c.GrantTypes, "scopes": c.Scopes, "min_level": {strconv.Itoa(int(c.MinLevel))}}
+		"grant_types": c.GrantTypes, "scopes": c.Scopes, "min_level": {strconv.Itoa(int(c.MinLevel))},
+		"optional_scopes": {strings.Join(c.OptionalScopes, " ")}, "backchannel_logout_uri": {c.BackchannelLogoutURI}}
 	switch {
 	case c.JWKS != "":
 		v.Set("client_type", clientJWKS)

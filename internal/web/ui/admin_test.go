@@ -395,6 +395,20 @@ func (a *adminEnv) testClients(t *testing.T) {
 	if c, _ = clients.Get(ctx, "dvc-mobile"); c.Name != "Ứng dụng Dịch vụ công quốc gia" || !c.RequireDPoP || len(c.PostLogoutRedirectURIs) != 1 {
 		t.Errorf("edited client: %+v", c)
 	}
+	// Back-channel logout and a field the citizen may untick; an optional
+	// scope the client does not have is refused on its field.
+	edit.Set("backchannel_logout_uri", "https://dichvucong.example.vn/logout")
+	edit.Set("optional_scopes", "pin")
+	if p = a.form("/admin/clients/dvc-mobile", edit); p.status != http.StatusSeeOther {
+		t.Fatalf("edit client (back-channel logout, optional scope): %d\n%s", p.status, plain(p))
+	}
+	if c, _ := clients.Lookup(ctx, "dvc-mobile"); c.BackchannelLogoutURI != "https://dichvucong.example.vn/logout" || len(c.OptionalScopes) != 1 || c.OptionalScopes[0] != "pin" {
+		t.Errorf("back-channel logout URI and optional scopes not kept: %+v", c)
+	}
+	edit.Set("optional_scopes", "address")
+	p = a.form("/admin/clients/dvc-mobile", edit)
+	wantText(t, "optional scope not among the scopes", p, "phải nằm trong các phạm vi")
+	edit.Set("optional_scopes", "pin")
 	edit.Set("redirect_uris", "http://dichvucong.example.vn/cb")
 	p = a.form("/admin/clients/dvc-mobile", edit)
 	wantText(t, "http redirect", p, "phải dùng https", "http://dichvucong.example.vn/cb")
