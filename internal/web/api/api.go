@@ -89,6 +89,7 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/card/pki/master-list", true, a.masterList},
 		{"GET", "/api/v1/card/pki/crl", true, a.crl},
 	}
+	rs = append(rs, a.staffRoutes()...)
 	return append(rs, a.deliveryRoutes()...)
 }
 
@@ -116,7 +117,8 @@ func (a *API) handler(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !rt.Public {
 			var err error
-			r, _, err = auth.Load(r, a.Staff)
+			var sess staff.Session
+			r, sess, err = auth.Load(r, a.Staff)
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="dancu"`)
 				problem.Write(w, r, a.Log, err)
@@ -124,6 +126,13 @@ func (a *API) handler(rt Route) http.Handler {
 			}
 			if !auth.CSRFOK(r) {
 				problem.Write(w, r, a.Log, errCSRF)
+				return
+			}
+			// A password an administrator set must be changed before
+			// anything else (staff.Account.MustChangePassword).
+			if sess.Account.MustChangePassword && !passwordChangeAllowed(rt) {
+				w.Header().Set("Link", "<"+PasswordPath+`>; rel="change-password"`)
+				problem.Write(w, r, a.Log, staff.ErrPasswordChangeRequired)
 				return
 			}
 		}

@@ -25,6 +25,9 @@ type signInResponse struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	Role      string    `json:"role"`
 	Unit      string    `json:"unit"`
+	// MustChangePassword: every call but the password change (Link) and
+	// sign-out answers 403 staff.password_change_required until it is done.
+	MustChangePassword bool `json:"must_change_password"`
 }
 
 func (a *API) signIn(w http.ResponseWriter, r *http.Request) error {
@@ -45,7 +48,10 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return jsonbody.Write(w, http.StatusCreated, signInResponse{Token: token, ExpiresAt: sess.Expires.UTC(), Role: string(acc.Role), Unit: acc.Unit})
+	if acc.MustChangePassword {
+		w.Header().Set("Link", "<"+PasswordPath+`>; rel="change-password"`)
+	}
+	return jsonbody.Write(w, http.StatusCreated, signInResponse{Token: token, ExpiresAt: sess.Expires.UTC(), Role: string(acc.Role), Unit: acc.Unit, MustChangePassword: acc.MustChangePassword})
 }
 
 // clientIP is the address a sign-in is counted against: the connection's
