@@ -22,7 +22,9 @@ import (
 
 // KeyStore holds the authority's private keys and hands out signers for
 // them; the keys themselves need never leave it. Ids are "csca", "mls"
-// (the master-list signer) and "ds/<serial hex>" (a document signer).
+// (the master-list signer), "ds/<serial hex>" (a document signer),
+// "results/ca" (the platform CA) and "results/<serial hex>" (a results
+// signer, see results.go).
 //
 // FileKeys keeps the keys in the PKI directory, sealed with a configured
 // key. A hardware security module can take its place through PKCS#11: an
@@ -75,7 +77,7 @@ func SealedFiles(dir string, secret []byte) (*FileKeys, error) {
 	return &FileKeys{dir: dir, aead: aead}, nil
 }
 
-var keyIDRE = regexp.MustCompile(`^(csca|mls|ds/[0-9a-f]{1,40})$`)
+var keyIDRE = regexp.MustCompile(`^(csca|mls|ds/[0-9a-f]{1,40}|results/(ca|[0-9a-f]{1,40}))$`)
 
 func (k *FileKeys) path(id string) (string, error) {
 	if !keyIDRE.MatchString(id) {
@@ -174,6 +176,13 @@ func (k *FileKeys) Seal() ([]string, error) {
 	}
 	for _, n := range names {
 		ids = append(ids, "ds/"+filepath.Base(n[:len(n)-len(".key")]))
+	}
+	results, err := filepath.Glob(filepath.Join(k.dir, "results", "*.key"))
+	if err != nil {
+		return nil, fmt.Errorf("card/pki: list keys: %w", err)
+	}
+	for _, n := range results {
+		ids = append(ids, "results/"+filepath.Base(n[:len(n)-len(".key")]))
 	}
 	var sealed []string
 	for _, id := range ids {
