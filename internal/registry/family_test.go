@@ -407,7 +407,7 @@ func TestResidenceHistory(t *testing.T) {
 			From: date("1995-04-01"), To: date("2025-07-01")}); err != nil {
 			t.Fatal(err)
 		}
-		if err := l.Marriage(ctx, id, wife, date("1994-10-10")); err != nil {
+		if err := l.Marriage(ctx, id, wife, date("1994-10-10"), civildate.Date{}); err != nil {
 			t.Fatal(err)
 		}
 		if err := l.Commit(ctx); err != nil {

@@ -132,18 +132,24 @@ func (l *Loader) Residence(ctx context.Context, pinText string, r Residence) err
 	return l.residences.Add(ctx, pinText, kind, r.Address.ProvinceCode, r.Address.CommuneCode, r.Address.Detail, r.From.String(), r.To.String(), r.EventID)
 }
 
-// Marriage queues the marriage of a husband and a wife loaded as spouses
-// (each row's SpousePIN names the other), from the day married (zero when
-// unknown), so a later divorce or death closes its history row.
-func (l *Loader) Marriage(ctx context.Context, husband, wife string, married civildate.Date) error {
+// Marriage queues the marriage of a husband and a wife loaded as spouses,
+// from the day married (zero when unknown), so that a later divorce or
+// death closes its history row. ended, when not zero, is the day the
+// marriage ended by the death of one of them: the survivor's row then names
+// no spouse, the dead one's the survivor.
+func (l *Loader) Marriage(ctx context.Context, husband, wife string, married, ended civildate.Date) error {
 	if l.marriages == nil {
-		t, err := l.bulk.Table(ctx, "marriages", "id", "husband_pin", "wife_pin", "married_on")
+		t, err := l.bulk.Table(ctx, "marriages", "id", "husband_pin", "wife_pin", "married_on", "ended_on", "end_kind")
 		if err != nil {
 			return err
 		}
 		l.marriages = t
 	}
-	return l.marriages.Add(ctx, storage.NewID(), husband, wife, married.String())
+	kind := ""
+	if !ended.IsZero() {
+		kind = endByDeath
+	}
+	return l.marriages.Add(ctx, storage.NewID(), husband, wife, married.String(), ended.String(), kind)
 }
 
 // Commit stores the counters and makes the load visible.

@@ -78,6 +78,7 @@ func Run(ctx context.Context, db *storage.DB, rec registry.Recorder, units *admi
 	}
 	done := 0
 	pins := make(map[int]string, 16)
+	dead := make(map[int]string, 4) // index → death date, in the household at hand
 	pl := places{units: units, today: opts.Today, paths: make(map[string]string, 4096), provs: make(map[string]string, 4096)}
 	err = synth.Generate(cfg, func(h synth.Household) error {
 		if err := ctx.Err(); err != nil {
@@ -96,13 +97,25 @@ func Run(ctx context.Context, db *storage.DB, rec registry.Recorder, units *admi
 		if err := l.Household(ctx, hh); err != nil {
 			return err
 		}
+		clear(dead)
+		for _, m := range h.Members {
+			if m.Dead {
+				dead[m.Index] = m.DeathDate
+			}
+		}
 		for _, m := range h.Members {
 			p, err := person(m, pins, hh.ID, &pl)
 			if err != nil {
 				return fmt.Errorf("person %d: %w", m.Index, err)
 			}
+			if _, widowed := dead[m.Spouse]; widowed && !m.Dead {
+				p.SpousePIN = "" // the marriage ended with the spouse's death
+			}
 			if err := l.Person(ctx, &p); err != nil {
 				return err
+			}
+			if err := history(ctx, l, m, p.PIN, pins, dead, &pl); err != nil {
+				return fmt.Errorf("person %d: %w", m.Index, err)
 			}
 		}
 		done += len(h.Members)
@@ -162,6 +175,60 @@ func person(m synth.Person, pins map[int]string, household string, pl *places) (
 		p.Status, p.DeathDate = registry.Dead, d
 	}
 	return p, nil
+}
+
+// history loads what m's row does not hold: the residence under the old
+// map's unit before the 2025 reform (from ResidentSince to 1 July 2025, or
+// to the death before it), and, written once per couple by the husband,
+// the marriage with its wedding day, ended on the day of death when one of
+// them died.
+func history(ctx context.Context, l *registry.Loader, m synth.Person, id string, pins map[int]string, dead map[int]string, pl *places) error {
+	reform := adminunit.Reform().Format(time.DateOnly)
+	if m.LegacyCommuneCode != "" && m.ResidentSince < reform {
+		end := reform
+		if m.Dead && m.DeathDate < end {
+			end = m.DeathDate
+		}
+		from, err := civildate.Parse(m.ResidentSince)
+		if err != nil {
+			return fmt.Errorf("resident since %q: %w", m.ResidentSince, err)
+		}
+		to, err := civildate.Parse(end)
+		if err != nil {
+			return fmt.Errorf("end of residence %q: %w", end, err)
+		}
+		// An island district of the old map had no communes (Bạch Long Vĩ,
+		// Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo): the period then names no
+		// commune the history could show, and is left out.
+		if prov, err := pl.units.CommuneProvince(m.LegacyCommuneCode, from.Time()); err == nil {
+			if err := l.Residence(ctx, id, registry.Residence{Kind: registry.Permanent, From: from, To: to,
+				Address: registry.Address{ProvinceCode: prov, CommuneCode: m.LegacyCommuneCode, Detail: m.AddressDetail}}); err != nil {
+				return err
+			}
+		}
+	}
+	wife, ok := pins[m.Spouse]
+	if m.Sex != 'M' || !ok || m.MarriageDate == "" {
+		return nil
+	}
+	married, err := civildate.Parse(m.MarriageDate)
+	if err != nil {
+		return fmt.Errorf("marriage date %q: %w", m.MarriageDate, err)
+	}
+	var ended civildate.Date
+	for _, d := range []string{dead[m.Index], dead[m.Spouse]} {
+		if d == "" {
+			continue
+		}
+		e, err := civildate.Parse(d)
+		if err != nil {
+			return fmt.Errorf("death date %q: %w", d, err)
+		}
+		if ended.IsZero() || e.Earliest().Before(ended.Earliest()) {
+			ended = e
+		}
+	}
+	return l.Marriage(ctx, id, wife, married, ended)
 }
 
 // places names communes on the map in force on the seed's day, once each:

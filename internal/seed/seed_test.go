@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/pin"
@@ -167,4 +169,64 @@ func BenchmarkSeed(b *testing.B) {
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "persons/s")
 		})
 	}
+}
+
+// TestSeedHistory: the seed loads each person's residence under the old
+// map's unit before the 2025 reform (shown by Service.Residences beside the
+// current period, named on the map of its start), and each couple's
+// marriage with its wedding day; a widowed survivor names no spouse.
+func TestSeedHistory(t *testing.T) {
+	units, err := adminunit.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storagetest.Run(t, []storage.Migrations{audit.Migrations(), registry.Migrations()}, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		load(t, db, units, 2000, 42)
+		var old, alive int
+		db.R.QueryRow(`SELECT count(*) FROM residences WHERE to_date <= '2025-07-01' AND from_date < '2025-07-01'`).Scan(&old)
+		db.R.QueryRow(`SELECT count(*) FROM persons WHERE status = 'alive' AND perm_since = '2025-07-01'`).Scan(&alive)
+		if old == 0 || alive == 0 || old < alive/2 {
+			t.Fatalf("%d periods before the reform for %d people settled before it", old, alive)
+		}
+		// Every loaded period names a unit of the old map on its first day.
+		rows, err := db.R.Query(`SELECT pin, commune, from_date, to_date FROM residences`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sample string
+		for rows.Next() {
+			var p, commune, from, to string
+			rows.Scan(&p, &commune, &from, &to)
+			f, _ := time.Parse(time.DateOnly, from)
+			if _, err := units.Commune(commune, f); err != nil || from >= to || to > "2025-07-01" {
+				t.Errorf("%s: period %s %s–%s: %v", p, commune, from, to, err)
+			}
+			sample = p
+		}
+		rows.Close()
+		log := audit.NewLog(db, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		defer log.Close()
+		svc := registry.NewService(db, units, log, func() time.Time { return today })
+		res, err := svc.Residences(ctx, actor.Actor{ID: "staff:admin", Role: actor.Admin}, sample)
+		if err != nil || len(res) < 2 {
+			t.Fatalf("residences of %s: %+v %v", sample, res, err)
+		}
+		first := res[len(res)-1]
+		if oldName := units.Path(first.Address.CommuneCode, first.From.Time()); first.To.String() > "2025-07-01" || oldName == "" || !strings.HasSuffix(first.Address.Text, oldName) {
+			t.Fatalf("the period before the reform is not named on the old map: %+v", first)
+		}
+		var marriages, dated, widowed int
+		db.R.QueryRow(`SELECT count(*), count(CASE WHEN married_on <> '' THEN 1 END) FROM marriages`).Scan(&marriages, &dated)
+		db.R.QueryRow(`SELECT count(*) FROM persons p JOIN persons s ON s.pin = p.spouse_pin WHERE p.status = 'alive' AND s.status = 'dead'`).Scan(&widowed)
+		if marriages == 0 || dated != marriages || widowed != 0 {
+			t.Fatalf("%d marriages, %d dated, %d living persons linked to a dead spouse", marriages, dated, widowed)
+		}
+		var underAge int
+		db.R.QueryRow(`SELECT count(*) FROM marriages m JOIN persons h ON h.pin = m.husband_pin JOIN persons w ON w.pin = m.wife_pin
+			WHERE length(h.birth_date) = 10 AND length(w.birth_date) = 10 AND (m.married_on < h.birth_date OR m.married_on < w.birth_date)`).Scan(&underAge)
+		if underAge != 0 {
+			t.Fatalf("%d marriages before a spouse's birth", underAge)
+		}
+	})
 }
