@@ -27,6 +27,7 @@ import (
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/throttle"
 	"github.com/dancu-project/dancu/internal/web/portal"
 )
 
@@ -88,6 +89,13 @@ type env struct {
 
 func start(t testing.TB, db *storage.DB) *env {
 	t.Helper()
+	return startWith(t, db, nil)
+}
+
+// startWith starts the provider with a password gate (nil: the service's
+// own, sized from this machine).
+func startWith(t testing.TB, db *storage.DB, passwords *throttle.Gate) *env {
+	t.Helper()
 	ctx := context.Background()
 	reg := &register{people: map[string]registry.Person{}, reads: map[string]int{}}
 	for _, pin := range []string{pinL1, pinL2} {
@@ -96,7 +104,7 @@ func start(t testing.TB, db *storage.DB) *env {
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sms := &smsBox{}
-	accounts, err := eid.NewService(eid.Deps{DB: db, Register: reg, SMS: sms, Secret: secret, Log: log})
+	accounts, err := eid.NewService(eid.Deps{DB: db, Register: reg, SMS: sms, Secret: secret, Log: log, Passwords: passwords})
 	if err != nil {
 		t.Fatal(err)
 	}
