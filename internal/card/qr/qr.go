@@ -221,7 +221,14 @@ func Encode(p Payload) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	png, err := qrcode.Encode(s, qrcode.Medium, 512)
+	return EncodeText(s, 512)
+}
+
+// EncodeText renders any text as a PNG QR code of size pixels
+// (error-correction level M): the card's encoder, also used for what the
+// desk shows a citizen's phone (an authenticator app's otpauth:// URI).
+func EncodeText(text string, size int) ([]byte, error) {
+	png, err := qrcode.Encode(text, qrcode.Medium, size)
 	if err != nil {
 		return nil, ErrRender.Wrap(err)
 	}
