@@ -124,7 +124,7 @@ func TestDeskActs(t *testing.T) {
 	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
 		f := cardFixture(t, db)
 		ctx := context.Background()
-		desk := actor.Actor{ID: "staff:desk.hn", Role: "desk", Unit: "01", Province: "01"}
+		desk := actor.Actor{ID: "staff:desk.hn", Role: actor.Desk, Unit: "01", Province: "01"}
 		for _, pin := range []string{adultPIN, farPIN} {
 			in := eid.RegistrationInput{PIN: pin, CardNumber: pin, IssueDate: "2024-07-01", Phone: "0912345678"}
 			if pin == farPIN { // the revoked card: enrol by name and birth date

@@ -61,13 +61,11 @@ func (s *Service) Activate(ctx context.Context, registrar actor.Actor, pin strin
 	return s.Account(ctx, pin)
 }
 
-// deskRole is the desk officer's role (DESIGN.md), who serves citizens at
-// the counter without registering life events.
-const deskRole actor.Role = "desk"
-
-// atDesk reports whether a serves e-ID accounts at the desk: a registrar or
-// a desk officer.
-func atDesk(a actor.Actor) bool { return a.Role == actor.Registrar || a.Role == deskRole }
+// atDesk reports whether a serves e-ID accounts at the desk: a person on
+// staff whose role allows the desk's acts (a registrar, a desk officer or
+// an administrator, actor.Can's table); the platform acts on accounts only
+// through revocation on death.
+func atDesk(a actor.Actor) bool { return a.Role != actor.System && a.Can(actor.DeskActs) }
 
 // mayManage reports whether a is the account's owner, a desk officer or
 // registrar, an administrator or the platform.
