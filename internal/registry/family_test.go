@@ -260,6 +260,10 @@ func TestMarriageAndDivorce(t *testing.T) {
 		if err != nil || d.SpousePIN != "" {
 			t.Fatalf("divorce: %+v %v", d, err)
 		}
+		// Marrying again is dated after the divorce.
+		if _, err := f.svc.RegisterMarriage(ctx, registrarBaDinh, registry.MarriageInput{PIN: groom, SpousePIN: bride, Date: "31/03/2026"}); code(err) != "marriage.before_previous_end" {
+			t.Fatalf("remarriage before the divorce: %v", err)
+		}
 		b, _ := f.svc.Get(ctx, admin, bride, "lookup")
 		if b.SpousePIN != "" {
 			t.Fatalf("bride still linked: %+v", b)

@@ -59,6 +59,7 @@ var (
 	ErrMarriageKin      = fault.New(fault.Invalid, "marriage.kin", "Không được kết hôn giữa cha, mẹ với con hoặc giữa anh chị em ruột, cùng cha hoặc cùng mẹ.", "A marriage between a parent and a child or between siblings is forbidden.")
 	ErrNotMarried       = fault.New(fault.Conflict, "divorce.not_married", "Người này không có vợ hoặc chồng trong sổ.", "This person has no spouse in the register.")
 	ErrBeforeMarriage   = fault.New(fault.Invalid, "divorce.before_marriage", "Ngày ly hôn không được trước ngày kết hôn.", "The divorce cannot be before the marriage.")
+	ErrMarriageOverlap  = fault.New(fault.Invalid, "marriage.before_previous_end", "Ngày kết hôn phải sau ngày chấm dứt hôn nhân trước của mỗi bên.", "The marriage must be after the end of each party's previous marriage.")
 	ErrJoinNotSpouse    = fault.New(fault.Invalid, "marriage.join_invalid", "Người nhập hộ phải là một trong hai bên kết hôn, có hộ khác với bên kia.", "The person joining must be one of the two parties, in another household than the other.")
 	ErrJoinRelationNeed = fault.New(fault.Invalid, "marriage.relation_required", "Nhập quan hệ với chủ hộ của hộ nhập vào.", "Enter the relation to the head of the household joined.")
 )
@@ -119,6 +120,9 @@ func (s *Service) RegisterMarriage(ctx context.Context, a actor.Actor, in Marria
 		}
 		p, q := locked[in.PIN], locked[in.SpousePIN]
 		if err := checkMarriage(p, q, date); err != nil {
+			return err
+		}
+		if err := previousEnd(ctx, tx, date, p.PIN, q.PIN); err != nil {
 			return err
 		}
 		husband, wife := p, q
@@ -196,6 +200,21 @@ func checkMarriage(p, q Person, date civildate.Date) error {
 		problems.Add("spouse_pin", ErrMarriageKin)
 	}
 	return problems.Err()
+}
+
+// previousEnd refuses a marriage dated before the end of an earlier
+// marriage of either party.
+func previousEnd(ctx context.Context, tx *sql.Tx, date civildate.Date, pins ...string) error {
+	for _, id := range pins {
+		var last sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT max(ended_on) FROM marriages WHERE husband_pin = $1 OR wife_pin = $1`, id).Scan(&last); err != nil {
+			return fmt.Errorf("previous marriages: %w", err)
+		}
+		if last.Valid && last.String != "" && date.Earliest().Before(parseOptional(last.String).Earliest()) {
+			return ErrMarriageOverlap.WithField("date")
+		}
+	}
+	return nil
 }
 
 // ofAge reports whether p has the full legal age of marriage on date. A

@@ -139,7 +139,7 @@ func (u *UI) subject(ctx context.Context, a actor.Actor, pinText, purpose string
 // Fields of the three forms, in the order of the page.
 var (
 	birthFields = []string{"full_name", "sex", "birth_date", "ethnicity", "religion", "nationality",
-		"birthplace_commune", "birthplace_detail", "mother_pin", "father_pin", "household_id", "reason"}
+		"birthplace_commune", "birthplace_detail", "mother_pin", "father_pin", "household_id", "confirm_twin", "confirm_implausible", "reason"}
 	deathFields = []string{"pin", "death_date", "new_head_pin", "reason"}
 	moveFields  = []string{"pin", "date", "commune_code", "address_detail", "household_id", "relation_to_head", "new_head_pin", "reason", "arrival_application", "card_qr"}
 	tempFields  = []string{"pin", "commune_code", "address_detail", "from", "to", "reason", "arrival_application", "card_qr"}
@@ -198,6 +198,9 @@ func (u *UI) birthSubmit(w http.ResponseWriter, r *http.Request, s staff.Session
 		MotherPIN:         f.pin("mother_pin"),
 		HouseholdID:       f.trim("household_id"),
 		Reason:            f.Get("reason"),
+		// Ticked boxes: the registrar checked the papers (birth.go).
+		ConfirmTwin:        f.trim("confirm_twin") == "1",
+		ConfirmImplausible: f.trim("confirm_implausible") == "1",
 	}
 	child, err := u.reg.RegisterBirth(r.Context(), actorOf(s), in)
 	if err != nil {

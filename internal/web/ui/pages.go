@@ -201,6 +201,8 @@ type personView struct {
 	Cards      *cardSection // nil when the card service is not wired
 	// Actions, empty when not offered.
 	BirthURL, DeathURL, MoveURL, TemporaryURL string
+	// MarriageURL and DivorceURL open the civil-status acts (family.go).
+	MarriageURL, DivorceURL string
 }
 
 func (u *UI) person(w http.ResponseWriter, r *http.Request, s staff.Session) {
@@ -250,6 +252,11 @@ func (u *UI) person(w http.ResponseWriter, r *http.Request, s staff.Session) {
 			data.DeathURL = "/deaths/new?" + url.Values{"pin": {p.PIN}}.Encode()
 			data.MoveURL = "/moves/new?" + url.Values{"pin": {p.PIN}}.Encode()
 			data.TemporaryURL = "/temporary-residences/new?" + url.Values{"pin": {p.PIN}}.Encode()
+			if p.SpousePIN == "" {
+				data.MarriageURL = "/marriages/new?" + url.Values{"pin": {p.PIN}}.Encode()
+			} else {
+				data.DivorceURL = "/divorces/new?" + url.Values{"pin": {p.PIN}}.Encode()
+			}
 		}
 	}
 	v := u.page(r, &s, "person.title", "")
@@ -264,6 +271,8 @@ func (u *UI) person(w http.ResponseWriter, r *http.Request, s staff.Session) {
 		v.Flash = u.tr(v.Lang, "flash.move")
 	case "temporary":
 		v.Flash = u.tr(v.Lang, "flash.temporary")
+	case "marriage", "divorce":
+		v.Flash = u.tr(v.Lang, "flash."+r.URL.Query().Get("done"))
 	case "card_apply", "card_approve", "card_produce", "card_hand_over", "card_report_lost", "card_reissue", "card_revoke", "card_cancel":
 		v.Flash = u.tr(v.Lang, "flash."+r.URL.Query().Get("done"))
 	}

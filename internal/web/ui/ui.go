@@ -139,6 +139,10 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	s("POST /deaths", u.registrar(u.deathSubmit))
 	s("GET /moves/new", u.registrar(u.moveForm))
 	s("POST /moves", u.registrar(u.moveSubmit))
+	s("GET /marriages/new", u.registrar(u.marriageForm))
+	s("POST /marriages", u.registrar(u.marriageSubmit))
+	s("GET /divorces/new", u.registrar(u.divorceForm))
+	s("POST /divorces", u.registrar(u.divorceSubmit))
 	s("GET /temporary-residences/new", u.registrar(u.temporaryForm))
 	s("POST /temporary-residences", u.registrar(u.temporarySubmit))
 	if u.cards != nil {
