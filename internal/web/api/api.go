@@ -14,6 +14,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/adminunit"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
+	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
@@ -33,6 +34,9 @@ type API struct {
 	Cards    *cardservice.Service
 	Staff    *staff.Store
 	Units    *adminunit.Catalog
+	// EID is the e-ID accounts' service: enrolment and the desk's acts
+	// (routes in eid.go); nil: those routes answer eid.off.
+	EID *eid.Service
 	// Deliveries are the life-event subscriptions administrators manage
 	// (routes in delivery.go).
 	Deliveries Deliveries
@@ -93,6 +97,7 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/card/pki/crl", true, a.crl},
 	}
 	rs = append(rs, a.staffRoutes()...)
+	rs = append(rs, a.eidRoutes()...)
 	return append(rs, a.deliveryRoutes()...)
 }
 

@@ -51,6 +51,7 @@ type Deps struct {
 	Cards         *cardservice.Service // optional: without it the card pages are not mounted
 	Reconcile     *reconcile.Service   // optional: without it the data-cleaning pages are not mounted
 	Orgs          OrgRegistrar         // optional: without it the organisation page is not mounted (orgs.go)
+	EID           EIDDesk              // optional: without it the e-ID desk pages are not mounted (eid.go)
 	Admin         AdminDeps            // optional: without Clients the administration pages are not mounted (admin.go)
 	Staff         *staff.Store
 	Units         *adminunit.Catalog
@@ -65,6 +66,7 @@ type UI struct {
 	cards  *cardservice.Service
 	recon  *reconcile.Service
 	orgs   OrgRegistrar
+	eid    EIDDesk
 	admin  AdminDeps
 	staff  *staff.Store
 	units  *adminunit.Catalog
@@ -87,12 +89,12 @@ func New(d Deps) (*UI, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, admin: d.Admin, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
+	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, eid: d.EID, admin: d.Admin, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
 		msgs: page.NewCatalogue()}
 	for _, part := range []struct {
 		name string
 		msgs page.Messages
-	}{{"staff pages", messages}, {"administration pages", adminMessages}, {"staff accounts page", staffAdminMessages}} {
+	}{{"staff pages", messages}, {"administration pages", adminMessages}, {"staff accounts page", staffAdminMessages}, {"e-ID desk pages", eidMessages}} {
 		if err := u.msgs.Register("ui: "+part.name, part.msgs); err != nil {
 			return nil, err
 		}
@@ -153,6 +155,9 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	}
 	if u.orgs != nil {
 		u.mountOrgs(s)
+	}
+	if u.eid != nil {
+		u.mountEID(mux)
 	}
 	if u.admin.Clients != nil {
 		u.mountAdmin(s)
@@ -332,6 +337,7 @@ type userView struct {
 	Name, Username, Role, Unit string
 	CanRegister                bool
 	Reconcile                  bool // the data-cleaning pages are mounted
+	EIDDesk                    bool // the e-ID desk pages are mounted and the role does the desk's acts
 	Admin                      bool // an administrator, and the administration pages are mounted
 }
 
@@ -355,7 +361,7 @@ func (u *UI) page(r *http.Request, s *staff.Session, titleKey, here string) *vie
 		a := s.Account.Actor()
 		v.CSRF = s.CSRF
 		v.User = &userView{Name: a.Name, Username: a.Label(), Role: u.tr(l, "role."+string(a.Role)),
-			Unit: u.unitName(l, a.Unit), CanRegister: a.CanRegister(), Reconcile: u.recon != nil,
+			Unit: u.unitName(l, a.Unit), CanRegister: a.CanRegister(), Reconcile: u.recon != nil, EIDDesk: u.eid != nil && a.Can(actor.DeskActs),
 			Admin: a.Role == actor.Admin && u.admin.Clients != nil}
 	}
 	return v
