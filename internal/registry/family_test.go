@@ -72,6 +72,10 @@ func TestDeathClosesEverything(t *testing.T) {
 		if _, err := f.svc.RegisterTemporary(ctx, registrarHN, registry.TemporaryInput{PIN: f.father, Commune: otherHN, From: "01/01/2026", To: "31/12/2026"}); err != nil {
 			t.Fatal(err)
 		}
+		// A second stay replaces the first, which ends where it starts.
+		if _, err := f.svc.RegisterTemporary(ctx, registrarHN, registry.TemporaryInput{PIN: f.father, Commune: otherHN, Detail: "Phòng 2", From: "01/03/2026", To: "31/12/2026"}); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := f.svc.RegisterDeath(ctx, registrarBaDinh, registry.DeathInput{PIN: f.father, DeathDate: "01/04/2026", Reason: "Giấy báo tử"}); err != nil {
 			t.Fatal(err)
 		}
@@ -85,10 +89,10 @@ func TestDeathClosesEverything(t *testing.T) {
 			t.Fatalf("ended temporary residence still reaches: %v", err)
 		}
 		res, err := f.svc.Residences(ctx, registrarBaDinh, f.father)
-		if err != nil || len(res) != 2 {
+		if err != nil || len(res) != 3 || res[1].Address.Detail != "" || res[1].To.String() != "2026-03-01" {
 			t.Fatalf("residences: %+v %v", res, err)
 		}
-		for _, r := range res {
+		for _, r := range []registry.Residence{res[0], res[2]} {
 			if r.To.String() != "2026-04-01" {
 				t.Errorf("%s residence at %s not closed on the day of death: %+v", r.Kind, r.Address.CommuneCode, r)
 			}

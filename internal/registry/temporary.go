@@ -101,7 +101,13 @@ func (s *Service) RegisterTemporary(ctx context.Context, a actor.Actor, in Tempo
 		if err := s.useEvidence(ctx, tx, acc, ev.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE residences SET to_date = $1 WHERE pin = $2 AND kind = $3 AND to_date = ''`, from.String(), p.PIN, Temporary); err != nil {
+		// A temporary residence replaces the one still running: the history
+		// keeps it, ended where the new one starts (loaded in bulk, it is
+		// written first).
+		if err := keepResidences(ctx, tx, old); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE residences SET to_date = $1 WHERE pin = $2 AND kind = $3 AND (to_date = '' OR to_date > $1)`, from.String(), p.PIN, Temporary); err != nil {
 			return fmt.Errorf("close temporary residence: %w", err)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO residences (pin, kind, province, commune, detail, from_date, to_date, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
