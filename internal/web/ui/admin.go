@@ -50,7 +50,10 @@ var errAdminOnly = fault.New(fault.Forbidden, "admin.only",
 // mountAdmin registers the administration pages.
 func (u *UI) mountAdmin(s func(string, handler)) {
 	a := func(pattern string, fn handler) { s(pattern, u.adminOnly(fn)) }
-	a("GET /admin", u.adminIndex)
+	// Staff pages are a province administrator's too (in its province);
+	// the rest is the platform's, national administrators only.
+	sa := func(pattern string, fn handler) { s(pattern, u.staffAdmin(fn)) }
+	sa("GET /admin", u.adminIndex)
 	a("GET /admin/clients", u.clientList)
 	a("GET /admin/clients/new", u.clientNew)
 	a("POST /admin/clients", u.clientCreate)
@@ -59,8 +62,13 @@ func (u *UI) mountAdmin(s func(string, handler)) {
 	a("POST /admin/clients/{id}/secret", u.clientRotate)
 	a("POST /admin/clients/{id}/disable", u.clientDisable(true))
 	a("POST /admin/clients/{id}/enable", u.clientDisable(false))
-	a("GET /admin/staff", u.staffList)
-	a("POST /admin/staff/{username}/unlock", u.staffUnlock)
+	sa("GET /admin/staff", u.staffList)
+	sa("GET /admin/staff/new", u.staffNew)
+	sa("POST /admin/staff", u.staffCreate)
+	sa("POST /admin/staff/{username}/unlock", u.staffUnlock)
+	sa("POST /admin/staff/{username}/disable", u.staffSetDisabled(true))
+	sa("POST /admin/staff/{username}/enable", u.staffSetDisabled(false))
+	sa("POST /admin/staff/{username}/reset", u.staffReset)
 	if u.admin.Partners == nil {
 		return
 	}
@@ -78,10 +86,22 @@ func (u *UI) mountAdmin(s func(string, handler)) {
 	a("POST /admin/partners/{id}/systems/{client}/enable", u.systemDisable(false))
 }
 
-// adminOnly lets administrators through.
+// staffAdmin lets administrators who manage staff through: national and
+// province administrators (actor.ManageStaff).
+func (u *UI) staffAdmin(next handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, s staff.Session) {
+		if !actorOf(s).Can(actor.ManageStaff) {
+			u.fail(w, r, errAdminOnly)
+			return
+		}
+		next(w, r, s)
+	}
+}
+
+// adminOnly lets national administrators through (actor.ManagePlatform).
 func (u *UI) adminOnly(next handler) handler {
 	return func(w http.ResponseWriter, r *http.Request, s staff.Session) {
-		if actorOf(s).Role != actor.Admin {
+		if !actorOf(s).Can(actor.ManagePlatform) {
 			u.fail(w, r, errAdminOnly)
 			return
 		}
@@ -116,12 +136,13 @@ const (
 
 type adminIndexView struct {
 	Partners bool
+	Platform bool // a national administrator: partners and clients too
 }
 
 func (u *UI) adminIndex(w http.ResponseWriter, r *http.Request, s staff.Session) {
 	v := u.page(r, &s, "admin.title", "")
 	v.Nav = "admin"
-	v.Page = adminIndexView{Partners: u.admin.Partners != nil}
+	v.Page = adminIndexView{Partners: u.admin.Partners != nil, Platform: actorOf(s).Can(actor.ManagePlatform)}
 	u.render(w, r, http.StatusOK, "admin-index", v)
 }
 

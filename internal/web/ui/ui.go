@@ -130,6 +130,8 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	h("GET /lang", u.kit.SetLang("/"))
 
 	s("POST /logout", u.logout)
+	s("GET /password", u.passwordForm)
+	s("POST /password", u.passwordSubmit)
 	s("GET /{$}", u.home)
 	s("GET /persons", u.search)
 	s("GET /persons/{pin}", u.person)
@@ -211,6 +213,12 @@ func (u *UI) signedIn(next handler) http.Handler {
 func (u *UI) session(w http.ResponseWriter, r *http.Request) (*http.Request, staff.Session, bool) {
 	r2, sess, err := auth.Load(r, u.staff)
 	if err == nil {
+		// A password an administrator set is changed before anything
+		// else, on every signed-in route (signedIn, signedInStream).
+		if sess.Account.MustChangePassword && !passwordChangeAllowed(r2) {
+			http.Redirect(w, r2, "/password", http.StatusSeeOther)
+			return r2, sess, false
+		}
 		return r2, sess, true
 	}
 	f := fault.As(err)
@@ -362,7 +370,7 @@ func (u *UI) page(r *http.Request, s *staff.Session, titleKey, here string) *vie
 		v.CSRF = s.CSRF
 		v.User = &userView{Name: a.Name, Username: a.Label(), Role: u.tr(l, "role."+string(a.Role)),
 			Unit: u.unitName(l, a.Unit), CanRegister: a.CanRegister(), Reconcile: u.recon != nil, EIDDesk: u.eid != nil && a.Can(actor.DeskActs),
-			Admin: a.Role == actor.Admin && u.admin.Clients != nil}
+			Admin: a.Can(actor.ManageStaff) && u.admin.Clients != nil}
 	}
 	return v
 }
