@@ -35,6 +35,7 @@ func TestPortal(t *testing.T) {
 			t.Run("credential", func(t *testing.T) { seen = append(seen, testCredential(t, f)) })
 			t.Run("access log", func(t *testing.T) { seen = append(seen, testAccessLog(t, f)) })
 			t.Run("consent withdrawal", func(t *testing.T) { seen = append(seen, testConsent(t, f)) })
+			t.Run("consent per field", func(t *testing.T) { seen = append(seen, testConsentField(t, f)) })
 			t.Run("csrf", func(t *testing.T) { seen = append(seen, testCSRF(t, f)) })
 			logs := f.env.Logs.String()
 			for _, c := range seen {
