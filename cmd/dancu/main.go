@@ -34,7 +34,9 @@ Usage:
   dancu pki init          create the card PKI (CSCA, document signer) under the data directory
   dancu pki rotate-signer issue a new document signer; old ones stay for verification
   dancu client add        register an OpenID client: --id ID --grant client_credentials --scopes ...
-  dancu staff unlock USER lift the lock of a staff account after repeated failed sign-ins (audited)
+  dancu staff add|list|disable|enable|reset|unlock
+                          staff accounts: add (temporary password shown once), disable, enable,
+                          reset a password, lift a sign-in lock (audited as system:cli)
   dancu partner add|list|show|policy|client add|disable|enable
                           data-exchange partners, their policies and systems
   dancu deliveries list|replay|log|subscribe
