@@ -21,6 +21,7 @@ import (
 	"github.com/dancu-project/dancu/internal/audit"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/delivery"
+	"github.com/dancu-project/dancu/internal/document"
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/events"
@@ -43,7 +44,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -98,6 +99,11 @@ type App struct {
 	Cards    *cardservice.Service
 	Metrics  *prometheus.Registry
 	Handler  http.Handler
+
+	// Documents are the citizen's documents; Results issues signed
+	// results into them (under the PKI's results signer).
+	Documents *document.Store
+	Results   *document.Issuer
 
 	// Partners are the data-exchange partners; Exchange answers their
 	// calls under PartnerLimits.
@@ -171,6 +177,10 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	a.Cards = cardservice.NewWithKeys(a.DB, a.Registry, a.Audit, PKIDir(cfg), pkiKeys, cardBiometrics(cfg), now)
+	verifyPage, err := a.openDocuments(cfg, pkiKeys, log, now)
+	if err != nil {
+		return nil, err
+	}
 	secret, err := cfg.LoadEIDSecret()
 	if err != nil {
 		return nil, err
@@ -246,7 +256,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	deliveryMetrics := delivery.NewMetrics(a.Metrics)
 	a.deliverySender = &delivery.Sender{Store: a.Deliveries, Bus: a.Bus, Log: log, Metrics: deliveryMetrics, Now: now}
 
-	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Reconcile: a.Reconcile, Orgs: a.EID, EID: a.EID, Log: log, Now: now, SecureCookies: cfg.SecureCookies,
+	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Reconcile: a.Reconcile, Orgs: a.EID, Log: log, Now: now, SecureCookies: cfg.SecureCookies,
 		Admin: ui.AdminDeps{Clients: a.OIDC.Clients(), Partners: a.Partners, Usage: a.PartnerLimits, Audit: a.Audit}})
 	if err != nil {
 		return nil, err
@@ -267,12 +277,13 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			{Name: "nats", Fn: func(context.Context) error { return a.Bus.Ready() }},
 		},
 		Modules: []web.Mounter{
-			&api.API{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, EID: a.EID, Units: units, Log: log, Now: now,
+			&api.API{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Log: log, Now: now,
 				Deliveries: api.Deliveries{Store: a.Deliveries, Partners: a.Partners, Notify: a.deliverySender.Notify, Audit: a.Audit}},
 			pages,
 			a.OIDC,
 			citizen,
 			partners,
+			verifyPage,
 		},
 	})
 
