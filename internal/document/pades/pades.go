@@ -217,7 +217,7 @@ func object(pdf []byte, n int) ([]byte, error) {
 // extend adds entries before a dictionary's closing ">>".
 func extend(dict []byte, entries string) []byte {
 	out := append([]byte{}, dict[:len(dict)-2]...)
-	return append(append(out, "\n"+entries+"\n>>"...), nil...)
+	return append(out, "\n"+entries+"\n>>"...)
 }
 
 // text is s as a PDF text string in hex UTF-16BE with a byte-order mark,

@@ -2,6 +2,7 @@ package pades_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dancu-project/dancu/internal/card/cms"
 	"github.com/dancu-project/dancu/internal/card/pki"
 	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/document/pades"
@@ -128,4 +130,51 @@ func TestPdfsigValid(t *testing.T) {
 func mustOtherCA(t *testing.T) []byte {
 	rs, _ := signer(t)
 	return rs.CA.Raw
+}
+
+// TestSignRefuses: what the signer does not understand is refused, never
+// half-signed.
+func TestSignRefuses(t *testing.T) {
+	rs, _ := signer(t)
+	pdf, err := result.Render(sample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	once := signed(t, rs)
+	sig := pades.Signature{Cert: rs.Cert, Key: rs.Key(), Time: time.Now()}
+	for name, in := range map[string][]byte{
+		"empty":        nil,
+		"not a PDF":    []byte("hello"),
+		"truncated":    pdf[:len(pdf)/2],
+		"signed twice": once, // the catalog has a form now
+		"xref stream":  []byte("%PDF-1.5\n1 0 obj\n<< /Type /XRef >>\nendobj\nstartxref\n9\n%%EOF\n"),
+		"encrypted":    bytes.Replace(pdf, []byte("trailer\n<<"), []byte("trailer\n<< /Encrypt 9 0 R"), 1),
+	} {
+		if _, err := pades.Sign(in, sig); !errors.Is(err, pades.ErrUnsupported) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := pades.Sign(pdf, pades.Signature{Cert: rs.CA, Key: rs.Key()}); !errors.Is(err, cms.ErrKey) {
+		t.Errorf("key of another certificate: %v", err)
+	}
+}
+
+// FuzzSign: any input is signed or refused, without a panic, and a signed
+// output keeps the input as its prefix.
+func FuzzSign(f *testing.F) {
+	rs, _ := signer(f)
+	pdf, err := result.Render(sample(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(pdf)
+	f.Add([]byte("trailer << /Size 3 /Root 1 0 R >>\nxref\nstartxref\n0\n%%EOF"))
+	f.Add([]byte("1 0 obj\n<< /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Kids [3 0 R] >>\nendobj\n3 0 obj\n<< >>\nendobj\nxref\ntrailer << /Size 4 /Root 1 0 R >>\nstartxref\n78\n%%EOF"))
+	sig := pades.Signature{Cert: rs.Cert, Key: rs.Key(), Time: time.Now()}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, err := pades.Sign(in, sig)
+		if err == nil && !bytes.HasPrefix(out, in) {
+			t.Fatal("signed output does not keep the input")
+		}
+	})
 }
