@@ -388,6 +388,26 @@ func TestFailuresAndExpiry(t *testing.T) {
 			if s, _ := e.svc.Get(ctx, stale.ID); s.State != payment.Expired {
 				t.Errorf("stale intent %s", s.State)
 			}
+			// The payer then pays the stale one after all: the late money pays
+			// the dossier and closes the newer intent; paying that one too is
+			// refused (and left to the reconciliation).
+			e.sim.Pay(stale.GatewayRef, "card")
+			waitState(t, e, stale.ID, payment.Paid)
+			if f, _ := e.svc.Get(ctx, fresh.ID); f.State != payment.Failed || f.FailReason != "superseded_by_late_payment" {
+				t.Errorf("newer intent after a late payment: %+v", f)
+			}
+			third, _ := e.svc.Create(ctx, request("000.00.01.H26-260310-0014", 10000))
+			e.clk.Add(31 * time.Minute)
+			fourth, _ := e.svc.Create(ctx, request("000.00.01.H26-260310-0014", 10000))
+			e.sim.Pay(fourth.GatewayRef, "card")
+			waitState(t, e, fourth.ID, payment.Paid)
+			body := cbBody("EVlate", third.GatewayRef, third.ID, "paid", 10000, e.clk.Now())
+			if _, err := e.svc.HandleCallback(ctx, signed(secret, e.clk.Now(), body), body); code(err) != "payment.callback_state" {
+				t.Errorf("second payment of a paid dossier: %v", err)
+			}
+			if th, _ := e.svc.Get(ctx, third.ID); th.State != payment.Expired {
+				t.Errorf("second payment changed the expired intent: %+v", th)
+			}
 		})
 	}
 }

@@ -231,6 +231,26 @@ func (s *Service) HandleCallback(ctx context.Context, header http.Header, body [
 			if at.IsZero() {
 				at = now
 			}
+			if in.State == Expired {
+				// The payer may have opened a new intent since: the late
+				// money pays the dossier and the newer intent is closed. Two
+				// payments of one dossier are a refusal; the reconciliation
+				// then lists the second one for an officer to pay back.
+				other, ok, err := s.liveTx(ctx, tx, in.Dossier)
+				if err != nil {
+					return err
+				}
+				if ok && (other.State == Paid || other.State == Refunded) {
+					refusal = ErrCallbackState
+					return refusal
+				}
+				if ok {
+					other.State, other.FailReason, other.UpdatedAt = Failed, "superseded_by_late_payment", now
+					if err := s.update(ctx, tx, other); err != nil {
+						return err
+					}
+				}
+			}
 			if in.ReceiptNo, err = s.nextReceipt(ctx, tx, civildate.Of(at).String()); err != nil {
 				return err
 			}
