@@ -13,8 +13,10 @@
 //
 // A dossier's clock: the counting day (day 0) is the day it is received, or
 // the next working day when it is received after 15:00 Vietnam time or on a
-// day off (Decree 61/2018/NĐ-CP as amended by Decree 107/2021/NĐ-CP; see
-// DOMAIN.md §8, §11); it is due N working days after day 0; a supplement
+// day off (the rule DOMAIN.md §8 and §11 record for the liên thông and
+// online procedures; the article of Decree 61/2018/NĐ-CP, as amended by
+// Decree 107/2021/NĐ-CP, that carries it is not verified here); it is due
+// N working days after day 0; a supplement
 // request stops the clock and the working days left resume from the day the
 // supplement arrives (counted by the same 15:00 rule). Every date and time is
 // Vietnam's (civildate.Location).
