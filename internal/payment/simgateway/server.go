@@ -262,7 +262,7 @@ func (s *Server) showPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
 	w.Header().Set("X-Frame-Options", "DENY")
-	s.page.Execute(w, map[string]any{"P": view, "Amount": vnd(view.Amount), "Methods": methods, "Action": s.cfg.Prefix + "/pay/" + view.Ref})
+	s.page.Execute(w, map[string]any{"P": view, "Amount": vnd(view.Amount), "Methods": methods(), "Action": s.cfg.Prefix + "/pay/" + view.Ref})
 }
 
 // decide is the payer's choice on the page: pay with a method, or cancel.
@@ -307,7 +307,7 @@ var ErrDecided = errors.New("simgateway: payment already decided")
 // Pay settles a payment as the page's pay button does (Fail may turn it
 // into a failure) and schedules its callback.
 func (s *Server) Pay(ref, method string) error {
-	if _, ok := methods[method]; !ok {
+	if !knownMethod(method) {
 		method = "card"
 	}
 	s.mu.Lock()
@@ -477,7 +477,7 @@ const pageHTML = `<!doctype html>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="token" value="{{.P.Token}}">
 <fieldset><legend>Phương thức</legend>
-{{range $k, $v := .Methods}}<label><input type="radio" name="method" value="{{$k}}"{{if eq $k "card"}} checked{{end}}> {{$v}}</label><br>{{end}}
+{{range .Methods}}<label><input type="radio" name="method" value="{{.Key}}"{{if eq .Key "card"}} checked{{end}}> {{.Label}}</label><br>{{end}}
 </fieldset>
 <button type="submit" name="action" value="pay" id="pay">Thanh toán</button>
 <button type="submit" name="action" value="cancel" id="cancel">Huỷ</button>

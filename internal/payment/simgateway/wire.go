@@ -82,12 +82,22 @@ type callback struct {
 	At       string `json:"at"`
 }
 
-// Methods a payer can pick on the page.
-var methods = map[string]string{
-	"card":     "Thẻ ngân hàng",
-	"transfer": "Chuyển khoản",
-	"wallet":   "Ví điện tử",
-	"qr":       "Mã QR",
+// method is a payment method a payer can pick on the page, and its label.
+type method struct{ Key, Label string }
+
+// methods lists the payment methods in the page's order.
+func methods() []method {
+	return []method{{"card", "Thẻ ngân hàng"}, {"transfer", "Chuyển khoản"}, {"wallet", "Ví điện tử"}, {"qr", "Mã QR"}}
+}
+
+// knownMethod reports whether k is one of methods.
+func knownMethod(k string) bool {
+	for _, m := range methods() {
+		if m.Key == k {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseCallback verifies a callback's signature and timestamp under secret
@@ -120,12 +130,12 @@ func ParseCallback(header http.Header, body []byte, secret []byte, now time.Time
 	}
 	switch c.Status {
 	case payment.CallbackPaid:
-		if _, ok := methods[c.Method]; !ok {
+		if !knownMethod(c.Method) {
 			return payment.Callback{}, errors.New("bad method")
 		}
 	case payment.CallbackFailed:
 		if c.Method != "" {
-			if _, ok := methods[c.Method]; !ok {
+			if !knownMethod(c.Method) {
 				return payment.Callback{}, errors.New("bad method")
 			}
 		}
