@@ -200,3 +200,21 @@ func BenchmarkProduce(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIssue: lay out, sign and store one result (SQLite, or
+// PostgreSQL with -postgres set through DANCU_TEST_POSTGRES_URL).
+func BenchmarkIssue(b *testing.B) {
+	for _, d := range storagetest.Dialects() {
+		b.Run(string(d), func(b *testing.B) {
+			st := document.NewStore(storagetest.Open(b, d, migrations()), nil)
+			iss := issuer(b, st, nil)
+			r := residence()
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := iss.Issue(ctx, owner, r, "bench"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

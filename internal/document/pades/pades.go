@@ -197,12 +197,27 @@ func object(pdf []byte, n int) ([]byte, error) {
 	if n <= 0 {
 		return nil, ErrUnsupported.Wrap(fmt.Errorf("missing object reference"))
 	}
-	head := regexp.MustCompile(fmt.Sprintf(`(?m)^%d 0 obj\s*`, n))
-	locs := head.FindAllIndex(pdf, -1)
-	if locs == nil {
+	// The last "N 0 obj" at a line start (a later revision wins); a plain
+	// search, as a multi-line regular expression over a binary file costs
+	// more than the whole signature.
+	head := fmt.Appendf(nil, "%d 0 obj", n)
+	at := -1
+	for i := 0; ; {
+		j := bytes.Index(pdf[i:], head)
+		if j < 0 {
+			break
+		}
+		j += i
+		end := j + len(head)
+		if (j == 0 || pdf[j-1] == '\n' || pdf[j-1] == '\r') && end < len(pdf) && delimits(pdf[end]) {
+			at = end
+		}
+		i = end
+	}
+	if at < 0 {
 		return nil, ErrUnsupported.Wrap(fmt.Errorf("object %d not found", n))
 	}
-	rest := pdf[locs[len(locs)-1][1]:]
+	rest := pdf[at:]
 	end := bytes.Index(rest, []byte("endobj"))
 	if end < 0 {
 		return nil, ErrUnsupported.Wrap(fmt.Errorf("object %d has no endobj", n))
@@ -213,6 +228,9 @@ func object(pdf []byte, n int) ([]byte, error) {
 	}
 	return body, nil
 }
+
+// delimits reports whether c may follow "obj": white space or a dictionary.
+func delimits(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '<' }
 
 // extend adds entries before a dictionary's closing ">>".
 func extend(dict []byte, entries string) []byte {
