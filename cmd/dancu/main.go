@@ -33,6 +33,8 @@ Usage:
   dancu audit checkpoints print the stored signed checkpoints as JSON lines
   dancu pki init          create the card PKI (CSCA, document signer) under the data directory
   dancu pki rotate-signer issue a new document signer; old ones stay for verification
+  dancu pki rotate-results-signer
+                          issue a new signer of results under the platform CA
   dancu client add        register an OpenID client: --id ID --grant client_credentials --scopes ...
   dancu staff add|list|disable|enable|reset|unlock
                           staff accounts: add (temporary password shown once), disable, enable,
