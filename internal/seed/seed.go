@@ -173,6 +173,9 @@ func person(m synth.Person, pins map[int]string, household string, pl *places) (
 			return p, fmt.Errorf("death date %q: %w", m.DeathDate, err)
 		}
 		p.Status, p.DeathDate = registry.Dead, d
+		// As a registered death does (registry.RegisterDeath), the death
+		// closed the household membership.
+		p.HouseholdID, p.Relation = "", ""
 	}
 	return p, nil
 }

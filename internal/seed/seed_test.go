@@ -222,6 +222,11 @@ func TestSeedHistory(t *testing.T) {
 		if marriages == 0 || dated != marriages || widowed != 0 {
 			t.Fatalf("%d marriages, %d dated, %d living persons linked to a dead spouse", marriages, dated, widowed)
 		}
+		var deadMembers int
+		db.R.QueryRow(`SELECT count(*) FROM persons WHERE status = 'dead' AND (household_id <> '' OR relation <> '')`).Scan(&deadMembers)
+		if deadMembers != 0 {
+			t.Fatalf("%d dead persons still members of a household", deadMembers)
+		}
 		var underAge int
 		db.R.QueryRow(`SELECT count(*) FROM marriages m JOIN persons h ON h.pin = m.husband_pin JOIN persons w ON w.pin = m.wife_pin
 			WHERE length(h.birth_date) = 10 AND length(w.birth_date) = 10 AND (m.married_on < h.birth_date OR m.married_on < w.birth_date)`).Scan(&underAge)
