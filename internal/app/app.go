@@ -27,6 +27,7 @@ import (
 	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/match"
+	"github.com/dancu-project/dancu/internal/payment"
 	"github.com/dancu-project/dancu/internal/platform"
 	"github.com/dancu-project/dancu/internal/reconcile"
 	"github.com/dancu-project/dancu/internal/registry"
@@ -44,7 +45,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -181,6 +182,8 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
+	// A card read at the desk is evidence of a person's arrival in a unit.
+	a.Registry.SetCards(cardproof.Checker{Cards: a.Cards})
 	secret, err := cfg.LoadEIDSecret()
 	if err != nil {
 		return nil, err
@@ -191,8 +194,6 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if a.Staff, err = newStaff(a.DB, secret, a.Audit, now, passwords); err != nil {
 		return nil, err
 	}
-	// A card read at the desk is evidence of a person's arrival in a unit.
-	a.Registry.SetCards(cardproof.Checker{Cards: a.Cards})
 	// Passkeys: the relying party is the public URL's host (localhost when
 	// it is an IP address, which WebAuthn does not accept).
 	passkeys, err := eid.PasskeyConfigFor(cfg.Issuer())
@@ -256,7 +257,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	deliveryMetrics := delivery.NewMetrics(a.Metrics)
 	a.deliverySender = &delivery.Sender{Store: a.Deliveries, Bus: a.Bus, Log: log, Metrics: deliveryMetrics, Now: now}
 
-	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Reconcile: a.Reconcile, Orgs: a.EID, Log: log, Now: now, SecureCookies: cfg.SecureCookies,
+	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Reconcile: a.Reconcile, Orgs: a.EID, EID: a.EID, Log: log, Now: now, SecureCookies: cfg.SecureCookies,
 		Admin: ui.AdminDeps{Clients: a.OIDC.Clients(), Partners: a.Partners, Usage: a.PartnerLimits, Audit: a.Audit}})
 	if err != nil {
 		return nil, err
@@ -269,6 +270,11 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	partners := &partnerapi.API{Tokens: a.OIDC, Binding: a.OIDC, PublicURL: strings.TrimSuffix(cfg.Issuer(), "/oidc"), Partners: a.Partners,
 		Limits: a.PartnerLimits, Exchange: a.Exchange, Reconcile: a.Reconcile, Log: log, Now: now,
 		Deliveries: partnerapi.Deliveries{Store: a.Deliveries, Notify: a.deliverySender.Notify, Audit: a.Audit}}
+	// Development stand-ins (the payment gateway simulator) outside production.
+	stands, err := devMounts(cfg, secret, now)
+	if err != nil {
+		return nil, err
+	}
 	a.Handler = web.New(web.Config{
 		Log:     log,
 		Metrics: a.Metrics,
@@ -276,15 +282,15 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			{Name: "database", Fn: a.DB.Ping},
 			{Name: "nats", Fn: func(context.Context) error { return a.Bus.Ready() }},
 		},
-		Modules: []web.Mounter{
-			&api.API{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Log: log, Now: now,
+		Modules: append([]web.Mounter{
+			&api.API{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, EID: a.EID, Units: units, Log: log, Now: now,
 				Deliveries: api.Deliveries{Store: a.Deliveries, Partners: a.Partners, Notify: a.deliverySender.Notify, Audit: a.Audit}},
 			pages,
 			a.OIDC,
 			citizen,
 			partners,
 			verifyPage,
-		},
+		}, stands...),
 	})
 
 	relayCtx, cancel := context.WithCancel(context.Background())
