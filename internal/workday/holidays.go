@@ -142,7 +142,14 @@ func text(s string, max int) bool {
 func RulesYear(year int, l LunarYear) Year {
 	y := Year{Year: year, Status: StatusRules, Source: "Bộ luật Lao động 2019 Điều 112 (tính theo quy tắc)"}
 	day := func(m, d int) civildate.Date { return civildate.Date{Year: year, Month: m, Day: d} }
-	add := func(d civildate.Date, name string) { y.Off = append(y.Off, Day{Date: d, Name: name}) }
+	add := func(d civildate.Date, name string) {
+		for _, o := range y.Off {
+			if o.Date == d { // two holidays on one day (not so 2020–2040) are one day off
+				return
+			}
+		}
+		y.Off = append(y.Off, Day{Date: d, Name: name})
+	}
 	add(day(1, 1), "Tết Dương lịch")
 	for i := -1; i <= 3; i++ {
 		add(addDays(l.Tet, i), "Tết Nguyên đán")

@@ -152,7 +152,7 @@ func (c *Calendar) IsWorkingDay(d civildate.Date) (bool, string, error) {
 		return false, "", fault.Invalidf("date", "workday.date", "Ngày không hợp lệ: %s.", "Not a valid date: %s.", d.String())
 	}
 	if _, ok := c.years[d.Year]; !ok {
-		return false, "", ErrYearUnknown.WithField(fmt.Sprint(d.Year))
+		return false, "", ErrYearUnknown.WithField("date")
 	}
 	if name, ok := c.work[d]; ok {
 		return true, name, nil

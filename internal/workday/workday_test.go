@@ -336,3 +336,25 @@ func TestLunarTable(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesYears: every computed year 2020–2040 passes the checks an
+// uploaded year must pass and gives at least the eleven days the Labour
+// Code grants, none of them on a weekend unless compensated.
+func TestRulesYears(t *testing.T) {
+	table := lunarTable(t)
+	for y := 2020; y <= 2040; y++ {
+		ry := RulesYear(y, table[y])
+		if err := ry.Check(); err != nil {
+			t.Errorf("%d: %v", y, err)
+		}
+		weekdays := 0
+		for _, d := range ry.Off {
+			if wd := weekday(d.Date); wd != time.Saturday && wd != time.Sunday {
+				weekdays++
+			}
+		}
+		if weekdays < 11 {
+			t.Errorf("%d: %d weekdays off, want at least 11", y, weekdays)
+		}
+	}
+}
