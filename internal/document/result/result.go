@@ -256,7 +256,7 @@ func layout(pdf *fpdf.Fpdf, r Result, i int) error {
 	pdf.ImageOptions(img, 20, y, 32, 32, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
 	pdf.SetXY(20, y+33)
 	pdf.SetFont("dejavu", "", 8)
-	pdf.MultiCell(80, 4, "Kiểm tra tính xác thực / Verify:\n"+r.VerifyURL+"\nMã kiểm tra / Code: "+r.Code, "", "L", false)
+	pdf.MultiCell(80, 4, "Kiểm tra tính xác thực / Verify:\n"+r.VerifyURL+"\nMã giấy tờ / Document id: "+r.ID+"\nMã kiểm tra / Check code: "+r.Code, "", "L", false)
 	pdf.SetXY(110, y)
 	pdf.SetFont("dejavu", "B", 11)
 	pdf.MultiCell(85, 6, strings.ToUpper(r.Signer), "", "C", false)

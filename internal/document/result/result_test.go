@@ -84,7 +84,8 @@ func TestRenderTemplates(t *testing.T) {
 		if text == "" {
 			continue
 		}
-		want := []string{strings.ToUpper(result.Templates()[r.Kind].Title), r.Fields["name"], "ngày 08 tháng 12 năm 2026", r.VerifyURL, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"}
+		want := []string{strings.ToUpper(result.Templates()[r.Kind].Title), r.Fields["name"], "ngày 08 tháng 12 năm 2026", r.VerifyURL,
+			"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Document id: " + r.ID, "Check code: " + r.Code}
 		for _, w := range want {
 			if !strings.Contains(text, w) {
 				t.Errorf("%s: the PDF text lacks %q:\n%s", r.Kind, w, text)
