@@ -472,6 +472,9 @@ func TestRefundOnRejection(t *testing.T) {
 			ctx := context.Background()
 			dossier := "000.00.01.H26-260310-0030"
 			in, _ := e.svc.Create(ctx, request(dossier, 50000))
+			if _, err := e.svc.Refund(ctx, in.ID, "thử", ""); code(err) != "payment.text" {
+				t.Errorf("refund by nobody: %v", err)
+			}
 			if _, err := e.svc.Refund(ctx, in.ID, "thử", "staff:tuan.nv"); code(err) != "payment.not_paid" {
 				t.Errorf("refund of an unpaid intent: %v", err)
 			}

@@ -311,8 +311,11 @@ type FeeRule struct {
 // intent returns it unchanged; the gateway's own idempotency on the
 // payment's reference keeps two concurrent refunds to one.
 func (s *Service) Refund(ctx context.Context, id, reason, by string) (Intent, error) {
-	if !line(reason, 500) || !line(by, 128) {
-		return Intent{}, ErrText
+	if !line(reason, 500) {
+		return Intent{}, ErrText.WithField("reason")
+	}
+	if by == "" || !line(by, 128) { // the audit entry names who paid back
+		return Intent{}, ErrText.WithField("by")
 	}
 	in, err := s.Get(ctx, id)
 	if err != nil {
