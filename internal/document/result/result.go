@@ -170,7 +170,9 @@ func Bulk(rs []Result) ([]byte, error) {
 	pdf.AddUTF8FontFromBytes("dejavu", "B", dejavusansbold.TTF)
 	pdf.SetMargins(20, 15, 20)
 	pdf.SetAutoPageBreak(true, 25)
-	// Fixed dates make the same result lay out to the same bytes.
+	// Fixed dates and sorted resources (fonts, images: fpdf writes them
+	// from maps otherwise) make the same result lay out to the same bytes.
+	pdf.SetCatalogSort(true)
 	pdf.SetCreationDate(rs[0].Issued)
 	pdf.SetModificationDate(rs[0].Issued)
 	pdf.SetProducer("dancu", true)
