@@ -391,7 +391,8 @@ func (o Options) IssueCRL(dir string, now time.Time, nextUpdate time.Duration) (
 
 // MasterList is the CSCA bundle readers import, as PEM. ICAO's master list
 // is a CMS SignedData signed by a master-list signer; this PEM bundle is the
-// interim form (see STATUS.md).
+// interim form: readers that need the signed ICAO master list are a known limit
+// (docs/architecture.md).
 func (a *Authority) MasterList() []byte { return pemBytes("CERTIFICATE", a.CSCA.Raw) }
 
 // ParseMasterList reads a PEM bundle of CSCA certificates; each must be a
