@@ -58,6 +58,16 @@ var (
 	// consumes its own dancu.partner.<partner>.> on the stream.
 	PartnerDeliveries = Subject[PartnerEvent]{"dancu.partner.>"}
 
+	// DossierSubmitted … DossierReturned are the online dossiers' life
+	// (internal/services): filed, received (paid, or filed without a fee),
+	// supplement requested, approved, rejected, result returned.
+	DossierSubmitted  = Subject[DossierEvent]{"dancu.dossier.submitted"}
+	DossierReceived   = Subject[DossierEvent]{"dancu.dossier.received"}
+	DossierSupplement = Subject[DossierEvent]{"dancu.dossier.supplement_requested"}
+	DossierApproved   = Subject[DossierEvent]{"dancu.dossier.approved"}
+	DossierRejected   = Subject[DossierEvent]{"dancu.dossier.rejected"}
+	DossierReturned   = Subject[DossierEvent]{"dancu.dossier.returned"}
+
 	// DeadLetters is the family dancu.dead.<consumer>: the messages a
 	// consumer gave up on (Consume), kept with the stream's retention.
 	DeadLetters = Subject[DeadLetter]{"dancu.dead.>"}
@@ -66,7 +76,8 @@ var (
 // Catalogue lists every subject (and subject family) of the stream.
 func Catalogue() []Topic {
 	return []Topic{PersonBorn, PersonDied, PersonMoved, PersonNameChanged, PersonTemporary, PersonMarried, PersonDivorced,
-		CardIssued, CardRevoked, AuditCheckpoint, PartnerDeliveries, DeadLetters}
+		CardIssued, CardRevoked, AuditCheckpoint, PartnerDeliveries, DeadLetters,
+		DossierSubmitted, DossierReceived, DossierSupplement, DossierApproved, DossierRejected, DossierReturned}
 }
 
 // PartnerSubjectPrefix starts the subject of JetStream-mode deliveries.
@@ -132,6 +143,17 @@ type PartnerEvent struct {
 	OccurredOn  string `json:"occurred_on"`
 	PIN         string `json:"pin"`
 	DateOfDeath string `json:"date_of_death,omitempty"`
+}
+
+// DossierEvent is the body of the dancu.dossier.* messages: the dossier's
+// code, procedure, receiving unit and state, no personal data (the filer's
+// PIN is not in it; consumers read the dossier through the module's API).
+type DossierEvent struct {
+	Code      string    `json:"code"`
+	Procedure string    `json:"procedure"`
+	Unit      string    `json:"unit_code"`
+	Status    string    `json:"status"`
+	At        time.Time `json:"at"`
 }
 
 // DeadLetter is a message a consumer gave up on, with what it was.
