@@ -44,6 +44,11 @@ func TestResultsServed(t *testing.T) {
 			if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"holder":"L* V** B***"`) {
 				t.Errorf("verify: %d %s", res.StatusCode, body)
 			}
+			// The check is logged by its route alone: no id, code or address.
+			logs := env.Logs.String()
+			if !strings.Contains(logs, "/verify/{id}") || strings.Contains(logs, doc.ID) || strings.Contains(logs, doc.VerifyCode) {
+				t.Errorf("the logs name the check:\n%s", logs)
+			}
 			keys, _ := filepath.Glob(filepath.Join(env.App.Config.DataDir, "pki", "results", "*.key"))
 			if len(keys) != 2 {
 				t.Fatalf("results keys: %v", keys)
