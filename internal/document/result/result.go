@@ -186,8 +186,8 @@ func Bulk(rs []Result) ([]byte, error) {
 		pdf.CellFormat(0, 4, Synthetic, "", 1, "C", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 	})
-	for i, r := range rs {
-		if err := layout(pdf, r, i); err != nil {
+	for _, r := range rs {
+		if err := layout(pdf, r); err != nil {
 			return nil, err
 		}
 	}
@@ -198,13 +198,16 @@ func Bulk(rs []Result) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func layout(pdf *fpdf.Fpdf, r Result, i int) error {
+func layout(pdf *fpdf.Fpdf, r Result) error {
 	t := Templates()[r.Kind]
 	png, err := qrcode.Encode(r.VerifyURL, qrcode.Medium, 256)
 	if err != nil {
 		return ErrRender.Wrap(err)
 	}
-	img := fmt.Sprintf("qr%d", i)
+	// Named by what it encodes: fpdf keys images by their bytes, and two
+	// names for one image (the same result printed twice) would write a
+	// duplicate key into the resources.
+	img := "qr:" + r.VerifyURL
 	pdf.RegisterImageOptionsReader(img, fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(png))
 
 	pdf.AddPage()

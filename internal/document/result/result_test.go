@@ -99,6 +99,15 @@ func TestRenderTemplates(t *testing.T) {
 	if text := pdftotext(t, bulk); text != "" && strings.Count(text, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") != 3 {
 		t.Errorf("bulk print does not hold the three results:\n%s", text)
 	}
+	if _, err := exec.LookPath("qpdf"); err == nil {
+		f := filepath.Join(t.TempDir(), "bulk.pdf")
+		if err := os.WriteFile(f, bulk, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("qpdf", "--check", f).CombinedOutput(); err != nil {
+			t.Errorf("qpdf --check on the bulk print: %v\n%s", err, out)
+		}
+	}
 	if _, err := result.Bulk(nil); !errors.Is(err, result.ErrField) {
 		t.Errorf("empty bulk: %v", err)
 	}
