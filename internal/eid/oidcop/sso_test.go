@@ -16,6 +16,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
+	"github.com/dancu-project/dancu/internal/delivery"
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
@@ -251,6 +252,69 @@ func TestRPInitiatedLogout(t *testing.T) {
 		o, _ = ssoFlow(t, b, shop, oauth2.SetAuthURLParam("prompt", "none"))
 		if o.location == nil || o.location.Query().Get("error") != "login_required" {
 			t.Fatalf("after logout: %d %v", o.status, o.location)
+		}
+	})
+}
+
+// TestSessionAcrossNodes: the sign-in session lives in the database, so a
+// second node signs the browser in silently; a node whose back-channel
+// client follows the production egress rule refuses a logout URI on the
+// platform's own network (loopback) and still completes the logout.
+func TestSessionAcrossNodes(t *testing.T) {
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		e := start(t, db)
+		ctx := context.Background()
+		lr, recv := newLogoutReceiver(t)
+		if err := e.provider.Clients().Add(ctx, oidcop.Client{ID: "shop", Secret: clientSecret("shop"), Name: "Cửa hàng", Purpose: "Đăng nhập",
+			RedirectURIs: []string{redirect}, PostLogoutRedirectURIs: []string{redirect + "/bye"}, GrantTypes: []string{oidcop.GrantAuthorizationCode},
+			DevMode: true, BackchannelLogoutURI: recv.URL + "/backchannel"}); err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		node2, err := oidcop.New(oidcop.Deps{Pages: testPages(t), DB: db, Accounts: e.accounts, Register: e.register, Issuer: e.issuer, Secret: secret,
+			LogoutClient: delivery.NewClient(2*time.Second, 1, delivery.Egress{})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		node2.Mount(mux)
+		b := browser(t)
+		shop := e.rp(t, "shop")
+		verifier := oauth2.GenerateVerifier()
+		o := e.authorize(t, b, shop.cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)), pinL1, "", true)
+		_, idToken := ssoTokens(t, shop, o, verifier)
+
+		// The same browser at the second node: signed in without a page.
+		at2 := strings.Replace(shop.cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")),
+			e.srv.URL, srv.URL, 1)
+		resp, err := b.Get(at2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := read(t, resp); o.code() == "" {
+			t.Fatalf("second node, prompt=none: %d %v", o.status, o.location)
+		}
+
+		// Logout at the second node: the loopback receiver is refused by
+		// the production rule; the browser still gets back to the client.
+		q := url.Values{"id_token_hint": {idToken}, "post_logout_redirect_uri": {redirect + "/bye"}}
+		resp, err = b.Get(srv.URL + "/oidc/end_session?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, redirect+"/bye") {
+			t.Fatalf("logout at the second node: %d %q", resp.StatusCode, loc)
+		}
+		select {
+		case <-lr.got:
+			t.Fatal("a logout token reached a loopback address under the production egress rule")
+		case <-time.After(300 * time.Millisecond):
+		}
+		o, _ = ssoFlow(t, b, shop, oauth2.SetAuthURLParam("prompt", "none"))
+		if o.location == nil || o.location.Query().Get("error") != "login_required" {
+			t.Fatalf("after logout at the other node: %d %v", o.status, o.location)
 		}
 	})
 }
