@@ -3,6 +3,7 @@ package document_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -217,4 +218,38 @@ func BenchmarkIssue(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestPrepareStoreTx: a result prepared outside a transaction is stored in
+// the caller's; a rolled-back transaction leaves nothing, not even a
+// verifiable id.
+func TestPrepareStoreTx(t *testing.T) {
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		st := document.NewStore(db, nil)
+		iss := issuer(t, st, nil)
+		d, err := iss.Prepare(owner, residence(), "dossier:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("the dossier's transaction fails")
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := st.StoreTx(ctx, tx, d); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if _, err := st.Verify(ctx, d.ID, d.VerifyCode); !errors.Is(err, document.ErrNotGenuine) {
+			t.Errorf("rolled back result verifies: %v", err)
+		}
+		if err := db.Tx(ctx, func(tx *sql.Tx) error { _, err := st.StoreTx(ctx, tx, d); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := st.Verify(ctx, d.ID, d.VerifyCode); err != nil || v.ID != d.ID {
+			t.Errorf("committed result: %+v %v", v, err)
+		}
+	})
 }

@@ -62,9 +62,28 @@ func (i *Issuer) Produce(r result.Result) (result.Result, []byte, error) {
 }
 
 // Issue produces a signed result for owner and stores it as their
-// document; by names the staff or service issuing it. The returned
-// document carries the verification code once, for the caller to show.
+// document in its own transaction; by names the staff or service issuing
+// it. The returned document carries the verification code once, for the
+// caller to show.
 func (i *Issuer) Issue(ctx context.Context, owner pin.PIN, r result.Result, by string) (Document, error) {
+	d, err := i.Prepare(owner, r, by)
+	if err != nil {
+		return Document{}, err
+	}
+	stored, err := i.Store.Store(ctx, d)
+	if err != nil {
+		return Document{}, err
+	}
+	stored.VerifyCode = d.VerifyCode
+	return stored, nil
+}
+
+// Prepare produces the signed result as a document ready for
+// Store.StoreTx, verification code included: a module that stores the
+// result in its own transaction (the one closing a dossier) prepares it
+// before, so the layout and signature (tens of milliseconds) do not hold
+// the transaction open.
+func (i *Issuer) Prepare(owner pin.PIN, r result.Result, by string) (Document, error) {
 	r, signed, err := i.Produce(r)
 	if err != nil {
 		return Document{}, err
@@ -73,17 +92,12 @@ func (i *Issuer) Issue(ctx context.Context, owner pin.PIN, r result.Result, by s
 	if err != nil {
 		return Document{}, fmt.Errorf("document: encode layout: %w", err)
 	}
-	d, err := i.Store.Store(ctx, Document{
+	return Document{
 		ID: r.ID, OwnerPIN: owner, Kind: string(r.Kind), Title: result.Templates()[r.Kind].Title,
 		Body: signed, MediaType: "application/pdf", SignedBy: pki.Fingerprint(i.Cert),
 		Unit: r.Unit, Holder: r.Fields["name"], IssueDate: civildate.Of(r.Issued),
 		CreatedBy: by, Layout: string(layout), VerifyCode: r.Code,
-	})
-	if err != nil {
-		return Document{}, err
-	}
-	d.VerifyCode = r.Code
-	return d, nil
+	}, nil
 }
 
 // PrintBulk lays out the results with the given ids in one unsigned PDF
