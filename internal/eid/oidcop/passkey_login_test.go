@@ -358,6 +358,11 @@ func TestActingForAnOrganisation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// prompt=none with the session in force: the organisation is
+		// chosen on a page, so the client gets interaction_required.
+		if o2, _ := ssoFlow(t, b, r, oauth2.SetAuthURLParam("prompt", "none")); o2.location == nil || o2.location.Query().Get("error") != "interaction_required" {
+			t.Fatalf("prompt=none with an organisation to choose: %d %v", o2.status, o2.location)
+		}
 		idt, err := r.verifier.Verify(ctx, tok.Extra("id_token").(string))
 		if err != nil {
 			t.Fatal(err)
