@@ -6,7 +6,13 @@
 // (document/result), signed PAdES B-B (document/pades) under the platform's
 // results signer (card/pki), and stored with a random id and a short
 // verification code. The code is printed on the result and in its QR code
-// (the address /verify/{id}?c={code}); only its hash is stored. Verify
+// (the address /verify/{id}?c={code}). The lookup compares the code's
+// hash (verify_hash) in constant time; the code itself is part of the
+// signed PDF and of the stored layout, since it is printed — so whoever
+// reads a document's row can check it, as whoever holds the paper can
+// (the 0001 migration's comment says the code is never stored: it means
+// the column). Document.VerifyPath gives the owner's portal the address
+// again. Verify
 // answers a wrong code and an unknown id alike, and logs every check with
 // its time only.
 //

@@ -76,6 +76,9 @@ func TestIssueAndVerify(t *testing.T) {
 		if err != nil || len(list) != 1 || list[0].ID != d.ID || list[0].Body != nil {
 			t.Errorf("ListByOwner = %+v, %v", list, err)
 		}
+		if len(list) == 1 && list[0].VerifyPath() != document.VerifyPath(d.ID, d.VerifyCode) {
+			t.Errorf("VerifyPath = %q", list[0].VerifyPath())
+		}
 		if other, _ := st.ListByOwner(ctx, "001090099999"); len(other) != 0 {
 			t.Errorf("another owner sees %d documents", len(other))
 		}

@@ -100,6 +100,18 @@ func (i *Issuer) Prepare(owner pin.PIN, r result.Result, by string) (Document, e
 	}, nil
 }
 
+// VerifyPath is the public verification address of an issued result
+// (relative, VerifyPath(id, code)), read from its layout; "" for a
+// document that is not an issued result. ListByOwner's documents carry
+// their layout, so the portal can show each result's QR address.
+func (d Document) VerifyPath() string {
+	var r result.Result
+	if d.Layout == "" || json.Unmarshal([]byte(d.Layout), &r) != nil || r.Code == "" {
+		return ""
+	}
+	return VerifyPath(r.ID, r.Code)
+}
+
 // PrintBulk lays out the results with the given ids in one unsigned PDF
 // for a desk to print; the signed originals stay as they are. A document
 // that is not an issued result is ErrNotFound.
