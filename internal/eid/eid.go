@@ -138,6 +138,7 @@ var (
 	ErrTOTPNotEnrolled   = fault.New(fault.Conflict, "eid.totp_not_enrolled", "Chưa đăng ký ứng dụng xác thực.", "No authenticator app is enrolled.")
 	ErrRegistrarRequired = fault.New(fault.Forbidden, "eid.registrar_required", "Chỉ cán bộ đăng ký hoặc cán bộ một cửa mới được thực hiện thao tác này với tài khoản định danh điện tử.", "Only a registrar or a desk officer may do this to an electronic ID account.")
 	ErrNotActive         = fault.New(fault.Conflict, "eid.not_active", "Tài khoản chưa hoạt động: công dân cần đặt mật khẩu (hoặc tài khoản đang bị khóa).", "The account is not active: the citizen must set a password first (or it is locked).")
+	ErrTOTPExists        = fault.New(fault.Conflict, "eid.totp_exists", "Tài khoản đã có ứng dụng xác thực; để đổi điện thoại, hãy đặt lại mật khẩu và các yếu tố xác thực.", "The account already has an authenticator app; to change phones, reset the password and factors.")
 	ErrInPersonRequired  = fault.New(fault.Invalid, "eid.in_person_required", "Cán bộ phải xác nhận đã đối chiếu trực tiếp công dân với thẻ căn cước.", "The officer must confirm they checked the citizen in person against the card.")
 )
 

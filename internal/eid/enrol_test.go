@@ -178,6 +178,9 @@ func TestDeskActs(t *testing.T) {
 		if err := f.svc.ConfirmTOTPAtDesk(ctx, desk, adultPIN, eid.TOTPCode(en.Secret, f.clock.Now())); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := f.svc.EnrolTOTPAtDesk(ctx, desk, adultPIN); !errors.Is(err, eid.ErrTOTPExists) {
+			t.Fatalf("a second authenticator over the first: %v", err)
+		}
 		auth, err := f.svc.SignIn(ctx, eid.SignInInput{PIN: adultPIN, Password: password, TOTP: eid.TOTPCode(en.Secret, f.clock.Now().Add(30e9))})
 		if err != nil || auth.Level != eid.Level2 {
 			t.Fatalf("level-2 sign-in: %+v, %v", auth, err)

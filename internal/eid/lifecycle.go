@@ -154,6 +154,11 @@ func (s *Service) EnrolTOTPAtDesk(ctx context.Context, a actor.Actor, pin string
 	if acct.Status != StatusActive {
 		return TOTPEnrolment{}, ErrNotActive
 	}
+	if acct.HasTOTP {
+		// A new secret would disable the working one until confirmed: a
+		// changed phone goes through Reset, which clears every factor.
+		return TOTPEnrolment{}, ErrTOTPExists
+	}
 	en, err := s.EnrolTOTP(ctx, pin)
 	if err != nil {
 		return TOTPEnrolment{}, err
