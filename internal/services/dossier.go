@@ -662,7 +662,7 @@ func (s *Service) pay(ctx context.Context, p Procedure, d Dossier) (payment.Inte
 		ret += d.Code
 	}
 	return s.d.Payments.Create(ctx, payment.Request{Dossier: d.Code, Amount: d.Fee, Payer: "citizen:" + d.OwnerPIN,
-		Description: "Lệ phí " + strings.ToLower(p.Name.VI[:1]) + p.Name.VI[1:], ReturnURL: ret})
+		Description: "Lệ phí " + lower(p.Name.VI), ReturnURL: ret})
 }
 
 // syncPayment moves a dossier waiting for its fee to received once the
