@@ -292,7 +292,10 @@ func TestDossierLife(t *testing.T) {
 			answers := make([]answer, 3)
 			for i := range answers {
 				wg.Add(1)
-				go func() { defer wg.Done(); answers[i] = call(t, "POST", base+"/api/v1/dossiers", tok, body, "Idempotency-Key", "submit-once-1") }()
+				go func() {
+					defer wg.Done()
+					answers[i] = call(t, "POST", base+"/api/v1/dossiers", tok, body, "Idempotency-Key", "submit-once-1")
+				}()
 			}
 			wg.Wait()
 			code := ""
