@@ -19,7 +19,7 @@ import (
 // provider: "dancu client add --id bank-a --grant client_credentials ...".
 func clientAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c oidcop.Client
-	var grants, scopes, redirects, jwksFile string
+	var grants, scopes, optional, redirects, logouts, jwksFile string
 	var level int
 	cfg, err := parseConfig("client add", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&c.ID, "id", "", "client id")
@@ -34,6 +34,9 @@ func clientAdd(ctx context.Context, args []string, getenv func(string) string, s
 		fs.StringVar(&jwksFile, "jwks", "", "file with the client's public JWK Set for private_key_jwt authentication (then no secret is made)")
 		fs.BoolVar(&c.RequirePAR, "require-par", false, "refuse authorization requests not pushed first (RFC 9126)")
 		fs.BoolVar(&c.RequireDPoP, "require-dpop", false, "issue the client only DPoP-bound tokens (RFC 9449)")
+		fs.StringVar(&optional, "optional-scopes", "", "scopes of --scopes citizens may untick on the consent page, comma-separated")
+		fs.StringVar(&logouts, "post-logout-uri", "", "post-logout redirect URIs (RP-initiated logout), comma-separated")
+		fs.StringVar(&c.BackchannelLogoutURI, "backchannel-logout-uri", "", "https URL posted a logout token when a citizen's sign-in session ends")
 	})
 	if err != nil {
 		return err
@@ -42,6 +45,7 @@ func clientAdd(ctx context.Context, args []string, getenv func(string) string, s
 		c.Name = c.ID
 	}
 	c.GrantTypes, c.Scopes, c.RedirectURIs = split(grants), split(scopes), split(redirects)
+	c.OptionalScopes, c.PostLogoutRedirectURIs = split(optional), split(logouts)
 	if level != 1 && level != 2 {
 		return fmt.Errorf("--level must be 1 or 2")
 	}
