@@ -114,6 +114,16 @@ func TestEnrolmentByCard(t *testing.T) {
 		if _, err := f.svc.StartRegistration(ctx, byCard(adultPIN, "01/07/2024")); !errors.Is(err, eid.ErrAccountExists) {
 			t.Fatalf("second enrolment: %v", err)
 		}
+		// Guessing a card's issue date is throttled like sign-in: per PIN,
+		// after five misses every attempt waits, whatever it carries.
+		for i := range 5 {
+			in := byCard(farPIN, "2024-07-1"+string(rune('0'+i)))
+			in.ClientIP = "198.51.100.7"
+			f.svc.StartRegistration(ctx, in)
+		}
+		if _, err := f.svc.StartRegistration(ctx, byCard(farPIN, "2024-07-01")); !errors.Is(err, eid.ErrThrottled) {
+			t.Fatalf("after five wrong dates: %v", err)
+		}
 	})
 }
 
@@ -181,6 +191,17 @@ func TestDeskActs(t *testing.T) {
 		if _, err := f.svc.EnrolTOTPAtDesk(ctx, desk, adultPIN); !errors.Is(err, eid.ErrTOTPExists) {
 			t.Fatalf("a second authenticator over the first: %v", err)
 		}
+		// A reset account is completed like an enrolment, by card and the
+		// one-time code: active again, at level 2, with no second factor.
+		defer func() {
+			if err := f.svc.Reset(ctx, desk, adultPIN); err != nil {
+				t.Fatal(err)
+			}
+			a := f.register(t, eid.RegistrationInput{PIN: adultPIN, CardNumber: adultPIN, IssueDate: "2024-07-01", Phone: "0912345678"})
+			if a.Status != eid.StatusActive || a.Level != eid.Level2 || a.HasTOTP {
+				t.Fatalf("after reset and enrolment: %+v", a)
+			}
+		}()
 		auth, err := f.svc.SignIn(ctx, eid.SignInInput{PIN: adultPIN, Password: password, TOTP: eid.TOTPCode(en.Secret, f.clock.Now().Add(30e9))})
 		if err != nil || auth.Level != eid.Level2 {
 			t.Fatalf("level-2 sign-in: %+v, %v", auth, err)
