@@ -33,6 +33,14 @@ func (s *Service) recordSignIn(ctx context.Context, auth Authentication, channel
 	return nil
 }
 
+// RecordSessionSignIn records in the owner's sign-in history a sign-in the
+// OpenID provider answered from its sign-in session (no credentials typed
+// now): the session's level and methods, at this time, on channel.
+func (s *Service) RecordSessionSignIn(ctx context.Context, auth Authentication, channel string) error {
+	auth.At = s.now()
+	return s.recordSignIn(ctx, auth, channel)
+}
+
 // SignIns returns the newest sign-ins of an account, newest first. Callers
 // show it to the account's owner only.
 func (s *Service) SignIns(ctx context.Context, pin string, limit int) ([]SignInRecord, error) {

@@ -51,6 +51,12 @@ const (
 	SessionTTL = 8 * time.Hour
 )
 
+// sessionSignInRecorder records a sign-in answered from the session in
+// the citizen's history; *eid.Service provides it.
+type sessionSignInRecorder interface {
+	RecordSessionSignIn(ctx context.Context, auth eid.Authentication, channel string) error
+}
+
 // session is a sign-in session at the provider.
 type session struct {
 	idHash   string
@@ -198,6 +204,13 @@ func (p *Provider) trySession(w http.ResponseWriter, r *http.Request, ar *authRe
 		return false
 	}
 	auth := eid.Authentication{Account: acct, Level: s.Level, AMR: s.AMR, At: s.AuthTime}
+	// In the citizen's sign-in history as a sign-in at this client.
+	if rec, ok := p.store.accounts.(sessionSignInRecorder); ok {
+		if err := rec.RecordSessionSignIn(ctx, auth, "oidc:"+c.ID); err != nil {
+			p.pages.Fail(w, r, err, p.page(ar, c))
+			return true
+		}
+	}
 	next, err := p.signedIn(w, r, ar, c, auth, s.SID)
 	if err != nil {
 		p.pages.Fail(w, r, err, p.page(ar, c))

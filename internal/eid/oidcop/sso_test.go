@@ -111,6 +111,11 @@ func TestSingleSignOn(t *testing.T) {
 		if second.AuthTime != first.AuthTime || second.SID != first.SID {
 			t.Fatalf("silent sign-in: auth_time %d sid %q, want %d %q", second.AuthTime, second.SID, first.AuthTime, first.SID)
 		}
+		// The citizen sees the silent sign-in in their history, at the app.
+		hist, err := e.accounts.SignIns(context.Background(), pinL1, 10)
+		if err != nil || len(hist) < 2 || hist[0].Channel != "oidc:app" || hist[1].Channel != "oidc:portal" {
+			t.Fatalf("sign-in history after a silent sign-in: %+v %v", hist, err)
+		}
 
 		// prompt=none: silently, or an error at the redirect URI.
 		o, v = ssoFlow(t, b, appRP, oauth2.SetAuthURLParam("prompt", "none"))
