@@ -199,7 +199,7 @@ var eidMessages = page.Messages{
 	page.VI: {
 		"nav.eid":            "Định danh điện tử",
 		"eid.title":          "Tài khoản định danh điện tử",
-		"eid.find.lead":      "Tìm công dân bằng số định danh cá nhân, hoặc quét mã QR trên thẻ căn cước bằng đầu đọc (nội dung được nhập vào ô dưới đây).",
+		"eid.find.lead":      "Tìm công dân bằng số định danh cá nhân, hoặc quét mã QR trên thẻ căn cước bằng đầu đọc (nội dung được nhập vào ô dưới đây). Để đọc chip thẻ, dùng trang Kiểm tra thẻ: thẻ hợp lệ dẫn đến tài khoản của công dân.",
 		"f.lookup":           "Số định danh cá nhân hoặc nội dung mã QR",
 		"eid.find":           "Tìm",
 		"eid.person":         "Công dân",
@@ -238,12 +238,13 @@ var eidMessages = page.Messages{
 		"eid.done.locked":    "Đã khóa tài khoản.",
 		"eid.done.unlocked":  "Đã mở khóa tài khoản.",
 		"eid.done.reset":     "Đã đặt lại mật khẩu; tài khoản chờ công dân đặt mật khẩu mới.",
+		"verify.eid_link":    "Mở tài khoản định danh điện tử của công dân (thẻ đã kiểm tra)",
 		"eid.done.revoked":   "Đã thu hồi tài khoản.",
 	},
 	page.EN: {
 		"nav.eid":            "Electronic ID",
 		"eid.title":          "Electronic ID accounts",
-		"eid.find.lead":      "Find a citizen by personal identification number, or scan the identity card's QR code with a reader (it types into the field below).",
+		"eid.find.lead":      "Find a citizen by personal identification number, or scan the identity card's QR code with a reader (it types into the field below). To read the card's chip, use the card check page: a valid card leads to the citizen's account.",
 		"f.lookup":           "Personal identification number or QR text",
 		"eid.find":           "Find",
 		"eid.person":         "Citizen",
@@ -282,6 +283,7 @@ var eidMessages = page.Messages{
 		"eid.done.locked":    "The account is locked.",
 		"eid.done.unlocked":  "The account is unlocked.",
 		"eid.done.reset":     "The password is reset; the account waits for the citizen's new password.",
+		"verify.eid_link":    "Open the citizen's electronic ID account (card checked)",
 		"eid.done.revoked":   "The account is revoked.",
 	},
 }

@@ -1,7 +1,11 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/app/apptest"
+	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
@@ -37,6 +43,46 @@ func eidDeskCitizen(t *testing.T, env *apptest.Env, inHanoi bool) string {
 		t.Fatal(err)
 	}
 	return pin
+}
+
+// eidDeskVerifyChip issues the citizen a card, reads its chip dump and
+// uploads it to the desk's card check; it returns the result page.
+func eidDeskVerifyChip(t *testing.T, env *apptest.Env, c *staffClient, csrf, pin string) string {
+	t.Helper()
+	ctx := context.Background()
+	reg := actor.Actor{ID: "staff:test.cards", Role: actor.Registrar}
+	card, err := env.App.Cards.Apply(ctx, reg, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []func(context.Context, actor.Actor, string) (cardservice.Card, error){env.App.Cards.Approve, env.App.Cards.Produce, env.App.Cards.HandOver} {
+		if card, err = step(ctx, reg, card.Serial); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chip, err := env.App.Cards.Chip(ctx, reg, card.Serial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, _ := json.Marshal(map[string]any{"data_groups": chip.DataGroups, "sod": chip.SOD})
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("csrf", csrf)
+	fw, _ := mw.CreateFormFile("chip", "chip.json")
+	fw.Write(dump)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, c.base+"/desk/verify", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("chip check: %d\n%s", resp.StatusCode, b)
+	}
+	return string(b)
 }
 
 var eidSecretRE = regexp.MustCompile(`id="eid-totp-secret">([A-Z2-7]+)<`)
@@ -82,6 +128,11 @@ func TestEIDDeskPages(t *testing.T) {
 				if p := c.do(method, "/eid/"+far+path, form); p.status != http.StatusForbidden || !strings.Contains(p.body, "không thuộc địa bàn") {
 					t.Errorf("%s /eid/far%s: %d", method, path, p.status)
 				}
+			}
+			// The card check: the chip read at the desk verifies and leads
+			// to the citizen's account.
+			if body := eidDeskVerifyChip(t, env, c, csrf, hn); !strings.Contains(body, `id="verify-eid" href="/eid/`+hn+`"`) {
+				t.Fatalf("no link from the chip check to the account:\n%s", body)
 			}
 			if p := c.do(http.MethodPost, "/eid/"+hn+"/activate", url.Values{"csrf": {csrf}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "đối chiếu trực tiếp") {
 				t.Fatalf("activate without the box: %d", p.status)
