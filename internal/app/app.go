@@ -33,6 +33,7 @@ import (
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/registry/cardproof"
 	"github.com/dancu-project/dancu/internal/seed"
+	"github.com/dancu-project/dancu/internal/services"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/throttle"
@@ -45,7 +46,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations(), services.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -105,6 +106,10 @@ type App struct {
 	// results into them (under the PKI's results signer).
 	Documents *document.Store
 	Results   *document.Issuer
+	// Services are the online public services (procedures, dossiers);
+	// Payments the dossier fees (nil without a gateway).
+	Services *services.Service
+	Payments *payment.Service
 
 	// Partners are the data-exchange partners; Exchange answers their
 	// calls under PartnerLimits.
@@ -275,6 +280,11 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
+	online, err := a.openServices(cfg, secret, units, log, now)
+	if err != nil {
+		return nil, fmt.Errorf("online services: %w", err)
+	}
+	stands = append(stands, online...)
 	a.Handler = web.New(web.Config{
 		Log:     log,
 		Metrics: a.Metrics,
