@@ -153,7 +153,7 @@ func (l levels) differences(q *prepared) []Difference {
 		add(FieldBirthDate, KindMissing)
 	case dateSwapped:
 		add(FieldBirthDate, KindSwappedDayMonth)
-	case dateNear, dateDifferent:
+	case dateNear, dateDifferent, dateYearOff:
 		add(FieldBirthDate, KindDifferent)
 	}
 	if l.sex == sexDifferent {

@@ -39,6 +39,12 @@ func TestCompareNames(t *testing.T) {
 		{"Nguyễn Văn Anh", "Nguyễn Văn An", nameSimilar},
 		{"Ngyuễn Văn An", "Nguyễn Văn An", nameSimilar},
 		{"Nguyễn An", "Nguyễn Văn An", nameSimilar},
+		{"Trần Thị Nâgn", "Trần Thị Ngân", nameSimilar},        // transposed: one edit
+		{"Nguyễn Thị Htủy", "Nguyễn Thị Thủy", nameSimilar},    // transposed at the front
+		{"uHyền Lê Thị", "Lê Thị Huyền", nameSimilar},          // given name first and transposed
+		{"Tran Thi Nagn", "Trần Thị Ngân", nameSimilar},        // no diacritics and transposed
+		{"Nguyeen Vna Hung", "Nguyễn Văn Hùng", nameSimilar},   // two words with one slip each
+		{"Nguyeen Vna Hugn", "Nguyễn Văn Hùng", nameDifferent}, // every word mistyped
 		{"Trần Thị Bình", "Nguyễn Văn An", nameDifferent},
 		{"", "Nguyễn Văn An", nameMissing},
 		{"  ,. ", "Nguyễn Văn An", nameMissing},
@@ -96,7 +102,9 @@ func TestCompareDates(t *testing.T) {
 		{"03/1990", reg, datePartial},
 		{"12/03/1990", civildate.Date{Year: 1990}, datePartial},
 		{"13/03/1990", reg, dateNear},
-		{"12/03/1991", reg, dateNear},
+		{"12/03/1991", reg, dateYearOff},
+		{"12/03/1989", reg, dateYearOff}, // two digits differ, still one year
+		{"03/12/1991", reg, dateDifferent},
 		{"12/03/1980", reg, dateNear},
 		{"12/03/2001", reg, dateDifferent},
 		{"01/07/1985", reg, dateDifferent},

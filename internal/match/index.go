@@ -25,8 +25,10 @@ import (
 //
 //	name    the folded name's words in sorted order + birth year and month (diacritics, case, word order, a wrong day)
 //	given   the given name + full birth date (typos in surname or middle name)
-//	surname the surname + the given name's first two letters + full birth date (other typos in the given name)
+//	drop    the folded, sorted name with one word left out + full birth date, one key per word (a typo,
+//	        transposed, inserted or missing letter in any one word; looked up with the year ±1 too)
 //	nameMD  the folded, sorted name + day and month (a wrong year)
+//	initials the words' first letters, sorted + full birth date (slips inside two words)
 //
 // Partner dates are looked up with day and month both ways (swapped).
 //
@@ -69,8 +71,9 @@ const (
 const (
 	keyName = iota
 	keyGiven
-	keySurname
+	keyDrop
 	keyNameMD
+	keyInitials
 	numKeys
 )
 
@@ -155,16 +158,22 @@ func (b *Builder) Finish() *Index {
 	}
 	slices.SortFunc(ix.byPIN, func(a, b pinEntry) int { return cmp.Compare(a.pin, b.pin) })
 	for k := range ix.keys {
-		ix.keys[k] = make([]uint64, 0, n)
+		c := n
+		if k == keyDrop {
+			c = 3 * n // one per word: most names have three
+		}
+		ix.keys[k] = make([]uint64, 0, c)
 	}
 	var words []string
+	var keys []blockKey
 	ix.nameHashes = make([]uint32, n)
 	for i := 0; i < n; i++ {
 		name := ParseName(ix.name(i))
 		words = append(words[:0], name.Folded...)
 		ix.nameHashes[i] = ix.hash(sortedJoin(words), 0, 0, 0)
 		y, m, d := unpackDate(ix.birth[i])
-		for _, k := range ix.personKeys(words, y, m, d) {
+		keys = ix.personKeys(keys[:0], words, y, m, d)
+		for _, k := range keys {
 			ix.keys[k.kind] = append(ix.keys[k.kind], uint64(k.hash)<<32|uint64(i))
 		}
 	}
@@ -287,36 +296,61 @@ type blockKey struct {
 	hash uint32
 }
 
-// personKeys are the blocking keys of a person with folded name words and
-// birth date y-m-d (zero parts unknown).
-func (ix *Index) personKeys(words []string, y, m, d int) []blockKey {
+// personKeys appends the blocking keys of a person with folded name words
+// and birth date y-m-d (zero parts unknown).
+func (ix *Index) personKeys(keys []blockKey, words []string, y, m, d int) []blockKey {
 	if len(words) == 0 {
-		return nil
+		return keys
 	}
 	sorted := sortedJoin(words)
 	given := words[len(words)-1]
-	return []blockKey{
-		{keyName, ix.hash(sorted, y, m, 0)},
-		{keyGiven, ix.hash(given, y, m, d)},
-		{keySurname, ix.hash(surnameKey(words[0], given), y, m, d)},
-		{keyNameMD, ix.hash(sorted, 0, m, d)},
+	keys = append(keys,
+		blockKey{keyName, ix.hash(sorted, y, m, 0)},
+		blockKey{keyGiven, ix.hash(given, y, m, d)},
+		blockKey{keyNameMD, ix.hash(sorted, 0, m, d)})
+	if d != 0 && len(words) > 1 {
+		forEachDropped(words, func(s string) { keys = append(keys, blockKey{keyDrop, ix.hash(s, y, m, d)}) })
+		keys = append(keys, blockKey{keyInitials, ix.hash(initials(words), y, m, d)})
 	}
+	return keys
 }
 
-// surnameKey is the surname with the first two letters of the given name:
-// selective enough even for Nguyễn (38 % of people), and still found when
-// the rest of the given name is mistyped.
-func surnameKey(surname, given string) string {
-	if len(given) > 2 {
-		given = given[:2]
+// initials are the first letters of the words, sorted: "nguyen van an" →
+// "anv". Slips inside words keep them.
+func initials(words []string) string {
+	var b [16]byte
+	n := 0
+	for _, w := range words {
+		if n < len(b) && w != "" {
+			b[n] = w[0]
+			n++
+		}
 	}
-	return surname + " " + given
+	slices.Sort(b[:n])
+	return string(b[:n])
+}
+
+// forEachDropped calls fn with the sorted name left without each of its
+// words in turn (once per distinct result), at most eight words.
+func forEachDropped(words []string, fn func(string)) {
+	var buf [8]string
+	n := copy(buf[:], words)
+	w := buf[:n]
+	slices.Sort(w)
+	var rest [7]string
+	for i := range w {
+		if i > 0 && w[i] == w[i-1] {
+			continue
+		}
+		r := append(append(rest[:0], w[:i]...), w[i+1:]...)
+		fn(strings.Join(r, " "))
+	}
 }
 
 // queryKeys are the keys to look up for a partner's record: the person's
-// keys, also with the given name written first ("An Nguyễn Văn"), and day
-// and month both ways. A partner date of only a year is looked up under
-// every month.
+// keys, also with the given name written first ("An Nguyễn Văn"), day and
+// month both ways and the year one off. A partner date of only a year is
+// looked up under every month.
 func (ix *Index) queryKeys(words []string, y, m, d int) []blockKey {
 	if len(words) == 0 || y == 0 {
 		return nil
@@ -333,11 +367,14 @@ func (ix *Index) queryKeys(words []string, y, m, d int) []blockKey {
 	if d == 0 {
 		return keys
 	}
-	// (surname, given) as written, and given name first.
-	type order struct{ surname, given string }
-	orders := []order{{words[0], words[len(words)-1]}}
+	// The given name as written last, and as written first.
+	givens := []string{words[len(words)-1]}
 	if len(words) > 1 {
-		orders = append(orders, order{words[1%len(words)], words[0]})
+		givens = append(givens, words[0])
+	}
+	var dropped []string
+	if len(words) > 1 {
+		forEachDropped(words, func(s string) { dropped = append(dropped, s) })
 	}
 	dates := [][2]int{{m, d}}
 	if m != d && d <= 12 {
@@ -349,9 +386,23 @@ func (ix *Index) queryKeys(words []string, y, m, d int) []blockKey {
 			keys = append(keys, blockKey{keyName, ix.hash(sorted, y, mm, 0)})
 		}
 		keys = append(keys, blockKey{keyNameMD, ix.hash(sorted, 0, mm, dd)})
-		for _, o := range orders {
-			keys = append(keys, blockKey{keyGiven, ix.hash(o.given, y, mm, dd)},
-				blockKey{keySurname, ix.hash(surnameKey(o.surname, o.given), y, mm, dd)})
+		if len(words) > 1 {
+			keys = append(keys, blockKey{keyInitials, ix.hash(initials(words), y, mm, dd)})
+		}
+		for _, g := range givens {
+			keys = append(keys, blockKey{keyGiven, ix.hash(g, y, mm, dd)})
+		}
+		for _, yy := range [3]int{y, y - 1, y + 1} {
+			// One word mistyped on either side, or one word more on the
+			// register's (a middle name the partner left out).
+			keys = append(keys, blockKey{keyDrop, ix.hash(sorted, yy, mm, dd)})
+			for _, s := range dropped {
+				keys = append(keys, blockKey{keyDrop, ix.hash(s, yy, mm, dd)})
+				if yy == y {
+					// One word more on the partner's side.
+					keys = append(keys, blockKey{keyName, ix.hash(s, y, mm, 0)})
+				}
+			}
 		}
 	}
 	return keys

@@ -13,7 +13,8 @@ import (
 // zero: the index measures them on the register it is built from.
 // Levels, in order: PIN missing/exact/typo/different; name
 // missing/exact/reordered/unmarked/remarked/similar/different; date
-// missing/exact/partial/swapped/near/different; sex missing/same/different;
+// missing/exact/partial/swapped/near/different/year-off (not in
+// partnercopy's dirt: a start for the estimate on the partner's file); sex missing/same/different;
 // address missing/same/outdated/province/different.
 //
 // Thresholds on the posterior probability of the best candidate: Matched
@@ -24,7 +25,7 @@ func DefaultModel() Model {
 	return Model{
 		PIN:        [...]MU{{}, {M: 0.9623}, {M: 0.03768}, {M: 0.002}},
 		Name:       [...]MU{{}, {M: 0.7427}, {M: 0.02081}, {M: 0.1871}, {M: 0.002}, {M: 0.04925}, {M: 0.002}},
-		Date:       [...]MU{{}, {M: 0.9372}, {M: 0.002}, {M: 0.04062}, {M: 0.02207}, {M: 0.002}},
+		Date:       [...]MU{{}, {M: 0.9372}, {M: 0.002}, {M: 0.04062}, {M: 0.02207}, {M: 0.002}, {M: 0.01}},
 		Sex:        [...]MU{{}, {M: 0.9999}, {M: 0.002}},
 		Addr:       [...]MU{{}, {M: 0.7527}, {M: 0.2472}, {M: 0.002}, {M: 0.002}},
 		InRegister: 0.95,

@@ -213,6 +213,9 @@ func similarNames(a, b []string) bool {
 			return true
 		}
 	}
+	if wordsWithin(a, b) {
+		return true
+	}
 	// Middle names dropped or added: same surname and given name, the
 	// shorter list of middle words contained in the longer one.
 	if len(a) >= 2 && len(b) >= 2 && a[0] == b[0] && a[len(a)-1] == b[len(b)-1] && len(a) != len(b) {
@@ -228,6 +231,43 @@ func similarNames(a, b []string) bool {
 		return true
 	}
 	return false
+}
+
+// wordsWithin reports whether a and b have the same number of words that
+// pair up, in any order, each pair within one edit (a letter changed,
+// inserted, left out, or two neighbours transposed: "ngan"/"nagn"), with
+// at most two words edited and at least one word left exact.
+func wordsWithin(a, b []string) bool {
+	if len(a) != len(b) || len(a) < 2 || len(a) > 8 {
+		return false
+	}
+	var used [8]bool
+	edited := 0
+	// Exact words first, so a slip does not take another word's partner.
+	var exact [8]bool
+	for i, w := range a {
+		for j, v := range b {
+			if !used[j] && v == w {
+				used[j], exact[i] = true, true
+				break
+			}
+		}
+	}
+outer:
+	for i, w := range a {
+		if exact[i] {
+			continue
+		}
+		for j, v := range b {
+			if !used[j] && len(w) >= 2 && osa(w, v, 1) <= 1 {
+				used[j] = true
+				edited++
+				continue outer
+			}
+		}
+		return false
+	}
+	return edited <= 2 && edited < len(a)
 }
 
 // osa is the optimal-string-alignment distance (Levenshtein plus adjacent
@@ -374,6 +414,7 @@ const (
 	dateSwapped                    // day and month swapped
 	dateNear                       // one part differs (a typo in the day, month or one digit of the year)
 	dateDifferent                  // another date
+	dateYearOff                    // day and month agree, the year is one off (a common slip, far rarer by chance than dateNear)
 	dateLevels
 )
 
@@ -393,6 +434,9 @@ func compareDates(a RawDate, ok bool, b civildate.Date) dateLevel {
 	}
 	if a.Year == b.Year && a.Day != 0 && a.Day == b.Month && a.Month == b.Day {
 		return dateSwapped
+	}
+	if a.Month == b.Month && a.Day == b.Day && a.Month != 0 && a.Day != 0 && (a.Year-b.Year == 1 || b.Year-a.Year == 1) {
+		return dateYearOff
 	}
 	same := 0
 	if a.Year == b.Year || oneDigitOff(a.Year, b.Year) {

@@ -86,7 +86,10 @@ func (m *Model) weights(n int) weights {
 	w.pin[pinMissing], w.name[nameMissing], w.date[dateMissing], w.sex[sexMissing], w.addr[addrMissing] = 0, 0, 0, 0, 0
 	n = max(n, 1)
 	w.log2N = math.Log2(float64(n))
-	w.lo = math.Log2(m.InRegister) - w.log2N
+	// Prior odds of "the record is this person" against "the record's
+	// person is not in the register": (π/N) / (1-π).
+	pi := min(max(m.InRegister, 0.01), 0.99)
+	w.lo = math.Log2(pi/(1-pi)) - w.log2N
 	w.maxAddr = slices.Max(w.addr[:])
 	return w
 }
