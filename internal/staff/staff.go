@@ -1,6 +1,7 @@
-// Package staff holds the accounts of registrars, leaders and administrators,
-// their argon2id password hashes, their role and the administrative unit they
-// are scoped to, and their sign-in sessions.
+// Package staff holds the accounts of registrars, one-stop desk officers,
+// leaders and administrators, their argon2id password hashes, their role and
+// the administrative unit they are scoped to, and their sign-in sessions;
+// administrators manage them within their scope (admin.go).
 package staff
 
 import (
@@ -145,7 +146,9 @@ func NewStore(db *storage.DB, now func() time.Time) (*Store, error) {
 	return New(Deps{DB: db, Now: now})
 }
 
-// Create adds an account.
+// Create adds an account with a password of the caller's, not to be
+// changed at the first sign-in: the first start's accounts (app.Bootstrap).
+// Administrators add accounts with Add.
 func (s *Store) Create(ctx context.Context, a Account, password string) error {
 	if len([]rune(password)) < 10 {
 		return ErrWeakPassword.WithField("password")

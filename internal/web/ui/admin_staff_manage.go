@@ -7,8 +7,8 @@ import (
 
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/adminunit"
-	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/staff"
 )
 
 // Staff administration pages: add an account with a role and a unit

@@ -1,5 +1,6 @@
 // Package ui is the registrars' web interface: server-rendered HTML pages
-// (html/template, embedded templates and stylesheet, no JavaScript) to sign
+// (html/template, embedded templates and stylesheet; every page works
+// without JavaScript, which only improves the staff page's unit picker) to sign
 // in, search the register, read a person's record with its household and
 // history, and register births, deaths and moves.
 //
