@@ -88,6 +88,17 @@ func TestQualityNoisy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The model Match used, estimated on this file by EM: it learns the
+	// year-off slips partnercopy never makes (the default model's m 0.01)
+	// and the share of strangers (5 %).
+	est := ix.EstimateM(recs)
+	t.Logf("model estimated on the file:\n%#v", est)
+	if got, base := est.Date[6].M, ix.Model().Date[6].M; got < 3*base {
+		t.Errorf("EM left m(year off) at %.4f (start %.4f); the file has year slips in ~10 %% of rows", got, base)
+	}
+	if est.InRegister < 0.9 || est.InRegister > 0.97 {
+		t.Errorf("EM estimated %.3f of rows in the register, want ≈ 0.95", est.InRegister)
+	}
 	q := measureNoisy(results, truth)
 	t.Logf("noisy copy: %d persons, rows %d, in register %d, matched %d (correct %d), ambiguous %d (%.2f %%), not found %d; precision %.4f recall %.4f",
 		persons, q.rows, q.inRegister, q.matched, q.correct, q.ambiguous, 100*q.ambiguousShare, q.notFound, q.precision, q.recall)
@@ -114,9 +125,17 @@ func TestQualityNoisy(t *testing.T) {
 		if r.Outcome != match.Ambiguous {
 			continue
 		}
-		if len(r.Candidates) == 0 {
-			t.Errorf("ambiguous row %s has no candidates", r.Ref)
+		if len(r.Candidates) == 0 || (r.Reason != match.ReasonCompeting && r.Reason != match.ReasonWeak) {
+			t.Errorf("ambiguous row %s: reason %q, %d candidates", r.Ref, r.Reason, len(r.Candidates))
 			break
+		}
+		for _, c := range r.Candidates {
+			if c.Reason != r.Reason {
+				t.Errorf("ambiguous row %s: candidate %s has reason %q, row %q", r.Ref, c.PIN, c.Reason, r.Reason)
+			}
+		}
+		if r.Reason == match.ReasonCompeting && (len(r.Candidates) < 2 || r.Candidates[1].Confidence < r.Candidates[0].Confidence/10) {
+			t.Errorf("ambiguous row %s: competing, but candidates %+v", r.Ref, r.Candidates)
 		}
 	}
 }

@@ -43,6 +43,10 @@ type Candidate struct {
 	Score       float64      `json:"score"`      // log-likelihood ratio (Fellegi–Sunter weight)
 	Confidence  float64      `json:"confidence"` // posterior probability of a match, 0..1
 	Differences []Difference `json:"differences,omitempty"`
+	// Reason is why the row needs a registrar, on an ambiguous row's
+	// candidates (ReasonCompeting or ReasonWeak): it travels with them
+	// into the review queue.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Result of matching one record: for Matched, PIN, Confidence and
@@ -55,6 +59,10 @@ type Result struct {
 	Confidence  float64      `json:"confidence"`
 	Differences []Difference `json:"differences,omitempty"`
 	Candidates  []Candidate  `json:"candidates,omitempty"`
+	// Reason is why an Ambiguous row needs a registrar: ReasonCompeting
+	// (several people fit nearly as well) or ReasonWeak (one fits, but
+	// not surely enough).
+	Reason string `json:"reason,omitempty"`
 	// Dead is true when the matched person is recorded as dead in the
 	// register (the partner still lists them).
 	Dead bool `json:"dead,omitempty"`

@@ -114,9 +114,40 @@ const maxCandidates = 5
 
 // Match finds each record's person. Records are spread over all cores;
 // results are in the order of recs. It stops early when ctx is done.
+//
+// With at least emMinRows records the model's m probabilities (and the
+// share of records whose person is in the register) are first estimated
+// from the records themselves by expectation–maximisation over their
+// blocked candidates (estimateM), so that the thresholds hold on a
+// partner's file whose kinds and rates of error the default model was not
+// calibrated on; u stays the register's own, measured on random pairs.
 func (ix *Index) Match(ctx context.Context, recs []Record) ([]Result, error) {
+	gs := make([]gathered, len(recs))
+	err := parallel(ctx, len(recs), func(s *scratch, i int) { gs[i] = ix.gather(recs[i], s) })
+	if err != nil {
+		return nil, err
+	}
+	w := &ix.w
+	if len(recs) >= emMinRows {
+		m := ix.estimateM(gs)
+		ew := m.weights(len(ix.pins))
+		w = &ew
+	}
 	out := make([]Result, len(recs))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(recs)/64))
+	err = parallel(ctx, len(recs), func(_ *scratch, i int) {
+		out[i] = ix.decide(recs[i].Ref, &gs[i], w)
+		gs[i] = gathered{}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// parallel calls fn for 0..n-1 on all cores in chunks, each worker with
+// its own scratch, and stops early when ctx is done.
+func parallel(ctx context.Context, n int, fn func(s *scratch, i int)) error {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
 	const chunk = 256
 	var next int
 	var mu sync.Mutex
@@ -134,25 +165,24 @@ func (ix *Index) Match(ctx context.Context, recs []Record) ([]Result, error) {
 				start := next
 				next += chunk
 				mu.Unlock()
-				if start >= len(recs) {
+				if start >= n {
 					return
 				}
-				for i := start; i < min(start+chunk, len(recs)); i++ {
-					out[i] = ix.match(recs[i], s)
+				for i := start; i < min(start+chunk, n); i++ {
+					fn(s, i)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return ctx.Err()
 }
 
-// MatchOne matches a single record.
+// MatchOne matches a single record with the index's model (no estimate
+// from other records).
 func (ix *Index) MatchOne(r Record) Result {
-	return ix.match(r, newScratch())
+	g := ix.gather(r, newScratch())
+	return ix.decide(r.Ref, &g, &ix.w)
 }
 
 // scratch is one worker's reusable memory.
@@ -257,20 +287,33 @@ func settled(l levels) bool {
 		(l.date == dateExact || l.date == dateSwapped || l.date == datePartial)
 }
 
-func (ix *Index) match(r Record, s *scratch) Result {
+// gathered is one record's candidates with their comparison levels: the
+// work of blocking and comparing, done once and scored afterwards with the
+// index's model or with one estimated on the whole file.
+type gathered struct {
+	q     prepared
+	log2U float64  // log2 of the record's name's frequency in the register
+	cands []scored // at most maxKept, best first under the index's model
+}
+
+// maxKept is how many candidates of a record gather keeps: the best few
+// decide the outcome; the rest weigh nothing next to them.
+const maxKept = 8
+
+func (ix *Index) gather(r Record, s *scratch) gathered {
 	w := &ix.w
-	q := prepare(r)
-	res := Result{Ref: r.Ref, Outcome: NotFound}
-	cands := ix.candidates(&q, s)
-	log2U := ix.nameLog2Freq(q.name.Folded)
+	g := gathered{q: prepare(r)}
+	q := &g.q
+	cands := ix.candidates(q, s)
+	g.log2U = ix.nameLog2Freq(q.name.Folded)
 	all := make([]scored, 0, len(cands)+4)
 	done := false
 	top := math.Inf(-1)
 	consider := func(pos uint32) {
 		// The address costs most to compare: skip it for a candidate that
 		// stays 2^-30 below the best one even with the best address.
-		l := ix.levelsOf(&q, pos, false)
-		part := w.score(l, log2U) + w.lo
+		l := ix.levelsOf(q, pos, false)
+		part := w.score(l, g.log2U) + w.lo
 		if part+w.maxAddr < top-30 {
 			return
 		}
@@ -287,13 +330,19 @@ func (ix *Index) match(r Record, s *scratch) Result {
 	}
 	if !done {
 		n := len(cands)
-		for _, pos := range ix.pinNeighbours(&q, s)[n:] {
+		for _, pos := range ix.pinNeighbours(q, s)[n:] {
 			consider(pos)
 		}
 	}
-	if len(all) == 0 {
-		return res
+	sortScored(all)
+	if len(all) > maxKept {
+		all = slices.Clip(all[:maxKept])
 	}
+	g.cands = all
+	return g
+}
+
+func sortScored(all []scored) {
 	slices.SortFunc(all, func(a, b scored) int {
 		if a.score != b.score {
 			if a.score > b.score {
@@ -303,11 +352,35 @@ func (ix *Index) match(r Record, s *scratch) Result {
 		}
 		return int(a.pos) - int(b.pos)
 	})
+}
+
+// Reasons a record goes to a registrar (Result.Reason).
+const (
+	// ReasonCompeting: two or more people fit nearly as well; the
+	// candidates' differences show where they part.
+	ReasonCompeting = "competing_candidates"
+	// ReasonWeak: one person fits best, but the agreeing fields are too
+	// common (or too few) to be sure it is them.
+	ReasonWeak = "weak_evidence"
+)
+
+// decide scores g's candidates with w and sets the outcome.
+func (ix *Index) decide(ref string, g *gathered, w *weights) Result {
+	res := Result{Ref: ref, Outcome: NotFound}
+	all := g.cands
+	if len(all) == 0 {
+		return res
+	}
+	for i := range all {
+		all[i].score = w.score(all[i].l, g.log2U) + w.lo
+	}
+	sortScored(all)
+	q := &g.q
 	// Posterior of each candidate being the person, with "none of them" as
 	// the alternative: p_i = odds_i / (1 + Σ odds_j). A record is one person
 	// at most, so two strong candidates share the probability.
 	// Computed relative to the best score, so that no power overflows.
-	top = all[0].score
+	top := all[0].score
 	sum := math.Exp2(-top)
 	for _, c := range all {
 		sum += math.Exp2(c.score - top)
@@ -320,7 +393,7 @@ func (ix *Index) match(r Record, s *scratch) Result {
 			break
 		}
 		res.Candidates = append(res.Candidates, Candidate{PIN: pinText(ix.pins[c.pos]), Score: round(c.score - w.lo),
-			Confidence: round(post), Differences: c.l.differences(&q)})
+			Confidence: round(post), Differences: c.l.differences(q)})
 	}
 	bestPost := 1 / sum // the best candidate's unrounded posterior
 	best := res.Candidates[0]
@@ -333,6 +406,15 @@ func (ix *Index) match(r Record, s *scratch) Result {
 		res.Dead = ix.flags[all[0].pos]&flagDead != 0
 	case bestPost >= ix.model.Lower:
 		res.Outcome = Ambiguous
+		// Competing when the runner-up holds a real share of the
+		// probability (at least a tenth of the best's).
+		res.Reason = ReasonWeak
+		if len(all) > 1 && all[1].score-top > -math.Log2(10) {
+			res.Reason = ReasonCompeting
+		}
+		for i := range res.Candidates {
+			res.Candidates[i].Reason = res.Reason
+		}
 	default:
 		res.Outcome = NotFound
 		for len(res.Candidates) > 0 && res.Candidates[len(res.Candidates)-1].Confidence < 0.001 {
