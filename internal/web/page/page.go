@@ -53,11 +53,19 @@ type Templates struct {
 }
 
 // Parse parses the templates of fsys matching patterns once for every
-// language, with the functions funcs returns for that language.
+// language, with the functions funcs returns for that language and the
+// kit's own (kitFuncs: dates, times and the names of coded values), which
+// funcs may not redefine.
 func Parse(fsys fs.FS, funcs func(lang string) template.FuncMap, patterns ...string) (*Templates, error) {
 	t := &Templates{byLang: map[string]*template.Template{}}
 	for _, l := range Languages {
-		set, err := template.New("page").Funcs(funcs(l)).ParseFS(kitFS, "templates/*.html")
+		own, kit := funcs(l), kitFuncs(l)
+		for name := range own {
+			if _, taken := kit[name]; taken {
+				return nil, fmt.Errorf("page: template function %q is the kit's (one date, time and name format on every page)", name)
+			}
+		}
+		set, err := template.New("page").Funcs(kit).Funcs(own).ParseFS(kitFS, "templates/*.html")
 		if err == nil {
 			set, err = set.ParseFS(fsys, patterns...)
 		}

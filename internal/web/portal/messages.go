@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/web/page"
 )
 
@@ -78,6 +77,7 @@ var messages = page.Messages{
 		"card.lost":        "Đã báo mất",
 		"card.revoked":     "Đã thu hồi",
 		"card.replaced":    "Đã được thay thế",
+		"card.cancelled":   "Đã hủy hồ sơ",
 
 		"ecard.title":   "Căn cước điện tử",
 		"ecard.lead":    "Xuất trình mã QR này để chứng minh nhân thân. Mã được ký số bởi hệ thống định danh điện tử và chỉ có hiệu lực trong ít phút.",
@@ -156,6 +156,7 @@ var messages = page.Messages{
 		"purpose.eid-level2-activation":     "Kích hoạt tài khoản định danh điện tử mức 2",
 		"purpose.oidc":                      "Chia sẻ qua định danh điện tử:",
 		"purpose.self-service":              "Tự tra cứu",
+		"purpose.card-parent-name":          "In tên cha, mẹ lên thẻ căn cước của con",
 
 		"verify.title":   "Kiểm tra căn cước điện tử",
 		"verify.lead":    "Dán mã căn cước điện tử (dạng văn bản hoặc đọc từ mã QR) để kiểm tra chữ ký số và thời hạn. Việc kiểm tra chỉ cần danh sách khóa công bố của hệ thống định danh.",
@@ -240,6 +241,7 @@ var messages = page.Messages{
 		"card.lost":        "Reported lost",
 		"card.revoked":     "Revoked",
 		"card.replaced":    "Replaced",
+		"card.cancelled":   "Application cancelled",
 
 		"ecard.title":   "Electronic ID card",
 		"ecard.lead":    "Show this QR code to prove who you are. It is digitally signed by the electronic identification system and valid for a few minutes only.",
@@ -318,6 +320,7 @@ var messages = page.Messages{
 		"purpose.eid-level2-activation":     "Level-2 electronic ID activation",
 		"purpose.oidc":                      "Shared through the electronic ID:",
 		"purpose.self-service":              "Own lookup",
+		"purpose.card-parent-name":          "A parent's name printed on their child's identity card",
 
 		"verify.title":   "Check an electronic ID card",
 		"verify.lead":    "Paste the electronic ID card code (as text or read from the QR code) to check its digital signature and validity. The check needs only the identity provider's published keys.",
@@ -345,20 +348,12 @@ var vnTime = time.FixedZone("ICT", 7*3600)
 func funcs(msgs *page.Catalogue, l string) template.FuncMap {
 	tr := func(key string) string { return msgs.T(l, key) }
 	return template.FuncMap{
-		"t":     tr,
-		"home":  func() string { return "/citizen/" },
-		"when":  func(t time.Time) string { return t.In(vnTime).Format("02/01/2006 15:04") },
-		"cdate": func(d civildate.Date) string { return d.Display() },
-		"sex":   func(s string) string { return tr("sex." + s) },
-		"kind":  func(s string) string { return tr("kind." + s) },
+		"t":    tr,
+		"home": func() string { return "/citizen/" },
+		"sex":  func(s string) string { return tr("sex." + s) },
+		"kind": func(s string) string { return tr("kind." + s) },
 		"cardstatus": func(s string) string {
 			return tr("card." + s)
-		},
-		"isodate": func(s string) string { // yyyy-mm-dd to dd/mm/yyyy
-			if d, err := civildate.Parse(s); err == nil {
-				return d.Display()
-			}
-			return s
 		},
 	}
 }

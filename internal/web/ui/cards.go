@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/dancu-project/dancu/internal/card/lds"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
@@ -125,6 +126,9 @@ func (u *UI) cardStep(w http.ResponseWriter, r *http.Request, s staff.Session) {
 type cardView struct {
 	C        cardservice.Card
 	MRZLines []string
+	// Chip is what the produced card's chip says in DG13; nil before
+	// production.
+	Chip *lds.DG13Data
 }
 
 func (u *UI) cardPage(w http.ResponseWriter, r *http.Request, s staff.Session) {
@@ -135,7 +139,14 @@ func (u *UI) cardPage(w http.ResponseWriter, r *http.Request, s staff.Session) {
 	}
 	v := u.page(r, &s, "card.title", "")
 	v.Nav = "search"
-	v.Page = cardView{C: c, MRZLines: strings.Split(c.MRZ, "\n")}
+	cv := cardView{C: c, MRZLines: strings.Split(c.MRZ, "\n")}
+	if d, ok, err := c.Printed(); err != nil {
+		u.fail(w, r, err)
+		return
+	} else if ok {
+		cv.Chip = &d
+	}
+	v.Page = cv
 	u.render(w, r, http.StatusOK, "card", v)
 }
 

@@ -10,17 +10,3 @@ type ethnicity = registry.Ethnicity
 // ethnicities are in code order, Kinh first, which is also the order of the
 // select on the birth form.
 var ethnicities = registry.Ethnicities()
-
-// ethnicName is the name of an ethnic group code, or the code itself when
-// it is not one of the 54.
-func ethnicName(code string) string {
-	for _, e := range ethnicities {
-		if e.Code == code {
-			return e.Name
-		}
-	}
-	if code == "" {
-		return "—"
-	}
-	return code
-}

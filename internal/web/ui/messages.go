@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/web/page"
 )
@@ -325,6 +324,16 @@ var messages = page.Messages{
 		"card.reason.not_producible": "Dữ liệu chưa in được thẻ",
 		"card.step.cancel":           "Hủy hồ sơ",
 		"flash.card_cancel":          "Đã hủy hồ sơ cấp thẻ; có thể tiếp nhận hồ sơ mới.",
+
+		// What the chip says in DG13 (issue 15), on the card page.
+		"card.chip_data":        "Dữ liệu trên chip (DG13)",
+		"card.chip_ethnicity":   "Dân tộc",
+		"card.chip_religion":    "Tôn giáo",
+		"card.chip_birthplace":  "Nơi đăng ký khai sinh",
+		"card.chip_father":      "Họ, chữ đệm và tên cha",
+		"card.chip_mother":      "Họ, chữ đệm và tên mẹ",
+		"card.chip_nationality": "Quốc tịch",
+		"card.chip_birth":       "Ngày sinh",
 
 		"person.action.temporary":   "Đăng ký tạm trú",
 		"event.temporary_residence": "Đăng ký tạm trú",
@@ -749,6 +758,16 @@ var messages = page.Messages{
 		"card.step.cancel":           "Cancel the application",
 		"flash.card_cancel":          "Card application cancelled; a new one can be taken.",
 
+		// What the chip says in DG13 (issue 15), on the card page.
+		"card.chip_data":        "Data on the chip (DG13)",
+		"card.chip_ethnicity":   "Ethnicity",
+		"card.chip_religion":    "Religion",
+		"card.chip_birthplace":  "Place of birth registration",
+		"card.chip_father":      "Father's full name",
+		"card.chip_mother":      "Mother's full name",
+		"card.chip_nationality": "Nationality",
+		"card.chip_birth":       "Date of birth",
+
 		"person.action.temporary":   "Register temporary residence",
 		"event.temporary_residence": "Temporary residence",
 
@@ -902,20 +921,8 @@ func (u *UI) funcs(l string) template.FuncMap {
 		return s
 	}
 	return template.FuncMap{
-		"t":    t,
-		"home": func() string { return "/" },
-		"date": func(d civildate.Date) string {
-			if d.IsZero() {
-				return "—"
-			}
-			return d.Display()
-		},
-		"when": func(at time.Time) string {
-			if at.IsZero() {
-				return "—"
-			}
-			return at.In(vietnam).Format("02/01/2006 15:04")
-		},
+		"t":         t,
+		"home":      func() string { return "/" },
 		"sex":       func(s string) string { return or(opt("sex.", s), s) },
 		"status":    func(s string) string { return or(opt("status.", s), s) },
 		"birthflag": func(s string) string { return or(opt("birthflag.", s), s) },
@@ -923,14 +930,6 @@ func (u *UI) funcs(l string) template.FuncMap {
 		"reskind": func(s string) string {
 			return or(opt("res.", s), s)
 		},
-		"nation": func(s string) string { return or(opt("nation.", s), s) },
-		"religion": func(s string) string {
-			if s == "" {
-				return t("religion.none")
-			}
-			return s
-		},
-		"ethnic": ethnicName,
 		"rel": func(s string) string {
 			if l == page.EN {
 				if e, ok := relationsEN[s]; ok {

@@ -427,7 +427,7 @@ func TestSearchAndPerson(t *testing.T) {
 	}
 	r = c.get("/persons/" + st.head)
 	mustContain(t, "English person page", r, `<html lang="en">`, "Full name Nguyễn Văn An", "Date of birth 15/03/1985",
-		"Sex Male", "Ethnic group Kinh", "Nationality Viet Nam", "Status Alive", "Head", "Wife", "Register death", "Tiếng Việt")
+		"Sex Male", "Ethnic group Kinh", "Nationality Vietnam", "Status Alive", "Head", "Wife", "Register death", "Tiếng Việt")
 	r = c.get("/persons/" + st.other)
 	mustContain(t, "English refusal", r, "This person is outside your administrative unit.")
 	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example"} {

@@ -23,7 +23,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/document"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/web/page"
@@ -88,10 +87,9 @@ func New(d Deps) (*Page, error) {
 	}
 	tmpl, err := page.Parse(templateFS, func(l string) template.FuncMap {
 		return template.FuncMap{
-			"t":     func(id string) string { return msgs.T(l, id) },
-			"home":  func() string { return "/verify" },
-			"cdate": func(d civildate.Date) string { return d.Display() },
-			"kind":  func(k string) string { return msgs.T(l, "kind."+k) },
+			"t":    func(id string) string { return msgs.T(l, id) },
+			"home": func() string { return "/verify" },
+			"kind": func(k string) string { return msgs.T(l, "kind."+k) },
 		}
 	}, "templates/*.html")
 	if err != nil {
