@@ -225,6 +225,10 @@ func TestJobEndToEnd(t *testing.T) {
 			if tc.want == 1 && (q[0].Record.FullName != "Trịnh Công Sơn" || len(q[0].Candidates) != 2) {
 				t.Errorf("queue item %+v", q[0])
 			}
+			// Twins: the registrar sees why (two people fit as well).
+			if tc.want == 1 && q[0].Reason() != match.ReasonCompeting {
+				t.Errorf("queue item's reason %q, want %q", q[0].Reason(), match.ReasonCompeting)
+			}
 		}
 		if _, err := e.svc.Review(ctx, danang, job.ID, 201); !errors.Is(err, ErrReviewNotFound) {
 			t.Errorf("review outside the unit: %v", err)

@@ -29,6 +29,17 @@ type Review struct {
 	DecidedAt  string
 }
 
+// Reason is why the row needs a registrar (match.ReasonCompeting or
+// match.ReasonWeak), as the matcher gave it with the candidates.
+func (r Review) Reason() string {
+	for _, c := range r.Candidates {
+		if c.Reason != "" {
+			return c.Reason
+		}
+	}
+	return ""
+}
+
 // ReviewCandidate is one person the row may be. Person is filled (and the
 // read audited) only on the review page and only inside the registrar's
 // scope; InScope says whether the registrar may choose it.
