@@ -13,6 +13,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/match"
+	"github.com/dancu-project/dancu/internal/match/noisy"
 	"github.com/dancu-project/dancu/internal/partnercopy"
 	"github.com/dancu-project/dancu/internal/storage"
 )
@@ -57,7 +58,10 @@ func benchRegister(b *testing.B, units *adminunit.Catalog, persons int) *storage
 // DANCU_BENCH_PERSONS people (default 100,000) and match a dirty partner
 // copy of DANCU_BENCH_ROWS rows (default a tenth of the register) against
 // it. One iteration is the whole job (load + match); it reports the two
-// times, the index size and the precision and recall from the truth.
+// times, the index size and the precision and recall from the truth. It
+// matches two copies of DANCU_BENCH_ROWS rows: package partnercopy's and
+// the independent generator's (package noisy); DANCU_BENCH_GEN=partnercopy
+// or =noisy keeps one (the times reported are the last copy's).
 //
 //	DANCU_BENCH_PERSONS=1000000 DANCU_BENCH_ROWS=100000 go test ./internal/match -run XXX -bench Reconcile -benchtime 1x -timeout 2h
 func BenchmarkReconcile(b *testing.B) {
@@ -69,11 +73,25 @@ func BenchmarkReconcile(b *testing.B) {
 	}
 	ctx := context.Background()
 	db := benchRegister(b, units, persons)
-	rows, truth, err := partnercopy.Generate(ctx, db, units, partnercopy.Options{Rows: nrows, Seed: 7, Now: today})
-	if err != nil {
-		b.Fatal(err)
+	gen := os.Getenv("DANCU_BENCH_GEN") // "partnercopy", "noisy"; both when empty
+	var rows []partnercopy.Row
+	var truth []partnercopy.Truth
+	var recs []match.Record
+	if gen != "noisy" {
+		rows, truth, err = partnercopy.Generate(ctx, db, units, partnercopy.Options{Rows: nrows, Seed: 7, Now: today})
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs = records(rows)
 	}
-	recs := records(rows)
+	var nrecs []match.Record
+	var ntruth []noisy.Truth
+	if gen != "partnercopy" {
+		nrecs, ntruth, err = noisy.Generate(ctx, db, units, noisy.Options{Rows: nrows, Seed: 11, Now: today})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 	opts := match.Options{Now: today}
 	if os.Getenv("DANCU_CALIBRATE") != "" {
 		// Calibrate on another copy (seed 1) and measure with that model.
@@ -107,6 +125,27 @@ func BenchmarkReconcile(b *testing.B) {
 			b.Fatal(err)
 		}
 		loadT, loadCPU = time.Since(start), cpuTime()-cpu0
+		size, n = ix.SizeBytes(), ix.Len()
+		m := ix.Model()
+		b.Logf("model on this register:\n%#v", m)
+		if len(nrecs) > 0 {
+			start, cpu0 := time.Now(), cpuTime()
+			results, err := ix.Match(ctx, nrecs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			t, cpu := time.Since(start), cpuTime()-cpu0
+			nq := measureNoisy(results, ntruth)
+			b.Logf("noisy copy: %d persons, %d rows: match %s (CPU %s); matched %d (correct %d), ambiguous %d (%.2f %%), not found %d; precision %.4f recall %.4f",
+				n, len(nrecs), t.Round(time.Millisecond), cpu.Round(time.Millisecond), nq.matched, nq.correct, nq.ambiguous, 100*nq.ambiguousShare, nq.notFound, nq.precision, nq.recall)
+			b.ReportMetric(nq.precision, "noisy-precision")
+			b.ReportMetric(nq.recall, "noisy-recall")
+			b.ReportMetric(nq.ambiguousShare, "noisy-ambiguous")
+			if len(recs) == 0 {
+				matchT, matchCPU, recs = t, cpu, nrecs
+				continue
+			}
+		}
 		start, cpu0 = time.Now(), cpuTime()
 		results, err := ix.Match(ctx, recs)
 		if err != nil {
@@ -114,9 +153,6 @@ func BenchmarkReconcile(b *testing.B) {
 		}
 		matchT, matchCPU = time.Since(start), cpuTime()-cpu0
 		q = measure(results, truth)
-		size, n = ix.SizeBytes(), ix.Len()
-		m := ix.Model()
-		b.Logf("model on this register:\n%#v", m)
 	}
 	b.ReportMetric(loadT.Seconds(), "load-s")
 	b.ReportMetric(matchT.Seconds(), "match-s")
@@ -127,9 +163,9 @@ func BenchmarkReconcile(b *testing.B) {
 	b.ReportMetric(q.precision, "precision")
 	b.ReportMetric(q.recall, "recall")
 	b.Logf("process CPU time: load %s, match %s (the machine is shared: wall time includes waiting for other work)", loadCPU.Round(time.Millisecond), matchCPU.Round(time.Millisecond))
-	b.Logf("GOMAXPROCS %d; %d persons, %d rows: load %s, match %s; index %.0f MB; matched %d (correct %d), ambiguous %d, not found %d; precision %.4f recall %.4f; missed by corruption %v",
+	b.Logf("GOMAXPROCS %d; %d persons, %d rows: load %s, match %s; index %.0f MB; partnercopy: matched %d (correct %d), ambiguous %d (%.2f %%), not found %d; precision %.4f recall %.4f; missed by corruption %v",
 		runtime.GOMAXPROCS(0), n, len(recs), loadT.Round(time.Millisecond), matchT.Round(time.Millisecond), float64(size)/1e6,
-		q.matched, q.correct, q.ambiguous, q.notFound, q.precision, q.recall, q.missedBy)
+		q.matched, q.correct, q.ambiguous, 100*float64(q.ambiguous)/float64(max(q.rows, 1)), q.notFound, q.precision, q.recall, q.missedBy)
 }
 
 // BenchmarkMatchOne is the cost of searching one partner record in an
