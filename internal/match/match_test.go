@@ -73,7 +73,7 @@ func TestMatchOutcomes(t *testing.T) {
 		{"year one off, the rest right", match.Record{FullName: "Vương Thị Ngân", BirthDate: "21/08/1996", Sex: "Nữ", Address: "Phường Ba Đình, Hà Nội"}, match.Matched, "001195000070", &match.Difference{Field: "birth_date", Kind: "different"}, false},
 		{"no commune, name and date right", match.Record{FullName: "Kiều Thanh Huyền", BirthDate: "04/11/1987"}, match.Matched, "001187000071", nil, false},
 		{"given name first with an inserted letter", match.Record{FullName: "Ngâan Vương Thị", BirthDate: "21/08/1995", Sex: "Nữ"}, match.Matched, "001195000070", &match.Difference{Field: "full_name", Kind: "misspelt"}, false},
-		{"typo and year one off", match.Record{FullName: "Kiều Thnah Huyền", BirthDate: "04/11/1986", Sex: "Nữ", }, match.Matched, "001187000071", nil, false},
+		{"typo and year one off", match.Record{FullName: "Kiều Thnah Huyền", BirthDate: "04/11/1986", Sex: "Nữ"}, match.Matched, "001187000071", nil, false},
 	}
 	recs := make([]match.Record, len(tests))
 	for i, tt := range tests {
