@@ -114,25 +114,95 @@ func (s *Service) check(ctx context.Context, pin string, in SignInInput, now tim
 	if !a.HasTOTP {
 		return Authentication{}, ErrBadCredentials
 	}
-	secret, err := s.seal.Open(totpSealed, pin)
-	if err != nil {
+	if err := s.checkTOTP(ctx, pin, totpSealed, code, last, now); err != nil {
 		return Authentication{}, err
+	}
+	auth.Level = a.Level
+	auth.AMR = []string{"pwd", "otp", "mfa"}
+	return auth, nil
+}
+
+// checkTOTP checks an authenticator code against the sealed secret and
+// spends its time step; a wrong or used code is ErrBadCredentials.
+func (s *Service) checkTOTP(ctx context.Context, pin, sealed, code string, last int64, now time.Time) error {
+	secret, err := s.seal.Open(sealed, pin)
+	if err != nil {
+		return err
 	}
 	step := totpMatch(secret, code, now, last)
 	if step == 0 {
-		return Authentication{}, ErrBadCredentials
+		return ErrBadCredentials
 	}
 	// The step is recorded only if no one used it (or a later one) meanwhile,
 	// so a code observed in transit cannot be replayed on another node.
 	res, err := s.db.W.ExecContext(ctx, `UPDATE eid_accounts SET totp_last_step = $1 WHERE pin = $2 AND totp_last_step < $1`, step, pin)
 	if err != nil {
-		return Authentication{}, fmt.Errorf("sign-in: %w", err)
+		return fmt.Errorf("sign-in: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrBadCredentials
+	}
+	return nil
+}
+
+// StepUpInput is the second factor typed to raise a password sign-in to
+// level 2 (the OpenID provider's session knows who signed in).
+type StepUpInput struct {
+	Subject  string
+	TOTP     string
+	ClientIP string
+	Channel  string
+}
+
+// StepUp raises a citizen's password sign-in to level 2 with the
+// authenticator code alone: the provider's sign-in session vouches for the
+// password typed earlier. It is throttled with the same counters as
+// SignIn, so it is no way around them to guess codes; every failure is
+// ErrBadCredentials, a level-1 account ErrLevelRequired.
+func (s *Service) StepUp(ctx context.Context, in StepUpInput) (Authentication, error) {
+	row := s.db.R.QueryRowContext(ctx, `SELECT `+accountColumns+`, totp_sealed, totp_last_step FROM eid_accounts WHERE subject = $1`, in.Subject)
+	var a Account
+	var hash, created, updated, totpSealed string
+	var totp int
+	var last int64
+	err := row.Scan(&a.PIN, &a.Subject, &a.Level, &a.Status, &a.Email, &a.CreatedVia, &a.GuardianPIN, &hash, &totp, &a.ActivatedBy, &created, &updated, &totpSealed, &last)
+	if errors.Is(err, sql.ErrNoRows) {
 		return Authentication{}, ErrBadCredentials
 	}
-	auth.Level = a.Level
-	auth.AMR = []string{"pwd", "otp", "mfa"}
+	if err != nil {
+		return Authentication{}, fmt.Errorf("step-up: %w", err)
+	}
+	a.HasPassword, a.HasTOTP = hash != "", totp != 0
+	keys := []string{s.seal.Hash("acct", a.PIN)}
+	if in.ClientIP != "" {
+		keys = append(keys, s.seal.Hash("ip", in.ClientIP))
+	}
+	now := s.now()
+	if blocked, err := s.blocked(ctx, keys, now); err != nil {
+		return Authentication{}, err
+	} else if blocked {
+		return Authentication{}, ErrThrottled
+	}
+	if a.Status != StatusActive || a.Level < Level2 || !a.HasTOTP {
+		return Authentication{}, ErrLevelRequired
+	}
+	err = s.checkTOTP(ctx, a.PIN, totpSealed, strings.TrimSpace(in.TOTP), last, now)
+	if errors.Is(err, ErrBadCredentials) {
+		if ferr := s.fail(ctx, keys, now); ferr != nil {
+			return Authentication{}, ferr
+		}
+		return Authentication{}, ErrBadCredentials
+	}
+	if err != nil {
+		return Authentication{}, err
+	}
+	if err := s.throttle.Reset(ctx, keys[0]); err != nil {
+		return Authentication{}, fmt.Errorf("step-up: %w", err)
+	}
+	auth := Authentication{Account: a, Level: Level2, AMR: []string{"pwd", "otp", "mfa"}, At: now}
+	if err := s.recordSignIn(ctx, auth, in.Channel); err != nil {
+		return Authentication{}, err
+	}
 	return auth, nil
 }
 

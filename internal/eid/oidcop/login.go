@@ -62,8 +62,47 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	_, passkeys := p.passkeys()
 	pg := SignInPage{Page: p.page(ar, c), Level2: max(c.MinLevel, levelAsked(ar.Req.ACRValues)) >= eid.Level2, Passkeys: passkeys}
+	if s, err := p.stepUpSession(r, ar, c); err != nil {
+		p.pages.Fail(w, r, err, pg.Page)
+		return
+	} else if s != nil {
+		pg.StepUp = true
+	}
 	pg.CSRF = p.csrfToken(w, r)
 	p.pages.SignIn(w, r, pg)
+}
+
+// stepUp raises the browser's level-1 session to level 2 with the
+// authenticator code alone (sso.go).
+func (p *Provider) stepUp(w http.ResponseWriter, r *http.Request, ar *authRequest, c Client, pg SignInPage) {
+	ctx := r.Context()
+	s, err := p.stepUpSession(r, ar, c)
+	if err != nil {
+		p.pages.Fail(w, r, err, pg.Page)
+		return
+	}
+	if s == nil {
+		p.badRequest(w, r) // no session to raise (ended, or another step)
+		return
+	}
+	pg.StepUp = true
+	auth, err := p.store.accounts.(StepUpAccounts).StepUp(ctx, eid.StepUpInput{Subject: s.Subject, TOTP: r.PostFormValue("totp"),
+		ClientIP: clientIP(r), Channel: "oidc:" + c.ID})
+	if err != nil {
+		if fault.As(err).Kind == fault.Internal {
+			p.pages.Fail(w, r, err, pg.Page)
+			return
+		}
+		pg.Error = err
+		p.pages.SignIn(w, r, pg)
+		return
+	}
+	next, err := p.afterSignIn(w, r, ar, c, auth)
+	if err != nil {
+		p.pages.Fail(w, r, err, pg.Page)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
@@ -82,6 +121,10 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	_, passkeys := p.passkeys()
 	pg := SignInPage{Page: p.page(ar, c), Level2: need >= eid.Level2, Passkeys: passkeys, PIN: strings.TrimSpace(r.PostFormValue("pin"))}
 	pg.CSRF = r.PostFormValue("csrf")
+	if r.PostFormValue("step_up") == "1" {
+		p.stepUp(w, r, ar, c, pg)
+		return
+	}
 	auth, err := p.store.accounts.SignIn(ctx, eid.SignInInput{PIN: pg.PIN, Password: r.PostFormValue("password"), TOTP: r.PostFormValue("totp"),
 		ClientIP: clientIP(r), MinLevel: need, Channel: "oidc:" + c.ID})
 	if err != nil {

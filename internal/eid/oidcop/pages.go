@@ -61,6 +61,10 @@ type SignInPage struct {
 	PIN      string // sent back after a failed attempt
 	Level2   bool   // the client needs level 2 (an authenticator code)
 	Passkeys bool   // offer a passkey sign-in (passkey_login.go)
+	// StepUp: the browser's session signed in with the password at level
+	// 1 and this client needs level 2; the form asks the authenticator
+	// code only (posting step_up=1), or a full sign-in as someone else.
+	StepUp bool
 }
 
 // OrgPage is the chooser of whom the citizen signs in as.

@@ -31,11 +31,10 @@ import (
 //   - An authorization request is signed in silently when the session is
 //     in force, its auth_time is within the request's max_age, prompt is
 //     not login, and its level reaches the client's (MinLevel, acr_values).
-//     A level-1 session asked for level 2 goes through the full sign-in
-//     form (password and authenticator code): a step-up with the code
-//     alone would need a second-factor-only check the e-ID service does
-//     not offer, so the password is asked again; the new sign-in raises
-//     the session's level.
+//     A level-1 session made with the password, asked for level 2, is
+//     stepped up: the form asks the authenticator code alone
+//     (eid.Service.StepUp, throttled like a sign-in), or a full sign-in
+//     as someone else; either raises the session's level and auth_time.
 //   - prompt=none never shows a page (OpenID Connect Core §3.1.2.1): with
 //     no usable session the relying party gets login_required at its
 //     redirect URI, consent_required when consent is missing, and
@@ -164,6 +163,32 @@ func (p *Provider) sessionClient(ctx context.Context, sid, clientID string) erro
 // auth_time (max_age=0: always).
 func (p *Provider) reauthNeeded(ar *authRequest, s *session) bool {
 	return ar.Req.MaxAge != nil && p.now().Sub(s.AuthTime) >= time.Duration(*ar.Req.MaxAge)*time.Second
+}
+
+// StepUpAccounts raises a password sign-in to level 2 with the
+// authenticator code alone; *eid.Service provides it.
+type StepUpAccounts interface {
+	StepUp(ctx context.Context, in eid.StepUpInput) (eid.Authentication, error)
+}
+
+// stepUpSession is the browser's session when it may be raised to the
+// level a request needs with the second factor alone: a level-1 session
+// made with the password, in force for this request (no prompt=login,
+// max_age not passed), the request needing level 2. nil otherwise.
+func (p *Provider) stepUpSession(r *http.Request, ar *authRequest, c Client) (*session, error) {
+	if _, ok := p.store.accounts.(StepUpAccounts); !ok {
+		return nil, nil
+	}
+	s, err := p.currentSession(r.Context(), r)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	need := max(c.MinLevel, levelAsked(ar.Req.ACRValues))
+	if need < eid.Level2 || s.Level >= need || !slices.Contains(s.AMR, "pwd") ||
+		slices.Contains(ar.Req.Prompt, oidc.PromptLogin) || p.reauthNeeded(ar, s) {
+		return nil, nil
+	}
+	return s, nil
 }
 
 // trySession answers a sign-in step from the browser's session. It

@@ -155,16 +155,42 @@ func TestSingleSignOn(t *testing.T) {
 		if again.AuthTime <= first.AuthTime || again.SID != first.SID {
 			t.Fatalf("after re-authentication auth_time %d (was %d), sid %q (was %q)", again.AuthTime, first.AuthTime, again.SID, first.SID)
 		}
-		// A level-2 sign-in at the level-2 client raises the session:
-		// the other clients go on silently.
-		bankRP := e.rp(t, "bank")
-		b2 := browser(t)
+		// Step-up: the level-2 citizen signed in with the password only
+		// (level 1) is asked the authenticator code alone by the level-2
+		// client — no password field in that form — and gets level 2.
+		b3 := browser(t)
 		verifier = oauth2.GenerateVerifier()
-		o = e.authorize(t, b2, bankRP.cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)), pinL2, totpCode(e.totp, time.Now()), true)
-		l2, _ := ssoTokens(t, bankRP, o, verifier)
-		o, v = ssoFlow(t, b2, appRP, oauth2.SetAuthURLParam("prompt", "none"))
+		o = e.authorize(t, b3, portalRP.cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)), pinL2, "", true)
+		if c, _ := ssoTokens(t, portalRP, o, verifier); c.ACR != oidcop.ACRLevel1 {
+			t.Fatalf("password-only sign-in: %+v", c)
+		}
+		bank := e.rp(t, "bank")
+		o, v = ssoFlow(t, b3, bank)
+		if !strings.Contains(o.body, `id="stepup-form"`) || !strings.Contains(o.body, `name="step_up"`) {
+			t.Fatalf("no step-up form for a level-1 session at a level-2 client: %d\n%.500s", o.status, o.body)
+		}
+		stepForm := o.body[strings.Index(o.body, `id="stepup-form"`):]
+		stepForm = stepForm[:strings.Index(stepForm, "</form>")]
+		if strings.Contains(stepForm, `type="password"`) {
+			t.Fatal("the step-up form asks the password")
+		}
+		bad := submit(t, b3, e.issuer+"/login", o.body, url.Values{"step_up": {"1"}, "totp": {"000000"}})
+		if bad.status != http.StatusUnauthorized || bad.location != nil {
+			t.Fatalf("step-up with a wrong code: %d %v", bad.status, bad.location)
+		}
+		o = submit(t, b3, e.issuer+"/login", o.body, url.Values{"step_up": {"1"}, "totp": {totpCode(e.totp, time.Now())}})
+		if o.location == nil && strings.Contains(o.body, `name="decision"`) {
+			o = submit(t, b3, e.issuer+"/consent", o.body, url.Values{"decision": {"allow"}})
+		}
+		l2, _ := ssoTokens(t, bank, o, v)
+		if l2.ACR != oidcop.ACRLevel2 {
+			t.Fatalf("after step-up: %+v", l2)
+		}
+		// The step-up raised the session: the other clients go on
+		// silently at level 2, in the same session.
+		o, v = ssoFlow(t, b3, appRP, oauth2.SetAuthURLParam("prompt", "none"))
 		if c, _ := ssoTokens(t, appRP, o, v); c.ACR != oidcop.ACRLevel2 || c.SID != l2.SID {
-			t.Fatalf("second client after a level-2 sign-in: %+v", c)
+			t.Fatalf("second client after a level-2 step-up: %+v", c)
 		}
 	})
 }
