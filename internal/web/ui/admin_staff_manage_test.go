@@ -167,6 +167,12 @@ func testStaffAdministrationPages(t *testing.T, d storage.Dialect) {
 	if p := post(admin, "/admin/staff/quantri.hanoi/reset", url.Values{}); p.status != http.StatusForbidden {
 		t.Errorf("administrator resets its own password: %d", p.status)
 	}
+	// In English, the same pages.
+	admin.do(http.MethodGet, "/lang?l=en&next=/admin/staff", nil)
+	wantText(t, "English list", admin.do(http.MethodGet, "/admin/staff", nil), "Staff accounts", "One-stop desk officer", "Reset password")
+	wantText(t, "English form", admin.do(http.MethodGet, "/admin/staff/new", nil), "Add a staff account", "Find unit", "Phường Ba Đình")
+	admin.do(http.MethodGet, "/lang?l=vi", nil)
+
 	var n int
 	env.App.AuditDB.R.QueryRow(`SELECT count(*) FROM audit_log WHERE subject = 'staff:motcua.badinh' AND action IN ('staff.created', 'staff.password_changed', 'staff.disabled', 'staff.enabled', 'staff.password_reset')`).Scan(&n)
 	if n != 5 {
