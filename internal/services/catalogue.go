@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dancu-project/dancu/internal/actor"
@@ -271,6 +272,10 @@ func CheckProcedure(p Procedure) error {
 // Catalogue is the procedure catalogue: the shipped data and the
 // administrators' overrides.
 type Catalogue struct {
+	mu       sync.Mutex
+	cache    map[string]Procedure // the overrides, read at most every cacheTTL
+	cachedAt time.Time
+
 	db      *storage.DB
 	audit   Recorder
 	now     func() time.Time
@@ -412,6 +417,7 @@ func (c *Catalogue) Put(ctx context.Context, a actor.Actor, p Procedure) (Proced
 			p.Code, string(body), now.Format(time.RFC3339Nano), a.ID)
 		return err
 	})
+	c.forget()
 	if err != nil {
 		return Procedure{}, fmt.Errorf("services: store procedure %s: %w", p.Code, err)
 	}
@@ -428,6 +434,7 @@ func (c *Catalogue) Reset(ctx context.Context, a actor.Actor, code string) error
 		return ErrForbidden
 	}
 	res, err := c.db.W.ExecContext(ctx, `DELETE FROM procedure_overrides WHERE code = $1`, code)
+	c.forget()
 	if err != nil {
 		return fmt.Errorf("services: reset procedure: %w", err)
 	}
@@ -437,12 +444,34 @@ func (c *Catalogue) Reset(ctx context.Context, a actor.Actor, code string) error
 	return c.audit.Record(ctx, audit.Entry{Actor: a.ID, Action: "procedure.reset", Subject: "procedure:" + code, Purpose: "catalogue"})
 }
 
-func (c *Catalogue) overrides(ctx context.Context, code string) (map[string]Procedure, error) {
-	q, args := `SELECT code, body, updated_at, updated_by FROM procedure_overrides`, []any{}
-	if code != "" {
-		q, args = q+` WHERE code = $1`, []any{code}
+// cacheTTL bounds how long another instance's edit of the catalogue takes
+// to be seen here; this instance's own edits are seen at once. Every
+// submission reads its procedure, so the overrides are not read from the
+// database each time.
+const cacheTTL = 5 * time.Second
+
+func (c *Catalogue) overrides(ctx context.Context, _ string) (map[string]Procedure, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cache != nil && c.now().Sub(c.cachedAt) < cacheTTL && c.now().After(c.cachedAt) {
+		return c.cache, nil
 	}
-	rows, err := c.db.R.QueryContext(ctx, q, args...)
+	m, err := c.readOverrides(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.cache, c.cachedAt = m, c.now()
+	return m, nil
+}
+
+func (c *Catalogue) forget() {
+	c.mu.Lock()
+	c.cache = nil
+	c.mu.Unlock()
+}
+
+func (c *Catalogue) readOverrides(ctx context.Context) (map[string]Procedure, error) {
+	rows, err := c.db.R.QueryContext(ctx, `SELECT code, body, updated_at, updated_by FROM procedure_overrides`)
 	if err != nil {
 		return nil, fmt.Errorf("services: read overrides: %w", err)
 	}

@@ -17,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/dancu-project/dancu/internal/actor"
-	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/card/pki"
 	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/document"
@@ -384,9 +383,9 @@ func (s *Service) Submit(ctx context.Context, f Filer, r SubmitRequest) (Receipt
 		}
 		return Receipt{}, err
 	}
-	if err := s.d.Audit.Record(ctx, audit.Entry{Actor: f.actor().ID, Action: "dossier.submit", Subject: "dossier:" + d.Code, Purpose: "online-service", Detail: p.Code}); err != nil {
-		return Receipt{}, err
-	}
+	// The filer's own act is recorded in the dossier's history (in the
+	// transaction above); the audit log holds the register's read of their
+	// record and every officer's act on the dossier.
 	rc := Receipt{Dossier: d, CheckCode: s.checkCode(d.Code)}
 	if d.Status == AwaitingPayment && s.d.Payments != nil {
 		if in, err := s.pay(ctx, p, d); err == nil {

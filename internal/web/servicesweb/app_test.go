@@ -146,6 +146,7 @@ func benchSubmit(b *testing.B, d storage.Dialect) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	body := map[string]any{"procedure": "CC.XN.01", "form": map[string]string{"old_id": "123456789"}}
+	b.SetParallelism(16) // 32 clients on 2 cores: a server under load, not two callers in turn
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
@@ -178,6 +179,7 @@ func BenchmarkTrack(b *testing.B) {
 	_, tok := f.citizen(b, 3)
 	a := call(b, "POST", base+"/api/v1/dossiers", tok, map[string]any{"procedure": "CC.XN.01", "form": map[string]string{"old_id": "123456789"}}, "Idempotency-Key", "bench-track-1")
 	u := base + "/api/v1/dossiers/track?code=" + url.QueryEscape(a.body["code"].(string)) + "&check=" + a.body["check_code"].(string)
+	b.SetParallelism(16) // 32 clients on 2 cores: a server under load, not two callers in turn
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
