@@ -15,6 +15,7 @@ import (
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/throttle"
 )
 
 // Units tells which province a unit code belongs to; internal/adminunit's
@@ -286,11 +287,22 @@ func (s *Store) ResetPassword(ctx context.Context, by actor.Actor, username stri
 
 // ChangePassword sets a signed-in account's own new password, checking the
 // current one (in the password gate) and the policy; it lifts the forced
-// change. Audited.
+// change. A wrong current password counts as a failed sign-in of the
+// account, so a borrowed session cannot guess it faster than the sign-in
+// page allows. Audited.
 func (s *Store) ChangePassword(ctx context.Context, username, current, next string) error {
 	a, hash, err := s.account(ctx, username)
 	if err != nil {
 		return fault.ErrUnauthorized
+	}
+	keys := []throttle.Key{s.accountKey(username)}
+	now := s.now()
+	v, err := s.limiter.Check(ctx, keys, now)
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	if v.Refused(now) {
+		return refusal(v, now)
 	}
 	var ok bool
 	if gerr := s.gate.Do(ctx, func() { ok, err = CheckPassword(hash, current) }); gerr != nil {
@@ -300,6 +312,9 @@ func (s *Store) ChangePassword(ctx context.Context, username, current, next stri
 		return fmt.Errorf("change password: %w", err)
 	}
 	if !ok {
+		if _, err := s.limiter.Fail(ctx, keys, now); err != nil {
+			return fmt.Errorf("change password: %w", err)
+		}
 		return ErrWrongPassword.WithField("current_password")
 	}
 	if err := CheckPolicy(a.Username, next); err != nil {

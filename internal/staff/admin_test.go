@@ -215,6 +215,16 @@ func TestAdministerAccount(t *testing.T) {
 		if _, err := s.ListFor(ctx, actor.Actor{Role: actor.Leader, Unit: "01"}); !errors.Is(err, fault.ErrForbidden) {
 			t.Errorf("a leader lists staff: %v", err)
 		}
+		// Guessing the current password through the change form counts
+		// as failed sign-ins: after 5 the account is blocked.
+		for i := 0; i < 5; i++ {
+			if err := s.ChangePassword(ctx, "motcua.badinh", "đoán sai lần nữa", "một mật khẩu khác dài"); !hasFault(err, staff.ErrWrongPassword) {
+				t.Fatalf("guess %d: %v", i, err)
+			}
+		}
+		if err := s.ChangePassword(ctx, "motcua.badinh", pw2, "một mật khẩu khác dài"); !errors.Is(err, staff.ErrThrottled) {
+			t.Errorf("sixth try after five wrong guesses: %v", err)
+		}
 		if _, err := s.Unlock(ctx, hanoi, "dangky.hcm"); !errors.Is(err, staff.ErrOutOfScope) {
 			t.Errorf("Hà Nội's administrator unlocks an account of Hồ Chí Minh City: %v", err)
 		}
