@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/adminunit"
+	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
@@ -199,6 +200,10 @@ type personView struct {
 	Events     []registry.LifeEvent
 	History    []registry.Version
 	Cards      *cardSection // nil when the card service is not wired
+	// Sectors are the identifiers partners linked to the person; Sector
+	// says whether the exchange is wired (the section is shown).
+	Sectors []exchange.HeldSectorID
+	Sector  bool
 	// Actions, empty when not offered.
 	BirthURL, DeathURL, MoveURL, TemporaryURL string
 	// MarriageURL and DivorceURL open the civil-status acts (family.go).
@@ -239,6 +244,13 @@ func (u *UI) person(w http.ResponseWriter, r *http.Request, s staff.Session) {
 	if data.Cards, err = u.cardSectionFor(r, s, p); err != nil {
 		u.fail(w, r, err)
 		return
+	}
+	if u.sectors != nil {
+		data.Sector = true
+		if data.Sectors, err = u.sectors.PersonSectorIDs(ctx, a, p.PIN, "lookup"); err != nil {
+			u.fail(w, r, err)
+			return
+		}
 	}
 	if a.CanRegister() {
 		parent := "father_pin"

@@ -54,6 +54,7 @@ type Deps struct {
 	Orgs          OrgRegistrar         // optional: without it the organisation page is not mounted (orgs.go)
 	EID           EIDDesk              // optional: without it the e-ID desk pages are not mounted (eid.go)
 	Admin         AdminDeps            // optional: without Clients the administration pages are not mounted (admin.go)
+	Sectors       SectorReader         // optional: without it the person page lists no sector identifiers
 	Staff         *staff.Store
 	Units         *adminunit.Catalog
 	Log           *slog.Logger
@@ -63,20 +64,22 @@ type Deps struct {
 
 // UI serves the registrars' pages.
 type UI struct {
-	reg    *registry.Service
-	cards  *cardservice.Service
-	recon  *reconcile.Service
-	orgs   OrgRegistrar
-	eid    EIDDesk
-	admin  AdminDeps
-	staff  *staff.Store
-	units  *adminunit.Catalog
-	log    *slog.Logger
-	now    func() time.Time
-	secure bool
-	msgs   *page.Catalogue
-	kit    *page.Kit
-	static http.Handler
+	reg   *registry.Service
+	cards *cardservice.Service
+	recon *reconcile.Service
+	orgs  OrgRegistrar
+	eid   EIDDesk
+	admin AdminDeps
+	// sectors reads the identifiers partners linked to a person.
+	sectors SectorReader
+	staff   *staff.Store
+	units   *adminunit.Catalog
+	log     *slog.Logger
+	now     func() time.Time
+	secure  bool
+	msgs    *page.Catalogue
+	kit     *page.Kit
+	static  http.Handler
 }
 
 // New checks the dependencies and parses the embedded templates once.
@@ -90,7 +93,7 @@ func New(d Deps) (*UI, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, eid: d.EID, admin: d.Admin, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
+	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, eid: d.EID, admin: d.Admin, sectors: d.Sectors, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
 		msgs: page.NewCatalogue()}
 	for _, part := range []struct {
 		name string
