@@ -93,6 +93,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	stf("POST /api/v1/desk/dossiers/{code}/{action}", h.deskAct)
 
 	h.mountPages(mux)
+	h.mountSignedPages(mux)
 }
 
 func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
