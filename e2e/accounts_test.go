@@ -345,6 +345,9 @@ func TestAccountsInBrowser(t *testing.T) {
 	accountsStep(officer, "officer", "confirm the in-person check and activate level 2",
 		chromedp.Click(chromedp.ID("f-in_person")),
 		chromedp.Click(chromedp.ID("eid-activate")),
+		// The level-2 page has no activation form (the page before has
+		// the authenticator button too).
+		chromedp.WaitNotPresent(chromedp.ID("eid-activate")),
 		chromedp.WaitVisible(chromedp.ID("eid-totp-start")),
 	)
 	if got := officer.text("eid-level"); got != "2" {
@@ -368,6 +371,7 @@ func TestAccountsInBrowser(t *testing.T) {
 	accountsStep(officer, "officer", "type the code the citizen's app shows",
 		chromedp.SendKeys(chromedp.ID("f-totp_code"), nextCode()),
 		chromedp.Click(chromedp.ID("eid-totp-confirm")),
+		chromedp.WaitNotPresent(chromedp.ID("eid-totp-qr")),
 		chromedp.WaitVisible(chromedp.ID("eid-totp")),
 	)
 	if got := officer.text("eid-totp"); got != "Đã đăng ký" {
@@ -430,7 +434,7 @@ func TestAccountsInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-password"), citizenPassword),
 		chromedp.Click(chromedp.ID("submit-login")),
 		chromedp.WaitVisible(chromedp.ID("nav-access")),
-		chromedp.Click(chromedp.ID("nav-access")),
+		chromedp.Navigate(base+"/citizen/access"),
 		chromedp.WaitVisible(chromedp.ID("page-title")),
 	)
 	access := citizen.read(chromedp.Text(chromedp.CSS("body")))
