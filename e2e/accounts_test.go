@@ -162,6 +162,9 @@ func accountsCitizen(t *testing.T, env *apptest.Env) (pin, name, commune string,
 // seconds: the same headless Chromium, bounded to 4 minutes.
 func newAccountsBrowser(t *testing.T, bin string) *browser {
 	t.Helper()
+	if err := os.MkdirAll("screenshots", 0o755); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.Headless, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
