@@ -427,7 +427,15 @@ func TestDossierLife(t *testing.T) {
 			if x := call(t, "POST", base+"/api/v1/desk/dossiers/"+code2+"/supplement", admin, map[string]any{"reason": "Thiếu hợp đồng thuê có công chứng"}); x.status != 200 || x.body["status"] != "supplement_requested" {
 				t.Fatalf("supplement: %d %s", x.status, x.raw)
 			}
-			if x := call(t, "POST", base+"/api/v1/desk/dossiers/"+code2+"/reject", admin, map[string]any{"reason": "Không bổ sung"}); x.status != 200 || x.body["status"] != "rejected" {
+			// The citizen answers with an upload; the clock resumes.
+			up := map[string]any{"uploads": []map[string]string{{"document": "dwelling_proof", "content": base64.StdEncoding.EncodeToString(cleanPDF)}}}
+			if x := call(t, "POST", base+"/api/v1/dossiers/"+code2+"/supplement", tok, up); x.status != 200 || x.body["status"] != "in_progress" || len(x.body["attachments"].([]any)) != 2 {
+				t.Fatalf("resupply: %d %s", x.status, x.raw)
+			}
+			if x := call(t, "POST", base+"/api/v1/dossiers/"+code2+"/supplement", tok, up); x.status != 409 {
+				t.Fatalf("second resupply: %d %s", x.status, x.raw)
+			}
+			if x := call(t, "POST", base+"/api/v1/desk/dossiers/"+code2+"/reject", admin, map[string]any{"reason": "Không đủ điều kiện"}); x.status != 200 || x.body["status"] != "rejected" {
 				t.Fatalf("reject: %d %s", x.status, x.raw)
 			}
 			var state string
