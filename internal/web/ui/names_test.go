@@ -93,6 +93,23 @@ func testPagesSpeakVietnamese(t *testing.T, d storage.Dialect) {
 		}
 		search := get("/persons?q=" + url.QueryEscape(p.FullName))
 		pagetest.SpeaksToPeople(t, l.lang+" search", search, birth, sex[l.i])
+		// The coded fields of a form are chosen by name (no JavaScript needed).
+		birthForm := get("/births/new")
+		for _, want := range []string{`<select id="f-ethnicity" name="ethnicity"`, `<select id="f-religion" name="religion"`,
+			`<select id="f-nationality" name="nationality"`, `<select id="f-birthplace_commune" name="birthplace_commune"`,
+			`<option value="VNM" selected>` + map[string]string{"vi": "Việt Nam", "en": "Vietnam"}[l.lang],
+			`<option value="01" selected>Kinh`, `<option value="" selected>` + map[string]string{"vi": "Không", "en": "None"}[l.lang]} {
+			if !strings.Contains(birthForm, want) {
+				t.Errorf("%s birth form lacks %s", l.lang, want)
+			}
+		}
+		if strings.Contains(birthForm, `name="nationality" value=`) || strings.Contains(birthForm, `list="communes"`) {
+			t.Errorf("%s birth form still has typed codes", l.lang)
+		}
+		moveForm := get("/moves/new")
+		if !strings.Contains(moveForm, `<select id="f-commune_code" name="commune_code"`) || !strings.Contains(moveForm, `>Phường Ba Đình</option>`) {
+			t.Errorf("%s move form: no commune picker by name", l.lang)
+		}
 		card := get("/cards/" + c.Serial)
 		pagetest.SpeaksToPeople(t, l.lang+" card page", card, birth, l.eth, map[string]string{"vi": "Nơi đăng ký khai sinh", "en": "Place of birth registration"}[l.lang])
 		if !strings.Contains(card, `id="card-issue-date">`+time.Now().In(time.FixedZone("ICT", 7*3600)).Format("02/01/2006")) {

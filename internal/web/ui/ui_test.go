@@ -469,7 +469,7 @@ func TestBirth(t *testing.T) {
 		t.Fatalf("birth form: %d", r.status)
 	}
 	mustContain(t, "birth form", r, `name="mother_pin"`, `value="`+st.wife+`"`, `name="full_name"`, `type="radio" name="sex" value="M"`,
-		`name="birth_date" value="" placeholder="dd/mm/yyyy"`, `<option value="01" selected>`, `name="nationality" value="VNM"`, `name="csrf"`)
+		`name="birth_date" value="" placeholder="dd/mm/yyyy"`, `<option value="01" selected>`, `<option value="VNM" selected>Việt Nam`, `name="csrf"`)
 	token := csrfRE.FindStringSubmatch(r.body)[1]
 
 	form := url.Values{"csrf": {token}, "full_name": {"Nguyễn Minh Khang"}, "sex": {"M"}, "birth_date": {"32/01/2026"},
@@ -607,7 +607,7 @@ func TestDeathAndMove(t *testing.T) {
 
 	// The wife, now head alone, moves to a new household in the same commune.
 	r = c.get("/moves/new?pin=" + st.wife)
-	mustContain(t, "move form", r, "Trần Thị Bình", `name="commune_code" value="`+baDinh+`"`)
+	mustContain(t, "move form", r, "Trần Thị Bình", `name="commune_code"`, `<option value="`+baDinh+`" selected>Phường Ba Đình`)
 	r = c.post("/moves", url.Values{"csrf": {token}, "pin": {st.wife}, "date": {"2026-02-25"}, "commune_code": {baDinh},
 		"address_detail": {"Số 8 phố Kim Mã"}, "reason": {"Chuyển chỗ ở"}})
 	if r.status != http.StatusSeeOther || r.location != "/persons/"+st.wife+"?done=move" {
@@ -668,7 +668,7 @@ func TestTemporaryResidence(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("form: %d", r.status)
 	}
-	mustContain(t, "form", r, "Đăng ký tạm trú", `name="commune_code" value="`+baDinh+`"`, `name="from"`, `name="to"`,
+	mustContain(t, "form", r, "Đăng ký tạm trú", `<option value="`+baDinh+`" selected>Phường Ba Đình`, `name="from"`, `name="to"`,
 		`name="arrival_application"`, `name="card_qr"`, "Căn cứ công dân đến địa bàn")
 	token := csrfRE.FindStringSubmatch(r.body)[1]
 	// He lives outside Ba Đình: without his own application the registrar
