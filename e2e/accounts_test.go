@@ -23,6 +23,7 @@ import (
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
 
 // accountsRP is a relying party of the accounts story: an OpenID Connect
@@ -224,9 +225,25 @@ func accountsStep(b *browser, name, what string, actions ...chromedp.Action[chro
 // typing the password again, unticks the optional address there, and the
 // second client does not receive it. The citizen's access log in the
 // portal shows the desk's acts.
+//
+// It runs on SQLite and, when configured, PostgreSQL; the screenshots are
+// the SQLite run's (the PostgreSQL run's carry a "postgres-" prefix).
 func TestAccountsInBrowser(t *testing.T) {
 	bin := needChromium(t)
-	env := apptest.Start(t, storage.SQLite, 200)
+	for _, d := range storagetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) { accountsStory(t, bin, d) })
+	}
+}
+
+func accountsStory(t *testing.T, bin string, d storage.Dialect) {
+	env := apptest.Start(t, d, 200)
+	shot := func(b *browser, name string) {
+		b.t.Helper()
+		if d != storage.SQLite {
+			name = string(d) + "-" + name
+		}
+		accountsShot(b, name)
+	}
 	base := env.Server.URL
 	// On failure, the platform's request and refusal lines (routes, codes:
 	// no personal data) say where the story stopped.
@@ -263,7 +280,7 @@ func TestAccountsInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-issue"), issued),
 		chromedp.SendKeys(chromedp.ID("f-phone"), "0912 345 678"),
 	)
-	accountsShot(citizen, "accounts-01-enrol.png")
+	shot(citizen, "accounts-01-enrol.png")
 	accountsStep(citizen, "citizen", "ask for the code",
 		chromedp.Click(chromedp.ID("submit-enrol")),
 		chromedp.WaitVisible(chromedp.ID("f-code")),
@@ -277,7 +294,7 @@ func TestAccountsInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-password"), citizenPassword),
 		chromedp.SendKeys(chromedp.ID("f-password2"), citizenPassword),
 	)
-	accountsShot(citizen, "accounts-02-enrol-code.png")
+	shot(citizen, "accounts-02-enrol-code.png")
 	accountsStep(citizen, "citizen", "finish the enrolment",
 		chromedp.Click(chromedp.ID("submit-confirm")),
 		chromedp.WaitVisible(chromedp.ID("f-pin")),
@@ -285,7 +302,7 @@ func TestAccountsInBrowser(t *testing.T) {
 	if body := citizen.read(chromedp.Text(chromedp.CSS("body"))); !strings.Contains(body, "Đăng ký thành công") {
 		t.Fatalf("no confirmation after the enrolment:\n%s", body)
 	}
-	accountsShot(citizen, "accounts-03-enrolled.png")
+	shot(citizen, "accounts-03-enrolled.png")
 	if a, err := env.App.EID.Account(context.Background(), pin); err != nil || a.Level != eid.Level1 || a.Status != eid.StatusActive {
 		t.Fatalf("account after enrolment: %+v, %v", a, err)
 	}
@@ -307,7 +324,7 @@ func TestAccountsInBrowser(t *testing.T) {
 	if got := citizen.text("rp-name"); got != name {
 		t.Errorf("first relying party got name %q", got)
 	}
-	accountsShot(citizen, "accounts-04-rp1-level1.png")
+	shot(citizen, "accounts-04-rp1-level1.png")
 
 	// 3. The province administrator creates a desk officer for the
 	// citizen's commune; the officer sets their own password.
@@ -315,7 +332,7 @@ func TestAccountsInBrowser(t *testing.T) {
 	admin.openStaffLogin(base)
 	admin.signInStaff("quantri.hanoi", "nav-admin")
 	temp := createDeskOfficerInBrowser(t, admin, base, "motcua.e2e", "Phạm Văn Một Cửa", unit.Name, commune)
-	accountsShot(admin, "accounts-05-desk-officer-created.png")
+	shot(admin, "accounts-05-desk-officer-created.png")
 	officer := newAccountsBrowser(t, bin)
 	officer.openStaffLogin(base)
 	accountsStep(officer, "officer", "the officer signs in with the temporary password and sets their own",
@@ -344,7 +361,7 @@ func TestAccountsInBrowser(t *testing.T) {
 	if got := officer.text("eid-level"); got != "1" {
 		t.Fatalf("desk shows level %q", got)
 	}
-	accountsShot(officer, "accounts-06-desk-found.png")
+	shot(officer, "accounts-06-desk-found.png")
 	accountsStep(officer, "officer", "confirm the in-person check and activate level 2",
 		chromedp.Click(chromedp.ID("f-in_person")),
 		chromedp.Click(chromedp.ID("eid-activate")),
@@ -360,7 +377,7 @@ func TestAccountsInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("eid-totp-start")),
 		chromedp.WaitVisible(chromedp.ID("eid-totp-qr")),
 	)
-	accountsShot(officer, "accounts-07-desk-totp-qr.png")
+	shot(officer, "accounts-07-desk-totp-qr.png")
 	secret := officer.text("eid-totp-secret")
 	var lastStep int64
 	nextCode := func() string {
@@ -380,7 +397,7 @@ func TestAccountsInBrowser(t *testing.T) {
 	if got := officer.text("eid-totp"); got != "Đã đăng ký" {
 		t.Fatalf("desk shows authenticator %q", got)
 	}
-	accountsShot(officer, "accounts-08-desk-level2.png")
+	shot(officer, "accounts-08-desk-level2.png")
 
 	// 5. Level 2 at the first relying party (the level-1 session does not
 	// suffice: password and authenticator code).
@@ -396,7 +413,7 @@ func TestAccountsInBrowser(t *testing.T) {
 	if got := citizen.text("rp-acr"); got != oidcop.ACRLevel2 {
 		t.Fatalf("first relying party got acr %q at level 2", got)
 	}
-	accountsShot(citizen, "accounts-09-rp1-level2.png")
+	shot(citizen, "accounts-09-rp1-level2.png")
 
 	// 6. The second relying party: no password, the consent screen with the
 	// optional address unticked.
@@ -411,7 +428,7 @@ func TestAccountsInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("scope-address")),
 		chromedp.Click(chromedp.ID("scope-address")),
 	)
-	accountsShot(citizen, "accounts-10-rp2-consent.png")
+	shot(citizen, "accounts-10-rp2-consent.png")
 	accountsStep(citizen, "citizen", "consent",
 		chromedp.Click(chromedp.ID("consent-allow")),
 		chromedp.WaitVisible(chromedp.ID("rp-acr")),
@@ -425,7 +442,7 @@ func TestAccountsInBrowser(t *testing.T) {
 	if info := rp2.lastUserinfo(); info["address"] != nil || citizen.text("rp-address") != "" {
 		t.Errorf("the second relying party received the unticked address: %v", info["address"])
 	}
-	accountsShot(citizen, "accounts-11-rp2-no-address.png")
+	shot(citizen, "accounts-11-rp2-no-address.png")
 
 	// 7. The citizen's access log shows the desk's acts.
 	// (The password alone: the access log needs no level 2, and a third
@@ -446,7 +463,7 @@ func TestAccountsInBrowser(t *testing.T) {
 			t.Errorf("the access log lacks %q", want)
 		}
 	}
-	accountsShot(citizen, "accounts-12-access-log.png")
+	shot(citizen, "accounts-12-access-log.png")
 	if logs := env.Logs.String(); strings.Contains(logs, pin) || strings.Contains(logs, name) {
 		t.Error("the citizen's PIN or name is in the log")
 	}
