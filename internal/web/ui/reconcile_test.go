@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
+	"github.com/dancu-project/dancu/internal/web/page/pagetest"
 	"github.com/dancu-project/dancu/internal/web/ui"
 )
 
@@ -99,6 +101,12 @@ func TestReconcilePages(t *testing.T) {
 	path := "/reconcile/review/" + job.ID + "/1"
 	page := c.get(path)
 	mustContain(t, "review page", page, people[0].PIN, "Ứng viên ngoài địa bàn bạn quản lý", "Không ai trong số này")
+	// Names and dd/mm/yyyy, and the match differences in words, not codes
+	// (TestMatchDifferenceNames: every field and kind has its words).
+	pagetest.SpeaksToPeople(t, "review page", page.body, "15/01/1995", "Nam")
+	if codes := regexp.MustCompile(`\b[a-z]+_[a-z_]+\b|\bmissing\b|\bfull_name\b`).FindAllString(pagetest.Visible(page.body), -1); codes != nil {
+		t.Errorf("the review page shows codes %q", codes)
+	}
 	if strings.Contains(page.body, people[1].PIN) {
 		t.Errorf("the review page shows the candidate outside the unit")
 	}
