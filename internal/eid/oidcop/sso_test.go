@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -346,6 +347,57 @@ func TestSessionAcrossNodes(t *testing.T) {
 		o, _ = ssoFlow(t, b, shop, oauth2.SetAuthURLParam("prompt", "none"))
 		if o.location == nil || o.location.Query().Get("error") != "login_required" {
 			t.Fatalf("after logout at the other node: %d %v", o.status, o.location)
+		}
+	})
+}
+
+// TestSessionCookie: the sign-in session's cookie is an opaque random id,
+// HttpOnly, SameSite=Lax, scoped to the provider's path, ending with the
+// browser session; the database keeps only its hash.
+func TestSessionCookie(t *testing.T) {
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		e := start(t, db)
+		r := e.rp(t, "app")
+		jar, _ := cookiejar.New(nil)
+		b := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := b.Get(r.cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, err := resp.Location()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err = b.Get(loc.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := read(t, resp)
+		id, csrf := idRE.FindStringSubmatch(page.body), csrfRE.FindStringSubmatch(page.body)
+		if id == nil || csrf == nil {
+			t.Fatalf("no sign-in form: %d", page.status)
+		}
+		resp, err = b.PostForm(e.issuer+"/login", url.Values{"authRequestID": {id[1]}, "csrf": {csrf[1]}, "pin": {pinL1}, "password": {password}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var sso *http.Cookie
+		for _, c := range resp.Cookies() {
+			if c.Name == "eid_sso" {
+				sso = c
+			}
+		}
+		if sso == nil || !sso.HttpOnly || sso.SameSite != http.SameSiteLaxMode || sso.Path != "/oidc" || sso.MaxAge != 0 || !sso.Expires.IsZero() || len(sso.Value) < 43 {
+			t.Fatalf("session cookie %+v", sso)
+		}
+		var n int
+		if err := db.R.QueryRow(`SELECT count(*) FROM eid_oidc_sessions WHERE id_hash = $1 OR sid = $1`, sso.Value).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("the cookie's value is stored as is (%d rows, %v)", n, err)
+		}
+		if err := db.R.QueryRow(`SELECT count(*) FROM eid_oidc_sessions`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("sessions: %d %v", n, err)
 		}
 	})
 }
