@@ -138,6 +138,11 @@ func BenchmarkReconcile(b *testing.B) {
 			nq := measureNoisy(results, ntruth)
 			b.Logf("noisy copy: %d persons, %d rows: match %s (CPU %s); matched %d (correct %d), ambiguous %d (%.2f %%), not found %d; precision %.4f recall %.4f",
 				n, len(nrecs), t.Round(time.Millisecond), cpu.Round(time.Millisecond), nq.matched, nq.correct, nq.ambiguous, 100*nq.ambiguousShare, nq.notFound, nq.precision, nq.recall)
+			for k, v := range nq.missedBy {
+				if v >= max(2, len(nrecs)/5000) {
+					b.Logf("  noisy wrong: %-50s %d", k, v)
+				}
+			}
 			b.ReportMetric(nq.precision, "noisy-precision")
 			b.ReportMetric(nq.recall, "noisy-recall")
 			b.ReportMetric(nq.ambiguousShare, "noisy-ambiguous")

@@ -143,7 +143,7 @@ func (l levels) differences(q *prepared) []Difference {
 		add(FieldFullName, KindWordOrder)
 	case nameUnmarked:
 		add(FieldFullName, KindMissingDiacritics)
-	case nameRemarked, nameSimilar:
+	case nameRemarked, nameSimilar, nameSlip:
 		add(FieldFullName, KindMisspelt)
 	case nameDifferent:
 		add(FieldFullName, KindDifferent)

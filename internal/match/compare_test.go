@@ -104,7 +104,8 @@ func TestCompareDates(t *testing.T) {
 		{"13/03/1990", reg, dateNear},
 		{"12/03/1991", reg, dateYearOff},
 		{"12/03/1989", reg, dateYearOff}, // two digits differ, still one year
-		{"03/12/1991", reg, dateDifferent},
+		{"03/12/1991", reg, dateYearOff}, // and day and month swapped
+		{"03/11/1991", reg, dateDifferent},
 		{"12/03/1980", reg, dateNear},
 		{"12/03/2001", reg, dateDifferent},
 		{"01/07/1985", reg, dateDifferent},

@@ -53,6 +53,9 @@ type Index struct {
 	byPIN []pinEntry        // sorted by PIN
 	keys  [numKeys][]uint64 // hash<<32 | position, sorted
 	w     weights           // the model's weights, computed once
+	// words are the folded words of every name in the register: a
+	// partner's word outside them is a slip, not another name.
+	words map[string]struct{}
 	// nameHashes are the hashes of every person's folded name (words
 	// sorted), sorted: the name frequencies of frequency-based weights.
 	nameHashes []uint32
@@ -167,9 +170,15 @@ func (b *Builder) Finish() *Index {
 	var words []string
 	var keys []blockKey
 	ix.nameHashes = make([]uint32, n)
+	ix.words = map[string]struct{}{}
 	for i := 0; i < n; i++ {
 		name := ParseName(ix.name(i))
 		words = append(words[:0], name.Folded...)
+		for _, w := range words {
+			if _, ok := ix.words[w]; !ok {
+				ix.words[strings.Clone(w)] = struct{}{}
+			}
+		}
 		ix.nameHashes[i] = ix.hash(sortedJoin(words), 0, 0, 0)
 		y, m, d := unpackDate(ix.birth[i])
 		keys = ix.personKeys(keys[:0], words, y, m, d)

@@ -12,7 +12,9 @@ import (
 // DANCU_CALIBRATE=1 go test ./internal/match -run TestQuality -v. Its u are
 // zero: the index measures them on the register it is built from.
 // Levels, in order: PIN missing/exact/typo/different; name
-// missing/exact/reordered/unmarked/remarked/similar/different; date
+// missing/exact/reordered/unmarked/remarked/similar/different/slip (the
+// similar m split between similar and slip by hand: EM on the partner's
+// file sets both); date
 // missing/exact/partial/swapped/near/different/year-off (not in
 // partnercopy's dirt: a start for the estimate on the partner's file); sex missing/same/different;
 // address missing/same/outdated/province/different.
@@ -24,7 +26,7 @@ import (
 func DefaultModel() Model {
 	return Model{
 		PIN:        [...]MU{{}, {M: 0.9623}, {M: 0.03768}, {M: 0.002}},
-		Name:       [...]MU{{}, {M: 0.7427}, {M: 0.02081}, {M: 0.1871}, {M: 0.002}, {M: 0.04925}, {M: 0.002}},
+		Name:       [...]MU{{}, {M: 0.7427}, {M: 0.02081}, {M: 0.1871}, {M: 0.002}, {M: 0.02}, {M: 0.002}, {M: 0.03}},
 		Date:       [...]MU{{}, {M: 0.9372}, {M: 0.002}, {M: 0.04062}, {M: 0.02207}, {M: 0.002}, {M: 0.01}},
 		Sex:        [...]MU{{}, {M: 0.9999}, {M: 0.002}},
 		Addr:       [...]MU{{}, {M: 0.7527}, {M: 0.2472}, {M: 0.002}, {M: 0.002}},

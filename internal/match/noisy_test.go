@@ -40,6 +40,9 @@ func measureNoisy(results []match.Result, truth []noisy.Truth) noisyQuality {
 		wrong := (t.TruePIN != "" && (r.Outcome != match.Matched || r.PIN != t.TruePIN)) || (t.TruePIN == "" && r.Outcome != match.NotFound)
 		if wrong {
 			key := string(r.Outcome)
+			if r.Reason != "" {
+				key += "/" + r.Reason
+			}
 			for _, k := range t.Kinds {
 				key += " " + k
 			}

@@ -136,6 +136,12 @@ const (
 	nameRemarked                   // same letters, other diacritics ("Nguyễn Văn Ân")
 	nameSimilar                    // a typo or a missing middle name
 	nameDifferent                  // another name
+	// nameSlip is nameSimilar where every word the partner wrote
+	// differently is a word no name in the register has ("Nâgn",
+	// "uHyền"): a slip of the keyboard, not another real name one letter
+	// away ("An"/"Anh", "Hùng"/"Dũng"), so far rarer by chance. Only the
+	// index, which knows the register's words, tells it apart.
+	nameSlip
 	nameLevels
 )
 
@@ -435,8 +441,9 @@ func compareDates(a RawDate, ok bool, b civildate.Date) dateLevel {
 	if a.Year == b.Year && a.Day != 0 && a.Day == b.Month && a.Month == b.Day {
 		return dateSwapped
 	}
-	if a.Month == b.Month && a.Day == b.Day && a.Month != 0 && a.Day != 0 && (a.Year-b.Year == 1 || b.Year-a.Year == 1) {
-		return dateYearOff
+	if a.Month != 0 && a.Day != 0 && (a.Year-b.Year == 1 || b.Year-a.Year == 1) &&
+		((a.Month == b.Month && a.Day == b.Day) || (a.Month == b.Day && a.Day == b.Month)) {
+		return dateYearOff // also with day and month swapped: the two slips are independent
 	}
 	same := 0
 	if a.Year == b.Year || oneDigitOff(a.Year, b.Year) {

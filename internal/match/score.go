@@ -277,7 +277,37 @@ func (ix *Index) levelsOf(q *prepared, pos uint32, withAddr bool) levels {
 	if withAddr {
 		pl = ix.places[ix.commune[i]]
 	}
-	return q.compareTo(pinText(ix.pins[i]), ParseName(ix.name(i)), dateOf(y, m, d), sex, pl)
+	name := ParseName(ix.name(i))
+	l := q.compareTo(pinText(ix.pins[i]), name, dateOf(y, m, d), sex, pl)
+	if l.name == nameSimilar && ix.unknownWords(q.name.Folded, name.Folded) {
+		l.name = nameSlip
+	}
+	return l
+}
+
+// unknownWords reports whether the partner's words a that are not among
+// the register name's words b are at least one, and all words no one in
+// the register has.
+func (ix *Index) unknownWords(a, b []string) bool {
+	if len(a) > 8 {
+		return false
+	}
+	var used [8]bool
+	differ := 0
+outer:
+	for _, w := range a {
+		for j, v := range b {
+			if j < len(used) && !used[j] && v == w {
+				used[j] = true
+				continue outer
+			}
+		}
+		if _, known := ix.words[w]; known {
+			return false
+		}
+		differ++
+	}
+	return differ > 0
 }
 
 // settled reports whether the exact-PIN candidate agrees so well that no
