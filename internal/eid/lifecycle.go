@@ -28,13 +28,20 @@ func (s *Service) Activate(ctx context.Context, registrar actor.Actor, pin strin
 	if err != nil {
 		return Account{}, fmt.Errorf("activate: %w", err)
 	}
+	return s.activate(ctx, registrar, p)
+}
+
+// activate is Activate for a person the registrar has read (and so
+// reached) already.
+func (s *Service) activate(ctx context.Context, registrar actor.Actor, p registry.Person) (Account, error) {
+	pin := p.PIN
 	if p.Status == registry.Dead {
 		return Account{}, ErrDeadPerson
 	}
 	if ageAt(p.BirthDate, s.now()) < 6 {
 		return Account{}, ErrTooYoungLevel2
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var status string
 		err := tx.QueryRowContext(ctx, `SELECT status FROM eid_accounts WHERE pin = $1`+s.db.ForUpdate(), pin).Scan(&status)
 		switch {
@@ -129,13 +136,15 @@ func (s *Service) ActivateInPerson(ctx context.Context, a actor.Actor, pin strin
 	if !atDesk(a) {
 		return Account{}, ErrRegistrarRequired
 	}
-	if _, err := s.reach(ctx, a, strings.TrimSpace(pin), "eid-level2-activation"); err != nil {
+	p, err := s.reach(ctx, a, strings.TrimSpace(pin), "eid-level2-activation")
+	if err != nil {
 		return Account{}, err
 	}
 	if !inPerson {
 		return Account{}, ErrInPersonRequired.WithField("in_person")
 	}
-	return s.Activate(ctx, a, pin)
+	// One audited read of the register per activation: the reach's.
+	return s.activate(ctx, a, p)
 }
 
 // EnrolTOTPAtDesk starts the authenticator app's enrolment for a citizen at
