@@ -191,7 +191,7 @@ func BenchmarkTrack(b *testing.B) {
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			res, err := http.Get(u)
+			res, err := client.Get(u)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -241,7 +241,9 @@ func decodeUploads(in []uploadBody) ([]services.Upload, error) {
 type receiptBody struct {
 	services.Receipt
 	TrackURL string `json:"track_url"`
-	QR       string `json:"qr_png"` // base64 PNG of TrackURL
+	// QRURL is the receipt's QR code (a PNG of TrackURL), drawn on request:
+	// encoding it costs more than the submission itself.
+	QRURL string `json:"qr_url"`
 }
 
 func (h *Handler) trackURL(code, check string) string {
@@ -262,10 +264,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, f services.File
 	if err != nil {
 		return err
 	}
-	out := receiptBody{Receipt: rc, TrackURL: h.trackURL(rc.Code, rc.CheckCode)}
-	if png, err := qr.EncodeText(out.TrackURL, 256); err == nil {
-		out.QR = base64.StdEncoding.EncodeToString(png)
-	}
+	out := receiptBody{Receipt: rc, TrackURL: h.trackURL(rc.Code, rc.CheckCode), QRURL: "/api/v1/dossiers/" + url.PathEscape(rc.Code) + "/qr"}
 	status := http.StatusCreated
 	if rc.Replayed {
 		status = http.StatusOK
