@@ -17,8 +17,9 @@ import (
 
 // Index is an in-memory snapshot of the register built for matching: a
 // compact record of every person (about 20 bytes plus the name), sorted
-// blocking keys (8 bytes each, four per person) and name frequencies: about
-// 90 bytes a person in all, so 10,000,000 people take about a gigabyte. It is immutable
+// blocking keys (8 bytes each, about seven per person), name frequencies
+// and the set of words in names: about 120 bytes a person in all, so
+// 10,000,000 people take about 1.2 GB. It is immutable
 // and safe for concurrent use; rebuild it to see later changes.
 //
 // Blocking keys, each a 32-bit hash with the person's position:
@@ -30,9 +31,9 @@ import (
 //	nameMD  the folded, sorted name + day and month (a wrong year)
 //	initials the words' first letters, sorted + full birth date (slips inside two words)
 //
-// Partner dates are looked up with day and month both ways (swapped).
-//
-// and the PIN itself, searched exactly and with every single-digit change
+// Partner dates are looked up with day and month both ways (swapped). A
+// record's candidates are the union of what its keys find (each key's
+// block bounded by maxBlock) and the PIN itself, searched exactly and with every single-digit change
 // and swap of neighbouring digits (a mistyped PIN).
 type Index struct {
 	units *adminunit.Catalog
