@@ -122,6 +122,21 @@ func TestQualityNoisy(t *testing.T) {
 	if q.ambiguousShare > 0.01 {
 		t.Errorf("ambiguous %.2f %% > 1 %%", 100*q.ambiguousShare)
 	}
+	// Matched in batches of 1,000 rows, as reconcile's worker does (each
+	// batch its own EM estimate), the figures hold too.
+	var batched []match.Result
+	for i := 0; i < len(recs); i += 1000 {
+		got, err := ix.Match(ctx, recs[i:min(i+1000, len(recs))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		batched = append(batched, got...)
+	}
+	bq := measureNoisy(batched, truth)
+	t.Logf("in batches of 1,000: precision %.4f recall %.4f ambiguous %.2f %%", bq.precision, bq.recall, 100*bq.ambiguousShare)
+	if bq.precision < 0.995 || bq.recall < 0.99 || bq.ambiguousShare > 0.01 {
+		t.Errorf("in batches of 1,000: precision %.4f recall %.4f ambiguous %.2f %%", bq.precision, bq.recall, 100*bq.ambiguousShare)
+	}
 	// Every ambiguous row says why and shows its competing candidates
 	// with what differs.
 	for _, r := range results {
