@@ -146,32 +146,9 @@ func (o Options) Init(dir string) (*Authority, error) {
 	if _, err := os.Stat(filepath.Join(dir, "csca.pem")); err == nil {
 		return nil, ErrExists
 	}
-	// The key goes first: a certificate without its key would block Init.
-	key, err := o.keys(dir).Generate("csca", o.Rand)
+	der, err := o.newRootCA(dir, "csca", "CSCA "+o.Country, o.CSCAValidity, "CSCA")
 	if err != nil {
 		return nil, err
-	}
-	now := o.Now().UTC().Truncate(time.Second)
-	serial, err := newSerial(o.Rand)
-	if err != nil {
-		return nil, err
-	}
-	name := pkix.Name{Country: []string{o.Country}, Organization: []string{o.Organization}, CommonName: "CSCA " + o.Country}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               name,
-		Issuer:                name,
-		NotBefore:             now,
-		NotAfter:              now.Add(o.CSCAValidity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLen:            0,
-		MaxPathLenZero:        true,
-	}
-	der, err := x509.CreateCertificate(o.Rand, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, fmt.Errorf("card/pki: self-sign CSCA: %w", err)
 	}
 	if err := writeFile(filepath.Join(dir, "csca.pem"), pemBytes("CERTIFICATE", der), 0o600); err != nil {
 		return nil, err
@@ -180,6 +157,42 @@ func (o Options) Init(dir string) (*Authority, error) {
 		return nil, err
 	}
 	return o.RotateSigner(dir)
+}
+
+// newRootCA generates the key keyID and self-signs a CA certificate for it
+// (o with defaults applied), valid from now for validity, that certifies
+// end-entity signers only (path length zero). It returns the certificate's
+// DER; what names the CA in errors. Both roots — the CSCA and the platform
+// CA for results — are made here, so they differ only in name and validity.
+func (o Options) newRootCA(dir, keyID, commonName string, validity time.Duration, what string) ([]byte, error) {
+	// The key goes first: a certificate without its key would block Init.
+	key, err := o.keys(dir).Generate(keyID, o.Rand)
+	if err != nil {
+		return nil, err
+	}
+	now := o.Now().UTC().Truncate(time.Second)
+	serial, err := newSerial(o.Rand)
+	if err != nil {
+		return nil, err
+	}
+	name := pkix.Name{Country: []string{o.Country}, Organization: []string{o.Organization}, CommonName: commonName}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               name,
+		Issuer:                name,
+		NotBefore:             now,
+		NotAfter:              now.Add(validity),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLen:            0,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(o.Rand, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, fmt.Errorf("card/pki: self-sign %s: %w", what, err)
+	}
+	return der, nil
 }
 
 // RotateSigner issues a new DS certificate from the CSCA in dir and makes it

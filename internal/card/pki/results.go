@@ -73,30 +73,9 @@ func (o Options) InitResults(dir string, r ResultsOptions) (*ResultsSigner, erro
 	if _, err := os.Stat(filepath.Join(dir, "results", "ca.pem")); err == nil {
 		return nil, ErrResultsExist
 	}
-	key, err := o.keys(dir).Generate("results/ca", o.Rand)
+	der, err := o.newRootCA(dir, "results/ca", "Dancu Platform CA "+o.Country, r.CAValidity, "platform CA")
 	if err != nil {
 		return nil, err
-	}
-	now := o.Now().UTC().Truncate(time.Second)
-	serial, err := newSerial(o.Rand)
-	if err != nil {
-		return nil, err
-	}
-	name := pkix.Name{Country: []string{o.Country}, Organization: []string{o.Organization}, CommonName: "Dancu Platform CA " + o.Country}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               name,
-		Issuer:                name,
-		NotBefore:             now,
-		NotAfter:              now.Add(r.CAValidity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	der, err := x509.CreateCertificate(o.Rand, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, fmt.Errorf("card/pki: self-sign platform CA: %w", err)
 	}
 	if err := writeFile(filepath.Join(dir, "results", "ca.pem"), pemBytes("CERTIFICATE", der), 0o600); err != nil {
 		return nil, err
