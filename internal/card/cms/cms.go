@@ -87,19 +87,11 @@ type attribute struct {
 // Sign signs content of the given type with cert's key and returns the DER
 // ContentInfo.
 func Sign(contentType asn1.ObjectIdentifier, content []byte, cert *x509.Certificate, key crypto.Signer) ([]byte, error) {
-	if cert == nil || key == nil {
-		return nil, ErrKey
-	}
-	pub, ok := key.Public().(*ecdsa.PublicKey)
-	if !ok || !pub.Equal(cert.PublicKey) {
-		return nil, ErrKey
+	if err := checkKey(cert, key); err != nil {
+		return nil, err
 	}
 	digest := sha256.Sum256(content)
 	ct, err := asn1.Marshal(contentType)
-	if err != nil {
-		return nil, ErrSign.Wrap(err)
-	}
-	ctAttr, err := asn1.Marshal(attribute{Type: OIDContentType, Values: []asn1.RawValue{{FullBytes: ct}}})
 	if err != nil {
 		return nil, ErrSign.Wrap(err)
 	}
@@ -107,37 +99,71 @@ func Sign(contentType asn1.ObjectIdentifier, content []byte, cert *x509.Certific
 	if err != nil {
 		return nil, ErrSign.Wrap(err)
 	}
-	mdAttr, err := asn1.Marshal(attribute{Type: OIDMessageDigest, Values: []asn1.RawValue{{FullBytes: md}}})
+	si, err := signAttrs(cert, key, []attribute{
+		{Type: OIDContentType, Values: []asn1.RawValue{{FullBytes: ct}}},
+		{Type: OIDMessageDigest, Values: []asn1.RawValue{{FullBytes: md}}},
+	})
 	if err != nil {
-		return nil, ErrSign.Wrap(err)
+		return nil, err
 	}
-	// DER orders SET OF members by their encodings.
-	attrs := [][]byte{ctAttr, mdAttr}
-	sort.Slice(attrs, func(i, j int) bool { return bytes.Compare(attrs[i], attrs[j]) < 0 })
-	attrBody := append(append([]byte{}, attrs[0]...), attrs[1]...)
-	toSign, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: attrBody})
-	if err != nil {
-		return nil, ErrSign.Wrap(err)
-	}
-	h := sha256.Sum256(toSign)
-	sig, err := key.Sign(rand.Reader, h[:], crypto.SHA256)
-	if err != nil {
-		return nil, ErrSign.Wrap(err)
-	}
-	sd := signedData{
+	return marshalSignedData(signedData{
 		Version:          3, // RFC 5652 §5.1: eContentType is not id-data
 		DigestAlgorithms: []pkix.AlgorithmIdentifier{{Algorithm: OIDSHA256}},
 		EncapContentInfo: encapContentInfo{EContentType: contentType, EContent: content},
 		Certificates:     asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: cert.Raw},
-		SignerInfos: []signerInfo{{
-			Version:            1, // issuerAndSerialNumber
-			SID:                issuerAndSerial{Issuer: asn1.RawValue{FullBytes: cert.RawIssuer}, Serial: cert.SerialNumber},
-			DigestAlgorithm:    pkix.AlgorithmIdentifier{Algorithm: OIDSHA256},
-			SignedAttrs:        asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: attrBody},
-			SignatureAlgorithm: pkix.AlgorithmIdentifier{Algorithm: OIDECDSAWithSHA256},
-			Signature:          sig,
-		}},
+		SignerInfos:      []signerInfo{si},
+	})
+}
+
+// checkKey returns ErrKey unless key is the ECDSA key of cert.
+func checkKey(cert *x509.Certificate, key crypto.Signer) error {
+	if cert == nil || key == nil {
+		return ErrKey
 	}
+	pub, ok := key.Public().(*ecdsa.PublicKey)
+	if !ok || !pub.Equal(cert.PublicKey) {
+		return ErrKey
+	}
+	return nil
+}
+
+// signAttrs signs the signed attributes with key (ecdsa-with-SHA256 over
+// their DER SET) and returns the one signer info both profiles carry: cert
+// named by issuerAndSerialNumber, SHA-256.
+func signAttrs(cert *x509.Certificate, key crypto.Signer, attributes []attribute) (signerInfo, error) {
+	attrs := make([][]byte, 0, len(attributes))
+	for _, a := range attributes {
+		b, err := asn1.Marshal(a)
+		if err != nil {
+			return signerInfo{}, ErrSign.Wrap(err)
+		}
+		attrs = append(attrs, b)
+	}
+	// DER orders SET OF members by their encodings.
+	sort.Slice(attrs, func(i, j int) bool { return bytes.Compare(attrs[i], attrs[j]) < 0 })
+	attrBody := bytes.Join(attrs, nil)
+	toSign, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: attrBody})
+	if err != nil {
+		return signerInfo{}, ErrSign.Wrap(err)
+	}
+	h := sha256.Sum256(toSign)
+	sig, err := key.Sign(rand.Reader, h[:], crypto.SHA256)
+	if err != nil {
+		return signerInfo{}, ErrSign.Wrap(err)
+	}
+	return signerInfo{
+		Version:            1, // issuerAndSerialNumber
+		SID:                issuerAndSerial{Issuer: asn1.RawValue{FullBytes: cert.RawIssuer}, Serial: cert.SerialNumber},
+		DigestAlgorithm:    pkix.AlgorithmIdentifier{Algorithm: OIDSHA256},
+		SignedAttrs:        asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: attrBody},
+		SignatureAlgorithm: pkix.AlgorithmIdentifier{Algorithm: OIDECDSAWithSHA256},
+		Signature:          sig,
+	}, nil
+}
+
+// marshalSignedData returns the DER ContentInfo of type signed-data whose
+// content is sd (a signedData or detachedSignedData).
+func marshalSignedData(sd any) ([]byte, error) {
 	sdDER, err := asn1.Marshal(sd)
 	if err != nil {
 		return nil, ErrSign.Wrap(err)

@@ -1,16 +1,12 @@
 package cms
 
 import (
-	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"math/big"
-	"sort"
 )
 
 // Object identifiers of the detached (PAdES) profile.
@@ -50,12 +46,8 @@ type essCertIDv2 struct {
 // the time being the PDF signature dictionary's /M). The card profile
 // (Sign) is unchanged.
 func SignDetached(digest []byte, cert *x509.Certificate, key crypto.Signer) ([]byte, error) {
-	if cert == nil || key == nil {
-		return nil, ErrKey
-	}
-	pub, ok := key.Public().(*ecdsa.PublicKey)
-	if !ok || !pub.Equal(cert.PublicKey) {
-		return nil, ErrKey
+	if err := checkKey(cert, key); err != nil {
+		return nil, err
 	}
 	if len(digest) != sha256.Size {
 		return nil, ErrSign
@@ -77,51 +69,20 @@ func SignDetached(digest []byte, cert *x509.Certificate, key crypto.Signer) ([]b
 	if err != nil {
 		return nil, ErrSign.Wrap(err)
 	}
-	var attrs [][]byte
-	for _, a := range []attribute{
+	si, err := signAttrs(cert, key, []attribute{
 		{Type: OIDContentType, Values: []asn1.RawValue{{FullBytes: ct}}},
 		{Type: OIDMessageDigest, Values: []asn1.RawValue{{FullBytes: md}}},
 		{Type: OIDSigningCertificateV2, Values: []asn1.RawValue{{FullBytes: scv2}}},
-	} {
-		b, err := asn1.Marshal(a)
-		if err != nil {
-			return nil, ErrSign.Wrap(err)
-		}
-		attrs = append(attrs, b)
-	}
-	// DER orders SET OF members by their encodings.
-	sort.Slice(attrs, func(i, j int) bool { return bytes.Compare(attrs[i], attrs[j]) < 0 })
-	attrBody := bytes.Join(attrs, nil)
-	toSign, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: attrBody})
+	})
 	if err != nil {
-		return nil, ErrSign.Wrap(err)
-	}
-	h := sha256.Sum256(toSign)
-	sig, err := key.Sign(rand.Reader, h[:], crypto.SHA256)
-	if err != nil {
-		return nil, ErrSign.Wrap(err)
+		return nil, err
 	}
 	sd := detachedSignedData{
 		Version:          1, // id-data, issuerAndSerialNumber, no attribute certificates (RFC 5652 §5.1)
 		DigestAlgorithms: []pkix.AlgorithmIdentifier{{Algorithm: OIDSHA256}},
 		Certificates:     asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: cert.Raw},
-		SignerInfos: []signerInfo{{
-			Version:            1,
-			SID:                issuerAndSerial{Issuer: asn1.RawValue{FullBytes: cert.RawIssuer}, Serial: cert.SerialNumber},
-			DigestAlgorithm:    pkix.AlgorithmIdentifier{Algorithm: OIDSHA256},
-			SignedAttrs:        asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: attrBody},
-			SignatureAlgorithm: pkix.AlgorithmIdentifier{Algorithm: OIDECDSAWithSHA256},
-			Signature:          sig,
-		}},
+		SignerInfos:      []signerInfo{si},
 	}
 	sd.EncapContentInfo.EContentType = OIDData
-	sdDER, err := asn1.Marshal(sd)
-	if err != nil {
-		return nil, ErrSign.Wrap(err)
-	}
-	out, err := asn1.Marshal(contentInfo{OIDSignedData, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: sdDER}})
-	if err != nil {
-		return nil, ErrSign.Wrap(err)
-	}
-	return out, nil
+	return marshalSignedData(sd)
 }
