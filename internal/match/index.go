@@ -57,7 +57,7 @@ type Index struct {
 	// b begin: a look-up searches only that bucket (a record makes some
 	// 40 look-ups; a search of the whole array misses the cache ~20 times).
 	starts [numKeys][]uint32
-	w     weights           // the model's weights, computed once
+	w      weights // the model's weights, computed once
 	// words are the folded words of every name in the register: a
 	// partner's word outside them is a slip, not another name.
 	words map[string]struct{}
