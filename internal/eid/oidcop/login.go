@@ -88,6 +88,14 @@ func (p *Provider) stepUp(w http.ResponseWriter, r *http.Request, ar *authReques
 	pg.StepUp = true
 	auth, err := p.store.accounts.(StepUpAccounts).StepUp(ctx, eid.StepUpInput{Subject: s.Subject, TOTP: r.PostFormValue("totp"),
 		ClientIP: clientIP(r), Channel: "oidc:" + c.ID})
+	p.endSignInForm(w, r, ar, c, pg, auth, err)
+}
+
+// endSignInForm ends a sign-in or step-up form post. Bad credentials, a level
+// too low, a throttled or locked account: the form again with the fault's
+// message; a failure of ours: the error page (logged there). Otherwise on
+// to organisation choice, consent or the relying party (passkey_login.go).
+func (p *Provider) endSignInForm(w http.ResponseWriter, r *http.Request, ar *authRequest, c Client, pg SignInPage, auth eid.Authentication, err error) {
 	if err != nil {
 		if fault.As(err).Kind == fault.Internal {
 			p.pages.Fail(w, r, err, pg.Page)
@@ -127,25 +135,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	}
 	auth, err := p.store.accounts.SignIn(ctx, eid.SignInInput{PIN: pg.PIN, Password: r.PostFormValue("password"), TOTP: r.PostFormValue("totp"),
 		ClientIP: clientIP(r), MinLevel: need, Channel: "oidc:" + c.ID})
-	if err != nil {
-		// Bad credentials, a level too low, a throttled or locked account:
-		// the form again with the fault's message; a failure of ours: the
-		// error page (logged there).
-		if fault.As(err).Kind == fault.Internal {
-			p.pages.Fail(w, r, err, pg.Page)
-			return
-		}
-		pg.Error = err
-		p.pages.SignIn(w, r, pg)
-		return
-	}
-	// Next: organisation choice, consent or the relying party (passkey_login.go).
-	next, err := p.afterSignIn(w, r, ar, c, auth)
-	if err != nil {
-		p.pages.Fail(w, r, err, pg.Page)
-		return
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	p.endSignInForm(w, r, ar, c, pg, auth, err)
 }
 
 func (p *Provider) finish(w http.ResponseWriter, r *http.Request, ar *authRequest, c Client) {
