@@ -35,6 +35,7 @@ import (
 	"github.com/dancu-project/dancu/internal/seed"
 	"github.com/dancu-project/dancu/internal/services"
 	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/stats"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/throttle"
 	"github.com/dancu-project/dancu/internal/web"
@@ -46,7 +47,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations(), services.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations(), services.Migrations(), stats.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -101,6 +102,9 @@ type App struct {
 	Cards    *cardservice.Service
 	Metrics  *prometheus.Registry
 	Handler  http.Handler
+
+	// Stats are the leaders' indicators, kept from events.
+	Stats *stats.Service
 
 	// Documents are the citizen's documents; Results issues signed
 	// results into them (under the PKI's results signer).
@@ -183,6 +187,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	a.Cards = cardservice.NewWithKeys(a.DB, a.Registry, a.Audit, PKIDir(cfg), pkiKeys, cardBiometrics(cfg), now)
+	a.Stats = stats.New(a.DB, units, now)
 	verifyPage, err := a.openDocuments(cfg, pkiKeys, log, now)
 	if err != nil {
 		return nil, err
@@ -318,6 +323,12 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err := a.EID.RevokeOnDeath(relayCtx, a.Bus); err != nil {
 		return nil, err
 	}
+	// The leaders' indicators follow the register's and the cards' events.
+	statsDone, err := a.Stats.Start(relayCtx, a.Bus, log)
+	if err != nil {
+		return nil, err
+	}
+	a.workersDone = append(a.workersDone, statsDone...)
 	go a.purge(relayCtx)
 	go a.PartnerLimits.Run(relayCtx, log)
 	// Life events reach subscribed partners linked to the person.
@@ -462,5 +473,11 @@ func (a *App) SeedIfEmpty(ctx context.Context, persons int, seedValue int64, pro
 	if !empty || persons == 0 {
 		return 0, nil
 	}
-	return seed.Run(ctx, a.DB, a.Audit, a.Units, seed.Options{Persons: persons, Seed: seedValue, Today: a.Now(), Progress: progress})
+	n, err := seed.Run(ctx, a.DB, a.Audit, a.Units, seed.Options{Persons: persons, Seed: seedValue, Today: a.Now(), Progress: progress})
+	if err != nil {
+		return n, err
+	}
+	// The seed loads the register in bulk, without events: the indicators
+	// are recomputed from it.
+	return n, a.Stats.Rebuild(ctx)
 }

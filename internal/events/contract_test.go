@@ -19,13 +19,14 @@ import (
 	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/services"
+	"github.com/dancu-project/dancu/internal/stats"
 )
 
 // Every publisher's and consumer's declaration. TestContract's scan of the
 // source fails when a declaration exists that these lists miss.
 var (
 	publishers = []events.Publisher{registry.Events, cardservice.Events, audit.Events, delivery.Events, events.DeadLetterPublisher, services.Events}
-	consumers  = []events.Consumer{eid.DeathConsumer, cardservice.DeathConsumer, delivery.FanoutConsumer, delivery.FanoutCardConsumer}
+	consumers  = []events.Consumer{eid.DeathConsumer, cardservice.DeathConsumer, delivery.FanoutConsumer, delivery.FanoutCardConsumer, stats.PersonConsumer, stats.CardConsumer}
 )
 
 // TestContract: every subject in the catalogue has a payload type and one

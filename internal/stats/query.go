@@ -1,0 +1,213 @@
+package stats
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dancu-project/dancu/internal/adminunit"
+	"github.com/dancu-project/dancu/internal/civildate"
+)
+
+// Nation is the code of the whole country in Unit.
+const Nation = "VN"
+
+// Unit levels.
+const (
+	LevelNation   = "nation"
+	LevelProvince = "province"
+	LevelCommune  = "commune"
+)
+
+// Band is the living people of an age band by sex. Age is the age reached
+// in the current calendar year (the counters keep the year of birth, not
+// the day).
+type Band struct {
+	Label  string `json:"label"` // "0-13", "14-17", "18-59", "60-79", "80+"
+	Male   int64  `json:"male"`
+	Female int64  `json:"female"`
+}
+
+// Figures are one unit's indicators.
+type Figures struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Level  string `json:"level"`
+	Living int64  `json:"living"`
+	Male   int64  `json:"male"`
+	Female int64  `json:"female"`
+	Bands  []Band `json:"age_bands"`
+	// Aged14 is the living people reaching 14 or more this year, Carded14
+	// those of them holding a valid card.
+	Aged14   int64 `json:"aged_14_plus"`
+	Carded14 int64 `json:"aged_14_plus_with_card"`
+	// Born … MovedOut are the events of the last 12 months (by effective
+	// month, the current month included).
+	Born     int64 `json:"births_12m"`
+	Died     int64 `json:"deaths_12m"`
+	MovedIn  int64 `json:"moves_in_12m"`
+	MovedOut int64 `json:"moves_out_12m"`
+}
+
+// Coverage is Carded14 / Aged14 in percent, 0 when nobody is 14 or more.
+func (f Figures) Coverage() float64 {
+	if f.Aged14 == 0 {
+		return 0
+	}
+	return 100 * float64(f.Carded14) / float64(f.Aged14)
+}
+
+var bandEdges = []struct {
+	label    string
+	from, to int // ages, to exclusive (0 = no end)
+}{{"0-13", 0, 14}, {"14-17", 14, 18}, {"18-59", 18, 60}, {"60-79", 60, 80}, {"80+", 80, 0}}
+
+func newBands() []Band {
+	b := make([]Band, len(bandEdges))
+	for i, e := range bandEdges {
+		b[i].Label = e.label
+	}
+	return b
+}
+
+func bandOf(age int) int {
+	for i, e := range bandEdges {
+		if age >= e.from && (e.to == 0 || age < e.to) {
+			return i
+		}
+	}
+	return 0
+}
+
+// ErrUnknownUnit is returned for a code that names no unit of the 2025 map.
+var ErrUnknownUnit = fmt.Errorf("stats: unknown unit")
+
+// Unit returns the figures of the unit code names (Nation, a province or a
+// commune of the 2025 map) and of the units directly below it, by name.
+func (s *Service) Unit(ctx context.Context, code string) (Figures, []Figures, error) {
+	now := s.now()
+	var self Figures
+	var children []adminunit.Unit
+	var where, group string
+	var args []any
+	switch {
+	case code == Nation || code == "":
+		self = Figures{Code: Nation, Name: "Việt Nam", Level: LevelNation}
+		children = s.units.Provinces(now)
+		group = "province"
+	default:
+		if u, err := s.units.Province(code, now); err == nil {
+			self = Figures{Code: u.Code, Name: u.Name, Level: LevelProvince}
+			children = s.units.Communes(u.Code, now)
+			where, group, args = ` WHERE province = $1`, "commune", []any{u.Code}
+		} else if u, err := s.units.Commune(code, now); err == nil {
+			self = Figures{Code: u.Code, Name: u.Name, Level: LevelCommune}
+			where, group, args = ` WHERE commune = $1`, "commune", []any{u.Code}
+		} else {
+			return Figures{}, nil, ErrUnknownUnit
+		}
+	}
+	self.Bands = newBands()
+	kids := make([]Figures, len(children))
+	index := map[string]*Figures{}
+	for i, u := range children {
+		kids[i] = Figures{Code: u.Code, Name: u.Name, Level: LevelCommune, Bands: newBands()}
+		if self.Level == LevelNation {
+			kids[i].Level = LevelProvince
+		}
+		index[u.Code] = &kids[i]
+	}
+	year := civildate.Today(now).Year
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+group+`, sex, birth_year, SUM(living), SUM(carded) FROM stats_counts`+where+
+		` GROUP BY `+group+`, sex, birth_year`, args...)
+	if err != nil {
+		return Figures{}, nil, fmt.Errorf("stats counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var unit, sex string
+		var by int
+		var living, carded int64
+		if err := rows.Scan(&unit, &sex, &by, &living, &carded); err != nil {
+			return Figures{}, nil, fmt.Errorf("stats counts: %w", err)
+		}
+		targets := []*Figures{&self}
+		if k := index[unit]; k != nil {
+			targets = append(targets, k)
+		}
+		for _, f := range targets {
+			f.add(sex, year-by, living, carded)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Figures{}, nil, fmt.Errorf("stats counts: %w", err)
+	}
+	since := now.AddDate(0, -11, 0).Format("2006-01")
+	fargs := append(append([]any{}, args...), since)
+	fwhere := where + " AND"
+	if where == "" {
+		fwhere = " WHERE"
+	}
+	frows, err := s.db.R.QueryContext(ctx, fmt.Sprintf(`SELECT %s, kind, SUM(n) FROM stats_flows%s month >= $%d GROUP BY %s, kind`, group, fwhere, len(fargs), group), fargs...)
+	if err != nil {
+		return Figures{}, nil, fmt.Errorf("stats flows: %w", err)
+	}
+	defer frows.Close()
+	for frows.Next() {
+		var unit, kind string
+		var n int64
+		if err := frows.Scan(&unit, &kind, &n); err != nil {
+			return Figures{}, nil, fmt.Errorf("stats flows: %w", err)
+		}
+		targets := []*Figures{&self}
+		if k := index[unit]; k != nil {
+			targets = append(targets, k)
+		}
+		for _, f := range targets {
+			f.addFlow(kind, n)
+		}
+	}
+	if err := frows.Err(); err != nil {
+		return Figures{}, nil, fmt.Errorf("stats flows: %w", err)
+	}
+	return self, kids, nil
+}
+
+func (f *Figures) add(sex string, age int, living, carded int64) {
+	f.Living += living
+	b := &f.Bands[bandOf(age)]
+	switch sex {
+	case "M":
+		f.Male += living
+		b.Male += living
+	case "F":
+		f.Female += living
+		b.Female += living
+	}
+	if age >= 14 {
+		f.Aged14 += living
+		f.Carded14 += carded
+	}
+}
+
+func (f *Figures) addFlow(kind string, n int64) {
+	switch kind {
+	case Born:
+		f.Born += n
+	case Died:
+		f.Died += n
+	case MovedIn:
+		f.MovedIn += n
+	case MovedOut:
+		f.MovedOut += n
+	}
+}
+
+// RebuiltAt is when the counters were last rebuilt from the register.
+func (s *Service) RebuiltAt(ctx context.Context) (time.Time, error) {
+	var v string
+	if err := s.db.R.QueryRowContext(ctx, `SELECT value FROM stats_state WHERE name = 'rebuilt_at'`).Scan(&v); err != nil {
+		return time.Time{}, fmt.Errorf("stats state: %w", err)
+	}
+	return time.Parse(time.RFC3339Nano, v)
+}
