@@ -70,7 +70,7 @@ func measureNoisy(results []match.Result, truth []noisy.Truth) noisyQuality {
 // DANCU_QUALITY_PERSONS and DANCU_QUALITY_ROWS set the sizes (the issue's
 // figure is 1,000,000 and 50,000: see BenchmarkReconcile).
 func TestQualityNoisy(t *testing.T) {
-	persons := envInt("DANCU_QUALITY_PERSONS", 50000)
+	persons := envInt("DANCU_QUALITY_PERSONS", 100000)
 	nrows := envInt("DANCU_QUALITY_ROWS", 5000)
 	units, err := adminunit.Load()
 	if err != nil {

@@ -107,10 +107,14 @@ func TestQuality(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The quick figure: 5,000 rows against 100,000 people;
+	// DANCU_QUALITY_PERSONS and DANCU_QUALITY_ROWS change it.
+	persons := envInt("DANCU_QUALITY_PERSONS", 100000)
+	nrows := envInt("DANCU_QUALITY_ROWS", 5000)
 	ctx := context.Background()
 	db := storagetest.Open(t, storage.SQLite, migrations())
-	seeded(t, db, units, 20000)
-	rows, truth, err := partnercopy.Generate(ctx, db, units, partnercopy.Options{Rows: 4000, Seed: 7, Now: today})
+	seeded(t, db, units, persons)
+	rows, truth, err := partnercopy.Generate(ctx, db, units, partnercopy.Options{Rows: nrows, Seed: 7, Now: today})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,8 +122,8 @@ func TestQuality(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ix.Len() != 20000 {
-		t.Fatalf("index holds %d persons, want 20000", ix.Len())
+	if ix.Len() != persons {
+		t.Fatalf("index holds %d persons, want %d", ix.Len(), persons)
 	}
 	recs := records(rows)
 	if os.Getenv("DANCU_CALIBRATE") != "" {
@@ -150,6 +154,9 @@ func TestQuality(t *testing.T) {
 	}
 	if q.recall < 0.99 {
 		t.Errorf("recall %.4f < 0.99", q.recall)
+	}
+	if q.ambiguous*100 > q.rows {
+		t.Errorf("ambiguous %d of %d rows > 1 %%", q.ambiguous, q.rows)
 	}
 	if q.strangersMatched > 0 {
 		t.Errorf("%d people who are not in the register were matched to someone", q.strangersMatched)
