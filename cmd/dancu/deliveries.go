@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/dancu-project/dancu/internal/app"
 	"github.com/dancu-project/dancu/internal/delivery"
 	"github.com/dancu-project/dancu/internal/fault"
 )
@@ -31,7 +30,7 @@ func deliveries(ctx context.Context, args []string, getenv func(string) string, 
 	var partner, status, events, types, url string
 	var limit int
 	var all, jetstream bool
-	cfg, err := parseConfig("deliveries "+args[0], args[1:], getenv, stderr, func(fs *flag.FlagSet) {
+	svc, err := openServices(ctx, "deliveries "+args[0], args[1:], getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&partner, "partner", "", "partner id")
 		fs.StringVar(&status, "status", "", "list only deliveries in this status")
 		fs.IntVar(&limit, "limit", 100, "at most this many rows")
@@ -41,10 +40,6 @@ func deliveries(ctx context.Context, args []string, getenv func(string) string, 
 		fs.StringVar(&url, "url", "", "webhook URL")
 		fs.BoolVar(&jetstream, "jetstream", false, "deliver on the JetStream subject dancu.partner.<partner>.<type> instead of a webhook")
 	})
-	if err != nil {
-		return err
-	}
-	svc, err := app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
 	if err != nil {
 		return err
 	}

@@ -253,7 +253,7 @@ func partnerShow(ctx context.Context, args []string, getenv func(string) string,
 func partnerClientAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var in exchange.SystemInput
 	var redirects, scopes string
-	cfg, err := parseConfig("partner client add", args, getenv, stderr, func(fs *flag.FlagSet) {
+	svc, err := openServices(ctx, "partner client add", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&in.PartnerID, "partner", "", "partner id")
 		fs.StringVar(&in.ClientID, "client-id", "", "client id (default: <partner>-<n>)")
 		fs.StringVar(&in.Name, "name", "", "system name (default: the partner's)")
@@ -266,10 +266,6 @@ func partnerClientAdd(ctx context.Context, args []string, getenv func(string) st
 		return err
 	}
 	in.RedirectURIs, in.Scopes = split(redirects), split(scopes)
-	svc, err := app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
-	if err != nil {
-		return err
-	}
 	defer svc.Close()
 	sys, secret, err := svc.Partners.NewSystem(ctx, svc.Clients, in)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/actor"
-	"github.com/dancu-project/dancu/internal/app"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/staff"
 )
@@ -56,11 +55,7 @@ func staffCmd(ctx context.Context, args []string, getenv func(string) string, st
 			fs.StringVar(&acc.Unit, "unit", "", "province (2 digits) or commune (5 digits); empty: national (administrators only)")
 		}
 	}
-	cfg, err := parseConfig("staff "+sub, rest, getenv, stderr, extra)
-	if err != nil {
-		return err
-	}
-	svc, err := app.OpenServices(ctx, cfg, cfg.Logger(stderr), time.Now)
+	svc, err := openServices(ctx, "staff "+sub, rest, getenv, stderr, extra)
 	if err != nil {
 		return err
 	}
