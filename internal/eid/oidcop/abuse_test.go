@@ -38,14 +38,7 @@ func getJSON(t *testing.T, method, target string, headers map[string]string) (in
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, resp.Header, out
+	return doJSON(t, req)
 }
 
 // exchange posts a code exchange as the client, with secret (HTTP Basic)
@@ -58,14 +51,8 @@ func exchange(t *testing.T, tokenURL, clientID, secret, code, verifier string) (
 	if secret != "" {
 		req.SetBasicAuth(clientID, secret)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	status, _, out := doJSON(t, req)
+	return status, out
 }
 
 // codeFor runs a citizen's sign-in for client and returns the code and its

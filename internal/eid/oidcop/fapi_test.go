@@ -109,14 +109,8 @@ func call(t testing.TB, endpoint string, form url.Values, headers map[string]str
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	status, _, out := doJSON(t, req)
+	return status, out
 }
 
 // withAssertion adds a private_key_jwt client assertion to a form.

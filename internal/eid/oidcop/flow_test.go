@@ -57,14 +57,8 @@ func (r *rp) post(t testing.TB, endpoint string, form url.Values) (int, map[stri
 	req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(r.cfg.ClientID, r.secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	status, _, out := doJSON(t, req)
+	return status, out
 }
 
 func (r *rp) introspect(t *testing.T, token string) map[string]any {
