@@ -11,10 +11,10 @@ import (
 
 var sealingSecret = []byte(strings.Repeat("k", 32))
 
-// TestSealedKeys: with a sealing key, no private key is written in the
-// clear, the authority works as before, and the keys open only with that
-// key and only under their own id.
-func TestSealedKeys(t *testing.T) {
+// sealedAuthority initialises a card PKI in a new directory with its keys
+// sealed under sealingSecret.
+func sealedAuthority(t *testing.T) (string, Options, *Authority) {
+	t.Helper()
 	dir := t.TempDir()
 	keys, err := SealedFiles(dir, sealingSecret)
 	if err != nil {
@@ -25,6 +25,14 @@ func TestSealedKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dir, o, a
+}
+
+// TestSealedKeys: with a sealing key, no private key is written in the
+// clear, the authority works as before, and the keys open only with that
+// key and only under their own id.
+func TestSealedKeys(t *testing.T) {
+	dir, o, a := sealedAuthority(t)
 	if _, err := o.IssueMasterList(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +67,11 @@ func TestSealedKeys(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "mls.key"), csca, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := keys.Signer("mls"); err == nil {
+	if _, err := o.Keys.Signer("mls"); err == nil {
 		t.Fatal("the CSCA's sealed key opened as the master-list signer's")
 	}
 	for _, id := range []string{"../csca", "ds/../../x", "CSCA", ""} {
-		if _, err := keys.Signer(id); err == nil {
+		if _, err := o.Keys.Signer(id); err == nil {
 			t.Errorf("key id %q accepted", id)
 		}
 	}

@@ -14,16 +14,7 @@ import (
 // document signer), its keys are sealed at rest by the same KeyStore, a
 // rotation keeps the old signer, and a second InitResults is refused.
 func TestResultsSigner(t *testing.T) {
-	dir := t.TempDir()
-	keys, err := SealedFiles(dir, sealingSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := Options{Keys: keys}
-	a, err := o.Init(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, o, a := sealedAuthority(t)
 	rs, err := o.InitResults(dir, ResultsOptions{})
 	if err != nil {
 		t.Fatal(err)
