@@ -196,6 +196,27 @@ func TestSingleSignOn(t *testing.T) {
 	})
 }
 
+// addShop registers the client "shop" of the logout tests: a
+// post-logout redirect to redirect+"/bye" and a back-channel logout URI.
+func addShop(t *testing.T, e *env, backchannel string) {
+	t.Helper()
+	if err := e.provider.Clients().Add(context.Background(), oidcop.Client{ID: "shop", Secret: clientSecret("shop"), Name: "Cửa hàng", Purpose: "Đăng nhập",
+		RedirectURIs: []string{redirect}, PostLogoutRedirectURIs: []string{redirect + "/bye"}, GrantTypes: []string{oidcop.GrantAuthorizationCode},
+		DevMode: true, BackchannelLogoutURI: backchannel}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assertSignedOut checks that the browser's sign-in session is over:
+// prompt=none at r answers login_required.
+func assertSignedOut(t *testing.T, b *http.Client, r *rp, what string) {
+	t.Helper()
+	o, _ := ssoFlow(t, b, r, oauth2.SetAuthURLParam("prompt", "none"))
+	if o.location == nil || o.location.Query().Get("error") != "login_required" {
+		t.Fatalf("%s: %d %v", what, o.status, o.location)
+	}
+}
+
 // TestRPInitiatedLogout: RP-initiated logout ends the session (prompt=none then
 // answers login_required), redirects only to a registered
 // post_logout_redirect_uri, and each client the session signed in to that
@@ -206,11 +227,7 @@ func TestRPInitiatedLogout(t *testing.T) {
 		e := start(t, db)
 		ctx := context.Background()
 		lr, recv := newLogoutReceiver(t)
-		if err := e.provider.Clients().Add(ctx, oidcop.Client{ID: "shop", Secret: clientSecret("shop"), Name: "Cửa hàng", Purpose: "Đăng nhập",
-			RedirectURIs: []string{redirect}, PostLogoutRedirectURIs: []string{redirect + "/bye"}, GrantTypes: []string{oidcop.GrantAuthorizationCode},
-			DevMode: true, BackchannelLogoutURI: recv.URL + "/backchannel"}); err != nil {
-			t.Fatal(err)
-		}
+		addShop(t, e, recv.URL+"/backchannel")
 		var disc struct {
 			EndSession string `json:"end_session_endpoint"`
 			JWKS       string `json:"jwks_uri"`
@@ -281,10 +298,7 @@ func TestRPInitiatedLogout(t *testing.T) {
 			t.Fatalf("logout token claims %v", lt)
 		}
 		// The session is over: prompt=none asks for a sign-in.
-		o, _ = ssoFlow(t, b, shop, oauth2.SetAuthURLParam("prompt", "none"))
-		if o.location == nil || o.location.Query().Get("error") != "login_required" {
-			t.Fatalf("after logout: %d %v", o.status, o.location)
-		}
+		assertSignedOut(t, b, shop, "after logout")
 	})
 }
 
@@ -295,13 +309,8 @@ func TestRPInitiatedLogout(t *testing.T) {
 func TestSessionAcrossNodes(t *testing.T) {
 	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
 		e := start(t, db)
-		ctx := context.Background()
 		lr, recv := newLogoutReceiver(t)
-		if err := e.provider.Clients().Add(ctx, oidcop.Client{ID: "shop", Secret: clientSecret("shop"), Name: "Cửa hàng", Purpose: "Đăng nhập",
-			RedirectURIs: []string{redirect}, PostLogoutRedirectURIs: []string{redirect + "/bye"}, GrantTypes: []string{oidcop.GrantAuthorizationCode},
-			DevMode: true, BackchannelLogoutURI: recv.URL + "/backchannel"}); err != nil {
-			t.Fatal(err)
-		}
+		addShop(t, e, recv.URL+"/backchannel")
 		mux := http.NewServeMux()
 		srv := httptest.NewServer(mux)
 		t.Cleanup(srv.Close)
@@ -344,10 +353,7 @@ func TestSessionAcrossNodes(t *testing.T) {
 			t.Fatal("a logout token reached a loopback address under the production egress rule")
 		case <-time.After(300 * time.Millisecond):
 		}
-		o, _ = ssoFlow(t, b, shop, oauth2.SetAuthURLParam("prompt", "none"))
-		if o.location == nil || o.location.Query().Get("error") != "login_required" {
-			t.Fatalf("after logout at the other node: %d %v", o.status, o.location)
-		}
+		assertSignedOut(t, b, shop, "after logout at the other node")
 	})
 }
 
