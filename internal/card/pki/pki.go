@@ -242,13 +242,19 @@ func (o Options) RotateSigner(dir string) (*Authority, error) {
 	if err != nil {
 		return nil, fmt.Errorf("card/pki: issue DS: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, "ds", hex+".pem"), pemBytes("CERTIFICATE", der), 0o600); err != nil {
-		return nil, err
-	}
-	if err := writeFile(filepath.Join(dir, "ds", "current"), []byte(hex+"\n"), 0o600); err != nil {
+	if err := writeCurrent(filepath.Join(dir, "ds"), hex, der); err != nil {
 		return nil, err
 	}
 	return o.Load(dir)
+}
+
+// writeCurrent stores a newly issued signer's certificate as <hex>.pem in
+// sub and names it in sub/current, the file the next load reads.
+func writeCurrent(sub, hex string, der []byte) error {
+	if err := writeFile(filepath.Join(sub, hex+".pem"), pemBytes("CERTIFICATE", der), 0o600); err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(sub, "current"), []byte(hex+"\n"), 0o600)
 }
 
 // Load reads the authority in dir with default options (unsealed keys).

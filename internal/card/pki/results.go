@@ -123,10 +123,7 @@ func (o Options) RotateResultsSigner(dir string, r ResultsOptions) (*ResultsSign
 	if err != nil {
 		return nil, fmt.Errorf("card/pki: issue results signer: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, "results", hex+".pem"), pemBytes("CERTIFICATE", der), 0o600); err != nil {
-		return nil, err
-	}
-	if err := writeFile(filepath.Join(dir, "results", "current"), []byte(hex+"\n"), 0o600); err != nil {
+	if err := writeCurrent(filepath.Join(dir, "results"), hex, der); err != nil {
 		return nil, err
 	}
 	return o.LoadResults(dir)
