@@ -16,8 +16,10 @@ import (
 // weight of evidence in bits; a level with no information (a field the
 // partner does not have) weighs 0.
 //
-// m describes how partners' data differs from the register's and is
-// calibrated on a synthetic partner copy with ground truth (Calibrate).
+// m describes how partners' data differs from the register's: calibrated
+// on a synthetic partner copy with ground truth (Calibrate) as the start,
+// and re-estimated by EM on every file of at least emMinRows records that
+// Match is given (estimateM), so that it follows the partner's own errors.
 // u describes the register and is measured on it when the index is built,
 // from random pairs of persons (a U left zero here), except for a name that
 // agrees, whose u is that name's own frequency in the register, so that
