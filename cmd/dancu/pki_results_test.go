@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,21 +16,12 @@ import (
 // signer under the same CA and keeps the old one's certificate.
 func TestPKIResultsSigner(t *testing.T) {
 	env := apptest.Start(t, storage.SQLite, 0)
-	ctx := context.Background()
 	dataDir := env.App.Config.DataDir
-	pkiRun := func(args ...string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		if err := run(ctx, append([]string{"pki"}, args...), func(string) string { return "" }, &out, &errOut); err != nil {
-			t.Fatalf("pki %v: %v\n%s", args, err, errOut.String())
-		}
-		return out.String()
-	}
 	ca := env.App.Results.Cert.Issuer.CommonName
 	if !strings.HasPrefix(ca, "Dancu Platform CA") {
 		t.Fatalf("results signer issued by %q", ca)
 	}
-	initOut := pkiRun("init", "--data", dataDir)
+	initOut := runPKI(t, "init", "--data", dataDir)
 	out := initOut
 	certs, _ := filepath.Glob(filepath.Join(dataDir, "pki", "results", "*.pem"))
 	if len(certs) != 2 {
@@ -42,7 +31,7 @@ func TestPKIResultsSigner(t *testing.T) {
 	if !strings.Contains(out, "platform CA (results) SHA-256 fingerprint: ") || !strings.Contains(out, "current results signer: "+first) {
 		t.Errorf("init: %s", out)
 	}
-	out = pkiRun("rotate-results-signer", "--data", dataDir)
+	out = runPKI(t, "rotate-results-signer", "--data", dataDir)
 	if !strings.Contains(out, "new results signer ") || strings.Contains(out, first) {
 		t.Errorf("rotate-results-signer: %s", out)
 	}

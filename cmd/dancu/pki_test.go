@@ -15,6 +15,17 @@ import (
 	"github.com/dancu-project/dancu/internal/storage"
 )
 
+// runPKI runs "dancu pki" with args and an empty environment and returns
+// what it printed; a failure ends the test.
+func runPKI(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), append([]string{"pki"}, args...), func(string) string { return "" }, &out, &errOut); err != nil {
+		t.Fatalf("pki %v: %v\n%s", args, err, errOut.String())
+	}
+	return out.String()
+}
+
 // TestPKIRotateSigner rotates the document signer with the command while the
 // platform runs: the card made before still verifies, the next card is
 // signed by the new signer.
@@ -25,15 +36,7 @@ func TestPKIRotateSigner(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dataDir, "pki", "csca.pem")); err != nil {
 		t.Fatalf("the platform did not create its PKI: %v", err)
 	}
-	pkiRun := func(args ...string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		if err := run(ctx, append([]string{"pki"}, args...), func(string) string { return "" }, &out, &errOut); err != nil {
-			t.Fatalf("pki %v: %v\n%s", args, err, errOut.String())
-		}
-		return out.String()
-	}
-	if out := pkiRun("init", "--data", dataDir); !strings.Contains(out, "already present") {
+	if out := runPKI(t, "init", "--data", dataDir); !strings.Contains(out, "already present") {
 		t.Fatalf("init over an existing PKI: %s", out)
 	}
 	var pins []string
@@ -67,7 +70,7 @@ func TestPKIRotateSigner(t *testing.T) {
 		return c
 	}
 	old := produce(pins[0])
-	if out := pkiRun("rotate-signer", "--data", dataDir); !strings.Contains(out, "2 signers kept") {
+	if out := runPKI(t, "rotate-signer", "--data", dataDir); !strings.Contains(out, "2 signers kept") {
 		t.Fatalf("rotate-signer: %s", out)
 	}
 	fresh := produce(pins[1])
