@@ -36,6 +36,7 @@ import (
 	"github.com/dancu-project/dancu/internal/reconcile"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/stats"
 	"github.com/dancu-project/dancu/internal/web/auth"
 	"github.com/dancu-project/dancu/internal/web/page"
 )
@@ -55,6 +56,7 @@ type Deps struct {
 	EID           EIDDesk              // optional: without it the e-ID desk pages are not mounted (eid.go)
 	Admin         AdminDeps            // optional: without Clients the administration pages are not mounted (admin.go)
 	Sectors       SectorReader         // optional: without it the person page lists no sector identifiers
+	Stats         *stats.Service       // optional: without it the dashboards are not mounted (dashboard.go)
 	Staff         *staff.Store
 	Units         *adminunit.Catalog
 	Log           *slog.Logger
@@ -72,6 +74,7 @@ type UI struct {
 	admin AdminDeps
 	// sectors reads the identifiers partners linked to a person.
 	sectors SectorReader
+	stats   *stats.Service // the leaders' indicators (dashboard.go)
 	staff   *staff.Store
 	units   *adminunit.Catalog
 	log     *slog.Logger
@@ -93,12 +96,12 @@ func New(d Deps) (*UI, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, eid: d.EID, admin: d.Admin, sectors: d.Sectors, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
+	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, eid: d.EID, admin: d.Admin, sectors: d.Sectors, stats: d.Stats, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
 		msgs: page.NewCatalogue()}
 	for _, part := range []struct {
 		name string
 		msgs page.Messages
-	}{{"staff pages", messages}, {"administration pages", adminMessages}, {"staff accounts page", staffAdminMessages}, {"e-ID desk pages", eidMessages}} {
+	}{{"staff pages", messages}, {"administration pages", adminMessages}, {"staff accounts page", staffAdminMessages}, {"e-ID desk pages", eidMessages}, {"dashboards", dashboardMessages}} {
 		if err := u.msgs.Register("ui: "+part.name, part.msgs); err != nil {
 			return nil, err
 		}
@@ -167,6 +170,9 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	}
 	if u.admin.Clients != nil {
 		u.mountAdmin(s)
+	}
+	if u.stats != nil {
+		u.mountDashboard(mux, s)
 	}
 }
 
@@ -351,6 +357,7 @@ type userView struct {
 	Reconcile                  bool // the data-cleaning pages are mounted
 	EIDDesk                    bool // the e-ID desk pages are mounted and the role does the desk's acts
 	Admin                      bool // an administrator, and the administration pages are mounted
+	Dashboard                  bool // the dashboards are mounted and the role reads them
 }
 
 type summaryItem struct {
@@ -374,7 +381,7 @@ func (u *UI) page(r *http.Request, s *staff.Session, titleKey, here string) *vie
 		v.CSRF = s.CSRF
 		v.User = &userView{Name: a.Name, Username: a.Label(), Role: u.tr(l, "role."+string(a.Role)),
 			Unit: u.unitName(l, a.Unit), CanRegister: a.CanRegister(), Reconcile: u.recon != nil, EIDDesk: u.eid != nil && a.Can(actor.DeskActs),
-			Admin: a.Can(actor.ManageStaff) && u.admin.Clients != nil}
+			Admin: a.Can(actor.ManageStaff) && u.admin.Clients != nil, Dashboard: u.stats != nil && a.Can(actor.ReadDashboards)}
 	}
 	return v
 }
