@@ -151,4 +151,3 @@ func vnCount(n int64) string {
 	}
 	return b.String()
 }
-
