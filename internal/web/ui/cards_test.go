@@ -85,6 +85,11 @@ func TestCardDesk(t *testing.T) {
 	dump, _ := json.Marshal(chip)
 	r = c.postMultipart("/desk/verify", map[string]string{"csrf": token}, dump)
 	mustContain(t, "verify chip", r, "Thẻ hợp lệ", "Chữ ký số của SOD hợp lệ.", "Dữ liệu trên thẻ khớp với CSDL.")
+	// The checks by name, not by code.
+	mustContain(t, "verify chip names", r, "Băm nhóm dữ liệu DG13", "Vùng MRZ (DG1)", "Đối chiếu với CSDL")
+	if strings.Contains(text(r.body), "dg13.hash") {
+		t.Error("the verification desk shows the check's code")
+	}
 	if r.status != http.StatusOK {
 		t.Fatalf("verify chip: %d", r.status)
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/fold"
@@ -90,4 +91,19 @@ func pick(en bool, n registry.Name) string {
 		return n.EN
 	}
 	return n.VI
+}
+
+// checkName is the name of a card verification check (verify.Check.Code)
+// from the catalogue by lookup: "dg2.hash" is the data-group hash check
+// named with its group; a code without a name shows as itself.
+func checkName(lookup func(id string) string, code string) string {
+	if n := lookup(code); n != "" {
+		return n
+	}
+	if dg, ok := strings.CutSuffix(code, ".hash"); ok && strings.HasPrefix(dg, "dg") {
+		if n := lookup("hash"); n != "" {
+			return n + " " + strings.ToUpper(dg)
+		}
+	}
+	return code
 }
