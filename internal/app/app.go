@@ -298,7 +298,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 			{Name: "nats", Fn: func(context.Context) error { return a.Bus.Ready() }},
 		},
 		Modules: append([]web.Mounter{
-			&api.API{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, EID: a.EID, Units: units, Log: log, Now: now,
+			&api.API{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, EID: a.EID, Units: units, Stats: a.Stats, Log: log, Now: now,
 				Deliveries: api.Deliveries{Store: a.Deliveries, Partners: a.Partners, Notify: a.deliverySender.Notify, Audit: a.Audit}},
 			pages,
 			a.OIDC,

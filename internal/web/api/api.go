@@ -18,6 +18,7 @@ import (
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
+	"github.com/dancu-project/dancu/internal/stats"
 	"github.com/dancu-project/dancu/internal/web/auth"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
@@ -42,6 +43,10 @@ type API struct {
 	Deliveries Deliveries
 	Log        *slog.Logger
 	Now        func() time.Time
+
+	// Stats are the leaders' indicators (routes in stats.go); nil: those
+	// routes answer stats.off.
+	Stats *stats.Service
 }
 
 // Route is one API operation.
@@ -98,6 +103,7 @@ func (a *API) Routes() []Route {
 	}
 	rs = append(rs, a.staffRoutes()...)
 	rs = append(rs, a.eidRoutes()...)
+	rs = append(rs, a.statsRoutes()...)
 	return append(rs, a.deliveryRoutes()...)
 }
 
