@@ -351,7 +351,7 @@ func (s *Service) Submit(ctx context.Context, f Filer, r SubmitRequest) (Receipt
 		}
 		d.Attachments = atts
 		if d.Status == Received {
-			if err := s.receive(&d, now); err != nil {
+			if err := s.receive(&d, p.LegalDays, now); err != nil {
 				return err
 			}
 		}
@@ -520,12 +520,12 @@ func (s *Service) nextCode(ctx context.Context, tx *sql.Tx, unit string, now tim
 
 // receive starts the legal clock: the dossier is complete (paid, or
 // without a fee).
-func (s *Service) receive(d *Dossier, now time.Time) error {
-	proc, err := s.d.Catalogue.Get(context.Background(), d.Procedure)
-	if err != nil {
-		return err
-	}
-	k, err := s.d.Calendar.Start(now, proc.LegalDays)
+//
+// The legal time is passed in, read before any transaction: a read of the
+// catalogue inside one would ask the pool for a second connection while
+// holding the first, which starves the pool under load on PostgreSQL.
+func (s *Service) receive(d *Dossier, legalDays int, now time.Time) error {
+	k, err := s.d.Calendar.Start(now, legalDays)
 	if err != nil {
 		return err
 	}
@@ -679,9 +679,13 @@ func (s *Service) syncPayment(ctx context.Context, d Dossier) (Dossier, error) {
 	if !slices.ContainsFunc(ins, func(in payment.Intent) bool { return in.State == payment.Paid && in.Amount == d.Fee }) {
 		return d, nil
 	}
+	p, err := s.d.Catalogue.Get(ctx, d.Procedure)
+	if err != nil {
+		return d, err
+	}
 	now := s.d.Now()
 	return s.transition(ctx, d.Code, "system:payment", []Status{AwaitingPayment}, func(tx *sql.Tx, d *Dossier) (events.Subject[events.DossierEvent], string, error) {
-		return events.DossierReceived, "paid", s.receive(d, now)
+		return events.DossierReceived, "paid", s.receive(d, p.LegalDays, now)
 	})
 }
 
