@@ -36,6 +36,7 @@ import (
 	"github.com/dancu-project/dancu/internal/services"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/stats"
+	"github.com/dancu-project/dancu/internal/stay"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/throttle"
 	"github.com/dancu-project/dancu/internal/web"
@@ -47,7 +48,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations(), services.Migrations(), stats.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations(), services.Migrations(), stats.Migrations(), stay.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -105,6 +106,8 @@ type App struct {
 
 	// Stats are the leaders' indicators, kept from events.
 	Stats *stats.Service
+	// Stay is the stay notification (thông báo lưu trú).
+	Stay *stay.Service
 
 	// Documents are the citizen's documents; Results issues signed
 	// results into them (under the PKI's results signer).
@@ -188,6 +191,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	}
 	a.Cards = cardservice.NewWithKeys(a.DB, a.Registry, a.Audit, PKIDir(cfg), pkiKeys, cardBiometrics(cfg), now)
 	a.Stats = stats.New(a.DB, units, now)
+	a.Stay = stay.New(a.DB, a.Registry, a.Audit, now)
 	verifyPage, err := a.openDocuments(cfg, pkiKeys, log, now)
 	if err != nil {
 		return nil, err
