@@ -31,10 +31,11 @@ Usage:
   dancu audit verify      check the audit log's hash chain and signed checkpoints
                           (--audit-pubkey KEY, --checkpoints FILE of exported ones)
   dancu audit checkpoints print the stored signed checkpoints as JSON lines
-  dancu pki init          create the card PKI (CSCA, document signer) under the data directory
-  dancu pki rotate-signer issue a new document signer; old ones stay for verification
+  dancu pki init          create the card PKI (CSCA, document signer) in the database and <data>/pki
+  dancu pki rotate-signer issue a new document signer; every node uses it within seconds, old ones verify
   dancu pki rotate-results-signer
                           issue a new signer of results under the platform CA
+  dancu oidc rotate-key   a new OpenID signing key for every node; old keys stay published a week
   dancu client add        register an OpenID client: --id ID --grant client_credentials --scopes ...
   dancu staff add|list|disable|enable|reset|unlock
                           staff accounts: add (temporary password shown once), disable, enable,
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("usage: dancu audit verify|checkpoints [flags]")
 	case "pki":
 		return pkiCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "oidc":
+		return oidcCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "deliveries":
 		return deliveries(ctx, args[1:], getenv, stdout, stderr)
 	case "partner":

@@ -19,6 +19,7 @@ import (
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/card/pkistore"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/delivery"
 	"github.com/dancu-project/dancu/internal/document"
@@ -26,6 +27,7 @@ import (
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/exchange"
+	"github.com/dancu-project/dancu/internal/lease"
 	"github.com/dancu-project/dancu/internal/match"
 	"github.com/dancu-project/dancu/internal/payment"
 	"github.com/dancu-project/dancu/internal/platform"
@@ -48,7 +50,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations(), services.Migrations(), stats.Migrations(), stay.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations(), services.Migrations(), stats.Migrations(), stay.Migrations(), lease.Migrations(), pkistore.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -132,6 +134,11 @@ type App struct {
 	// the app.
 	Reconcile *reconcile.Service
 
+	// Leases let one node at a time run a job (cluster.go); pkiMirror
+	// keeps <data>/pki level with the database's card PKI.
+	Leases    *lease.Leases
+	pkiMirror *pkistore.Mirror
+
 	// AuditCheckpoints signs the audit chain's head; its worker runs with
 	// the app, and Close makes a last checkpoint.
 	AuditCheckpoints *audit.Checkpointer
@@ -182,10 +189,11 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		}
 	}
 	a.Registry = registry.NewService(a.DB, units, a.Audit, now)
-	// The card PKI lives beside the data, its private keys sealed; a fresh
-	// data directory gets a CSCA and a first document signer so serve
-	// needs no extra step.
-	pkiKeys, err := OpenPKI(cfg, log)
+	// The card PKI lives in the database, mirrored in <data>/pki, its
+	// private keys sealed; a fresh database gets a CSCA and a first
+	// document signer so serve needs no extra step (cluster.go).
+	a.Leases = &lease.Leases{DB: a.DB, Holder: lease.NewHolder()}
+	pkiKeys, err := a.openSharedPKI(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +341,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	a.workersDone = append(a.workersDone, statsDone...)
-	go a.purge(relayCtx)
+	a.startLeasedJobs(relayCtx) // purge, OpenID key rotation, PKI changes
 	go a.PartnerLimits.Run(relayCtx, log)
 	// Life events reach subscribed partners linked to the person.
 	a.workersDone = append(a.workersDone, a.deliverySender.Start(relayCtx))
@@ -374,22 +382,14 @@ func (a *App) startWorker(work func()) {
 	}()
 }
 
-// purge removes expired e-ID rows (codes, sessions, tokens) now and then.
-func (a *App) purge(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := a.EID.Purge(ctx); err != nil {
-				a.Log.Warn("e-ID purge", "err", err)
-			}
-			if err := a.OIDC.Purge(ctx); err != nil {
-				a.Log.Warn("OpenID purge", "err", err)
-			}
-		}
+// purgeOnce removes expired e-ID rows (codes, sessions, tokens); one node
+// at a time runs it (startLeasedJobs).
+func (a *App) purgeOnce(ctx context.Context) {
+	if err := a.EID.Purge(ctx); err != nil {
+		a.Log.Warn("e-ID purge", "err", err)
+	}
+	if err := a.OIDC.Purge(ctx); err != nil {
+		a.Log.Warn("OpenID purge", "err", err)
 	}
 }
 

@@ -33,8 +33,8 @@ func RetryAfter(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// Limits enforces partners' rate limits (a token bucket per partner on this
-// node) and daily quotas (counted across nodes in exchange_usage). A counted
+// Limits enforces partners' rate limits (a token bucket per partner shared
+// by the nodes, ratebucket.go) and daily quotas (counted across nodes in exchange_usage). A counted
 // call is durable before Admit returns, so a crash (kill -9) right after an
 // answer never loses its count: calls waiting at the same time share one
 // transaction (group commit, at most one every commitEvery), which keeps the
@@ -49,7 +49,8 @@ type Limits struct {
 	loc *time.Location
 
 	mu       sync.Mutex
-	buckets  map[string]*bucket
+	buckets  map[string]*bucket // tokens granted to this node (ratebucket.go)
+	grantMu  sync.Mutex         // held by the one taking a grant
 	usage    map[usageKey]*usage
 	admitted uint64 // counted calls so far, on this node
 
@@ -91,21 +92,9 @@ func (l *Limits) Admit(ctx context.Context, p Partner) error {
 	pol := p.Policy
 	now := l.now()
 	if pol.RatePerSecond > 0 {
-		l.mu.Lock()
-		b := l.buckets[p.ID]
-		if b == nil {
-			b = &bucket{tokens: float64(pol.Burst), last: now}
-			l.buckets[p.ID] = b
+		if err := l.takeToken(ctx, p, now); err != nil {
+			return err
 		}
-		b.tokens = min(float64(max(pol.Burst, 1)), b.tokens+now.Sub(b.last).Seconds()*pol.RatePerSecond)
-		b.last = now
-		if b.tokens < 1 {
-			wait := time.Duration((1 - b.tokens) / pol.RatePerSecond * float64(time.Second))
-			l.mu.Unlock()
-			return &limitError{f: ErrRateLimited, wait: wait}
-		}
-		b.tokens--
-		l.mu.Unlock()
 	}
 	if pol.DailyQuota <= 0 {
 		return nil

@@ -39,8 +39,10 @@ func (k publicKey) Use() string                        { return "sig" }
 func (k publicKey) Key() any                           { return &k.priv.PublicKey }
 
 // keyCacheTTL bounds how long a node signs with a key another node has
-// retired; the retired key stays published far longer than this.
-const keyCacheTTL = time.Minute
+// retired (a rotation on one node reaches the others within it); the
+// retired key stays published far longer than this. Reading the few key
+// rows every few seconds costs nothing.
+const keyCacheTTL = 5 * time.Second
 
 // keyStore keeps signing keys in the database so every node signs with the
 // same key and publishes the same JWKS.
@@ -157,6 +159,19 @@ func (ks *keyStore) rotate(ctx context.Context, overlap time.Duration) (string, 
 	ks.keys = nil
 	ks.mu.Unlock()
 	return id, nil
+}
+
+// currentAge is how old the newest signing key is (zero when none).
+func (ks *keyStore) currentAge(ctx context.Context) (time.Duration, error) {
+	now := ks.now()
+	keys, err := ks.read(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	if len(keys) == 0 || !keys[0].retire.IsZero() {
+		return 0, nil
+	}
+	return now.Sub(keys[0].created), nil
 }
 
 func (ks *keyStore) SigningKey(ctx context.Context) (op.SigningKey, error) {

@@ -183,6 +183,21 @@ func (p *Provider) RotateKey(ctx context.Context, overlap time.Duration) (string
 	return p.store.rotate(ctx, overlap)
 }
 
+// RotateKeyIfOlder rotates the signing key (RotateKey) when the current
+// one is older than maxAge, for a scheduled rotation; it reports the new
+// key's id, "" when none was due. Callers on several nodes run it under a
+// lease: two rotations at once would retire each other's new key.
+func (p *Provider) RotateKeyIfOlder(ctx context.Context, maxAge, overlap time.Duration) (string, error) {
+	age, err := p.store.keyStore.currentAge(ctx)
+	if err != nil {
+		return "", err
+	}
+	if age < maxAge {
+		return "", nil
+	}
+	return p.RotateKey(ctx, overlap)
+}
+
 func (p *Provider) callbackURL(id string) string {
 	return op.AuthCallbackURL(p.op)(op.ContextWithIssuer(context.Background(), p.issuer), id)
 }
