@@ -88,6 +88,9 @@ func (s *Service) Unit(ctx context.Context, code string) (Figures, []Figures, er
 	now := s.now()
 	var self Figures
 	var children []adminunit.Unit
+	// The nation's page reads the provinces' totals; a province's and a
+	// commune's read the communes' counters.
+	counts, flows := "stats_counts", "stats_flows"
 	var where, group string
 	var args []any
 	switch {
@@ -95,6 +98,7 @@ func (s *Service) Unit(ctx context.Context, code string) (Figures, []Figures, er
 		self = Figures{Code: Nation, Name: "Việt Nam", Level: LevelNation}
 		children = s.units.Provinces(now)
 		group = "province"
+		counts, flows = "stats_province_counts", "stats_province_flows"
 	default:
 		if u, err := s.units.Province(code, now); err == nil {
 			self = Figures{Code: u.Code, Name: u.Name, Level: LevelProvince}
@@ -118,7 +122,7 @@ func (s *Service) Unit(ctx context.Context, code string) (Figures, []Figures, er
 		index[u.Code] = &kids[i]
 	}
 	year := civildate.Today(now).Year
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+group+`, sex, birth_year, SUM(living), SUM(carded) FROM stats_counts`+where+
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+group+`, sex, birth_year, SUM(living), SUM(carded) FROM `+counts+where+
 		` GROUP BY `+group+`, sex, birth_year`, args...)
 	if err != nil {
 		return Figures{}, nil, fmt.Errorf("stats counts: %w", err)
@@ -148,7 +152,7 @@ func (s *Service) Unit(ctx context.Context, code string) (Figures, []Figures, er
 	if where == "" {
 		fwhere = " WHERE"
 	}
-	frows, err := s.db.R.QueryContext(ctx, fmt.Sprintf(`SELECT %s, kind, SUM(n) FROM stats_flows%s month >= $%d GROUP BY %s, kind`, group, fwhere, len(fargs), group), fargs...)
+	frows, err := s.db.R.QueryContext(ctx, fmt.Sprintf(`SELECT %s, kind, SUM(n) FROM %s%s month >= $%d GROUP BY %s, kind`, group, flows, fwhere, len(fargs), group), fargs...)
 	if err != nil {
 		return Figures{}, nil, fmt.Errorf("stats flows: %w", err)
 	}

@@ -34,7 +34,7 @@ func (s *Service) Rebuild(ctx context.Context) error {
 	const cols = 7
 	insert := `INSERT INTO stats_people (pin, province, commune, sex, birth_year, living, carded) VALUES `
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{`DELETE FROM stats_people`, `DELETE FROM stats_counts`} {
+		for _, q := range []string{`DELETE FROM stats_people`, `DELETE FROM stats_counts`, `DELETE FROM stats_province_counts`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("stats rebuild: %w", err)
 			}
@@ -91,6 +91,10 @@ func (s *Service) Rebuild(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, insert+s.db.Values(len(args)/ccols, ccols), args...); err != nil {
 				return fmt.Errorf("stats rebuild: %w", err)
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO stats_province_counts (province, sex, birth_year, living, carded)
+			SELECT province, sex, birth_year, SUM(living), SUM(carded) FROM stats_counts GROUP BY province, sex, birth_year`); err != nil {
+			return fmt.Errorf("stats rebuild: %w", err)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO stats_state (name, value) VALUES ('rebuilt_at', $1)
 			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, s.now().UTC().Format(time.RFC3339Nano))

@@ -207,8 +207,14 @@ func (s *Service) countFlow(ctx context.Context, tx *sql.Tx, subject string, ev 
 		if commune == "" {
 			return nil
 		}
+		province := s.province(commune)
 		_, err := tx.ExecContext(ctx, `INSERT INTO stats_flows (province, commune, kind, month, n) VALUES ($1, $2, $3, $4, 1)
-			ON CONFLICT (commune, kind, month) DO UPDATE SET n = stats_flows.n + 1`, s.province(commune), commune, kind, mo)
+			ON CONFLICT (commune, kind, month) DO UPDATE SET n = stats_flows.n + 1`, province, commune, kind, mo)
+		if err != nil {
+			return fmt.Errorf("count %s: %w", kind, err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO stats_province_flows (province, kind, month, n) VALUES ($1, $2, $3, 1)
+			ON CONFLICT (province, kind, month) DO UPDATE SET n = stats_province_flows.n + 1`, province, kind, mo)
 		if err != nil {
 			return fmt.Errorf("count %s: %w", kind, err)
 		}
@@ -312,6 +318,13 @@ func addCount(ctx context.Context, tx *sql.Tx, c contribution, sign int) error {
 		c.province, c.commune, c.sex, c.birthYear, sign, sign*b2i(c.carded))
 	if err != nil {
 		return fmt.Errorf("stats count: %w", err)
+	}
+	// The province's total, for the nation's page.
+	_, err = tx.ExecContext(ctx, `INSERT INTO stats_province_counts (province, sex, birth_year, living, carded) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (province, sex, birth_year) DO UPDATE SET living = stats_province_counts.living + excluded.living, carded = stats_province_counts.carded + excluded.carded`,
+		c.province, c.sex, c.birthYear, sign, sign*b2i(c.carded))
+	if err != nil {
+		return fmt.Errorf("stats province count: %w", err)
 	}
 	return nil
 }
