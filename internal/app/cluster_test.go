@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,6 +138,32 @@ func TestTwoNodes(t *testing.T) {
 	}
 	verifyOn(n1.Cards, second)
 	verifyOn(n2.Cards, first) // the old signer still verifies
+
+	// An OpenID key rotated on node 1 is published and signed with by
+	// node 2 within seconds; the old key stays published.
+	jwks := func(a *app.App) string {
+		rec := httptest.NewRecorder()
+		a.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/oidc/keys", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("JWKS: %d %s", rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+	before := jwks(n2) // makes the first key
+	kid, err := app.RotateOIDCKey(ctx, n1.Config, n1.DB, n1.Leases, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	for !strings.Contains(jwks(n2), kid) {
+		if time.Since(start) > 7*time.Second {
+			t.Fatalf("node 2 does not publish the rotated key %s 7 s after the rotation", kid)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if after := jwks(n2); !strings.Contains(after, strings.Split(strings.SplitAfter(before, `"kid":"`)[1], `"`)[0]) {
+		t.Fatalf("the old key is no longer published: %s", after)
+	}
 
 	// A partner's rate limit holds across the nodes: calls alternating
 	// between them admit the burst once, not once per node.
