@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -70,7 +71,12 @@ type dashView struct {
 	Bands     []bandRow
 	Chart     chartView
 	CSV, XLSX string
+	// Exchange is today's calls per data-exchange partner, on the
+	// nation's page (national staff only, by stats.Authorize).
+	Exchange []exchangeRow
 }
+
+type exchangeRow struct{ Name, Calls string }
 
 // count formats n in the page's language; on the public page a count from
 // 1 to 9 is shown as "< 10".
@@ -197,11 +203,39 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s staff.Session) 
 		return
 	}
 	dv.CSV, dv.XLSX = "/dashboard/"+code+"/export.csv", "/dashboard/"+code+"/export.xlsx"
+	if dv.Level == stats.LevelNation {
+		if dv.Exchange, err = u.exchangeVolume(r); err != nil {
+			u.fail(w, r, err)
+			return
+		}
+	}
 	v := u.page(r, &s, "dash.title", "")
 	v.Title = u.tr(v.Lang, "dash.title") + ": " + dv.Unit.Name
 	v.Nav = "dashboard"
 	v.Page = dv
 	u.render(w, r, http.StatusOK, "dashboard", v)
+}
+
+// exchangeVolume is today's calls of each partner (exchange.Limits' daily
+// counters), when the platform has partners.
+func (u *UI) exchangeVolume(r *http.Request) ([]exchangeRow, error) {
+	if u.admin.Partners == nil || u.admin.Usage == nil {
+		return nil, nil
+	}
+	ps, err := u.admin.Partners.Partners(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	day := u.now().In(vietnam).Format(time.DateOnly)
+	out := make([]exchangeRow, 0, len(ps))
+	for _, p := range ps {
+		n, err := u.admin.Usage.Usage(r.Context(), p.ID, day)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, exchangeRow{Name: p.Name, Calls: count(page.Lang(r), n, false)})
+	}
+	return out, nil
 }
 
 func unitErr(err error) error {

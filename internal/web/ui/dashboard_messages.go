@@ -37,6 +37,9 @@ var dashboardMessages = page.Messages{
 		"dash.col.band":     "Nhóm tuổi",
 		"dash.summary":      "Tổng hợp",
 		"dash.none":         "Không có đơn vị trực thuộc.",
+		"dash.exchange":     "Trao đổi dữ liệu với đối tác hôm nay",
+		"dash.col.partner":  "Đối tác",
+		"dash.col.calls":    "Số lượt gọi",
 	},
 	page.EN: {
 		"nav.dashboard":     "Indicators",
@@ -71,5 +74,8 @@ var dashboardMessages = page.Messages{
 		"dash.col.band":     "Age band",
 		"dash.summary":      "Summary",
 		"dash.none":         "No units below.",
+		"dash.exchange":     "Data exchange with partners today",
+		"dash.col.partner":  "Partner",
+		"dash.col.calls":    "Calls",
 	},
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/dancu-project/dancu/internal/app/apptest"
+	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/stats"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
@@ -105,6 +106,23 @@ func TestLeaderDashboard(t *testing.T) {
 			// A role without dashboards.
 			if p := signInStaff(t, env, "dangky.badinh").do(http.MethodGet, "/dashboard/01", nil); p.status != http.StatusForbidden {
 				t.Errorf("a commune registrar on the province's dashboard: %d", p.status)
+			}
+			// The nation's page, for national staff, with today's exchange
+			// volume per partner by name; not on a province's page.
+			if _, err := env.App.Partners.AddPartner(t.Context(), exchange.Partner{ID: "ngan-hang-thu", Name: "Ngân hàng Thử nghiệm", Kind: exchange.KindBank}); err != nil {
+				t.Fatal(err)
+			}
+			partners, err := env.App.Partners.Partners(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			p = signInStaff(t, env, "admin").do(http.MethodGet, "/dashboard/VN", nil)
+			if p.status != http.StatusOK || len(partners) == 0 || strings.Count(p.body, `<tr><th scope="row">`) < 34+len(partners) || !strings.Contains(p.body, `id="dash-exchange"`) ||
+				!strings.Contains(p.body, partners[0].Name) {
+				t.Errorf("nation page %d, %d partners:\n%s", p.status, len(partners), p.body)
+			}
+			if p := c.do(http.MethodGet, "/dashboard/01", nil); strings.Contains(p.body, `id="dash-exchange"`) {
+				t.Errorf("exchange volume on a province's page")
 			}
 			// The public page.
 			pub := &staffClient{t: t, base: env.Server.URL, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
