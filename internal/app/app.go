@@ -290,7 +290,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, fmt.Errorf("citizen portal: %w", err)
 	}
 	partners := &partnerapi.API{Tokens: a.OIDC, Binding: a.OIDC, PublicURL: strings.TrimSuffix(cfg.Issuer(), "/oidc"), Partners: a.Partners,
-		Limits: a.PartnerLimits, Exchange: a.Exchange, Reconcile: a.Reconcile, Log: log, Now: now,
+		Limits: a.PartnerLimits, Exchange: a.Exchange, Reconcile: a.Reconcile, Stay: a.Stay, Log: log, Now: now,
 		Deliveries: partnerapi.Deliveries{Store: a.Deliveries, Notify: a.deliverySender.Notify, Audit: a.Audit}}
 	// Development stand-ins (the payment gateway simulator) outside production.
 	stands, err := devMounts(cfg, secret, now)

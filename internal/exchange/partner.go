@@ -22,10 +22,11 @@ const (
 	OpSectorResolve Operation = "sector_id.resolve" // find a PIN or a sector id from the other
 	OpSubscribe     Operation = "subscribe"         // receive life events of linked people
 	OpReconcile     Operation = "reconcile"         // bulk data cleaning
+	OpStay          Operation = "stay"              // report the guests of the partner's properties (thông báo lưu trú)
 )
 
 // Operations lists every operation, for forms and validation.
-var Operations = []Operation{OpVerify, OpLookup, OpSectorWrite, OpSectorResolve, OpSubscribe, OpReconcile}
+var Operations = []Operation{OpVerify, OpLookup, OpSectorWrite, OpSectorResolve, OpSubscribe, OpReconcile, OpStay}
 
 // Kind is what sort of organisation a partner is.
 type Kind string

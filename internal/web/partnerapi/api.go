@@ -27,6 +27,7 @@ import (
 	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/reconcile"
+	"github.com/dancu-project/dancu/internal/stay"
 	"github.com/dancu-project/dancu/internal/web/jsonbody"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
@@ -72,8 +73,10 @@ type API struct {
 	// Deliveries are the life-event subscriptions and deliveries (routes
 	// in delivery.go).
 	Deliveries Deliveries
-	Log        *slog.Logger
-	Now        func() time.Time
+	// Stay takes hotels' and hospitals' guest reports (routes in stay.go).
+	Stay *stay.Service
+	Log  *slog.Logger
+	Now  func() time.Time
 }
 
 // Route is one operation of the partner API.
@@ -94,6 +97,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.exchangeRoutes()...)
 	rs = append(rs, a.reconcileRoutes()...)
 	rs = append(rs, a.deliveryRoutes()...)
+	rs = append(rs, a.stayRoutes()...)
 	return rs
 }
 

@@ -95,6 +95,7 @@ var adminMessages = page.Messages{
 		"op.sector_id.resolve": "Tra mã định danh ngành",
 		"op.subscribe":         "Nhận thông báo sự kiện hộ tịch",
 		"op.reconcile":         "Làm sạch dữ liệu hàng loạt",
+		"op.stay":              "Thông báo lưu trú (khách của cơ sở lưu trú)",
 
 		"pkind.bank":      "Ngân hàng",
 		"pkind.insurance": "Bảo hiểm",
@@ -286,6 +287,7 @@ var adminMessages = page.Messages{
 		"op.sector_id.resolve": "Resolve sector identifiers",
 		"op.subscribe":         "Receive life events",
 		"op.reconcile":         "Bulk data cleaning",
+		"op.stay":              "Stay notifications (guests of its properties)",
 
 		"pkind.bank":      "Bank",
 		"pkind.insurance": "Insurance",
