@@ -146,7 +146,7 @@ func (s *Service) Unit(ctx context.Context, code string) (Figures, []Figures, er
 	if err := rows.Err(); err != nil {
 		return Figures{}, nil, fmt.Errorf("stats counts: %w", err)
 	}
-	since := now.AddDate(0, -11, 0).Format("2006-01")
+	since := monthStart(now, -11)
 	fargs := append(append([]any{}, args...), since)
 	fwhere := where + " AND"
 	if where == "" {
@@ -214,4 +214,75 @@ func (s *Service) RebuiltAt(ctx context.Context) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("stats state: %w", err)
 	}
 	return time.Parse(time.RFC3339Nano, v)
+}
+
+// Month is one month's events in a unit.
+type Month struct {
+	Month    string `json:"month"` // yyyy-mm
+	Born     int64  `json:"births"`
+	Died     int64  `json:"deaths"`
+	MovedIn  int64  `json:"moves_in"`
+	MovedOut int64  `json:"moves_out"`
+}
+
+// Trend is the unit's births, deaths and moves of the last 12 months, oldest
+// first, months without events included. code is as Unit's; the caller has
+// authorized it.
+func (s *Service) Trend(ctx context.Context, code string) ([]Month, error) {
+	now := s.now()
+	q, args := `SELECT month, kind, SUM(n) FROM stats_province_flows WHERE month >= $1 GROUP BY month, kind`, []any{}
+	switch {
+	case code == Nation || code == "":
+	default:
+		if _, err := s.units.Province(code, now); err == nil {
+			q, args = `SELECT month, kind, SUM(n) FROM stats_province_flows WHERE province = $2 AND month >= $1 GROUP BY month, kind`, []any{code}
+		} else if _, err := s.units.Commune(code, now); err == nil {
+			q, args = `SELECT month, kind, SUM(n) FROM stats_flows WHERE commune = $2 AND month >= $1 GROUP BY month, kind`, []any{code}
+		} else {
+			return nil, ErrUnknownUnit
+		}
+	}
+	out := make([]Month, 12)
+	at := map[string]*Month{}
+	for i := range out {
+		out[i].Month = monthStart(now, i-11)
+		at[out[i].Month] = &out[i]
+	}
+	rows, err := s.db.R.QueryContext(ctx, q, append([]any{out[0].Month}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("stats trend: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var month, kind string
+		var n int64
+		if err := rows.Scan(&month, &kind, &n); err != nil {
+			return nil, fmt.Errorf("stats trend: %w", err)
+		}
+		m := at[month]
+		if m == nil {
+			continue // a month ahead of today (an effective date in the future)
+		}
+		switch kind {
+		case Born:
+			m.Born += n
+		case Died:
+			m.Died += n
+		case MovedIn:
+			m.MovedIn += n
+		case MovedOut:
+			m.MovedOut += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stats trend: %w", err)
+	}
+	return out, nil
+}
+
+// monthStart is the month (yyyy-mm) add months from now's month in
+// Vietnam, counted from the month's first day so that no month is skipped.
+func monthStart(now time.Time, add int) string {
+	d := civildate.Today(now)
+	return time.Date(d.Year, time.Month(d.Month)+time.Month(add), 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
 }

@@ -170,6 +170,22 @@ func TestStatsFollowEvents(t *testing.T) {
 				t.Errorf("replay changed the figures: %+v, then %+v", once, again)
 			}
 
+			// The monthly trend adds up to the 12 months' figures, at every level.
+			for _, code := range []string{dies.commune, dies.province, stats.Nation} {
+				months, err := s.Trend(ctx, code)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f := unit(t, s, code)
+				var m stats.Month
+				for _, x := range months {
+					m.Born, m.Died, m.MovedIn, m.MovedOut = m.Born+x.Born, m.Died+x.Died, m.MovedIn+x.MovedIn, m.MovedOut+x.MovedOut
+				}
+				if len(months) != 12 || m.Born != f.Born || m.Died != f.Died || m.MovedIn != f.MovedIn || m.MovedOut != f.MovedOut || f.Died == 0 {
+					t.Errorf("%s: trend %+v, figures %+v", code, m, f)
+				}
+			}
+
 			// A rebuild equals the incremental counts, everywhere.
 			incNation, incProvinces, err := s.Unit(ctx, stats.Nation)
 			if err != nil {

@@ -74,9 +74,14 @@ type dashView struct {
 	// Exchange is today's calls per data-exchange partner, on the
 	// nation's page (national staff only, by stats.Authorize).
 	Exchange []exchangeRow
+	// Trend is the last 12 months' events, oldest first.
+	Trend []trendRow
 }
 
 type exchangeRow struct{ Name, Calls string }
+
+// trendRow is one month's events, the month as mm/yyyy.
+type trendRow struct{ Month, Born, Died, MovedIn, MovedOut string }
 
 // count formats n in the page's language; on the public page a count from
 // 1 to 9 is shown as "< 10".
@@ -141,6 +146,14 @@ func (u *UI) dashView(r *http.Request, code string, public bool, link func(code 
 		kids = nil // the public dashboard stops at provinces
 	}
 	v := dashView{Public: public, Unit: row(l, self, "", public), Level: self.Level}
+	months, err := u.stats.Trend(r.Context(), self.Code)
+	if err != nil {
+		return dashView{}, err
+	}
+	for _, m := range months {
+		c := func(n int64) string { return count(l, n, public) }
+		v.Trend = append(v.Trend, trendRow{Month: m.Month[5:] + "/" + m.Month[:4], Born: c(m.Born), Died: c(m.Died), MovedIn: c(m.MovedIn), MovedOut: c(m.MovedOut)})
+	}
 	if self.Level != stats.LevelNation {
 		nation := crumb{Name: u.tr(l, "dash.nation"), Href: link(stats.Nation)}
 		v.Crumbs = append(v.Crumbs, nation)

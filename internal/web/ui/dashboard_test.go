@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -42,6 +43,9 @@ func TestLeaderDashboard(t *testing.T) {
 			p = c.do(http.MethodGet, "/dashboard/01", nil)
 			if p.status != http.StatusOK || !strings.Contains(p.body, "Thành phố Hà Nội") || !strings.Contains(p.body, `<svg role="img"`) || !strings.Contains(p.body, `id="dash-units"`) {
 				t.Fatalf("province page %d:\n%s", p.status, p.body)
+			}
+			if !strings.Contains(p.body, `id="dash-trend"`) || !strings.Contains(p.body, `<th scope="row">`+time.Now().In(time.FixedZone("ICT", 7*3600)).Format("01/2006")+`</th>`) {
+				t.Errorf("no 12 months' trend ending this month")
 			}
 			if !strings.Contains(p.body, `id="dash-living">`+vnCount(hn.Living)+`<`) {
 				t.Errorf("the page does not show Hà Nội's %d people", hn.Living)
