@@ -143,3 +143,45 @@ func (l *Leases) Run(ctx context.Context, name string, period, ttl time.Duration
 		}
 	}
 }
+
+// Hold runs work while this node holds the lease name, for a worker that
+// loops until its context ends (an audit checkpointer): it waits for the
+// lease (retrying every ttl/3), runs work with a context that ends when a
+// renewal fails (another node may then have the job), and waits again.
+// Hold returns when ctx ends, releasing the lease.
+func (l *Leases) Hold(ctx context.Context, name string, ttl time.Duration, work func(context.Context)) {
+	every := ttl / 3
+	for ctx.Err() == nil {
+		ok, err := l.Acquire(ctx, name, ttl)
+		if err != nil || !ok {
+			select {
+			case <-ctx.Done():
+			case <-time.After(every):
+			}
+			continue
+		}
+		held, lost := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			work(held)
+		}()
+		t := time.NewTicker(every)
+	renew:
+		for {
+			select {
+			case <-done:
+				break renew
+			case <-t.C:
+				if ok, err := l.Renew(ctx, name, ttl); err != nil || !ok {
+					lost()
+					<-done
+					break renew
+				}
+			}
+		}
+		t.Stop()
+		lost()
+	}
+	_ = l.Release(context.WithoutCancel(ctx), name)
+}

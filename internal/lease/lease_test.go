@@ -85,3 +85,53 @@ func TestLeaseRace(t *testing.T) {
 		}
 	})
 }
+
+// TestLeaseHold: of two nodes holding a long-running worker, one runs it;
+// when that node stops, the other takes it over.
+func TestLeaseHold(t *testing.T) {
+	storagetest.Run(t, []storage.Migrations{lease.Migrations()}, func(t *testing.T, db *storage.DB) {
+		var running, ran [2]atomic.Bool
+		var stops [2]context.CancelFunc
+		var wg sync.WaitGroup
+		for i := range 2 {
+			ctx, cancel := context.WithCancel(context.Background())
+			stops[i] = cancel
+			l := &lease.Leases{DB: db, Holder: []string{"n1", "n2"}[i]}
+			wg.Go(func() {
+				l.Hold(ctx, "worker", 300*time.Millisecond, func(ctx context.Context) {
+					running[i].Store(true)
+					ran[i].Store(true)
+					if running[1-i].Load() {
+						t.Error("both nodes run the worker")
+					}
+					<-ctx.Done()
+					running[i].Store(false)
+				})
+			})
+		}
+		defer func() {
+			for _, s := range stops {
+				s()
+			}
+			wg.Wait()
+		}()
+		time.Sleep(500 * time.Millisecond)
+		first := -1
+		for i := range 2 {
+			if ran[i].Load() {
+				first = i
+			}
+		}
+		if first < 0 || ran[1-first].Load() {
+			t.Fatalf("ran %v %v, want exactly one node", ran[0].Load(), ran[1].Load())
+		}
+		stops[first]() // the holder stops and releases: the other takes over
+		deadline := time.Now().Add(2 * time.Second)
+		for !ran[1-first].Load() {
+			if time.Now().After(deadline) {
+				t.Fatal("the other node did not take the worker over")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
