@@ -61,7 +61,7 @@ func ParseRow(idx map[string]int, rec []string) (Guest, *fault.Error) {
 	g := Guest{Ref: get("ref"), PIN: get("pin"), QR: get("qr"), Passport: get("passport"), Nationality: get("nationality"),
 		FullName: get("full_name"), BirthDate: get("birth_date"), Until: get("until"), Reason: get("reason")}
 	t, err := ParseTime(get("arrival"))
-	if err != nil {
+	if err != nil || t.IsZero() {
 		return g, ErrCSVTime.WithField("arrival")
 	}
 	g.Arrival = t
