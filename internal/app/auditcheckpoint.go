@@ -29,7 +29,9 @@ func (a *App) startAuditCheckpoints(ctx context.Context) error {
 		exports = append(exports, audit.FileExport(f))
 	}
 	a.AuditCheckpoints = audit.NewCheckpointer(a.AuditDB, signer, a.Log, a.Now, exports...)
-	a.startWorker(func() { a.AuditCheckpoints.Run(ctx) })
+	// One node at a time signs checkpoints: two would sign the same head
+	// twice (cluster.go's leases).
+	a.startWorker(func() { a.Leases.Hold(ctx, leaseAuditCheckpoint, time.Minute, a.AuditCheckpoints.Run) })
 	return nil
 }
 

@@ -35,6 +35,9 @@ const (
 const (
 	leaseOIDCRotation = "oidc-key-rotation"
 	leasePurge        = "purge"
+	// leaseAuditCheckpoint is held by the node that signs audit
+	// checkpoints (auditcheckpoint.go).
+	leaseAuditCheckpoint = "audit-checkpoint"
 )
 
 // ChangePKI runs fn on the card PKI under <data>/pki with the database's

@@ -27,7 +27,7 @@ import (
 // directory of its own and nothing copied between them: a card produced
 // on node 2 verifies against the PKI node 1 created, a document signer
 // rotated on node 1 signs node 2's next card within seconds, a partner's
-// rate limit holds across both nodes, and a leased job has one holder.
+// rate limit holds across both nodes, and a leased job (the purge, the audit checkpointer) has one holder.
 func TestTwoNodes(t *testing.T) {
 	dbURL := storagetest.URL(t, storage.Postgres) // skips without PostgreSQL
 	ctx := context.Background()
@@ -181,27 +181,30 @@ func TestTwoNodes(t *testing.T) {
 		t.Fatalf("two nodes admitted %d calls of a partner with a burst of 4", admitted)
 	}
 
-	// The purge runs on one node: one holds its lease, the other is refused.
-	deadline := time.Now().Add(5 * time.Second)
-	var holder string
-	for holder == "" && time.Now().Before(deadline) {
-		n1.DB.R.QueryRow(`SELECT holder FROM leases WHERE name = 'purge'`).Scan(&holder)
-		time.Sleep(20 * time.Millisecond)
-	}
-	var held int
-	for _, n := range []*app.App{n1, n2} {
-		ok, err := n.Leases.Acquire(ctx, "purge", 30*time.Minute)
-		if err != nil {
-			t.Fatal(err)
+	// The purge and the audit checkpointer run on one node: one holds each
+	// lease, the other is refused it.
+	for _, name := range []string{"purge", "audit-checkpoint"} {
+		deadline := time.Now().Add(5 * time.Second)
+		var holder string
+		for holder == "" && time.Now().Before(deadline) {
+			n1.DB.R.QueryRow(`SELECT holder FROM leases WHERE name = $1`, name).Scan(&holder)
+			time.Sleep(20 * time.Millisecond)
 		}
-		if ok {
-			held++
-			if n.Leases.Holder != holder {
-				t.Fatalf("node %s took the purge lease held by %s", n.Leases.Holder, holder)
+		var held int
+		for _, n := range []*app.App{n1, n2} {
+			ok, err := n.Leases.Acquire(ctx, name, 30*time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				held++
+				if n.Leases.Holder != holder {
+					t.Fatalf("node %s took the %s lease held by %s", n.Leases.Holder, name, holder)
+				}
 			}
 		}
-	}
-	if held != 1 {
-		t.Fatalf("%d nodes hold the purge lease, want 1 (holder %q)", held, holder)
+		if held != 1 {
+			t.Fatalf("%d nodes hold the %s lease, want 1 (holder %q)", held, name, holder)
+		}
 	}
 }
