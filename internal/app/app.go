@@ -279,7 +279,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	deliveryMetrics := delivery.NewMetrics(a.Metrics)
 	a.deliverySender = &delivery.Sender{Store: a.Deliveries, Bus: a.Bus, Log: log, Metrics: deliveryMetrics, Now: now}
 
-	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Reconcile: a.Reconcile, Orgs: a.EID, EID: a.EID, Sectors: a.Exchange, Stats: a.Stats, Log: log, Now: now, SecureCookies: cfg.SecureCookies,
+	pages, err := ui.New(ui.Deps{Registry: a.Registry, Cards: a.Cards, Staff: a.Staff, Units: units, Reconcile: a.Reconcile, Orgs: a.EID, EID: a.EID, Sectors: a.Exchange, Stats: a.Stats, Stay: a.Stay, Log: log, Now: now, SecureCookies: cfg.SecureCookies,
 		Admin: ui.AdminDeps{Clients: a.OIDC.Clients(), Partners: a.Partners, Usage: a.PartnerLimits, Audit: a.Audit}})
 	if err != nil {
 		return nil, err

@@ -37,6 +37,7 @@ import (
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/staff"
 	"github.com/dancu-project/dancu/internal/stats"
+	"github.com/dancu-project/dancu/internal/stay"
 	"github.com/dancu-project/dancu/internal/web/auth"
 	"github.com/dancu-project/dancu/internal/web/page"
 )
@@ -57,6 +58,7 @@ type Deps struct {
 	Admin         AdminDeps            // optional: without Clients the administration pages are not mounted (admin.go)
 	Sectors       SectorReader         // optional: without it the person page lists no sector identifiers
 	Stats         *stats.Service       // optional: without it the dashboards are not mounted (dashboard.go)
+	Stay          *stay.Service        // optional: without it the guests page is not mounted (stay.go)
 	Staff         *staff.Store
 	Units         *adminunit.Catalog
 	Log           *slog.Logger
@@ -75,6 +77,7 @@ type UI struct {
 	// sectors reads the identifiers partners linked to a person.
 	sectors SectorReader
 	stats   *stats.Service // the leaders' indicators (dashboard.go)
+	stay    *stay.Service  // guests reported by hosts (stay.go)
 	staff   *staff.Store
 	units   *adminunit.Catalog
 	log     *slog.Logger
@@ -96,12 +99,12 @@ func New(d Deps) (*UI, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, eid: d.EID, admin: d.Admin, sectors: d.Sectors, stats: d.Stats, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
+	u := &UI{reg: d.Registry, cards: d.Cards, recon: d.Reconcile, orgs: d.Orgs, eid: d.EID, admin: d.Admin, sectors: d.Sectors, stats: d.Stats, stay: d.Stay, staff: d.Staff, units: d.Units, log: d.Log, now: d.Now, secure: d.SecureCookies,
 		msgs: page.NewCatalogue()}
 	for _, part := range []struct {
 		name string
 		msgs page.Messages
-	}{{"staff pages", messages}, {"administration pages", adminMessages}, {"staff accounts page", staffAdminMessages}, {"e-ID desk pages", eidMessages}, {"dashboards", dashboardMessages}} {
+	}{{"staff pages", messages}, {"administration pages", adminMessages}, {"staff accounts page", staffAdminMessages}, {"e-ID desk pages", eidMessages}, {"dashboards", dashboardMessages}, {"guests page", stayMessages}} {
 		if err := u.msgs.Register("ui: "+part.name, part.msgs); err != nil {
 			return nil, err
 		}
@@ -173,6 +176,9 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	}
 	if u.stats != nil {
 		u.mountDashboard(mux, s)
+	}
+	if u.stay != nil {
+		s("GET /stay", u.stayGuests)
 	}
 }
 
@@ -358,6 +364,7 @@ type userView struct {
 	EIDDesk                    bool // the e-ID desk pages are mounted and the role does the desk's acts
 	Admin                      bool // an administrator, and the administration pages are mounted
 	Dashboard                  bool // the dashboards are mounted and the role reads them
+	Stay                       bool // the guests page is mounted and the role does the desk's acts
 }
 
 type summaryItem struct {
@@ -381,7 +388,7 @@ func (u *UI) page(r *http.Request, s *staff.Session, titleKey, here string) *vie
 		v.CSRF = s.CSRF
 		v.User = &userView{Name: a.Name, Username: a.Label(), Role: u.tr(l, "role."+string(a.Role)),
 			Unit: u.unitName(l, a.Unit), CanRegister: a.CanRegister(), Reconcile: u.recon != nil, EIDDesk: u.eid != nil && a.Can(actor.DeskActs),
-			Admin: a.Can(actor.ManageStaff) && u.admin.Clients != nil, Dashboard: u.stats != nil && a.Can(actor.ReadDashboards)}
+			Admin: a.Can(actor.ManageStaff) && u.admin.Clients != nil, Dashboard: u.stats != nil && a.Can(actor.ReadDashboards), Stay: u.stay != nil && a.Can(actor.DeskActs)}
 	}
 	return v
 }
