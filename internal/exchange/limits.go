@@ -49,8 +49,8 @@ type Limits struct {
 	loc *time.Location
 
 	mu       sync.Mutex
-	buckets  map[string]*bucket // tokens granted to this node (ratebucket.go)
-	grantMu  sync.Mutex         // held by the one taking a grant
+	buckets  map[string]*bucket     // tokens granted to this node (ratebucket.go)
+	grantMu  map[string]*sync.Mutex // per partner, held by the one taking a grant
 	usage    map[usageKey]*usage
 	admitted uint64 // counted calls so far, on this node
 
@@ -83,7 +83,7 @@ var vietnam = time.FixedZone("ICT", 7*3600)
 
 // NewLimits returns the limiter; Run writes counts a failed write left.
 func NewLimits(db *storage.DB, now func() time.Time) *Limits {
-	return &Limits{db: db, now: now, loc: vietnam, buckets: map[string]*bucket{}, usage: map[usageKey]*usage{}}
+	return &Limits{db: db, now: now, loc: vietnam, buckets: map[string]*bucket{}, grantMu: map[string]*sync.Mutex{}, usage: map[usageKey]*usage{}}
 }
 
 // Admit counts one call of the partner, or refuses it with a wait. The

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -40,10 +41,17 @@ func (l *Limits) takeToken(ctx context.Context, p Partner, now time.Time) error 
 		return nil
 	}
 	l.mu.Unlock()
-	// One grant at a time per node: calls arriving meanwhile find the
-	// tokens it brought.
-	l.grantMu.Lock()
-	defer l.grantMu.Unlock()
+	// One grant at a time per partner and node: calls arriving meanwhile
+	// find the tokens it brought; other partners' grants go on.
+	l.mu.Lock()
+	gm := l.grantMu[p.ID]
+	if gm == nil {
+		gm = &sync.Mutex{}
+		l.grantMu[p.ID] = gm
+	}
+	l.mu.Unlock()
+	gm.Lock()
+	defer gm.Unlock()
 	l.mu.Lock()
 	if b := l.buckets[p.ID]; b != nil && b.tokens >= 1 && now.Before(b.last.Add(grantTTL)) {
 		b.tokens--
