@@ -85,3 +85,31 @@ func TestMirror(t *testing.T) {
 		}
 	})
 }
+
+// TestMirrorUploadsExistingDirectory: a data directory whose PKI was made
+// before the database held one (development data) is uploaded at the
+// first start, and a new node loads the same signer from the database.
+func TestMirrorUploadsExistingDirectory(t *testing.T) {
+	storagetest.Run(t, []storage.Migrations{lease.Migrations(), pkistore.Migrations()}, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		m1, o1 := node(t, db, "old")
+		a1, err := o1.Init(m1.Dir) // files only, as before the mirror
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m1.Change(ctx, func() error { return nil }); err != nil { // the first start
+			t.Fatal(err)
+		}
+		m2, o2 := node(t, db, "new")
+		if _, err := m2.Pull(ctx); err != nil {
+			t.Fatal(err)
+		}
+		a2, err := o2.Load(m2.Dir)
+		if err != nil {
+			t.Fatalf("the new node loads the uploaded PKI: %v", err)
+		}
+		if !a2.CSCA.Equal(a1.CSCA) || a2.Signer.SerialNumber.Cmp(a1.Signer.SerialNumber) != 0 {
+			t.Fatal("the new node has another CSCA or signer")
+		}
+	})
+}
