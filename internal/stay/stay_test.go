@@ -191,6 +191,22 @@ func TestNotify(t *testing.T) {
 					t.Errorf("%s read the unit: %v", a.ID, err)
 				}
 			}
+			// r1's guest has stayed 31 days without a planned end: the daily
+			// sweep offers temporary residence once; the foreigner gets none.
+			if _, err := env.App.DB.W.Exec(`UPDATE stay_guests SET arrival = arrival - 31*86400 WHERE host_id = $1 AND ref IN ('r1', 'r3')`, h.ID); err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []int{1, 0} {
+				if n, err := s.SweepOffers(ctx); err != nil || n != want {
+					t.Errorf("sweep %d: %d offers (%v), want %d", i, n, err, want)
+				}
+			}
+			if offers, err := s.Offers(ctx, ps[0].pin); err != nil || len(offers) != 1 || offers[0].To.Time().Sub(offers[0].From.Time()) < 700*24*time.Hour {
+				t.Errorf("offers of r1's guest: %+v %v", offers, err)
+			}
+			if v, err := s.Unit(ctx, police, province, commune); err != nil || len(v.Long) != 1 || v.Long[0].Ref != "r1" || v.Long[0].Days < 30 {
+				t.Errorf("long stays: %+v %v", v.Long, err)
+			}
 			// A property is its partner's, inside the policy's scope.
 			if _, err := s.PartnerHost(ctx, "nganhang-a", "", h.ID); err != nil {
 				t.Errorf("own property: %v", err)
