@@ -35,6 +35,7 @@ const (
 const (
 	leaseOIDCRotation = "oidc-key-rotation"
 	leasePurge        = "purge"
+	leaseStayOffers   = "stay-offers"
 	// leaseAuditCheckpoint is held by the node that signs audit
 	// checkpoints (auditcheckpoint.go).
 	leaseAuditCheckpoint = "audit-checkpoint"
@@ -138,6 +139,16 @@ func (a *App) startLeasedJobs(ctx context.Context) {
 				a.Log.Warn("OpenID key rotation", "err", err)
 			} else if id != "" {
 				a.Log.Info("rotated the OpenID signing key", "kid", id)
+			}
+		})
+	})
+	a.startWorker(func() {
+		// Guests staying 30 days are offered temporary residence.
+		a.Leases.Run(ctx, leaseStayOffers, time.Hour, 2*time.Hour, func(ctx context.Context) {
+			if n, err := a.Stay.SweepOffers(ctx); err != nil {
+				a.Log.Warn("stay offers", "err", err)
+			} else if n > 0 {
+				a.Log.Info("temporary residence offered", "offers", n)
 			}
 		})
 	})
