@@ -284,7 +284,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
-	citizen, err := portal.New(portal.Deps{Accounts: a.EID, Provider: a.OIDC, Register: a.Registry, Cards: a.Cards,
+	citizen, err := portal.New(portal.Deps{Accounts: a.EID, Provider: a.OIDC, Register: a.Registry, Cards: a.Cards, Stay: a.Stay,
 		AccessLog: a.Audit, Log: log, Now: now, SecureCookies: cfg.SecureCookies, Partners: a.Partners})
 	if err != nil {
 		return nil, fmt.Errorf("citizen portal: %w", err)

@@ -141,6 +141,7 @@ var (
 // Register checks a PIN against the register (*registry.Service).
 type Register interface {
 	ReadCoreUnaudited(ctx context.Context, a actor.Actor, pinText string) (registry.Core, error)
+	ReadUnaudited(ctx context.Context, a actor.Actor, pinText string) (registry.Person, error)
 }
 
 // Auditor records entries (*audit.Log).
@@ -209,14 +210,22 @@ func (s *Service) PartnerHost(ctx context.Context, partnerID, scope, id string) 
 	return h, nil
 }
 
-// HouseholdHost returns the household host whose head is headPIN, creating
-// it on first use at the head's permanent residence.
-func (s *Service) HouseholdHost(ctx context.Context, headPIN, name string) (Host, error) {
-	c, err := s.reg.ReadCoreUnaudited(ctx, lookup, headPIN)
+// ErrNotHead refuses a household's report by someone who is not its head.
+var ErrNotHead = fault.New(fault.Forbidden, "stay.not_head", "Chỉ chủ hộ mới thông báo lưu trú cho hộ gia đình.", "Only the head of a household reports its guests.")
+
+// HouseholdHost returns the household host of the signed-in citizen
+// headPIN, who must be the head of a household (the register says so);
+// it is created on first use at the household's permanent residence. The
+// citizen reads their own record: no audit entry.
+func (s *Service) HouseholdHost(ctx context.Context, headPIN string) (Host, error) {
+	p, err := s.reg.ReadUnaudited(ctx, lookup, headPIN)
 	if err != nil {
 		return Host{}, err
 	}
-	h := Host{ID: "hh-" + c.PIN, Kind: Household, Name: name, HeadPIN: c.PIN, Province: c.Permanent.ProvinceCode, Commune: c.Permanent.CommuneCode}
+	if p.HouseholdID == "" || p.Relation != registry.RelHead || p.Status == "dead" {
+		return Host{}, ErrNotHead
+	}
+	h := Host{ID: "hh-" + p.HouseholdID, Kind: Household, Name: "Hộ " + p.FullName, HeadPIN: p.PIN, Province: p.Permanent.ProvinceCode, Commune: p.Permanent.CommuneCode}
 	if err := s.AddHost(ctx, h); err != nil {
 		return Host{}, err
 	}

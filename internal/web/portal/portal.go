@@ -104,6 +104,9 @@ type Deps struct {
 	// Partners names data-exchange partners, the fields they received and
 	// their purposes on "who accessed my data" (optional).
 	Partners AccessNotes
+	// Stay takes household heads' guest reports and shows citizens their
+	// temporary-residence offers (optional: without it no /citizen/stay).
+	Stay StayHosts
 }
 
 // Portal serves the citizen portal.
@@ -113,6 +116,7 @@ type Portal struct {
 	register   Register
 	cards      Cards
 	partners   AccessNotes
+	stay       StayHosts
 	accessLog  AccessLog
 	log        *slog.Logger
 	now        func() time.Time
@@ -140,7 +144,7 @@ func New(d Deps) (*Portal, error) {
 	if d.CredentialTTL <= 0 {
 		d.CredentialTTL = 5 * time.Minute
 	}
-	p := &Portal{accounts: d.Accounts, provider: d.Provider, register: d.Register, cards: d.Cards, partners: d.Partners, accessLog: d.AccessLog,
+	p := &Portal{accounts: d.Accounts, provider: d.Provider, register: d.Register, cards: d.Cards, partners: d.Partners, stay: d.Stay, accessLog: d.AccessLog,
 		log: d.Log, now: d.Now, secure: d.SecureCookies, sessionTTL: d.SessionTTL, credTTL: d.CredentialTTL}
 	kit, err := newKit(d.Log, d.SecureCookies)
 	if err != nil {
@@ -179,6 +183,7 @@ func (p *Portal) Mount(mux *http.ServeMux) {
 	s("GET /citizen/access", p.access)
 	p.mountAccount(mux) // passkeys, organisations (account.go)
 	p.mountEnrol(mux)   // level-1 enrolment (enrol.go)
+	p.mountStay(s)      // stay notification by a household head (stay.go)
 }
 
 // handler serves a signed-in citizen.

@@ -45,7 +45,7 @@ func newKit(log *slog.Logger, secureCookies bool) (*page.Kit, error) {
 	for _, part := range []struct {
 		name string
 		msgs page.Messages
-	}{{"portal", messages}, {"account pages", accountMessages}, {"sign-in pages", oidcMessages}, {"enrolment pages", enrolMessages}} {
+	}{{"portal", messages}, {"account pages", accountMessages}, {"sign-in pages", oidcMessages}, {"enrolment pages", enrolMessages}, {"stay pages", stayMessages}} {
 		if err := msgs.Register("portal: "+part.name, part.msgs); err != nil {
 			return nil, err
 		}
