@@ -102,6 +102,17 @@ func TestStayAPI(t *testing.T) {
 					t.Errorf("%s: %d %s, want %d %s", c.name, a.status, a.code(), c.status, c.code)
 				}
 			}
+			// The stay routes share the partner's rate limit.
+			slowPol := stayPolicy("")
+			slowPol.RatePerSecond, slowPol.Burst = 0.001, 1
+			slow := p.addPartner("ks-cham", slowPol)
+			if err := p.env.App.Stay.AddHost(ctx, stay.Host{ID: "cham-1", Kind: stay.Dormitory, Name: "Ký túc xá", PartnerID: "ks-cham", Province: "01", Commune: "00004"}); err != nil {
+				t.Fatal(err)
+			}
+			p.call("POST", "/api/partner/v1/stay/properties/cham-1/departures", slow, map[string]any{"departures": []map[string]any{{"ref": "x", "departed_at": now}}})
+			if a := p.call("POST", "/api/partner/v1/stay/properties/cham-1/departures", slow, map[string]any{"departures": []map[string]any{{"ref": "x", "departed_at": now}}}); a.status != 429 || a.header.Get("Retry-After") == "" {
+				t.Errorf("over the rate: %d %s", a.status, a.code())
+			}
 			a := p.call("POST", path, hotel, body)
 			if a.status != 200 {
 				t.Fatalf("guests: %d %s", a.status, a.body)
