@@ -7,7 +7,9 @@ import (
 
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/app/apptest"
+	"github.com/dancu-project/dancu/internal/card/qr"
 	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/pin"
 	"github.com/dancu-project/dancu/internal/stay"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
@@ -215,6 +217,46 @@ func TestNotify(t *testing.T) {
 				if _, err := s.PartnerHost(ctx, c.partner, c.scope, c.id); err != stay.ErrHost {
 					t.Errorf("PartnerHost(%v) = %v, want stay.host", c, err)
 				}
+			}
+		})
+	}
+}
+
+// TestNotifyQR: a guest named by the card's QR text is checked like a PIN
+// (the QR's PIN with the register's name), and a QR naming someone else
+// than the register's holder of its PIN is refused.
+func TestNotifyQR(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			env := apptest.Start(t, d, 20)
+			var p guestPerson
+			var birth, sex string
+			if err := env.App.DB.R.QueryRow(`SELECT pin, full_name, birth_date, sex FROM persons WHERE status = 'alive' AND length(birth_date) = 10 ORDER BY pin LIMIT 1`).
+				Scan(&p.pin, &p.name, &birth, &sex); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := civildate.Parse(birth)
+			text := func(name string) string {
+				s, err := qr.Format(qr.Payload{PIN: pin.PIN(p.pin), Name: name, Birth: b, Sex: sex[0], Address: "Hà Nội", Issue: civildate.Date{Year: 2024, Month: 1, Day: 2}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			h := stay.Host{ID: "nha-nghi", Kind: stay.Hotel, Name: "Nhà nghỉ", PartnerID: "p", Province: "01", Commune: "00004"}
+			if err := env.App.Stay.AddHost(ctx, h); err != nil {
+				t.Fatal(err)
+			}
+			out, err := env.App.Stay.Notify(ctx, "partner:p", h, []stay.Guest{
+				{Ref: "q1", QR: text(p.name), Arrival: time.Now()},
+				{Ref: "q2", QR: text("Người Khác Hẳn"), Arrival: time.Now()},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out[0].Status != stay.Accepted || out[1].Status != stay.Refused || out[1].Errors[0].Code != "stay.not_in_register" {
+				t.Errorf("QR guests: %+v", out)
 			}
 		})
 	}
