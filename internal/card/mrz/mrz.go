@@ -355,6 +355,13 @@ func Parse(s string) (Data, error) {
 	if l2[29] != composite(l1, l2) {
 		return d, ErrCompositeCheck
 	}
+	// The name field holds letters and fillers only (ICAO 9303-3): a digit
+	// there is a misread, and Format could never write it back.
+	for i := 0; i < len(l3); i++ {
+		if c := l3[i]; c != '<' && (c < 'A' || c > 'Z') {
+			return d, ErrName
+		}
+	}
 	sur, given, ok := strings.Cut(strings.TrimRight(l3, "<"), "<<")
 	if sur == "" || strings.HasPrefix(sur, "<") {
 		return d, ErrName
