@@ -110,7 +110,9 @@ func parseDPoP(proof string) (dpopClaims, string, error) {
 // default port dropped, query and fragment ignored (RFC 9449 §4.3).
 func canonicalHTU(raw string) (string, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
+	// A host of a port alone (":80") names no server: it would lose its
+	// port below and stop being an absolute URL.
+	if err != nil || u.Hostname() == "" {
 		return "", errors.New("htu is not an absolute URL")
 	}
 	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
