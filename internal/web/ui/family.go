@@ -26,22 +26,7 @@ func (u *UI) marriageForm(w http.ResponseWriter, r *http.Request, s staff.Sessio
 }
 
 func (u *UI) showMarriage(w http.ResponseWriter, r *http.Request, s staff.Session, status int, f *form, err error) {
-	v := u.page(r, &s, "marriage.title", "/marriages/new")
-	v.Form = f
-	if err != nil {
-		if status = u.formFaults(w, r, v, err, marriageRename); status == 0 {
-			return
-		}
-	}
-	data := u.formView(actorOf(s))
-	sub, serr := u.subject(r.Context(), actorOf(s), f.pin("pin"), "marriage-registration")
-	if serr != nil {
-		u.fail(w, r, serr)
-		return
-	}
-	data.Subject = sub
-	v.Page = data
-	u.render(w, r, status, "marriage", v)
+	u.showPersonAct(w, r, s, status, f, err, personAct{title: "marriage.title", path: "/marriages/new", nav: "", rename: marriageRename, purpose: "marriage-registration", template: "marriage"})
 }
 
 func (u *UI) marriageSubmit(w http.ResponseWriter, r *http.Request, s staff.Session) {
@@ -79,22 +64,7 @@ func (u *UI) divorceForm(w http.ResponseWriter, r *http.Request, s staff.Session
 }
 
 func (u *UI) showDivorce(w http.ResponseWriter, r *http.Request, s staff.Session, status int, f *form, err error) {
-	v := u.page(r, &s, "divorce.title", "/divorces/new")
-	v.Form = f
-	if err != nil {
-		if status = u.formFaults(w, r, v, err, divorceRename); status == 0 {
-			return
-		}
-	}
-	data := u.formView(actorOf(s))
-	sub, serr := u.subject(r.Context(), actorOf(s), f.pin("pin"), "divorce-registration")
-	if serr != nil {
-		u.fail(w, r, serr)
-		return
-	}
-	data.Subject = sub
-	v.Page = data
-	u.render(w, r, status, "divorce", v)
+	u.showPersonAct(w, r, s, status, f, err, personAct{title: "divorce.title", path: "/divorces/new", nav: "", rename: divorceRename, purpose: "divorce-registration", template: "divorce"})
 }
 
 func (u *UI) divorceSubmit(w http.ResponseWriter, r *http.Request, s staff.Session) {

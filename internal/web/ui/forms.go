@@ -215,23 +215,36 @@ func (u *UI) deathForm(w http.ResponseWriter, r *http.Request, s staff.Session) 
 	u.showDeath(w, r, s, http.StatusOK, newForm(vals, deathFields...), nil)
 }
 
-func (u *UI) showDeath(w http.ResponseWriter, r *http.Request, s staff.Session, status int, f *form, err error) {
-	v := u.page(r, &s, "death.title", "/deaths/new")
-	v.Nav, v.Form = "death", f
+// personAct is a form registering an act on one person: the page it is
+// drawn on and the purpose its subject's read is audited under.
+type personAct struct {
+	title, path, nav, template, purpose string
+	rename                              map[string]string // form field of a fault's field, where they differ
+}
+
+// showPersonAct draws an act's form with its faults and the person it is
+// about (read in the officer's scope, audited under the act's purpose).
+func (u *UI) showPersonAct(w http.ResponseWriter, r *http.Request, s staff.Session, status int, f *form, err error, act personAct) {
+	v := u.page(r, &s, act.title, act.path)
+	v.Nav, v.Form = act.nav, f
 	if err != nil {
-		if status = u.formFaults(w, r, v, err, nil); status == 0 {
+		if status = u.formFaults(w, r, v, err, act.rename); status == 0 {
 			return
 		}
 	}
 	data := u.formView(actorOf(s))
-	sub, serr := u.subject(r.Context(), actorOf(s), f.pin("pin"), "death-registration")
+	sub, serr := u.subject(r.Context(), actorOf(s), f.pin("pin"), act.purpose)
 	if serr != nil {
 		u.fail(w, r, serr)
 		return
 	}
 	data.Subject = sub
 	v.Page = data
-	u.render(w, r, status, "death", v)
+	u.render(w, r, status, act.template, v)
+}
+
+func (u *UI) showDeath(w http.ResponseWriter, r *http.Request, s staff.Session, status int, f *form, err error) {
+	u.showPersonAct(w, r, s, status, f, err, personAct{title: "death.title", path: "/deaths/new", nav: "death", rename: nil, purpose: "death-registration", template: "death"})
 }
 
 func (u *UI) deathSubmit(w http.ResponseWriter, r *http.Request, s staff.Session) {
@@ -258,22 +271,7 @@ func (u *UI) moveForm(w http.ResponseWriter, r *http.Request, s staff.Session) {
 }
 
 func (u *UI) showMove(w http.ResponseWriter, r *http.Request, s staff.Session, status int, f *form, err error) {
-	v := u.page(r, &s, "move.title", "/moves/new")
-	v.Nav, v.Form = "move", f
-	if err != nil {
-		if status = u.formFaults(w, r, v, err, nil); status == 0 {
-			return
-		}
-	}
-	data := u.formView(actorOf(s))
-	sub, serr := u.subject(r.Context(), actorOf(s), f.pin("pin"), "move-registration")
-	if serr != nil {
-		u.fail(w, r, serr)
-		return
-	}
-	data.Subject = sub
-	v.Page = data
-	u.render(w, r, status, "move", v)
+	u.showPersonAct(w, r, s, status, f, err, personAct{title: "move.title", path: "/moves/new", nav: "move", rename: nil, purpose: "move-registration", template: "move"})
 }
 
 func (u *UI) moveSubmit(w http.ResponseWriter, r *http.Request, s staff.Session) {
@@ -310,22 +308,7 @@ func (u *UI) temporaryForm(w http.ResponseWriter, r *http.Request, s staff.Sessi
 }
 
 func (u *UI) showTemporary(w http.ResponseWriter, r *http.Request, s staff.Session, status int, f *form, err error) {
-	v := u.page(r, &s, "temporary.title", "/temporary-residences/new")
-	v.Nav, v.Form = "temporary", f
-	if err != nil {
-		if status = u.formFaults(w, r, v, err, nil); status == 0 {
-			return
-		}
-	}
-	data := u.formView(actorOf(s))
-	sub, serr := u.subject(r.Context(), actorOf(s), f.pin("pin"), "temporary-residence-registration")
-	if serr != nil {
-		u.fail(w, r, serr)
-		return
-	}
-	data.Subject = sub
-	v.Page = data
-	u.render(w, r, status, "temporary", v)
+	u.showPersonAct(w, r, s, status, f, err, personAct{title: "temporary.title", path: "/temporary-residences/new", nav: "temporary", rename: nil, purpose: "temporary-residence-registration", template: "temporary"})
 }
 
 func (u *UI) temporarySubmit(w http.ResponseWriter, r *http.Request, s staff.Session) {
