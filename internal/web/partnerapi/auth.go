@@ -94,18 +94,3 @@ func certMatches(r *http.Request, fingerprint string) bool {
 	sum := sha256.Sum256(r.TLS.PeerCertificates[0].Raw)
 	return subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(strings.ToLower(fingerprint))) == 1
 }
-
-// PartnerID authenticates a partner system the way every partner route does
-// and returns its partner's id when its policy allows subscriptions, for partner routes other modules mount (the
-// delivery log and subscriptions).
-func (a *API) PartnerID(r *http.Request) (string, error) {
-	r, err := a.authenticate(r)
-	if err != nil {
-		return "", err
-	}
-	p, _ := PartnerFrom(r.Context())
-	if !p.Policy.Allows(exchange.OpSubscribe) {
-		return "", exchange.ErrOperation
-	}
-	return p.ID, nil
-}

@@ -86,10 +86,8 @@ func contains(xs []string, x string) bool {
 
 // formView is what the three registration forms receive besides the form.
 type formView struct {
-	Ethnicities []ethnicity
-	Communes    []adminunit.Unit
-	Relations   []string
-	Religions   []string
+	Communes  []adminunit.Unit
+	Relations []string
 	// Subject is the person a death or move is about, when the PIN typed
 	// names someone the staff member may read.
 	Subject *subjectView
@@ -103,8 +101,7 @@ type subjectView struct {
 }
 
 func (u *UI) formView(a actor.Actor) formView {
-	return formView{Ethnicities: ethnicities, Communes: u.units.Communes(a.Province, u.now()),
-		Relations: relations, Religions: religions}
+	return formView{Communes: u.units.Communes(a.Province, u.now()), Relations: relations}
 }
 
 // subject reads the person a form is about, to show who it is. A PIN that is

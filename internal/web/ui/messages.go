@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/dancu-project/dancu/internal/adminunit"
-	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/web/page"
 )
 
@@ -960,10 +959,6 @@ var relationsEN = map[string]string{
 
 // relations are offered when a person joins a household.
 var relations = []string{"Vợ", "Chồng", "Con", "Con dâu", "Con rể", "Cháu", "Cha", "Mẹ", "Anh", "Chị", "Em", "Ông", "Bà", "Khác"}
-
-// religions are offered on the birth form: none, then the register's
-// catalogue, which also checks what the form sends.
-var religions = append([]string{"Không"}, registry.Religions()...)
 
 // tr is a message in language l; a missing id shows itself, so it is noticed.
 func (u *UI) tr(l, id string) string { return u.msgs.T(l, id) }
