@@ -213,7 +213,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	// One bound on concurrent argon2id checks for citizens and staff alike
 	// (throttle.Gate: one per core, 429 auth.busy past a short wait).
 	passwords := throttle.NewGate(0, 0)
-	if a.Staff, err = newStaff(a.DB, secret, a.Audit, now, passwords); err != nil {
+	if a.Staff, err = newStaff(a.DB, secret, a.Audit, now, passwords, units); err != nil {
 		return nil, err
 	}
 	// Passkeys: the relying party is the public URL's host (localhost when

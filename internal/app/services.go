@@ -55,7 +55,7 @@ func (s *Services) Staff() (*staff.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newStaff(s.DB, secret, s.Audit, s.Now, nil)
+	return newStaff(s.DB, secret, s.Audit, s.Now, nil, nil)
 }
 
 // Deliveries are the partners' subscriptions and deliveries, their
@@ -79,9 +79,10 @@ func (s *Services) Close() {
 // newStaff builds the staff store: sign-in counters are keyed with the
 // secret, so the table names no username or address; administrators'
 // unlocks are audited; passwords bounds its password checks (nil: its
-// own gate).
-func newStaff(db *storage.DB, secret string, log *audit.Log, now func() time.Time, passwords *throttle.Gate) (*staff.Store, error) {
-	return staff.New(staff.Deps{DB: db, Now: now, Secret: []byte(secret), Audit: log, Passwords: passwords})
+// own gate); units is the catalogue already loaded (nil: the store loads
+// its own).
+func newStaff(db *storage.DB, secret string, log *audit.Log, now func() time.Time, passwords *throttle.Gate, units staff.Units) (*staff.Store, error) {
+	return staff.New(staff.Deps{DB: db, Now: now, Secret: []byte(secret), Audit: log, Passwords: passwords, Units: units})
 }
 
 // newDeliveries builds the delivery store with the egress rule the
