@@ -148,6 +148,10 @@ type App struct {
 	// have stopped.
 	workersDone []<-chan struct{}
 
+	// ReadDB is the streaming replica lag-tolerant reads go to
+	// (--postgres-read-url); nil when none is configured.
+	ReadDB *storage.DB
+
 	stopRelay      context.CancelFunc
 	stopCheckpoint func()
 	relayDone      chan struct{}
@@ -176,7 +180,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	if a.DB, a.AuditDB, err = OpenStores(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if a.Bus, err = events.Dial(ctx, events.Config{URL: cfg.NATSURL, DataDir: cfg.DataDir, Listen: cfg.NATSListen, Namespace: cfg.NATSNamespace}); err != nil {
+	if a.Bus, err = events.Dial(ctx, events.Config{URL: cfg.NATSURL, DataDir: cfg.DataDir, Listen: cfg.NATSListen, Namespace: cfg.NATSNamespace, Replicas: cfg.NATSReplicas}); err != nil {
 		return nil, err
 	}
 	a.Audit = audit.NewLog(a.AuditDB, now, log)
@@ -198,7 +202,17 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	a.Cards = cardservice.NewWithKeys(a.DB, a.Registry, a.Audit, PKIDir(cfg), pkiKeys, cardBiometrics(cfg), now)
-	a.Stats = stats.New(a.DB, units, now)
+	// The dashboards read counters a few hundred milliseconds behind are
+	// as good: on a replica when there is one; their writes (the event
+	// handlers, the rebuild) go to the primary.
+	statsDB := a.DB
+	if cfg.DBRead != "" {
+		if a.ReadDB, err = storage.Open(ctx, cfg.DBRead); err != nil {
+			return nil, fmt.Errorf("read replica: %w", err)
+		}
+		statsDB = a.DB.ReadingFrom(a.ReadDB)
+	}
+	a.Stats = stats.New(statsDB, units, now)
 	a.Stay = stay.New(a.DB, a.Registry, a.Audit, now)
 	verifyPage, err := a.openDocuments(cfg, pkiKeys, log, now)
 	if err != nil {
@@ -420,6 +434,9 @@ func (a *App) Close() {
 		a.Bus.Close()
 	}
 	CloseStores(a.DB, a.AuditDB)
+	if a.ReadDB != nil {
+		a.ReadDB.Close()
+	}
 }
 
 // Credential is a bootstrap account to tell the operator about.

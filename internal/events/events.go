@@ -58,6 +58,10 @@ type Config struct {
 	// test run beside production) can share one NATS server without
 	// seeing each other's events. Empty is DefaultNamespace.
 	Namespace string
+	// Replicas is how many servers of a NATS cluster keep the stream
+	// (JetStream's R1, R3, R5); 0 is 1. With 3, a cluster of three loses
+	// no event and keeps accepting them when one server stops.
+	Replicas int
 }
 
 // Bus is a connection to JetStream, with the embedded server when there is one.
@@ -139,6 +143,7 @@ func Dial(ctx context.Context, cfg Config) (*Bus, error) {
 		Storage:    jetstream.FileStorage,
 		Duplicates: 24 * time.Hour,
 		MaxAge:     30 * 24 * time.Hour,
+		Replicas:   cfg.Replicas,
 	})
 	if err != nil {
 		b.Close()

@@ -74,6 +74,13 @@ type Config struct {
 	// stream's name; empty is "dancu" (stream DANCU). Platforms sharing a
 	// NATS server (staging, test runs) each take their own.
 	NATSNamespace string
+	// DBRead is a PostgreSQL URL (a streaming replica) for reads that
+	// tolerate replication lag: the statistics dashboards. Empty means DB.
+	DBRead string
+	// NATSReplicas is how many servers of a NATS cluster hold the event
+	// stream (1, 3 or 5); 0 means 1. A cluster of three takes 3 so the loss
+	// of one server loses no event and stops no publisher.
+	NATSReplicas int
 }
 
 // DSN is the database to open.
@@ -111,6 +118,8 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.Addr, "addr", env("DANCU_ADDR", "127.0.0.1:8080"), "HTTP listen address (DANCU_ADDR)")
 	fs.StringVar(&c.DataDir, "data", env("DANCU_DATA", "data"), "data directory for the embedded database and JetStream (DANCU_DATA)")
 	fs.StringVar(&c.DB, "db", env("DANCU_DB", ""), "PostgreSQL URL postgres://...; empty uses SQLite in the data directory (DANCU_DB)")
+	fs.StringVar(&c.DBRead, "postgres-read-url", env("DANCU_POSTGRES_READ_URL", ""), "PostgreSQL URL of a streaming replica for reads that tolerate lag (the statistics dashboards); empty reads from --db (DANCU_POSTGRES_READ_URL)")
+	fs.IntVar(&c.NATSReplicas, "nats-replicas", int(envInt("DANCU_NATS_REPLICAS", 1)), "servers of the NATS cluster holding the event stream: 1, 3 or 5 (DANCU_NATS_REPLICAS)")
 	fs.StringVar(&c.NATSURL, "nats", env("DANCU_NATS", ""), "external NATS URL; empty starts an embedded server (DANCU_NATS)")
 	fs.StringVar(&c.NATSListen, "nats-listen", env("DANCU_NATS_LISTEN", ""), "address where the embedded NATS accepts clients, e.g. 127.0.0.1:4223 (DANCU_NATS_LISTEN)")
 	fs.StringVar(&c.NATSNamespace, "nats-namespace", env("DANCU_NATS_NAMESPACE", "dancu"), "root of the event subjects; the stream is its upper case (dancu: stream DANCU, subjects dancu.>); lets platforms share a NATS server (DANCU_NATS_NAMESPACE)")
@@ -146,6 +155,12 @@ func (c Config) Validate() error {
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
 		errs = append(errs, fmt.Errorf("db must be a postgres:// URL"))
+	}
+	if c.DBRead != "" && (c.DB == "" || !strings.HasPrefix(c.DBRead, "postgres://") && !strings.HasPrefix(c.DBRead, "postgresql://")) {
+		errs = append(errs, errors.New("postgres-read-url needs --db on PostgreSQL and must be a postgres:// URL"))
+	}
+	if r := c.NATSReplicas; r < 0 || r > 5 {
+		errs = append(errs, fmt.Errorf("nats-replicas %d is not between 1 and 5", r))
 	}
 	if c.SeedPersons < 0 {
 		errs = append(errs, errors.New("seed-persons is negative"))

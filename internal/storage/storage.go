@@ -163,6 +163,14 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	return &DB{W: w, R: r, Dialect: SQLite, URL: path}, nil
 }
 
+// ReadingFrom is db with its reads (R) going to replica's pool and its
+// writes still to db's: for a module whose reads tolerate replication lag
+// (the statistics dashboards on a streaming replica). Closing db and
+// replica closes it; it is not closed itself.
+func (db *DB) ReadingFrom(replica *DB) *DB {
+	return &DB{W: db.W, R: replica.R, Dialect: db.Dialect, URL: db.URL}
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	for _, cache := range []*sync.Map{&db.stmts, &db.wstmts} {
