@@ -131,8 +131,9 @@ type Delivery struct {
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 
-	body   string
-	fields []string // the register fields body discloses, for the audit entry
+	body    string
+	fields  []string // the register fields body discloses, for the audit entry
+	byScope bool     // reached by the policy's unit, not by a link (Reaches)
 }
 
 // Attempt is one line of a partner's delivery log.

@@ -37,7 +37,10 @@ type Auditor interface {
 }
 
 // Fanout reads life events and queues one delivery per (event, subscription)
-// for the partners subscribed to the event's type and linked to the person.
+// for the partners subscribed to the event's type and linked to the person;
+// a birth or a death also reaches the partners subscribed to it whose
+// policy's scope covers the person's unit (Reaches), linked or not: a
+// newborn is linked to nobody yet.
 type Fanout struct {
 	Store    *Store
 	Audience Audience // nil: nobody is linked, nothing is queued
@@ -55,14 +58,23 @@ type Fanout struct {
 // Message is one event read from JetStream.
 type Message = events.Msg
 
+// event is a message read for the fan-out: the payload partners receive
+// and the unit of the person's permanent residence, which is not sent but
+// decides the reach of a birth or a death (Reaches).
+type event struct {
+	Payload
+	province, commune string
+}
+
 // parseEvent reads a message into the payload partners receive. It returns
 // false for a message that redelivery would not mend (unknown subject, bad
 // JSON, no id, bad PIN).
-func parseEvent(m Message) (Payload, bool) {
+func parseEvent(m Message) (event, bool) {
 	typ, ok := Subjects[m.Subject]
 	if !ok {
-		return Payload{}, false
+		return event{}, false
 	}
+	var province, commune string
 	// The register's life-event id when there is one (it is also in the
 	// registrar's audit entry and the person's event list), otherwise the
 	// outbox's message id (card events). Both are stable across redelivery.
@@ -71,7 +83,7 @@ func parseEvent(m Message) (Payload, bool) {
 	if typ == TypeCardIssued {
 		ev, ok := events.Decode(events.CardIssued, m)
 		if !ok {
-			return Payload{}, false
+			return event{}, false
 		}
 		id, who, when = m.ID, ev.PIN, ev.At
 	} else {
@@ -82,32 +94,33 @@ func parseEvent(m Message) (Payload, bool) {
 			}
 		}
 		if !ok {
-			return Payload{}, false
+			return event{}, false
 		}
 		id, who, when, effective = ev.EventID, ev.PIN, ev.Recorded, ev.Effective
+		province, commune = ev.Province, ev.Commune
 		if id == "" {
 			id = m.ID
 		}
 	}
 	if id == "" || len(id) > 128 {
-		return Payload{}, false
+		return event{}, false
 	}
 	p, err := pin.Parse(who)
 	if err != nil {
-		return Payload{}, false
+		return event{}, false
 	}
 	if when.IsZero() {
-		return Payload{}, false
+		return event{}, false
 	}
 	out := Payload{ID: id, Type: typ, OccurredOn: when.In(vietnam).Format(time.DateOnly), PIN: p.String()}
 	if typ == TypeDied {
 		d, err := time.Parse(time.DateOnly, effective)
 		if err != nil {
-			return Payload{}, false
+			return event{}, false
 		}
 		out.DateOfDeath = d.Format(time.DateOnly)
 	}
-	return out, true
+	return event{Payload: out, province: province, commune: commune}, true
 }
 
 // Handle queues the deliveries of a batch of messages. It is idempotent: a
@@ -121,12 +134,13 @@ func (f *Fanout) Handle(ctx context.Context, msgs []Message) error {
 	pins := map[string]string{} // event id → PIN, for the audit entries
 	pols := &policies{src: f.Policies}
 	for _, m := range msgs {
-		p, ok := parseEvent(m)
+		ev, ok := parseEvent(m)
 		if !ok {
 			f.Log.Warn("life event malformed, skipped", "code", "delivery.event_malformed", "subject", m.Subject)
 			f.Metrics.malformed()
 			continue
 		}
+		p := ev.Payload
 		ts, seen := targetsOf[p.Type]
 		if !seen {
 			var err error
@@ -135,23 +149,27 @@ func (f *Fanout) Handle(ctx context.Context, msgs []Message) error {
 			}
 			targetsOf[p.Type] = ts
 		}
-		if len(ts) == 0 || f.Audience == nil {
+		if len(ts) == 0 {
 			continue
 		}
-		linked, err := f.Audience.Linked(ctx, p.PIN)
-		if err != nil {
-			return fmt.Errorf("partners linked to a person: %w", err)
+		var linked []string
+		if f.Audience != nil {
+			var err error
+			if linked, err = f.Audience.Linked(ctx, p.PIN); err != nil {
+				return fmt.Errorf("partners linked to a person: %w", err)
+			}
 		}
 		for _, t := range ts {
-			if !slices.Contains(linked, t.partner) {
-				continue
-			}
 			pol, err := pols.of(ctx, t.partner)
 			if err != nil {
 				return err
 			}
 			if pol == nil {
 				continue // no such partner any more, or disabled
+			}
+			isLinked := slices.Contains(linked, t.partner)
+			if !isLinked && !Reaches(*pol, p.Type, ev.province, ev.commune) {
+				continue
 			}
 			// What this partner may receive of the event, by its policy.
 			out, ok := ForPolicy(*pol, p)
@@ -163,7 +181,7 @@ func (f *Fanout) Handle(ctx context.Context, msgs []Message) error {
 				pins[p.ID] = p.PIN
 			}
 			ds = append(ds, Delivery{EventID: p.ID, SubscriptionID: t.subscription, PartnerID: t.partner, Type: p.Type, body: encodePayload(out),
-				fields: disclosedFields(out)})
+				fields: disclosedFields(out), byScope: !isLinked})
 		}
 	}
 	if len(ds) == 0 {
@@ -191,8 +209,13 @@ func (f *Fanout) Handle(ctx context.Context, msgs []Message) error {
 			if len(d.fields) > 0 {
 				detail += " fields=" + strings.Join(d.fields, ",")
 			}
+			purpose := "life-event subscription"
+			if d.byScope {
+				// Not linked: the policy's unit is why this partner is told.
+				purpose = "life-event subscription (unit)"
+			}
 			entries[i] = audit.Entry{Actor: "partner:" + d.PartnerID, Action: "delivery.event", Subject: "person:" + pins[d.EventID],
-				Purpose: "life-event subscription", Detail: detail}
+				Purpose: purpose, Detail: detail}
 		}
 		if err := f.Audit.RecordAll(ctx, entries); err != nil {
 			return fmt.Errorf("audit deliveries: %w", err)

@@ -109,11 +109,14 @@ func TestFanoutOnlySubscribedAndLinked(t *testing.T) {
 		log := audit.NewLog(db, time.Now, quietLog())
 		defer log.Close()
 		var woken []string
-		f := &Fanout{Store: s, Policies: policyTable{}, Audience: aud, Audit: log, Log: quietLog(), Notify: func(p []string) { woken = append(woken, p...) }}
+		// The hospital serves Hồ Chí Minh City; the births are in Hà Nội.
+		hcmc := openPolicy
+		hcmc.Scope = "79"
+		f := &Fanout{Store: s, Policies: policyTable{"hospital": &hcmc}, Audience: aud, Audit: log, Log: quietLog(), Notify: func(p []string) { woken = append(woken, p...) }}
 		msgs := []Message{
 			lifeEvent("ev-died", "dancu.person.died", p1, "2026-02-27"),
 			lifeEvent("ev-moved", "dancu.person.moved", p2, "2026-02-28"),
-			lifeEvent("ev-born", "dancu.person.born", p1, "2026-02-01"),         // hospital subscribes, not linked
+			lifeEvent("ev-born", "dancu.person.born", p1, "2026-02-01"),         // hospital subscribes, not linked, outside its unit
 			lifeEvent("ev-name", "dancu.person.name_changed", p1, "2026-02-01"), // nobody subscribes
 			{Subject: "dancu.person.died", ID: "ev-bad", Data: []byte(`{"pin":`)},
 			{Subject: "dancu.person.died", ID: "ev-badpin", Data: []byte(`{"pin":"123","effective_date":"2026-01-01","recorded_at":"2026-01-01T00:00:00Z"}`)},

@@ -46,10 +46,16 @@ type links map[string][]string
 
 func (l links) Linked(_ context.Context, p string) ([]string, error) { return l[p], nil }
 
-// lifeEvent is a message as the register publishes it.
+// lifeEvent is a message as the register publishes it, of a person living
+// in Hà Nội (commune 00004).
 func lifeEvent(id, subject, p, effective string) Message {
+	return lifeEventIn(id, subject, p, effective, "01", "00004")
+}
+
+// lifeEventIn is lifeEvent for a person living in (province, commune).
+func lifeEventIn(id, subject, p, effective, province, commune string) Message {
 	body, _ := json.Marshal(map[string]any{"event_id": id, "kind": "x", "pin": p, "effective_date": effective,
-		"province_code": "01", "commune_code": "00004", "recorded_at": time.Date(2026, 3, 1, 20, 30, 0, 0, time.UTC)})
+		"province_code": province, "commune_code": commune, "recorded_at": time.Date(2026, 3, 1, 20, 30, 0, 0, time.UTC)})
 	return Message{Subject: subject, ID: "outbox-" + id, Data: body}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
 )
@@ -85,6 +86,26 @@ func ForPolicy(pol exchange.Policy, p Payload) (Payload, bool) {
 		p.DateOfDeath = ""
 	}
 	return p, true
+}
+
+// Reaches is the one rule of who hears of a person they are not linked
+// to: a birth or a death reaches a partner whose policy allows the event
+// type (TypeAllowed) and whose scope — the whole country, a province or a
+// commune — covers the unit of the person's permanent residence. A
+// newborn is linked to no partner yet, and the agencies that act on
+// births and deaths (social insurance, labour and social affairs, a
+// province's health service) serve a unit rather than a list of customers.
+// Other event types reach linked partners only.
+func Reaches(pol exchange.Policy, typ, province, commune string) bool {
+	if typ != TypeBorn && typ != TypeDied {
+		return false
+	}
+	if !TypeAllowed(pol, typ) {
+		return false
+	}
+	// The scope's rule is the actors': a unit code of an unknown length
+	// reaches nobody rather than everybody.
+	return actor.Actor{Unit: pol.Scope}.Covers(province, commune)
 }
 
 // disclosedFields names the register fields a payload discloses, for the

@@ -254,7 +254,11 @@ func jetStreamFanout(t *testing.T, db *storage.DB, bus *events.Bus) {
 	stopped := snd.Start(ctx)
 	aud := links{testPIN(1): {"tax"}, testPIN(2): {"tax"}}
 	fanCtx, stopFan := context.WithCancel(ctx)
-	f := &Fanout{Store: s, Policies: policyTable{}, Audience: aud, Log: quietLog(), Notify: snd.Notify}
+	// The tax office serves Hồ Chí Minh City; the people are in Hà Nội, so
+	// only a link tells it of them.
+	hcmc := openPolicy
+	hcmc.Scope = "79"
+	f := &Fanout{Store: s, Policies: policyTable{"tax": &hcmc}, Audience: aud, Log: quietLog(), Notify: snd.Notify}
 	fanDone, err := f.Start(fanCtx, bus)
 	if err != nil {
 		t.Fatal(err)
@@ -268,7 +272,7 @@ func jetStreamFanout(t *testing.T, db *storage.DB, bus *events.Bus) {
 	}
 	publish(lifeEvent("e1", "dancu.person.died", testPIN(1), "2026-02-27"))
 	publish(lifeEvent("e2", "dancu.person.name_changed", testPIN(2), "2026-02-27"))
-	publish(lifeEvent("e3", "dancu.person.died", testPIN(3), "2026-02-27"))  // not linked
+	publish(lifeEvent("e3", "dancu.person.died", testPIN(3), "2026-02-27"))  // not linked, outside the unit
 	publish(lifeEvent("e4", "dancu.person.moved", testPIN(1), "2026-02-27")) // not subscribed
 	waitFor(t, "two deliveries", func() bool {
 		c, _ := s.Counts(ctx, "tax")
