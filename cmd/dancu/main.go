@@ -44,6 +44,8 @@ Usage:
                           data-exchange partners, their policies and systems
   dancu deliveries list|replay|log|subscribe
                           life-event deliveries to partners: dead letters, replay, delivery log
+  dancu dev cluster       three nodes behind a load balancer, PostgreSQL primary and replica,
+                          a NATS JetStream cluster of three, on this machine (--nodes, --addr)
   dancu version           print the version
 
 Run "dancu COMMAND -h" for the flags of a command.
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return clientAdd(ctx, args[2:], getenv, stdout, stderr)
 	case "staff":
 		return staffCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "dev":
+		return devCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "dancu", version())
 		return nil
