@@ -194,6 +194,9 @@ func (t *retrying) RoundTrip(req *http.Request) (*http.Response, error) {
 		if body != nil {
 			out.Body = io.NopCloser(bytes.NewReader(body))
 			out.ContentLength = int64(len(body))
+			// Replayable: the transport resends it itself when the node
+			// closed an idle connection before reading the request.
+			out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		}
 		res, err := t.base.RoundTrip(out)
 		if err == nil {

@@ -274,3 +274,18 @@ func (p *Postgres) query(ctx context.Context, port int, q string) (string, error
 	err = c.QueryRowContext(ctx, q).Scan(&s)
 	return s, err
 }
+
+// PrimaryPID is the process id of the server now accepting writes (its
+// postmaster), for CPU figures; 0 when unknown.
+func (p *Postgres) PrimaryPID() int {
+	dir := p.primaryDir
+	if p.promoted {
+		dir = p.replicaDir
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	return pid
+}
