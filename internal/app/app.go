@@ -213,7 +213,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		statsDB = a.DB.ReadingFrom(a.ReadDB)
 	}
 	a.Stats = stats.New(statsDB, units, now)
-	a.Stay = stay.New(a.DB, a.Registry, a.Audit, now)
+	a.Stay = stay.New(a.DB, a.Registry, a.Audit, now).WithAuditDB(a.AuditDB)
 	verifyPage, err := a.openDocuments(cfg, pkiKeys, log, now)
 	if err != nil {
 		return nil, err

@@ -77,7 +77,8 @@ var (
 func Catalogue() []Topic {
 	return []Topic{PersonBorn, PersonDied, PersonMoved, PersonNameChanged, PersonTemporary, PersonMarried, PersonDivorced,
 		CardIssued, CardRevoked, AuditCheckpoint, PartnerDeliveries, DeadLetters,
-		DossierSubmitted, DossierReceived, DossierSupplement, DossierApproved, DossierRejected, DossierReturned}
+		DossierSubmitted, DossierReceived, DossierSupplement, DossierApproved, DossierRejected, DossierReturned,
+		StayArrived, StayLate, StayDeparted}
 }
 
 // PartnerSubjectPrefix starts the subject of JetStream-mode deliveries.
