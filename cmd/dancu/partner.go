@@ -25,6 +25,7 @@ const partnerUsage = `usage:
   dancu partner client add --partner ID [--client-id ID] [--name NAME] [--cert-fingerprint SHA256]
                            [--redirect-uri URI,...] [--scopes profile,address,pin]
   dancu partner disable|enable --id ID [--client CLIENT_ID]
+  dancu partner simulate bhxh|ldtbxh --server URL --client-secret S [--delay D --refuse R --duplicate R]
 policy flags: --policy FILE.json | --operations verify,lookup,... --fields full_name,... --scope UNIT
   --rate N --burst N --quota N --purpose 'code|consent|Mô tả' --purpose 'code|law|Mô tả|Điều luật'
 `
@@ -49,6 +50,8 @@ func partnerCmd(ctx context.Context, args []string, getenv func(string) string, 
 		return partnerClientAdd(ctx, args[2:], getenv, stdout, stderr)
 	case "disable", "enable":
 		return partnerDisable(ctx, args[0] == "disable", args[1:], getenv, stdout, stderr)
+	case "simulate":
+		return partnerSimulate(ctx, args[1:], getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, partnerUsage)
 	return fmt.Errorf("unknown partner command %q", args[0])

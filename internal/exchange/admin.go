@@ -95,7 +95,8 @@ type SampleCredential struct {
 
 // Samples are the partners a fresh platform starts with, to try the
 // partner API: a bank, the social-insurance agency (owner of the health
-// insurance card and social insurance number schemes) and a hospital.
+// insurance card and social insurance number schemes), a hospital and the
+// labour and social-affairs agency (the funeral allowance).
 func Samples() []Partner {
 	basic := []string{"pin", "full_name", "birth_date", "sex", "permanent_address"}
 	return []Partner{
@@ -125,6 +126,16 @@ func Samples() []Partner {
 				{Code: "patient-registration", Description: "Đăng ký khám bệnh trực tuyến", Basis: BasisConsent},
 			},
 			RatePerSecond: 1000, Burst: 1000, DailyQuota: 1_000_000}},
+		// The labour and social-affairs agency pays the funeral allowance
+		// of the death bundle (liên thông, Decree 63/2024).
+		{ID: "ldtbxh", Name: "Sở Lao động - Thương binh và Xã hội (mẫu)", Kind: KindMinistry, Policy: Policy{
+			Operations: []Operation{OpVerify, OpSubscribe},
+			Fields:     append(append([]string{}, basic...), "status", "death_date"),
+			Purposes: []Purpose{
+				{Code: "funeral-allowance", Description: "Giải quyết trợ cấp mai táng phí (hồ sơ liên thông khai tử)", Basis: BasisLaw,
+					Citation: "Nghị định 63/2024/NĐ-CP; Nghị định 20/2021/NĐ-CP, Điều 11"},
+			},
+			RatePerSecond: 1000, Burst: 1000}},
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dancu-project/dancu/internal/bundle"
 	"github.com/dancu-project/dancu/internal/eid/oidcop"
 	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/fault"
@@ -75,8 +76,11 @@ type API struct {
 	Deliveries Deliveries
 	// Stay takes hotels' and hospitals' guest reports (routes in stay.go).
 	Stay *stay.Service
-	Log  *slog.Logger
-	Now  func() time.Time
+	// Bundles take the partner agencies' answers to bundle steps (routes
+	// in bundle.go).
+	Bundles *bundle.Service
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Route is one operation of the partner API.
@@ -98,6 +102,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.reconcileRoutes()...)
 	rs = append(rs, a.deliveryRoutes()...)
 	rs = append(rs, a.stayRoutes()...)
+	rs = append(rs, a.bundleRoutes()...)
 	return rs
 }
 

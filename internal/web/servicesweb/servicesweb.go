@@ -27,7 +27,6 @@ import (
 	"github.com/dancu-project/dancu/internal/services"
 	"github.com/dancu-project/dancu/internal/web/auth"
 	"github.com/dancu-project/dancu/internal/web/jsonbody"
-	"github.com/dancu-project/dancu/internal/web/page"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
@@ -45,15 +44,6 @@ type Handler struct {
 	// BaseURL is the platform's public address, for the tracking QR.
 	BaseURL string
 	Now     func() time.Time
-	// TrackLimit bounds public tracking per client (zero: DefaultTrackLimit).
-	TrackLimit TrackLimit
-	// Units names communes and provinces on the citizen's pages (the
-	// commune picker, the receiving agency); without it they show codes.
-	Units Units
-	// SecureCookies marks the pages' language cookie Secure (HTTPS).
-	SecureCookies bool
-
-	kit *page.Kit // the citizen's and public pages (kit.go), built by Mount
 }
 
 // Faults of the HTTP layer.
@@ -85,7 +75,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	}
 	pub("GET /api/v1/procedures", h.listProcedures)
 	pub("GET /api/v1/procedures/{code}", h.getProcedure)
-	pub("GET /api/v1/dossiers/track", h.limitedTrack())
+	pub("GET /api/v1/dossiers/track", h.track)
 	stf("PUT /api/v1/procedures/{code}", h.putProcedure)
 	stf("DELETE /api/v1/procedures/{code}", h.resetProcedure)
 
@@ -98,7 +88,12 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	cit("POST /api/v1/dossiers/{code}/supplement", h.resupply)
 	cit("POST /api/v1/dossiers/{code}/rating", h.rate)
 
-	h.mountCitizenPages(mux)
+	stf("GET /api/v1/desk/dossiers", h.deskList)
+	stf("GET /api/v1/desk/dossiers/{code}", h.deskOne)
+	stf("POST /api/v1/desk/dossiers/{code}/{action}", h.deskAct)
+
+	h.mountPages(mux)
+	h.mountSignedPages(mux)
 }
 
 func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
@@ -204,7 +199,7 @@ func (h *Handler) resetProcedure(w http.ResponseWriter, r *http.Request, a actor
 }
 
 func (h *Handler) form(w http.ResponseWriter, r *http.Request, f services.Filer) error {
-	p, vals, err := h.Services.FormFor(r.Context(), f, r.PathValue("code"), r.URL.Query().Get("organisation"))
+	p, vals, err := h.Services.Form(r.Context(), f, r.PathValue("code"))
 	if err != nil {
 		return err
 	}
@@ -216,9 +211,6 @@ type submitBody struct {
 	Form      map[string]string `json:"form"`
 	Documents map[string]string `json:"documents,omitempty"`
 	Uploads   []uploadBody      `json:"uploads,omitempty"`
-	// Organisation files the dossier for an organisation the citizen acts
-	// for (GET /api/v1/organisations).
-	Organisation string `json:"organisation,omitempty"`
 }
 
 type uploadBody struct {
@@ -268,7 +260,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, f services.File
 		return err
 	}
 	rc, err := h.Services.Submit(r.Context(), f, services.SubmitRequest{Procedure: b.Procedure, Form: b.Form, Documents: b.Documents,
-		Uploads: ups, IdempotencyKey: r.Header.Get("Idempotency-Key"), Organisation: b.Organisation})
+		Uploads: ups, IdempotencyKey: r.Header.Get("Idempotency-Key")})
 	if err != nil {
 		return err
 	}
@@ -372,4 +364,39 @@ func (h *Handler) track(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return jsonbody.Write(w, http.StatusOK, t)
+}
+
+func (h *Handler) deskList(w http.ResponseWriter, r *http.Request, a actor.Actor) error {
+	ds, err := h.Services.ForUnit(r.Context(), a, r.URL.Query().Get("status"))
+	if err != nil {
+		return err
+	}
+	if ds == nil {
+		ds = []services.Dossier{}
+	}
+	return jsonbody.Write(w, http.StatusOK, map[string]any{"dossiers": ds})
+}
+
+func (h *Handler) deskOne(w http.ResponseWriter, r *http.Request, a actor.Actor) error {
+	d, err := h.Services.ForOfficer(r.Context(), a, r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	return jsonbody.Write(w, http.StatusOK, d)
+}
+
+func (h *Handler) deskAct(w http.ResponseWriter, r *http.Request, a actor.Actor) error {
+	var b struct {
+		Reason string `json:"reason"`
+	}
+	if r.ContentLength != 0 {
+		if err := jsonbody.Decode(w, r, &b, maxJSON); err != nil {
+			return err
+		}
+	}
+	d, err := h.Services.Act(r.Context(), a, r.PathValue("code"), r.PathValue("action"), b.Reason)
+	if err != nil {
+		return err
+	}
+	return jsonbody.Write(w, http.StatusOK, d)
 }
