@@ -137,12 +137,13 @@ const (
 type adminIndexView struct {
 	Partners bool
 	Platform bool // a national administrator: partners and clients too
+	Stay     bool // the partners' lodgings page is mounted (admin_stay.go)
 }
 
 func (u *UI) adminIndex(w http.ResponseWriter, r *http.Request, s staff.Session) {
 	v := u.page(r, &s, "admin.title", "")
 	v.Nav = "admin"
-	v.Page = adminIndexView{Partners: u.admin.Partners != nil, Platform: actorOf(s).Can(actor.ManagePlatform)}
+	v.Page = adminIndexView{Partners: u.admin.Partners != nil, Platform: actorOf(s).Can(actor.ManagePlatform), Stay: u.stay != nil}
 	u.render(w, r, http.StatusOK, "admin-index", v)
 }
 

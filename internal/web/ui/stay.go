@@ -29,6 +29,7 @@ var stayMessages = page.Messages{
 		"stay.col.report": "Thông báo lúc",
 		"stay.col.days":   "Số ngày",
 		"stay.passport":   "Hộ chiếu",
+		"stay.late_flag":  "Thông báo muộn",
 	},
 	page.EN: {
 		"nav.stay":        "Guests",
@@ -49,6 +50,7 @@ var stayMessages = page.Messages{
 		"stay.col.report": "Reported",
 		"stay.col.days":   "Days",
 		"stay.passport":   "Passport",
+		"stay.late_flag":  "Late report",
 	},
 }
 

@@ -104,7 +104,7 @@ func New(d Deps) (*UI, error) {
 	for _, part := range []struct {
 		name string
 		msgs page.Messages
-	}{{"staff pages", messages}, {"administration pages", adminMessages}, {"staff accounts page", staffAdminMessages}, {"e-ID desk pages", eidMessages}, {"dashboards", dashboardMessages}, {"guests page", stayMessages}} {
+	}{{"staff pages", messages}, {"administration pages", adminMessages}, {"staff accounts page", staffAdminMessages}, {"e-ID desk pages", eidMessages}, {"dashboards", dashboardMessages}, {"guests page", stayMessages}, {"lodgings page", stayAdminMessages}} {
 		if err := u.msgs.Register("ui: "+part.name, part.msgs); err != nil {
 			return nil, err
 		}
@@ -179,6 +179,9 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	}
 	if u.stay != nil {
 		s("GET /stay", u.stayGuests)
+		if u.admin.Clients != nil {
+			u.mountStayAdmin(s)
+		}
 	}
 }
 
