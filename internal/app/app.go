@@ -19,7 +19,6 @@ import (
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/audit"
-	"github.com/dancu-project/dancu/internal/bundle"
 	"github.com/dancu-project/dancu/internal/card/pkistore"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/delivery"
@@ -30,6 +29,7 @@ import (
 	"github.com/dancu-project/dancu/internal/exchange"
 	"github.com/dancu-project/dancu/internal/lease"
 	"github.com/dancu-project/dancu/internal/match"
+	"github.com/dancu-project/dancu/internal/notify"
 	"github.com/dancu-project/dancu/internal/payment"
 	"github.com/dancu-project/dancu/internal/platform"
 	"github.com/dancu-project/dancu/internal/reconcile"
@@ -51,7 +51,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations(), services.Migrations(), stats.Migrations(), stay.Migrations(), bundle.Migrations(), lease.Migrations(), pkistore.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations(), services.Migrations(), stats.Migrations(), stay.Migrations(), lease.Migrations(), pkistore.Migrations(), notify.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -111,8 +111,6 @@ type App struct {
 	Stats *stats.Service
 	// Stay is the stay notification (thông báo lưu trú).
 	Stay *stay.Service
-	// Bundles are the inter-agency birth and death bundles (liên thông).
-	Bundles *bundle.Service
 
 	// Documents are the citizen's documents; Results issues signed
 	// results into them (under the PKI's results signer).
@@ -122,6 +120,7 @@ type App struct {
 	// Payments the dossier fees (nil without a gateway).
 	Services *services.Service
 	Payments *payment.Service
+	Notify   *notify.Service // citizens' notifications of their dossiers (servicesjobs.go)
 
 	// Partners are the data-exchange partners; Exchange answers their
 	// calls under PartnerLimits.
@@ -319,12 +318,6 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, fmt.Errorf("online services: %w", err)
 	}
 	stands = append(stands, online...)
-	bundles, err := a.openBundles(cfg, log, now)
-	if err != nil {
-		return nil, fmt.Errorf("bundles: %w", err)
-	}
-	stands = append(stands, bundles...)
-	partners.Bundles = a.Bundles
 	a.Handler = web.New(web.Config{
 		Log:     log,
 		Metrics: a.Metrics,
@@ -365,6 +358,10 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	}
 	a.workersDone = append(a.workersDone, statsDone...)
 	a.startLeasedJobs(relayCtx) // purge, OpenID key rotation, PKI changes
+	// Notifications, holiday overrides and the payment jobs.
+	if err := a.startServices(relayCtx, cfg); err != nil {
+		return nil, err
+	}
 	go a.PartnerLimits.Run(relayCtx, log)
 	// Life events reach subscribed partners linked to the person.
 	a.workersDone = append(a.workersDone, a.deliverySender.Start(relayCtx))
@@ -374,10 +371,6 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	a.workersDone = append(a.workersDone, fanoutDone)
-	// The bundles' saga steps and the offers follow their events.
-	if err := a.startBundles(relayCtx); err != nil {
-		return nil, err
-	}
 	// Reconciliation jobs resume from their checkpoints after a restart.
 	a.startWorker(func() { a.Reconcile.NewWorker(matcher, reconcile.WorkerOptions{ID: "app"}).Run(relayCtx) })
 	// Partners' verify reads people's cores from memory, kept exact by

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -34,7 +35,10 @@ func devMounts(cfg platform.Config, secret string, now func() time.Time) ([]web.
 	if cfg.Production {
 		return nil, nil
 	}
-	sim, err := simgateway.New(simgateway.Config{Secret: simPayKey(secret), Prefix: SimPayPrefix, Now: now})
+	// The journal keeps the simulator's statement across restarts, so the
+	// daily reconciliation of a day with a restart in it makes sense.
+	sim, err := simgateway.New(simgateway.Config{Secret: simPayKey(secret), Prefix: SimPayPrefix, Now: now,
+		Journal: filepath.Join(cfg.DataDir, "simpay.journal")})
 	if err != nil {
 		return nil, err
 	}

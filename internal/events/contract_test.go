@@ -13,11 +13,11 @@ import (
 	"testing"
 
 	"github.com/dancu-project/dancu/internal/audit"
-	"github.com/dancu-project/dancu/internal/bundle"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/delivery"
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/events"
+	"github.com/dancu-project/dancu/internal/notify"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/services"
 	"github.com/dancu-project/dancu/internal/stats"
@@ -26,8 +26,8 @@ import (
 // Every publisher's and consumer's declaration. TestContract's scan of the
 // source fails when a declaration exists that these lists miss.
 var (
-	publishers = []events.Publisher{registry.Events, cardservice.Events, audit.Events, delivery.Events, events.DeadLetterPublisher, services.Events, bundle.Events}
-	consumers  = []events.Consumer{eid.DeathConsumer, cardservice.DeathConsumer, delivery.FanoutConsumer, delivery.FanoutCardConsumer, stats.PersonConsumer, stats.CardConsumer, bundle.SagaConsumer, bundle.OfferConsumer}
+	publishers = []events.Publisher{registry.Events, cardservice.Events, audit.Events, delivery.Events, events.DeadLetterPublisher, services.Events}
+	consumers  = []events.Consumer{eid.DeathConsumer, cardservice.DeathConsumer, delivery.FanoutConsumer, delivery.FanoutCardConsumer, stats.PersonConsumer, stats.CardConsumer, notify.DossierConsumer}
 )
 
 // TestContract: every subject in the catalogue has a payload type and one

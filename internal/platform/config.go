@@ -50,6 +50,10 @@ type Config struct {
 	SMSGatewayURL    string
 	SMSGatewaySecret string
 	SMSSender        string // brand name on the messages; may be empty
+	// PaymentReconcileAt is when (HH:MM, Vietnam time) the daily
+	// reconciliation of the payment gateway's statement of the day before
+	// runs; empty is 01:30.
+	PaymentReconcileAt string
 	// FaceVerifyURL and FaceVerifySecret reach the face-verification
 	// service (gateway.Face); empty means every face is accepted
 	// (development only).
@@ -139,6 +143,7 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.SMSGatewayURL, "sms-gateway-url", env("DANCU_SMS_GATEWAY_URL", ""), "SMS gateway one-time codes are POSTed to; empty logs them (development only) (DANCU_SMS_GATEWAY_URL)")
 	fs.StringVar(&c.SMSGatewaySecret, "sms-gateway-secret", env("DANCU_SMS_GATEWAY_SECRET", ""), "shared secret (32+ bytes) signing requests to the SMS gateway (DANCU_SMS_GATEWAY_SECRET)")
 	fs.StringVar(&c.SMSSender, "sms-sender", env("DANCU_SMS_SENDER", ""), "brand name the SMS gateway sends under (DANCU_SMS_SENDER)")
+	fs.StringVar(&c.PaymentReconcileAt, "payment-reconcile-at", env("DANCU_PAYMENT_RECONCILE_AT", "01:30"), "HH:MM, Vietnam time, when the payment gateway's statement of the day before is reconciled (DANCU_PAYMENT_RECONCILE_AT)")
 	fs.StringVar(&c.FaceVerifyURL, "face-verify-url", env("DANCU_FACE_VERIFY_URL", ""), "face-verification service; empty accepts every face (development only) (DANCU_FACE_VERIFY_URL)")
 	fs.StringVar(&c.FaceVerifySecret, "face-verify-secret", env("DANCU_FACE_VERIFY_SECRET", ""), "shared secret (32+ bytes) signing requests to the face-verification service (DANCU_FACE_VERIFY_SECRET)")
 	fs.StringVar(&c.PKIKey, "pki-key", env("DANCU_PKI_KEY", ""), "secret (32+ bytes) sealing the card PKI's private keys; empty keeps a random one in the data directory (DANCU_PKI_KEY)")

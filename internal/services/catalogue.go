@@ -73,7 +73,8 @@ const (
 	FromEthnicity = "register.ethnicity"
 )
 
-var prefillSources = []string{FromFullName, FromPIN, FromBirthDate, FromSex, FromPermanent, FromTemporary, FromNational, FromEthnicity}
+var prefillSources = []string{FromFullName, FromPIN, FromBirthDate, FromSex, FromPermanent, FromTemporary, FromNational, FromEthnicity,
+	FromOrgName, FromOrgCode, FromOrgKind}
 
 // DateSpan bounds a date field after another date field of the form.
 type DateSpan struct {
@@ -125,23 +126,27 @@ type ResultSpec struct {
 
 // Procedure is one administrative procedure of the catalogue.
 type Procedure struct {
-	Code      string     `json:"code"`
-	Service   int        `json:"service,omitempty"` // number among Decision 06's 25 essential services
-	Name      Text       `json:"name"`
-	Agency    Text       `json:"agency"`
-	Level     string     `json:"level"`  // "province" or "commune"
-	Online    string     `json:"online"` // "full" or "partial"
-	Fee       int64      `json:"fee"`    // VND
-	FeeNote   Text       `json:"fee_note,omitzero"`
-	Refund    bool       `json:"refund_on_rejection,omitempty"`
-	LegalDays int        `json:"legal_days"`
-	EIDLevel  int        `json:"eid_level"`
-	UnitField string     `json:"unit_field,omitempty"` // a commune field naming the receiving unit; else the filer's permanent residence
-	Source    string     `json:"source,omitempty"`
-	Fields    []Field    `json:"fields"`
-	Documents []Document `json:"documents"`
-	Result    ResultSpec `json:"result"`
-	Disabled  bool       `json:"disabled,omitempty"` // an administrator took it offline
+	Code      string `json:"code"`
+	Service   int    `json:"service,omitempty"` // number among Decision 06's 25 essential services
+	Name      Text   `json:"name"`
+	Agency    Text   `json:"agency"`
+	Level     string `json:"level"`  // "province" or "commune"
+	Online    string `json:"online"` // "full" or "partial"
+	Fee       int64  `json:"fee"`    // VND
+	FeeNote   Text   `json:"fee_note,omitzero"`
+	Refund    bool   `json:"refund_on_rejection,omitempty"`
+	LegalDays int    `json:"legal_days"`
+	EIDLevel  int    `json:"eid_level"`
+	UnitField string `json:"unit_field,omitempty"` // a commune field naming the receiving unit; else the filer's permanent residence
+	// Organisations says whether an organisation may file the procedure,
+	// through its legal representative or a delegate (the e-ID's "org"
+	// scope); a natural person always may.
+	Organisations bool       `json:"organisations,omitempty"`
+	Source        string     `json:"source,omitempty"`
+	Fields        []Field    `json:"fields"`
+	Documents     []Document `json:"documents"`
+	Result        ResultSpec `json:"result"`
+	Disabled      bool       `json:"disabled,omitempty"` // an administrator took it offline
 	// Overridden is set on read when an administrator's version is in force.
 	Overridden bool      `json:"overridden,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`

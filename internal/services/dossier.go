@@ -98,6 +98,7 @@ type Deps struct {
 	Calendar  *workday.Calendar
 	Units     Units
 	Audit     Recorder
+	Orgs      Orgs // nil: nobody files for an organisation
 	// Secret keys the check codes (HMAC of the dossier code), from
 	// configuration: a replayed submission answers the same check code
 	// without the code being stored.
@@ -147,6 +148,9 @@ type SubmitRequest struct {
 	Documents      map[string]string // procedure document code → id in the filer's document store
 	Uploads        []Upload
 	IdempotencyKey string
+	// Organisation is the id of the organisation the dossier is filed for
+	// ("" for the filer themself); the filer must act for it (Orgs).
+	Organisation string
 }
 
 // Attachment is a document of a dossier.
@@ -159,23 +163,27 @@ type Attachment struct {
 
 // Dossier is a filed dossier.
 type Dossier struct {
-	Code        string            `json:"code"`
-	Procedure   string            `json:"procedure"`
-	OwnerPIN    string            `json:"-"`
-	Unit        string            `json:"unit_code"`
-	Province    string            `json:"province_code"`
-	Commune     string            `json:"commune_code,omitempty"`
-	Status      Status            `json:"status"`
-	Form        map[string]string `json:"form"`
-	Attachments []Attachment      `json:"attachments"`
-	Fee         int64             `json:"fee"`
-	Clock       *workday.Clock    `json:"clock,omitempty"`
-	Due         string            `json:"due_date,omitempty"`
-	Reason      string            `json:"reason,omitempty"`
-	Result      string            `json:"result_document,omitempty"`
-	SubmittedAt time.Time         `json:"submitted_at"`
-	ReceivedAt  time.Time         `json:"received_at,omitzero"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	Code      string `json:"code"`
+	Procedure string `json:"procedure"`
+	OwnerPIN  string `json:"-"`
+	Unit      string `json:"unit_code"`
+	Province  string `json:"province_code"`
+	Commune   string `json:"commune_code,omitempty"`
+	Status    Status `json:"status"`
+	// Organisation is who the dossier is filed for when not the filer
+	// themself; FiledBy is then the natural person who filed it.
+	Organisation *Organisation     `json:"organisation,omitempty"`
+	FiledBy      string            `json:"filed_by,omitempty"`
+	Form         map[string]string `json:"form"`
+	Attachments  []Attachment      `json:"attachments"`
+	Fee          int64             `json:"fee"`
+	Clock        *workday.Clock    `json:"clock,omitempty"`
+	Due          string            `json:"due_date,omitempty"`
+	Reason       string            `json:"reason,omitempty"`
+	Result       string            `json:"result_document,omitempty"`
+	SubmittedAt  time.Time         `json:"submitted_at"`
+	ReceivedAt   time.Time         `json:"received_at,omitzero"`
+	UpdatedAt    time.Time         `json:"updated_at"`
 }
 
 // Receipt is what the filer gets back (giấy tiếp nhận hồ sơ).
@@ -235,22 +243,7 @@ func addressText(a registry.Address) string {
 // Form returns the procedure's form as the filer sees it before filing:
 // each pre-filled field with the register's value.
 func (s *Service) Form(ctx context.Context, f Filer, code string) (Procedure, map[string]string, error) {
-	p, err := s.procedureFor(ctx, f, code)
-	if err != nil {
-		return Procedure{}, nil, err
-	}
-	person, err := s.d.Register.Get(ctx, f.actor(), f.PIN, "dossier-prefill")
-	if err != nil {
-		return Procedure{}, nil, err
-	}
-	pre := Prefill(person)
-	vals := map[string]string{}
-	for _, fl := range p.Fields {
-		if fl.Prefill != "" {
-			vals[fl.Name] = pre[fl.Prefill]
-		}
-	}
-	return p, vals, nil
+	return s.FormFor(ctx, f, code, "")
 }
 
 // procedureFor is the one place that says whether the filer may file under
@@ -275,7 +268,8 @@ func requestHash(r SubmitRequest) string {
 		P string
 		F map[string]string
 		D map[string]string
-	}{r.Procedure, r.Form, r.Documents})
+		O string `json:",omitempty"`
+	}{r.Procedure, r.Form, r.Documents, r.Organisation})
 	h.Write(b)
 	for _, u := range r.Uploads {
 		sum := sha256.Sum256(u.Body)
@@ -292,9 +286,16 @@ func requestHash(r SubmitRequest) string {
 // intent after the commit; its failure leaves the dossier waiting for
 // payment, and Pay retries.
 func (s *Service) Submit(ctx context.Context, f Filer, r SubmitRequest) (Receipt, error) {
+	org, err := s.actFor(ctx, f, r.Organisation)
+	if err != nil {
+		return Receipt{}, err
+	}
 	p, err := s.procedureFor(ctx, f, r.Procedure)
 	if err != nil {
 		return Receipt{}, err
+	}
+	if org != nil && !p.Organisations {
+		return Receipt{}, ErrOrgProcedure
 	}
 	if !validKey(r.IdempotencyKey) {
 		return Receipt{}, ErrIdemKey
@@ -308,7 +309,7 @@ func (s *Service) Submit(ctx context.Context, f Filer, r SubmitRequest) (Receipt
 		return Receipt{}, err
 	}
 	now := s.d.Now()
-	form, err := ValidateForm(p, r.Form, Prefill(person), s.d.Units, now)
+	form, err := ValidateForm(p, r.Form, orgPrefill(Prefill(person), org), s.d.Units, now)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -331,7 +332,10 @@ func (s *Service) Submit(ctx context.Context, f Filer, r SubmitRequest) (Receipt
 	}
 	unit := UnitCode(province, commune)
 	d := Dossier{Procedure: p.Code, OwnerPIN: f.PIN, Unit: unit, Province: province, Commune: commune, Form: form,
-		Fee: p.Fee, SubmittedAt: now.UTC(), UpdatedAt: now.UTC(), Status: AwaitingPayment}
+		Fee: p.Fee, SubmittedAt: now.UTC(), UpdatedAt: now.UTC(), Status: AwaitingPayment, Organisation: org}
+	if org != nil {
+		d.FiledBy = f.PIN
+	}
 	if p.Fee == 0 {
 		d.Status = Received
 	}
@@ -357,11 +361,15 @@ func (s *Service) Submit(ctx context.Context, f Filer, r SubmitRequest) (Receipt
 		}
 		formJSON, _ := json.Marshal(d.Form)
 		attJSON, _ := json.Marshal(d.Attachments)
+		var o Organisation
+		if org != nil {
+			o = *org
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO dossiers (code, procedure_code, owner_pin, unit_code, province_code, commune_code, status, form, attachments, fee,
-			clock, due_date, submitted_at, received_at, updated_at, idem_key, request_hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			clock, due_date, submitted_at, received_at, updated_at, idem_key, request_hash, org_id, org_kind, org_code, org_name, org_role)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 			d.Code, d.Procedure, d.OwnerPIN, d.Unit, d.Province, d.Commune, string(d.Status), string(formJSON), string(attJSON), d.Fee,
-			clockText(d.Clock), d.Due, ts(d.SubmittedAt), ts(d.ReceivedAt), ts(d.UpdatedAt), r.IdempotencyKey, hash)
+			clockText(d.Clock), d.Due, ts(d.SubmittedAt), ts(d.ReceivedAt), ts(d.UpdatedAt), r.IdempotencyKey, hash, o.ID, o.Kind, o.Code, o.Name, o.Role)
 		if err != nil {
 			return fmt.Errorf("services: insert dossier: %w", err)
 		}
@@ -567,17 +575,21 @@ func (s *Service) history(ctx context.Context, tx *sql.Tx, code, who string, st 
 }
 
 const dossierColumns = `code, procedure_code, owner_pin, unit_code, province_code, commune_code, status, form, attachments, fee, clock, due_date,
-	reason, result_document, submitted_at, received_at, updated_at`
+	reason, result_document, submitted_at, received_at, updated_at, org_id, org_kind, org_code, org_name, org_role`
 
 type scanner interface{ Scan(...any) error }
 
 func scanDossier(r scanner) (Dossier, error) {
 	var d Dossier
 	var st, form, atts, clock, sub, rec, upd string
+	var o Organisation
 	err := r.Scan(&d.Code, &d.Procedure, &d.OwnerPIN, &d.Unit, &d.Province, &d.Commune, &st, &form, &atts, &d.Fee, &clock, &d.Due,
-		&d.Reason, &d.Result, &sub, &rec, &upd)
+		&d.Reason, &d.Result, &sub, &rec, &upd, &o.ID, &o.Kind, &o.Code, &o.Name, &o.Role)
 	if err != nil {
 		return Dossier{}, err
+	}
+	if o.ID != "" {
+		d.Organisation, d.FiledBy = &o, d.OwnerPIN
 	}
 	d.Status = Status(st)
 	_ = json.Unmarshal([]byte(form), &d.Form)

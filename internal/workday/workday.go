@@ -21,12 +21,14 @@
 // supplement arrives (counted by the same 15:00 rule). Every date and time is
 // Vietnam's (civildate.Location).
 //
-// A Calendar is immutable once built, so one value serves every request.
+// A Calendar's years are fixed once built, so one value serves every
+// request; administrators' overrides swap in atomically (Override).
 package workday
 
 import (
 	"embed"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/dancu-project/dancu/internal/civildate"
@@ -53,6 +55,37 @@ type Calendar struct {
 	off         map[civildate.Date]string // day off → its name
 	work        map[civildate.Date]string // weekend made a working day → why
 	years       map[int]Year              // the year each date came from
+	// over is this calendar with the administrators' overrides (Override),
+	// answering in its place when set: every holder of the calendar sees
+	// an override at once, without a lock on the read path.
+	over atomic.Pointer[Calendar]
+}
+
+// Override makes c answer from now on as c.With(years...) would: each
+// year replaces the shipped or computed year of the same number. A later
+// call replaces the earlier overrides (none: back to the shipped years).
+// It is how administrators' stored overrides reach every node (the
+// services module reloads them periodically); nothing else changes a
+// Calendar.
+func (c *Calendar) Override(years ...Year) error {
+	if len(years) == 0 {
+		c.over.Store(nil)
+		return nil
+	}
+	n, err := c.With(years...)
+	if err != nil {
+		return err
+	}
+	c.over.Store(n)
+	return nil
+}
+
+// current is the calendar that answers: the overridden one when any.
+func (c *Calendar) current() *Calendar {
+	if o := c.over.Load(); o != nil {
+		return o
+	}
+	return c
 }
 
 // Default is the calendar built from the embedded lunar table and the
@@ -116,7 +149,7 @@ func (c *Calendar) put(y Year) {
 
 // With returns a calendar in which each given year replaces the year of the
 // same number (an administrator's override, a newly published notice);
-// the receiver is unchanged. Each year is checked as ParseYears checks it.
+// the receiver is unchanged, and its own Override is not carried over. Each year is checked as ParseYears checks it.
 func (c *Calendar) With(years ...Year) (*Calendar, error) {
 	for _, y := range years {
 		if err := y.Check(); err != nil {
@@ -141,7 +174,7 @@ func (c *Calendar) With(years ...Year) (*Calendar, error) {
 
 // Year returns the calendar's list for year y, and whether it has one.
 func (c *Calendar) Year(y int) (Year, bool) {
-	v, ok := c.years[y]
+	v, ok := c.current().years[y]
 	return v, ok
 }
 
@@ -151,6 +184,7 @@ func (c *Calendar) IsWorkingDay(d civildate.Date) (bool, string, error) {
 	if d.Partial() || d.Valid() != nil {
 		return false, "", fault.Invalidf("date", "workday.date", "Ngày không hợp lệ: %s.", "Not a valid date: %s.", d.String())
 	}
+	c = c.current()
 	if _, ok := c.years[d.Year]; !ok {
 		return false, "", ErrYearUnknown.WithField("date")
 	}

@@ -8,8 +8,9 @@
 //
 // Run it with httptest in tests (httptest.NewServer(srv.Handler())), or
 // mount it in the development binary at Prefix; production never mounts it.
-// The simulator keeps its payments in memory: it is a stand-in, not a
-// ledger.
+// The simulator keeps its payments in memory, and with Config.Journal its
+// statement, the payments taken and the refunds in a file across restarts
+// (journal.go), so a day's reconciliation still makes sense after one.
 package simgateway
 
 import (
@@ -44,6 +45,9 @@ type Config struct {
 	Fail   func(intentID string, amount int64) string
 	Client *http.Client     // for callbacks; a client with a 10 s timeout when nil
 	Now    func() time.Time // time.Now when nil
+	// Journal is a file that keeps the statement, the payments taken and
+	// the refunds across restarts (journal.go); "" keeps them in memory.
+	Journal string
 }
 
 type pay struct {
@@ -68,6 +72,8 @@ type Server struct {
 	wg       sync.WaitGroup
 	stop     chan struct{}
 	stopOnce sync.Once
+	// journalErr is the last failure to append to the journal.
+	journalErr error
 }
 
 // New builds a simulator.
@@ -89,8 +95,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, page: page, pays: map[string]*pay{}, byIntent: map[string]string{}, refunds: map[string]payment.GatewayRefund{},
-		stop: make(chan struct{})}, nil
+	srv := &Server{cfg: cfg, page: page, pays: map[string]*pay{}, byIntent: map[string]string{}, refunds: map[string]payment.GatewayRefund{},
+		stop: make(chan struct{})}
+	if err := srv.replay(); err != nil {
+		return nil, err
+	}
+	return srv, nil
 }
 
 // Name is the gateway's name.
@@ -242,7 +252,9 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) {
 	if !done { // the payment's reference is the idempotency key
 		rf = payment.GatewayRefund{Ref: newRef("RF"), At: s.cfg.Now().UTC()}
 		s.refunds[b.Ref] = rf
-		s.lines = append(s.lines, payment.StatementLine{Kind: payment.LineRefund, Ref: b.Ref, IntentID: p.IntentID, Amount: p.Amount, At: rf.At})
+		l := payment.StatementLine{Kind: payment.LineRefund, Ref: b.Ref, IntentID: p.IntentID, Amount: p.Amount, At: rf.At}
+		s.lines = append(s.lines, l)
+		s.journal(journalEntry{Line: &l, Refund: &refundEntry{PaymentRef: b.Ref, Refund: rf}})
 	}
 	writeJSON(w, map[string]string{"ref": rf.Ref, "at": rf.At.Format(time.RFC3339Nano)})
 }
@@ -325,7 +337,10 @@ func (s *Server) Pay(ref, method string) error {
 	}
 	if p.Status == "" {
 		p.Status = payment.CallbackPaid
-		s.lines = append(s.lines, payment.StatementLine{Kind: payment.LinePayment, Ref: ref, IntentID: p.IntentID, Amount: p.Amount, At: p.At})
+		l := payment.StatementLine{Kind: payment.LinePayment, Ref: ref, IntentID: p.IntentID, Amount: p.Amount, At: p.At}
+		s.lines = append(s.lines, l)
+		paid := *p
+		s.journal(journalEntry{Line: &l, Paid: &paid})
 	}
 	s.schedule(p)
 	return nil
@@ -434,6 +449,7 @@ func (s *Server) Resend(ref string) error {
 func (s *Server) AddStatementLine(l payment.StatementLine) {
 	s.mu.Lock()
 	s.lines = append(s.lines, l)
+	s.journal(journalEntry{Line: &l})
 	s.mu.Unlock()
 }
 
