@@ -32,10 +32,24 @@ func TestConfig(t *testing.T) {
 	if err != nil || c.Addr != ":7000" || c.DSN() != "/tmp/d/dancu.db" {
 		t.Fatalf("flags over env: %+v %v", c, err)
 	}
-	for _, bad := range [][]string{{"-db", "mysql://x"}, {"-seed-persons", "-1"}, {"-log-level", "loud"}, {"-bootstrap-password", "short"}, {"-log-format", "xml"}} {
+	for _, bad := range [][]string{{"-db", "mysql://x"}, {"-seed-persons", "-1"}, {"-log-level", "loud"}, {"-bootstrap-password", "short"}, {"-log-format", "xml"},
+		{"-postgres-read-url", "postgres://r/db"}, {"-db", "postgres://p/db", "-postgres-read-url", "mysql://r"}, {"-nats-replicas", "7"}} {
 		if _, err := parse(t, nil, bad...); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+}
+
+// TestClusterSettings: the read replica's URL and the stream's replicas
+// (issue 21) come from flags and the environment.
+func TestClusterSettings(t *testing.T) {
+	c, err := parse(t, map[string]string{"DANCU_NATS_REPLICAS": "3", "DANCU_POSTGRES_READ_URL": "postgres://r:5432,p:5432/db?target_session_attrs=prefer-standby"},
+		"-db", "postgres://p:5432,r:5432/db?target_session_attrs=read-write")
+	if err != nil || c.NATSReplicas != 3 || !strings.HasPrefix(c.DBRead, "postgres://r:5432") {
+		t.Fatalf("cluster settings: %+v %v", c, err)
+	}
+	if c, _ := parse(t, nil); c.NATSReplicas != 1 || c.DBRead != "" {
+		t.Fatalf("defaults: replicas %d, read URL %q", c.NATSReplicas, c.DBRead)
 	}
 }
 
