@@ -81,7 +81,7 @@ func pkiCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 			if err != nil {
 				return fmt.Errorf("rotate the results signer in %s: %w", dir, err)
 			}
-			fmt.Fprintf(stdout, "new results signer %s (certificate valid until %s); earlier ones stay for verification; restart serve to use it\n",
+			fmt.Fprintf(stdout, "new results signer %s (certificate valid until %s); earlier ones stay for verification; running nodes sign with it within seconds\n",
 				rs.Cert.SerialNumber.Text(16), rs.Cert.NotAfter.Format("2006-01-02"))
 		}
 		return nil

@@ -27,6 +27,18 @@ type Issuer struct {
 	// the QR code holds BaseURL + VerifyPath(id, code).
 	BaseURL string
 	Now     func() time.Time // time.Now when nil
+	// Signer, when set, gives the signer at each Produce in place of Cert
+	// and Key: a results signer rotated on another node (its files pulled
+	// from the database) then signs here without a restart.
+	Signer func() (*x509.Certificate, crypto.Signer, error)
+}
+
+// signer is the certificate and key to sign with now.
+func (i *Issuer) signer() (*x509.Certificate, crypto.Signer, error) {
+	if i.Signer != nil {
+		return i.Signer()
+	}
+	return i.Cert, i.Key, nil
 }
 
 // VerifyPath is the public verification address of a result, relative to
@@ -38,6 +50,16 @@ func VerifyPath(id, code string) string {
 // Produce lays out r and signs it, with a fresh id and code (and r.Issued
 // set to now when zero). It touches no database; Issue stores the result.
 func (i *Issuer) Produce(r result.Result) (result.Result, []byte, error) {
+	r, signed, _, err := i.produce(r)
+	return r, signed, err
+}
+
+// produce is Produce, also returning the certificate that signed.
+func (i *Issuer) produce(r result.Result) (result.Result, []byte, *x509.Certificate, error) {
+	cert, key, err := i.signer()
+	if err != nil {
+		return r, nil, nil, err
+	}
 	now := time.Now
 	if i.Now != nil {
 		now = i.Now
@@ -49,16 +71,16 @@ func (i *Issuer) Produce(r result.Result) (result.Result, []byte, error) {
 	r.VerifyURL = strings.TrimSuffix(i.BaseURL, "/") + VerifyPath(r.ID, r.Code)
 	pdf, err := result.Render(r)
 	if err != nil {
-		return r, nil, err
+		return r, nil, nil, err
 	}
 	signed, err := pades.Sign(pdf, pades.Signature{
-		Cert: i.Cert, Key: i.Key, Time: r.Issued.In(civildate.Location()),
+		Cert: cert, Key: key, Time: r.Issued.In(civildate.Location()),
 		Name: r.Unit, Reason: result.Templates()[r.Kind].Title, Location: r.Place,
 	})
 	if err != nil {
-		return r, nil, err
+		return r, nil, nil, err
 	}
-	return r, signed, nil
+	return r, signed, cert, nil
 }
 
 // Issue produces a signed result for owner and stores it as their
@@ -84,7 +106,7 @@ func (i *Issuer) Issue(ctx context.Context, owner pin.PIN, r result.Result, by s
 // before, so the layout and signature (tens of milliseconds) do not hold
 // the transaction open.
 func (i *Issuer) Prepare(owner pin.PIN, r result.Result, by string) (Document, error) {
-	r, signed, err := i.Produce(r)
+	r, signed, cert, err := i.produce(r)
 	if err != nil {
 		return Document{}, err
 	}
@@ -94,7 +116,7 @@ func (i *Issuer) Prepare(owner pin.PIN, r result.Result, by string) (Document, e
 	}
 	return Document{
 		ID: r.ID, OwnerPIN: owner, Kind: string(r.Kind), Title: result.Templates()[r.Kind].Title,
-		Body: signed, MediaType: "application/pdf", SignedBy: pki.Fingerprint(i.Cert),
+		Body: signed, MediaType: "application/pdf", SignedBy: pki.Fingerprint(cert),
 		Unit: r.Unit, Holder: r.Fields["name"], IssueDate: civildate.Of(r.Issued),
 		CreatedBy: by, Layout: string(layout), VerifyCode: r.Code,
 	}, nil
