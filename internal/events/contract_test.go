@@ -26,7 +26,7 @@ import (
 // Every publisher's and consumer's declaration. TestContract's scan of the
 // source fails when a declaration exists that these lists miss.
 var (
-	publishers = []events.Publisher{registry.Events, cardservice.Events, audit.Events, delivery.Events, events.DeadLetterPublisher, services.Events}
+	publishers = []events.Publisher{registry.Events, cardservice.Events, audit.Events, delivery.Events, events.DeadLetterPublisher, services.Events, services.DeskEvents}
 	consumers  = []events.Consumer{eid.DeathConsumer, cardservice.DeathConsumer, delivery.FanoutConsumer, delivery.FanoutCardConsumer, stats.PersonConsumer, stats.CardConsumer, notify.DossierConsumer}
 )
 

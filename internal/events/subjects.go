@@ -68,6 +68,12 @@ var (
 	DossierRejected   = Subject[DossierEvent]{"dancu.dossier.rejected"}
 	DossierReturned   = Subject[DossierEvent]{"dancu.dossier.returned"}
 
+	// DossierAssigned and DossierTransferred are the one-stop desk's acts
+	// on a dossier (internal/services, Desk): given to an officer, sent to
+	// another unit (Unit is then the receiving unit).
+	DossierAssigned    = Subject[DossierEvent]{"dancu.dossier.assigned"}
+	DossierTransferred = Subject[DossierEvent]{"dancu.dossier.transferred"}
+
 	// DeadLetters is the family dancu.dead.<consumer>: the messages a
 	// consumer gave up on (Consume), kept with the stream's retention.
 	DeadLetters = Subject[DeadLetter]{"dancu.dead.>"}
@@ -78,6 +84,7 @@ func Catalogue() []Topic {
 	return []Topic{PersonBorn, PersonDied, PersonMoved, PersonNameChanged, PersonTemporary, PersonMarried, PersonDivorced,
 		CardIssued, CardRevoked, AuditCheckpoint, PartnerDeliveries, DeadLetters,
 		DossierSubmitted, DossierReceived, DossierSupplement, DossierApproved, DossierRejected, DossierReturned,
+		DossierAssigned, DossierTransferred,
 		BundleStepDue, BundleAnswered}
 }
 

@@ -38,20 +38,29 @@ func inScope(a actor.Actor, d Dossier) bool {
 	return a.Can(actor.DeskActs) && a.Covers(d.Province, d.Commune)
 }
 
+// unitWhere is inScope as a query: the dossiers an officer with desk
+// permission handles, by the receiving unit's codes; ok is false for
+// anyone else.
+func unitWhere(a actor.Actor) (string, []any, bool) {
+	if !a.Can(actor.DeskActs) {
+		return "", nil, false
+	}
+	switch a.Level() {
+	case actor.LevelNational:
+		return `WHERE 1 = 1`, nil, true
+	case actor.LevelProvince:
+		return `WHERE province_code = $1`, []any{a.Province}, true
+	case actor.LevelCommune:
+		return `WHERE province_code = $1 AND commune_code = $2`, []any{a.Province, a.Unit}, true
+	}
+	return "", nil, false
+}
+
 // ForUnit lists the dossiers the officer's unit receives, newest first;
 // status filters when not empty.
 func (s *Service) ForUnit(ctx context.Context, a actor.Actor, status string) ([]Dossier, error) {
-	if !a.Can(actor.DeskActs) {
-		return nil, ErrForbidden
-	}
-	where, args := `WHERE 1 = 1`, []any{}
-	switch a.Level() {
-	case actor.LevelNational:
-	case actor.LevelProvince:
-		where, args = where+` AND province_code = $1`, append(args, a.Province)
-	case actor.LevelCommune:
-		where, args = where+` AND province_code = $1 AND commune_code = $2`, append(args, a.Province, a.Unit)
-	default:
+	where, args, ok := unitWhere(a)
+	if !ok {
 		return nil, ErrForbidden
 	}
 	if status != "" {
@@ -360,6 +369,11 @@ func (s *Service) HistoryOf(ctx context.Context, f Filer, code string) ([]Histor
 		var at, st, note string
 		if err := rows.Scan(&at, &st, &note); err != nil {
 			return nil, err
+		}
+		if internalNote(note) {
+			// The desk's internal acts (assignment, transfer, comments,
+			// digitization) are the officers' business.
+			continue
 		}
 		out = append(out, History{At: parseTS(at), Status: Status(st), Note: note})
 	}
