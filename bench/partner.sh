@@ -44,8 +44,9 @@ sleep 0.5
 # measures the platform, not the partner's policy (nodes reload it in 10 s).
 "$BIN" partner policy "${DBFLAG[@]}" --id nganhang-a --rate 1000000 --burst 1000000 >/dev/null
 sleep 11
-# The bank's credentials, printed once on first start.
-LINE=$(grep "client id: nganhang-a-system" "$WORK/serve.out")
+# The bank's credentials, written once on first start to the data
+# directory's first-start-credentials.txt (older builds printed them).
+LINE=$(cat "$WORK/data/first-start-credentials.txt" "$WORK/serve.out" 2>/dev/null | grep -m1 "client id: nganhang-a-system")
 CLIENT=$(echo "$LINE" | sed -E 's/.*client id: ([^ ]+).*/\1/')
 SECRET=$(echo "$LINE" | sed -E 's/.*secret: ([^ ]+).*/\1/')
 export PARTNER_TOKEN=$(curl -s -u "$CLIENT:$SECRET" -d grant_type=client_credentials "http://$ADDR/oidc/oauth/token" \

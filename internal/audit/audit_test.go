@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -83,4 +84,45 @@ func TestAuditDetectsTampering(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestTwoWritersOneChain: two nodes' group-commit writers and acts that
+// append in their own transactions (AppendTx) share one chain. A writer
+// moves on from the head it left without reading it, so each must notice
+// when another moved the head meanwhile: every entry ends up in one
+// unbroken chain, numbered without gaps or repeats.
+func TestTwoWritersOneChain(t *testing.T) {
+	storagetest.Run(t, []storage.Migrations{audit.Migrations()}, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+		nodes := []*audit.Log{audit.NewLog(db, time.Now, logger), audit.NewLog(db, time.Now, logger)}
+		var wg sync.WaitGroup
+		for i := range 300 {
+			wg.Go(func() {
+				e := audit.Entry{Actor: "staff:a", Action: "person.read", Subject: fmt.Sprintf("person:%d", i), Purpose: "search"}
+				var err error
+				if i%10 == 9 {
+					err = db.Tx(ctx, func(tx *sql.Tx) error { return audit.AppendTx(ctx, db, tx, time.Now(), e) })
+				} else {
+					err = nodes[i%2].Record(ctx, e)
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		for _, l := range nodes {
+			l.Close()
+		}
+		rep, err := audit.Verify(ctx, db)
+		if err != nil || !rep.OK || rep.Entries != 300 {
+			t.Fatalf("after two writers and 30 acts: %+v %v", rep, err)
+		}
+		var distinct int
+		db.R.QueryRowContext(ctx, `SELECT count(DISTINCT subject) FROM audit_log`).Scan(&distinct)
+		if distinct != 300 {
+			t.Errorf("%d distinct entries in the chain, want 300", distinct)
+		}
+	})
 }

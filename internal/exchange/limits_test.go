@@ -3,6 +3,7 @@ package exchange_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +40,72 @@ func TestQuotaCountedBeforeAdmit(t *testing.T) {
 		n, err := l.Usage(ctx, "bank-a", day)
 		if admitted != 40 || err != nil || n != 40 {
 			t.Errorf("admitted %d, %d in the table (%v), want 40 and 40", admitted, n, err)
+		}
+	})
+}
+
+// TestQuotaBlocks: a large quota is counted in blocks reserved in the
+// table before the calls they cover are admitted, so the table never holds
+// fewer calls than were answered (a kill -9 loses none) and two nodes
+// together never admit more than the quota; a node's unspent block is
+// given back once it has lain unspent for a second, after which the table
+// holds exactly the calls admitted.
+func TestQuotaBlocks(t *testing.T) {
+	storagetest.Run(t, migrations(), func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		var clock atomic.Int64
+		clock.Store(time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC).UnixNano())
+		now := func() time.Time { return time.Unix(0, clock.Load()) }
+		day := now().In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly)
+		table := func() int64 {
+			var n int64
+			db.R.QueryRowContext(ctx, `SELECT calls FROM exchange_usage WHERE partner_id = 'bank-q' AND day = $1`, day).Scan(&n)
+			return n
+		}
+		nodes := []*exchange.Limits{exchange.NewLimits(db, now), exchange.NewLimits(db, now)}
+		p := exchange.Partner{ID: "bank-q", Policy: exchange.Policy{DailyQuota: 1000}} // blocks of 10
+		for i := range 25 {
+			if err := nodes[0].Admit(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			if n := table(); n < int64(i+1) || n > int64(i+10) {
+				t.Fatalf("after %d calls the table holds %d", i+1, n)
+			}
+		}
+		if n := table(); n != 30 {
+			t.Errorf("25 calls in blocks of 10: %d in the table, want 30 (three writes)", n)
+		}
+		if n, err := nodes[0].Usage(ctx, "bank-q", day); err != nil || n != 25 {
+			t.Errorf("usage on the node that made the calls: %d (%v), want 25", n, err)
+		}
+		var admitted atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 1200 {
+			wg.Go(func() {
+				err := nodes[i%2].Admit(ctx, p)
+				if err == nil {
+					admitted.Add(1)
+				} else if _, ok := exchange.RetryAfter(err); !ok {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		total := 25 + admitted.Load()
+		if total > 1000 || total < 1000-2*10 {
+			t.Errorf("two nodes admitted %d calls under a quota of 1000", total)
+		}
+		if n := table(); n < total || n > 1000 {
+			t.Errorf("table %d, admitted %d", n, total)
+		}
+		clock.Add(int64(2 * time.Second))
+		for _, l := range nodes {
+			if err := l.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := table(); n != total {
+			t.Errorf("after unspent blocks were given back the table holds %d, want the %d admitted", n, total)
 		}
 	})
 }
