@@ -215,6 +215,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		statsDB = a.DB.ReadingFrom(a.ReadDB)
 	}
 	a.Stats = stats.New(statsDB, units, now)
+	a.Stats.Leases = a.Leases // one node at a time rebuilds the counters
 	a.Stay = stay.New(a.DB, a.Registry, a.Audit, now)
 	verifyPage, err := a.openDocuments(cfg, pkiKeys, log, now)
 	if err != nil {
@@ -318,6 +319,11 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, fmt.Errorf("online services: %w", err)
 	}
 	stands = append(stands, online...)
+	// The dashboards name the procedures of the dossiers they list.
+	a.Stats.ProcedureNames = func(ctx context.Context, code string) (string, string, error) {
+		p, err := a.Services.Catalogue().Get(ctx, code)
+		return p.Name.VI, p.Name.EN, err
+	}
 	a.Handler = web.New(web.Config{
 		Log:     log,
 		Metrics: a.Metrics,

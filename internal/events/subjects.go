@@ -162,6 +162,20 @@ type DossierEvent struct {
 	Unit      string    `json:"unit_code"`
 	Status    string    `json:"status"`
 	At        time.Time `json:"at"`
+	// Province and Commune place the receiving unit (Commune empty for a
+	// provincial agency); Due is the legal due date (YYYY-MM-DD, empty
+	// until the clock starts); Fee is the fee in đồng; Documents counts
+	// the dossier's documents and Reused those picked from the filer's
+	// electronic store rather than uploaded; Channel is "desk" for a
+	// dossier received at the one-stop desk, empty for one filed online.
+	// The leaders' indicators (internal/stats) are kept from them.
+	Province  string `json:"province_code,omitempty"`
+	Commune   string `json:"commune_code,omitempty"`
+	Due       string `json:"due_date,omitempty"`
+	Fee       int64  `json:"fee,omitempty"`
+	Documents int    `json:"documents,omitempty"`
+	Reused    int    `json:"reused,omitempty"`
+	Channel   string `json:"channel,omitempty"`
 }
 
 // DeadLetter is a message a consumer gave up on, with what it was.

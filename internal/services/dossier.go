@@ -562,7 +562,8 @@ func parseTS(s string) time.Time {
 }
 
 func (s *Service) event(d Dossier, now time.Time) events.DossierEvent {
-	return events.DossierEvent{Code: d.Code, Procedure: d.Procedure, Unit: d.Unit, Status: string(d.Status), At: now.UTC()}
+	return events.DossierEvent{Code: d.Code, Procedure: d.Procedure, Unit: d.Unit, Status: string(d.Status), At: now.UTC(),
+		Province: d.Province, Commune: d.Commune, Due: d.Due, Fee: d.Fee, Documents: len(d.Attachments), Reused: len(slices.DeleteFunc(slices.Clone(d.Attachments), func(a Attachment) bool { return !a.Reused }))}
 }
 
 func (s *Service) history(ctx context.Context, tx *sql.Tx, code, who string, st Status, note string, now time.Time) error {

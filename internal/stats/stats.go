@@ -27,8 +27,10 @@ import (
 	"github.com/dancu-project/dancu/internal/adminunit"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/events"
+	"github.com/dancu-project/dancu/internal/lease"
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/storage"
+	"github.com/dancu-project/dancu/internal/workday"
 )
 
 //go:embed migrations/*.sql
@@ -58,9 +60,17 @@ var CardConsumer = events.Consumer{Name: "stats-card", Handles: []events.Topic{e
 
 // Service maintains and reads the counters.
 type Service struct {
-	db    *storage.DB
-	units *adminunit.Catalog
-	now   func() time.Time
+	db      *storage.DB
+	units   *adminunit.Catalog
+	now     func() time.Time
+	cal     *workday.Calendar
+	warning workday.Warning
+	// Leases, when set, let one node at a time rebuild the counters at
+	// start (the others wait and find them built).
+	Leases *lease.Leases
+	// ProcedureNames names a procedure in Vietnamese and English (the
+	// services module's catalogue), for the lists of dossiers; nil: codes.
+	ProcedureNames func(ctx context.Context, code string) (vi, en string, err error)
 }
 
 // New is the statistics service over db.
@@ -68,21 +78,16 @@ func New(db *storage.DB, units *adminunit.Catalog, now func() time.Time) *Servic
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, units: units, now: now}
+	cal, w := newCalendar()
+	return &Service{db: db, units: units, now: now, cal: cal, warning: w}
 }
 
 // Start rebuilds the counters when they were never built (a first start on
 // a register that already holds people), then runs the consumers until ctx
 // ends. The returned channels close when the consumers have stopped.
 func (s *Service) Start(ctx context.Context, bus *events.Bus, log *slog.Logger) ([]<-chan struct{}, error) {
-	built, err := s.built(ctx)
-	if err != nil {
+	if err := s.rebuildIfStale(ctx); err != nil {
 		return nil, err
-	}
-	if !built {
-		if err := s.Rebuild(ctx); err != nil {
-			return nil, err
-		}
 	}
 	p, err := events.Consume(ctx, bus, PersonConsumer, log, s.HandlePersons)
 	if err != nil {
@@ -92,12 +97,65 @@ func (s *Service) Start(ctx context.Context, bus *events.Bus, log *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("stats card consumer: %w", err)
 	}
-	return []<-chan struct{}{p, c}, nil
+	d, err := events.Consume(ctx, bus, DossierConsumer, log, s.HandleDossiers)
+	if err != nil {
+		return nil, fmt.Errorf("stats dossier consumer: %w", err)
+	}
+	ratings := make(chan struct{})
+	go func() {
+		defer close(ratings)
+		s.followRatings(ctx, log)
+	}()
+	return []<-chan struct{}{p, c, d, ratings}, nil
 }
 
-// built reports whether the counters were built and know as many people as
-// the register: a register loaded in bulk without events (dancu seed, an
-// import) since the last rebuild is counted again.
+// leaseRebuild is the lease a node holds while it rebuilds the counters.
+const leaseRebuild = "stats-rebuild"
+
+// rebuildIfStale rebuilds the counters when built says so, under the
+// rebuild lease when there is one: of several nodes starting together one
+// rebuilds, the others wait for it and then find the counters built.
+func (s *Service) rebuildIfStale(ctx context.Context) error {
+	if s.Leases != nil {
+		const ttl = time.Minute
+		if err := s.Leases.Wait(ctx, leaseRebuild, ttl, time.Second); err != nil {
+			return err
+		}
+		// Renewed while the rebuild runs (it takes minutes on a large
+		// register); a node that dies holding it loses it within ttl.
+		held, stop := context.WithCancel(ctx)
+		renewed := make(chan struct{})
+		go func() {
+			defer close(renewed)
+			t := time.NewTicker(ttl / 3)
+			defer t.Stop()
+			for {
+				select {
+				case <-held.Done():
+					return
+				case <-t.C:
+					_, _ = s.Leases.Renew(held, leaseRebuild, ttl)
+				}
+			}
+		}()
+		defer func() {
+			stop()
+			<-renewed
+			_ = s.Leases.Release(context.WithoutCancel(ctx), leaseRebuild)
+		}()
+	}
+	built, err := s.built(ctx)
+	if err != nil || built {
+		return err
+	}
+	return s.Rebuild(ctx)
+}
+
+// built reports whether the counters were built from the register as it
+// is: a register loaded in bulk without events (dancu seed) since the last
+// rebuild is counted again. It compares the lowest and highest PIN the
+// register holds with those it held at the rebuild — two lookups of the
+// primary key's ends, where counting the people would read every row.
 func (s *Service) built(ctx context.Context) (bool, error) {
 	var v string
 	err := s.db.R.QueryRowContext(ctx, `SELECT value FROM stats_state WHERE name = 'rebuilt_at'`).Scan(&v)
@@ -107,15 +165,32 @@ func (s *Service) built(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("stats state: %w", err)
 	}
-	var seen int
-	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM stats_people`).Scan(&seen); err != nil {
-		return false, fmt.Errorf("stats people: %w", err)
+	var seen string
+	err = s.db.R.QueryRowContext(ctx, `SELECT value FROM stats_state WHERE name = 'register_ends'`).Scan(&seen)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("stats state: %w", err)
 	}
-	n, err := registry.CountPersons(ctx, s.db)
+	ends, err := registerEnds(ctx, s.db.R)
 	if err != nil {
 		return false, err
 	}
-	return seen == n, nil
+	return seen == ends, nil
+}
+
+// registerEnds is the register's lowest and highest PIN, "lo-hi" (empty
+// for an empty register). The register's own table, read by its primary
+// key's ends only.
+func registerEnds(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (string, error) {
+	var lo, hi sql.NullString
+	if err := q.QueryRowContext(ctx, `SELECT (SELECT pin FROM persons ORDER BY pin LIMIT 1), (SELECT pin FROM persons ORDER BY pin DESC LIMIT 1)`).Scan(&lo, &hi); err != nil {
+		return "", fmt.Errorf("stats register ends: %w", err)
+	}
+	if !lo.Valid {
+		return "", nil
+	}
+	return lo.String + "-" + hi.String, nil
 }
 
 func msgID(m events.Msg, payloadID string) string {

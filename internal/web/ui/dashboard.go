@@ -76,6 +76,9 @@ type dashView struct {
 	Exchange []exchangeRow
 	// Trend is the last 12 months' events, oldest first.
 	Trend []trendRow
+	// Index is the dossiers' figures and the service index, on a
+	// leader's page (dashboard_index.go).
+	Index *indexView
 }
 
 type exchangeRow struct{ Name, Calls string }
@@ -216,6 +219,12 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s staff.Session) 
 		return
 	}
 	dv.CSV, dv.XLSX = "/dashboard/"+code+"/export.csv", "/dashboard/"+code+"/export.xlsx"
+	iv, err := u.indexView(r, code, link)
+	if err != nil {
+		u.fail(w, r, unitErr(err))
+		return
+	}
+	dv.Index = &iv
 	if dv.Level == stats.LevelNation {
 		if dv.Exchange, err = u.exchangeVolume(r); err != nil {
 			u.fail(w, r, err)
@@ -300,14 +309,35 @@ func (u *UI) dashboardExport(format string) handler {
 		if self.Level == stats.LevelNation {
 			self.Name = u.tr(l, "dash.nation")
 		}
+		dself, dkids, err := u.stats.DossierFigures(r.Context(), code)
+		if err != nil {
+			u.fail(w, r, unitErr(err))
+			return
+		}
+		byCode := map[string]stats.UnitDossiers{dself.Code: dself}
+		for _, k := range dkids {
+			byCode[k.Code] = k
+		}
 		head := []string{"dash.col.unit", "dash.col.code", "dash.col.living", "dash.col.male", "dash.col.female", "dash.col.aged14", "dash.col.carded14",
-			"dash.col.born", "dash.col.died", "dash.col.in", "dash.col.out"}
+			"dash.col.born", "dash.col.died", "dash.col.in", "dash.col.out",
+			"dash.col.index", "dash.col.rank", "dash.cnt.online", "dash.cnt.desk", "dash.cnt.ontime", "dash.cnt.late", "dash.cnt.overdue", "dash.cnt.soon"}
 		for i, id := range head {
 			head[i] = u.tr(l, id)
 		}
 		table := [][]any{}
 		for _, f := range append([]stats.Figures{self}, kids...) {
-			table = append(table, []any{f.Name, f.Code, f.Living, f.Male, f.Female, f.Aged14, f.Carded14, f.Born, f.Died, f.MovedIn, f.MovedOut})
+			d := byCode[f.Code]
+			var score any = ""
+			if d.Index.Measured {
+				score = float64(int64(d.Index.Score*10+0.5)) / 10
+			}
+			var rank any = ""
+			if d.Rank > 0 {
+				rank = d.Rank
+			}
+			x := d.Dossiers
+			table = append(table, []any{f.Name, f.Code, f.Living, f.Male, f.Female, f.Aged14, f.Carded14, f.Born, f.Died, f.MovedIn, f.MovedOut,
+				score, rank, x.Online, x.Desk, x.OnTime, x.Late, x.Overdue, x.DueSoon})
 		}
 		name := "dancu-" + self.Code
 		var body bytes.Buffer
