@@ -44,6 +44,8 @@ type Handler struct {
 	// BaseURL is the platform's public address, for the tracking QR.
 	BaseURL string
 	Now     func() time.Time
+	// TrackLimit bounds public tracking per client (zero: DefaultTrackLimit).
+	TrackLimit TrackLimit
 }
 
 // Faults of the HTTP layer.
@@ -75,7 +77,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	}
 	pub("GET /api/v1/procedures", h.listProcedures)
 	pub("GET /api/v1/procedures/{code}", h.getProcedure)
-	pub("GET /api/v1/dossiers/track", h.track)
+	pub("GET /api/v1/dossiers/track", h.limitedTrack())
 	stf("PUT /api/v1/procedures/{code}", h.putProcedure)
 	stf("DELETE /api/v1/procedures/{code}", h.resetProcedure)
 
@@ -199,7 +201,7 @@ func (h *Handler) resetProcedure(w http.ResponseWriter, r *http.Request, a actor
 }
 
 func (h *Handler) form(w http.ResponseWriter, r *http.Request, f services.Filer) error {
-	p, vals, err := h.Services.Form(r.Context(), f, r.PathValue("code"))
+	p, vals, err := h.Services.FormFor(r.Context(), f, r.PathValue("code"), r.URL.Query().Get("organisation"))
 	if err != nil {
 		return err
 	}
@@ -211,6 +213,9 @@ type submitBody struct {
 	Form      map[string]string `json:"form"`
 	Documents map[string]string `json:"documents,omitempty"`
 	Uploads   []uploadBody      `json:"uploads,omitempty"`
+	// Organisation files the dossier for an organisation the citizen acts
+	// for (GET /api/v1/organisations).
+	Organisation string `json:"organisation,omitempty"`
 }
 
 type uploadBody struct {
@@ -260,7 +265,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, f services.File
 		return err
 	}
 	rc, err := h.Services.Submit(r.Context(), f, services.SubmitRequest{Procedure: b.Procedure, Form: b.Form, Documents: b.Documents,
-		Uploads: ups, IdempotencyKey: r.Header.Get("Idempotency-Key")})
+		Uploads: ups, IdempotencyKey: r.Header.Get("Idempotency-Key"), Organisation: b.Organisation})
 	if err != nil {
 		return err
 	}
