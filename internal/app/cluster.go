@@ -128,6 +128,9 @@ func RotateOIDCKey(ctx context.Context, cfg platform.Config, db *storage.DB, lea
 // expired e-ID rows and the scheduled OpenID key rotation; and follows
 // the PKI's changes (every node).
 func (a *App) startLeasedJobs(ctx context.Context) {
+	// The CRL and master list a node reissues reach the others (through
+	// the database) instead of staying in its cache.
+	a.Cards.SharePKI(a.pkiMirror.Change)
 	a.startWorker(func() { a.pkiMirror.Follow(ctx, pkiFollowEvery, a.Log) })
 	a.startWorker(func() {
 		a.Leases.Run(ctx, leasePurge, 10*time.Minute, 30*time.Minute, a.purgeOnce)

@@ -52,6 +52,9 @@ type trustCache struct {
 	// presented are not revoked, and a shared store keeps its cache of
 	// verified DS chains between requests.
 	base *verify.TrustStore
+	// change, when set (SharePKI), runs the reissue of the CRL or master
+	// list so that it reaches every node.
+	change func(ctx context.Context, fn func() error) error
 }
 
 const (
@@ -78,24 +81,48 @@ func (s *Service) trustStore() (*x509.Certificate, *x509.RevocationList, *verify
 	if err != nil {
 		return nil, nil, nil, ErrPKI.Wrap(err)
 	}
-	der, err := os.ReadFile(filepath.Join(s.pkiDir, "crl.der"))
-	var crl *x509.RevocationList
-	if err == nil {
-		crl, err = x509.ParseRevocationList(der)
-	}
 	// A CRL that is missing, unreadable, stale soon, or older than the list
 	// of revoked signers is issued again.
-	if err != nil || now.Add(crlRenewAhead).After(crl.NextUpdate) || len(crl.RevokedCertificateEntries) != len(a.Revoked) {
-		if der, err = s.pki.IssueCRL(s.pkiDir, now, crlValidity); err != nil {
-			return nil, nil, nil, ErrPKI.Wrap(err)
+	readCRL := func() ([]byte, *x509.RevocationList, bool) {
+		der, err := os.ReadFile(filepath.Join(s.pkiDir, "crl.der"))
+		if err != nil {
+			return nil, nil, false
 		}
-		if crl, err = x509.ParseRevocationList(der); err != nil {
+		crl, err := x509.ParseRevocationList(der)
+		if err != nil || now.Add(crlRenewAhead).After(crl.NextUpdate) || len(crl.RevokedCertificateEntries) != len(a.Revoked) {
+			return nil, nil, false
+		}
+		return der, crl, true
+	}
+	der, crl, ok := readCRL()
+	if !ok {
+		err := t.reissue(func() error {
+			// Another node may have issued one since: the change pulled it.
+			if der, crl, ok = readCRL(); ok {
+				return nil
+			}
+			d, err := s.pki.IssueCRL(s.pkiDir, now, crlValidity)
+			if err != nil {
+				return err
+			}
+			c, err := x509.ParseRevocationList(d)
+			der, crl = d, c
+			return err
+		})
+		if err != nil {
 			return nil, nil, nil, ErrPKI.Wrap(err)
 		}
 	}
 	ml, err := os.ReadFile(filepath.Join(s.pkiDir, "masterlist.der"))
 	if err != nil {
-		if ml, err = s.pki.IssueMasterList(s.pkiDir); err != nil {
+		err = t.reissue(func() (err error) {
+			if ml, err = os.ReadFile(filepath.Join(s.pkiDir, "masterlist.der")); err == nil {
+				return nil
+			}
+			ml, err = s.pki.IssueMasterList(s.pkiDir)
+			return err
+		})
+		if err != nil {
 			return nil, nil, nil, ErrPKI.Wrap(err)
 		}
 	}
@@ -105,6 +132,29 @@ func (s *Service) trustStore() (*x509.Certificate, *x509.RevocationList, *verify
 	}
 	t.csca, t.crl, t.crlDER, t.masterList, t.base, t.loaded = a.CSCA, crl, der, ml, base, now
 	return t.csca, t.crl, t.base, nil
+}
+
+// SharePKI has the CRL and master list this node reissues (when stale or
+// missing) made through change — pkistore.Mirror.Change: under the PKI
+// lease, after a pull (another node's fresh one is taken instead) and
+// pushed after — so every node serves the one CRL instead of each its own
+// until the next PKI change. Verifications wait on the lease meanwhile
+// (a CRL is reissued about once a week).
+func (s *Service) SharePKI(change func(ctx context.Context, fn func() error) error) {
+	s.trust.mu.Lock()
+	defer s.trust.mu.Unlock()
+	s.trust.change = change
+}
+
+// reissue runs fn through the shared change when there is one; t.mu is
+// held.
+func (t *trustCache) reissue(fn func() error) error {
+	if t.change == nil {
+		return fn()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return t.change(ctx, fn)
 }
 
 // MasterList is the CSCA master list in ICAO form (CMS SignedData, DER).
