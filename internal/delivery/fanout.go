@@ -39,8 +39,8 @@ type Auditor interface {
 // Fanout reads life events and queues one delivery per (event, subscription)
 // for the partners subscribed to the event's type and linked to the person;
 // a birth or a death also reaches the partners subscribed to it whose
-// policy's scope covers the person's unit (Reaches), linked or not: a
-// newborn is linked to nobody yet.
+// policy has the operation subscribe.unit and a scope covering the
+// person's unit (Reaches), linked or not: a newborn is linked to nobody yet.
 type Fanout struct {
 	Store    *Store
 	Audience Audience // nil: nobody is linked, nothing is queued

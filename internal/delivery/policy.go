@@ -90,17 +90,18 @@ func ForPolicy(pol exchange.Policy, p Payload) (Payload, bool) {
 
 // Reaches is the one rule of who hears of a person they are not linked
 // to: a birth or a death reaches a partner whose policy allows the event
-// type (TypeAllowed) and whose scope — the whole country, a province or a
-// commune — covers the unit of the person's permanent residence. A
-// newborn is linked to no partner yet, and the agencies that act on
-// births and deaths (social insurance, labour and social affairs, a
-// province's health service) serve a unit rather than a list of customers.
-// Other event types reach linked partners only.
+// type (TypeAllowed) and the operation subscribe.unit, and whose scope —
+// the whole country, a province or a commune — covers the unit of the
+// person's permanent residence. A newborn is linked to no partner yet, and
+// the agencies that act on births and deaths (social insurance, labour and
+// social affairs, a province's health service) serve a unit rather than a
+// list of customers; a bank's policy, without the operation, keeps to the
+// people it is linked with. Other event types reach linked partners only.
 func Reaches(pol exchange.Policy, typ, province, commune string) bool {
 	if typ != TypeBorn && typ != TypeDied {
 		return false
 	}
-	if !TypeAllowed(pol, typ) {
+	if !pol.Allows(exchange.OpSubscribeUnit) || !TypeAllowed(pol, typ) {
 		return false
 	}
 	// The scope's rule is the actors': a unit code of an unknown length

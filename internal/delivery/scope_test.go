@@ -18,8 +18,8 @@ import (
 // reaches the partners subscribed to it whose policy's unit covers the
 // person, though nobody is linked to them (a newborn never is); a Hà Nội
 // partner hears of the Hà Nội birth and not of the Đà Nẵng one, a
-// commune's partner of its commune's only; a partner whose policy no
-// longer allows subscriptions, one without a subscription and one
+// commune's partner of its commune's only; a national bank without
+// subscribe.unit, a partner whose policy no longer allows subscriptions, one without a subscription and one
 // subscribed to moves hear nothing; each body carries only what the
 // policy allows; each disclosure is in the person's access log with the
 // unit as its reason.
@@ -29,7 +29,7 @@ func TestBirthsAndDeathsReachPartnersInScope(t *testing.T) {
 		defer cancel()
 		s := newStore(t, db)
 		pol := func(scope string, fields ...string) *exchange.Policy {
-			return &exchange.Policy{Operations: []exchange.Operation{exchange.OpSubscribe}, Fields: fields, Scope: scope}
+			return &exchange.Policy{Operations: []exchange.Operation{exchange.OpSubscribe, exchange.OpSubscribeUnit}, Fields: fields, Scope: scope}
 		}
 		policies := policyTable{
 			"bhxh-hn":  pol("01", "pin", "birth_date", "status"), // no death_date
@@ -39,11 +39,14 @@ func TestBirthsAndDeathsReachPartnersInScope(t *testing.T) {
 			"nosub":    pol("01", "pin", "birth_date", "status", "death_date"),
 			"mover":    pol("01", "pin", "permanent_address"),
 			"narrowed": pol("01", "pin", "birth_date"),
+			// A bank subscribed to deaths, national, without subscribe.unit:
+			// it hears of its customers only.
+			"bank": {Operations: []exchange.Operation{exchange.OpSubscribe}, Fields: []string{"pin", "status", "death_date"}},
 		}
 		receivers := map[string]*receiver{}
 		for partner, types := range map[string][]string{
 			"bhxh-hn": {TypeBorn, TypeDied}, "bhxh-dn": {TypeBorn}, "national": {TypeDied}, "commune": {TypeBorn},
-			"mover": {TypeMoved}, "narrowed": {TypeBorn},
+			"mover": {TypeMoved}, "narrowed": {TypeBorn}, "bank": {TypeDied},
 		} {
 			rc := newReceiver(t)
 			sub, err := s.Subscribe(ctx, "staff:admin", *policies[partner], SubscribeInput{PartnerID: partner, Types: types, Mode: ModeWebhook, URL: rc.srv.URL + "/hook"})
@@ -81,6 +84,7 @@ func TestBirthsAndDeathsReachPartnersInScope(t *testing.T) {
 			"commune":  {"born-hn"},
 			"mover":    nil,
 			"narrowed": nil,
+			"bank":     nil,
 		}
 		for partner, ids := range want {
 			rc := receivers[partner]
@@ -159,11 +163,12 @@ func TestBirthsAndDeathsReachPartnersInScope(t *testing.T) {
 func TestReaches(t *testing.T) {
 	open := func(scope string) exchange.Policy {
 		p := openPolicy
+		p.Operations = []exchange.Operation{exchange.OpSubscribe, exchange.OpSubscribeUnit}
 		p.Scope = scope
 		return p
 	}
 	noSub := exchange.Policy{Fields: openPolicy.Fields}
-	noStatus := exchange.Policy{Operations: []exchange.Operation{exchange.OpSubscribe}, Fields: []string{"birth_date"}}
+	noStatus := exchange.Policy{Operations: []exchange.Operation{exchange.OpSubscribe, exchange.OpSubscribeUnit}, Fields: []string{"birth_date"}}
 	for _, c := range []struct {
 		name              string
 		pol               exchange.Policy
@@ -178,6 +183,7 @@ func TestReaches(t *testing.T) {
 		{"a move is for linked partners only", open(""), TypeMoved, "01", "00004", false},
 		{"a card is for linked partners only", open(""), TypeCardIssued, "01", "00004", false},
 		{"no subscribe operation", noSub, TypeBorn, "01", "00004", false},
+		{"subscribe without subscribe.unit (a bank)", openPolicy, TypeDied, "01", "00004", false},
 		{"death without the status field", noStatus, TypeDied, "01", "00004", false},
 		{"unknown scope length reaches nobody", open("0100"), TypeBorn, "01", "00004", false},
 		{"commune scope, person without a commune", open("00004"), TypeBorn, "01", "", false},

@@ -23,10 +23,16 @@ const (
 	OpSubscribe     Operation = "subscribe"         // receive life events of linked people
 	OpReconcile     Operation = "reconcile"         // bulk data cleaning
 	OpStay          Operation = "stay"              // report the guests of the partner's properties (thông báo lưu trú)
+	// OpSubscribeUnit, with OpSubscribe, extends births and deaths to
+	// everyone living in the policy's Scope, linked or not: the agencies
+	// that act on them (social insurance, labour and social affairs)
+	// serve a unit; a bank, which should hear only of its customers, does
+	// not get it.
+	OpSubscribeUnit Operation = "subscribe.unit"
 )
 
 // Operations lists every operation, for forms and validation.
-var Operations = []Operation{OpVerify, OpLookup, OpSectorWrite, OpSectorResolve, OpSubscribe, OpReconcile, OpStay}
+var Operations = []Operation{OpVerify, OpLookup, OpSectorWrite, OpSectorResolve, OpSubscribe, OpReconcile, OpStay, OpSubscribeUnit}
 
 // Kind is what sort of organisation a partner is.
 type Kind string

@@ -96,6 +96,7 @@ var adminMessages = page.Messages{
 		"op.subscribe":         "Nhận thông báo sự kiện hộ tịch",
 		"op.reconcile":         "Làm sạch dữ liệu hàng loạt",
 		"op.stay":              "Thông báo lưu trú (khách của cơ sở lưu trú)",
+		"op.subscribe.unit":    "Nhận khai sinh, khai tử của mọi người trên địa bàn (không chỉ người đã liên kết)",
 
 		"pkind.bank":      "Ngân hàng",
 		"pkind.insurance": "Bảo hiểm",
@@ -288,6 +289,7 @@ var adminMessages = page.Messages{
 		"op.subscribe":         "Receive life events",
 		"op.reconcile":         "Bulk data cleaning",
 		"op.stay":              "Stay notifications (guests of its properties)",
+		"op.subscribe.unit":    "Receive births and deaths of everyone in its unit (not only linked people)",
 
 		"pkind.bank":      "Bank",
 		"pkind.insurance": "Insurance",
