@@ -14,17 +14,21 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 
 	"github.com/dancu-project/dancu/internal/cluster"
 )
@@ -34,14 +38,15 @@ func main() {
 	dur := flag.Duration("duration", 15*time.Second, "each measurement")
 	conns := flag.Int("conns", 16, "concurrent callers")
 	persons := flag.Int("seed-persons", 2000, "synthetic population")
+	only := flag.String("ops", "verify,token", "which calls to measure")
 	flag.Parse()
-	if err := run(*bin, *dur, *conns, *persons); err != nil {
+	if err := run(*bin, *dur, *conns, *persons, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "clusterbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, dur time.Duration, conns, persons int) error {
+func run(bin string, dur time.Duration, conns, persons int, only string) error {
 	if bin == "" {
 		return fmt.Errorf("-bin is required")
 	}
@@ -105,12 +110,16 @@ func run(bin string, dur time.Duration, conns, persons int) error {
 	fmt.Printf("\n%d people; %d callers, %s each; %s\n", len(bodies), conns, dur, loadavg())
 	fmt.Printf("%-7s %5s %9s %6s %8s %14s %12s %12s %s\n", "call", "nodes", "calls/s", "ratio", "errors", "nodes µs/call", "pg µs/call", "lb+gen µs", "load")
 	for _, op := range ops {
+		if !strings.Contains(","+only+",", ","+op.name+",") {
+			continue
+		}
 		var base float64
 		for n := 1; n <= 3; n++ {
 			c.LB.SetActive(n)
 			// A short warm-up on the new set of nodes.
 			measure(ctx, op.call, conns, 2*time.Second)
 			nodes0, pg0, self0 := nodesCPU(c), pgCPU(c.PG.PrimaryPID()), selfCPU()
+			waits := sampleWaits(ctx, c.PG.CurrentURL(), dur)
 			ok, bad, el := measure(ctx, op.call, conns, dur)
 			nodes1, pg1, self1 := nodesCPU(c), pgCPU(c.PG.PrimaryPID()), selfCPU()
 			rate := float64(ok) / el.Seconds()
@@ -120,12 +129,62 @@ func run(bin string, dur time.Duration, conns, persons int) error {
 			per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(ok, 1)) }
 			fmt.Printf("%-7s %5d %9.0f %6.2f %8d %14.0f %12.0f %12.0f %s\n", op.name, n, rate, rate/base, bad,
 				per(nodes1-nodes0), per(pg1-pg0), per(self1-self0), loadavg())
+			fmt.Printf("        PostgreSQL sessions by wait (sampled every 100 ms): %s\n", <-waits)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 		}
 	}
 	return nil
+}
+
+// sampleWaits counts, every 100 ms for d, the PostgreSQL sessions running
+// a statement by what they wait on (none: on the CPU), and sends the
+// averages when done: a lock on one row shows as Lock/transactionid or
+// Lock/tuple, the synchronous replica as IPC/SyncRep.
+func sampleWaits(ctx context.Context, url string, d time.Duration) <-chan string {
+	out := make(chan string, 1)
+	go func() {
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			out <- err.Error()
+			return
+		}
+		defer db.Close()
+		counts := map[string]int{}
+		n := 0
+		end := time.Now().Add(d)
+		for time.Now().Before(end) && ctx.Err() == nil {
+			rows, err := db.QueryContext(ctx, `SELECT coalesce(wait_event_type || '/' || wait_event, 'CPU'), count(*) FROM pg_stat_activity
+				WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid() GROUP BY 1`)
+			if err == nil {
+				for rows.Next() {
+					var w string
+					var c int
+					rows.Scan(&w, &c)
+					counts[w] += c
+				}
+				rows.Close()
+				n++
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		type kv struct {
+			k string
+			v float64
+		}
+		var all []kv
+		for k, v := range counts {
+			all = append(all, kv{k, float64(v) / float64(max(n, 1))})
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
+		var parts []string
+		for _, e := range all[:min(len(all), 5)] {
+			parts = append(parts, fmt.Sprintf("%s %.1f", e.k, e.v))
+		}
+		out <- strings.Join(parts, ", ")
+	}()
+	return out
 }
 
 // measure runs call from conns goroutines for d: successes, failures, time.

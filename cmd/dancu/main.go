@@ -40,6 +40,8 @@ Usage:
   dancu staff add|list|disable|enable|reset|unlock
                           staff accounts: add (temporary password shown once), disable, enable,
                           reset a password, lift a sign-in lock (audited as system:cli)
+  dancu stay property add|list
+                          partners' lodgings (hotel, hospital, dormitory) for stay notifications
   dancu partner add|list|show|policy|client add|disable|enable
                           data-exchange partners, their policies and systems
   dancu deliveries list|replay|log|subscribe
@@ -87,6 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return clientAdd(ctx, args[2:], getenv, stdout, stderr)
 	case "staff":
 		return staffCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "stay":
+		return stayCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "dev":
 		return devCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version":

@@ -19,6 +19,7 @@ import (
 	"github.com/dancu-project/dancu/internal/actor"
 	"github.com/dancu-project/dancu/internal/adminunit"
 	"github.com/dancu-project/dancu/internal/audit"
+	"github.com/dancu-project/dancu/internal/bundle"
 	"github.com/dancu-project/dancu/internal/card/pkistore"
 	cardservice "github.com/dancu-project/dancu/internal/card/service"
 	"github.com/dancu-project/dancu/internal/delivery"
@@ -51,7 +52,7 @@ import (
 
 // Migrations lists the register's modules' tables, in dependency order.
 func Migrations() []storage.Migrations {
-	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations(), services.Migrations(), stats.Migrations(), stay.Migrations(), lease.Migrations(), pkistore.Migrations(), notify.Migrations()}
+	return []storage.Migrations{storage.OwnMigrations(), registry.Migrations(), staff.Migrations(), cardservice.Migrations(), eid.Migrations(), exchange.Migrations(), delivery.Migrations(), reconcile.Migrations(), document.Migrations(), payment.Migrations(), services.Migrations(), stats.Migrations(), stay.Migrations(), bundle.Migrations(), lease.Migrations(), pkistore.Migrations(), notify.Migrations()}
 }
 
 // OpenStores opens and migrates the register's database and the audit log's,
@@ -111,6 +112,8 @@ type App struct {
 	Stats *stats.Service
 	// Stay is the stay notification (thông báo lưu trú).
 	Stay *stay.Service
+	// Bundles are the inter-agency birth and death bundles (liên thông).
+	Bundles *bundle.Service
 
 	// Documents are the citizen's documents; Results issues signed
 	// results into them (under the PKI's results signer).
@@ -319,6 +322,12 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, fmt.Errorf("online services: %w", err)
 	}
 	stands = append(stands, online...)
+	bundles, err := a.openBundles(cfg, log, now)
+	if err != nil {
+		return nil, fmt.Errorf("bundles: %w", err)
+	}
+	stands = append(stands, bundles...)
+	partners.Bundles = a.Bundles
 	// The dashboards name the procedures of the dossiers they list.
 	a.Stats.ProcedureNames = func(ctx context.Context, code string) (string, string, error) {
 		p, err := a.Services.Catalogue().Get(ctx, code)
@@ -377,6 +386,10 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 		return nil, err
 	}
 	a.workersDone = append(a.workersDone, fanoutDone)
+	// The bundles' saga steps and the offers follow their events.
+	if err := a.startBundles(relayCtx); err != nil {
+		return nil, err
+	}
 	// Reconciliation jobs resume from their checkpoints after a restart.
 	a.startWorker(func() { a.Reconcile.NewWorker(matcher, reconcile.WorkerOptions{ID: "app"}).Run(relayCtx) })
 	// Partners' verify reads people's cores from memory, kept exact by

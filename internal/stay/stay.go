@@ -35,6 +35,7 @@ import (
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/card/qr"
 	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/fault"
 	"github.com/dancu-project/dancu/internal/fold"
 	"github.com/dancu-project/dancu/internal/pin"
@@ -149,12 +150,16 @@ type Auditor interface {
 	RecordAll(ctx context.Context, es []audit.Entry) error
 }
 
+// Events declares what the stay module publishes.
+var Events = events.Publishes("stay", events.StayArrived, events.StayLate, events.StayDeparted)
+
 // Service keeps hosts and their guests.
 type Service struct {
-	db    *storage.DB
-	reg   Register
-	audit Auditor
-	now   func() time.Time
+	db      *storage.DB
+	auditDB *storage.DB // where aud writes: db itself on PostgreSQL
+	reg     Register
+	audit   Auditor
+	now     func() time.Time
 }
 
 // New is the stay service.
@@ -163,6 +168,15 @@ func New(db *storage.DB, reg Register, aud Auditor, now func() time.Time) *Servi
 		now = time.Now
 	}
 	return &Service{db: db, reg: reg, audit: aud, now: now}
+}
+
+// WithAuditDB tells the service which database aud writes to. When it is
+// the stay tables' own (PostgreSQL), a report's audit entries join the
+// report's transaction; otherwise (a separate SQLite file, or not told)
+// they are written through aud once the rows are in, before the commit.
+func (s *Service) WithAuditDB(db *storage.DB) *Service {
+	s.auditDB = db
+	return s
 }
 
 // lookup is the register check of a guest: the whole country, since a

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/audit"
 	"github.com/dancu-project/dancu/internal/civildate"
+	"github.com/dancu-project/dancu/internal/events"
 	"github.com/dancu-project/dancu/internal/fault"
 )
 
@@ -16,8 +17,11 @@ import (
 // identity of the reporter ("partner:hotel-x", "citizen:<pin>"). Each guest
 // gets an Outcome in input order: a refused guest does not stop the others.
 // The accepted ones are stored in one transaction, so an error stores none.
-// Every citizen reported gets an audit entry (the register learns where
-// they stay), written before the rows commit.
+// Every citizen whose stay is stored gets an audit entry (the register
+// learns where they stay) naming the host and the reference stored — none
+// for a duplicate or a refusal — and the stored guests are announced on
+// the outbox (events.StayArrived, and events.StayLate for late reports),
+// both in that transaction (see store).
 func (s *Service) Notify(ctx context.Context, who string, h Host, gs []Guest) ([]Outcome, error) {
 	now := s.now()
 	out := make([]Outcome, len(gs))
@@ -54,19 +58,14 @@ func (s *Service) store(ctx context.Context, who string, h Host, now time.Time, 
 	if len(rows) == 0 {
 		return nil
 	}
-	var entries []audit.Entry
-	for _, r := range rows {
-		if r.pin != "" {
-			entries = append(entries, audit.Entry{Actor: who, Action: "stay.notify", Subject: "person:" + r.pin, Purpose: "stay-notification", Detail: "host " + h.ID})
-		}
-	}
-	if err := s.audit.RecordAll(ctx, entries); err != nil {
-		return fmt.Errorf("audit stay: %w", err)
-	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		for lo := 0; lo < len(rows); lo += chunk {
 			hi := min(lo+chunk, len(rows))
-			if err := s.insert(ctx, tx, h, now, rows[lo:hi], idx[lo:hi], out); err != nil {
+			stored, err := s.insert(ctx, tx, h, now, rows[lo:hi], idx[lo:hi], out)
+			if err != nil {
+				return err
+			}
+			if err := s.record(ctx, tx, who, h, now, stored); err != nil {
 				return err
 			}
 		}
@@ -74,7 +73,60 @@ func (s *Service) store(ctx context.Context, who string, h Host, now time.Time, 
 	})
 }
 
-func (s *Service) insert(ctx context.Context, tx *sql.Tx, h Host, now time.Time, rows []row, idx []int, out []Outcome) error {
+// record writes, in tx, what a chunk of newly stored guests leaves behind:
+// the audit entry of each citizen and the chunk's events. With the audit
+// log in the stay tables' database (PostgreSQL) the entries join tx and
+// commit with the rows; with a separate audit file (SQLite) they are
+// written once the rows are in and before tx commits, the order every
+// module keeps (audit.Log.RecordTx): a stay is never stored without its
+// entry.
+func (s *Service) record(ctx context.Context, tx *sql.Tx, who string, h Host, now time.Time, stored []row) error {
+	if len(stored) == 0 {
+		return nil
+	}
+	var entries []audit.Entry
+	arrived := events.StayEvent{Host: h.ID, HostKind: h.Kind, Province: h.Province, Commune: h.Commune, At: now.UTC(),
+		Guests: make([]events.StayGuest, 0, len(stored))}
+	late := arrived
+	late.Guests = nil
+	for _, r := range stored {
+		if r.pin != "" {
+			entries = append(entries, audit.Entry{Actor: who, Action: "stay.notify", Subject: "person:" + r.pin, Purpose: "stay-notification",
+				Detail: "host " + h.ID + " ref " + r.g.Ref, At: now})
+		}
+		arrival, due := r.arrival, r.due.UTC()
+		g := events.StayGuest{Ref: r.g.Ref, PIN: r.pin, Arrival: &arrival, Due: &due, Late: r.late}
+		if r.pin == "" {
+			g.Nationality = strings.ToUpper(r.g.Nationality)
+		}
+		arrived.Guests = append(arrived.Guests, g)
+		if r.late {
+			late.Guests = append(late.Guests, g)
+		}
+	}
+	var err error
+	if s.auditDB == s.db {
+		err = audit.AppendTx(ctx, s.db, tx, now, entries...)
+	} else {
+		err = s.audit.RecordAll(ctx, entries)
+	}
+	if err != nil {
+		return fmt.Errorf("audit stay: %w", err)
+	}
+	if _, err := events.Enqueue(ctx, tx, Events, events.StayArrived, arrived, now); err != nil {
+		return err
+	}
+	if len(late.Guests) > 0 {
+		if _, err := events.Enqueue(ctx, tx, Events, events.StayLate, late, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insert stores a chunk of checked rows, sets their outcomes and returns
+// the rows it stored (not the duplicates, nor the reused references).
+func (s *Service) insert(ctx context.Context, tx *sql.Tx, h Host, now time.Time, rows []row, idx []int, out []Outcome) ([]row, error) {
 	args := make([]any, 0, len(rows)*17)
 	for _, r := range rows {
 		args = append(args, h.ID, r.g.Ref, r.digest, h.Province, h.Commune, r.pin, strings.ToUpper(r.g.Passport), strings.ToUpper(r.g.Nationality),
@@ -84,20 +136,20 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, h Host, now time.Time,
 		s.db.Values(len(rows), 17) + ` ON CONFLICT (host_id, ref) DO NOTHING RETURNING ref`
 	res, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
-		return fmt.Errorf("insert stay guests: %w", err)
+		return nil, fmt.Errorf("insert stay guests: %w", err)
 	}
 	inserted := make(map[string]bool, len(rows))
 	for res.Next() {
 		var ref string
 		if err := res.Scan(&ref); err != nil {
 			res.Close()
-			return fmt.Errorf("insert stay guests: %w", err)
+			return nil, fmt.Errorf("insert stay guests: %w", err)
 		}
 		inserted[ref] = true
 	}
 	res.Close()
 	if err := res.Err(); err != nil {
-		return fmt.Errorf("insert stay guests: %w", err)
+		return nil, fmt.Errorf("insert stay guests: %w", err)
 	}
 	var again []string
 	for _, r := range rows {
@@ -107,9 +159,9 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, h Host, now time.Time,
 	}
 	digests, err := s.digests(ctx, tx, h.ID, again)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var offers []row
+	var offers, stored []row
 	for k, r := range rows {
 		o := &out[idx[k]]
 		switch {
@@ -117,6 +169,7 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, h Host, now time.Time,
 			o.Status, o.Late, o.Offer = Accepted, r.late, r.offer
 			due := r.due
 			o.Due = &due
+			stored = append(stored, r)
 			if r.offer {
 				offers = append(offers, r)
 			}
@@ -128,10 +181,10 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, h Host, now time.Time,
 	}
 	for _, r := range offers {
 		if err := s.offer(ctx, tx, h, r.g.Ref, r.pin, r.arrival, r.until, now); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return stored, nil
 }
 
 func (s *Service) digests(ctx context.Context, tx *sql.Tx, host string, refs []string) (map[string]string, error) {
@@ -178,10 +231,13 @@ func (s *Service) offer(ctx context.Context, tx *sql.Tx, h Host, ref, pin string
 
 // Depart records departures for host h. Each gets an Outcome in input
 // order; an unknown reference or a time before the arrival is refused.
+// The departures recorded are announced on the outbox (events.StayDeparted)
+// in the same transaction.
 func (s *Service) Depart(ctx context.Context, h Host, ds []Departure) ([]Outcome, error) {
 	now := s.now()
 	out := make([]Outcome, len(ds))
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		left := events.StayEvent{Host: h.ID, HostKind: h.Kind, Province: h.Province, Commune: h.Commune, At: now.UTC()}
 		for i, d := range ds {
 			out[i].Ref = d.Ref
 			if d.Ref == "" || len(d.Ref) > 64 {
@@ -190,7 +246,9 @@ func (s *Service) Depart(ctx context.Context, h Host, ds []Departure) ([]Outcome
 			}
 			var arrival int64
 			var dep sql.NullInt64
-			err := tx.QueryRowContext(ctx, `SELECT arrival, departure FROM stay_guests WHERE host_id = $1 AND ref = $2`+s.db.ForUpdate(), h.ID, d.Ref).Scan(&arrival, &dep)
+			var guestPIN, nationality string
+			err := tx.QueryRowContext(ctx, `SELECT arrival, departure, pin, nationality FROM stay_guests WHERE host_id = $1 AND ref = $2`+s.db.ForUpdate(), h.ID, d.Ref).
+				Scan(&arrival, &dep, &guestPIN, &nationality)
 			if err == sql.ErrNoRows {
 				out[i].Status, out[i].Errors = Refused, []*fault.Error{ErrUnknownGuest.WithField("ref")}
 				continue
@@ -211,8 +269,17 @@ func (s *Service) Depart(ctx context.Context, h Host, ds []Departure) ([]Outcome
 				return fmt.Errorf("stay departure: %w", err)
 			}
 			out[i].Status = Accepted
+			g := events.StayGuest{Ref: d.Ref, PIN: guestPIN, Departure: &at}
+			if guestPIN == "" {
+				g.Nationality = nationality
+			}
+			left.Guests = append(left.Guests, g)
 		}
-		return nil
+		if len(left.Guests) == 0 {
+			return nil
+		}
+		_, err := events.Enqueue(ctx, tx, Events, events.StayDeparted, left, now)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -26,6 +26,9 @@ var messages = page.Messages{
 		"nav.access":      "Ai đã truy cập dữ liệu của tôi",
 		"nav.logout":      "Đăng xuất",
 		"nav.verify":      "Kiểm tra căn cước điện tử",
+		"nav.services":    "Dịch vụ công trực tuyến",
+		"nav.dossiers":    "Hồ sơ của tôi",
+		"nav.track":       "Tra cứu hồ sơ",
 
 		"login.title":     "Đăng nhập bằng tài khoản định danh điện tử",
 		"login.lead":      "Nhập số định danh cá nhân và mật khẩu. Tài khoản mức 2 nhập thêm mã từ ứng dụng xác thực để dùng căn cước điện tử.",
@@ -191,6 +194,9 @@ var messages = page.Messages{
 		"nav.access":      "Who accessed my data",
 		"nav.logout":      "Sign out",
 		"nav.verify":      "Check an electronic ID card",
+		"nav.services":    "Online public services",
+		"nav.dossiers":    "My dossiers",
+		"nav.track":       "Track a dossier",
 
 		"login.title":     "Sign in with your electronic ID",
 		"login.lead":      "Enter your personal identification number and password. Level-2 accounts add the code from their authenticator app to use the electronic ID card.",
