@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/dancu-project/dancu/internal/civildate"
 	"github.com/dancu-project/dancu/internal/document"
 	"github.com/dancu-project/dancu/internal/eid"
 	"github.com/dancu-project/dancu/internal/fault"
@@ -199,7 +200,15 @@ func uploadField(in filing, code string) string {
 	return ""
 }
 
+// docLabel names a document of the store by its title and date (the
+// issue date, else the day it was stored).
 func docLabel(d document.Document) string {
+	if d.IssueDate.IsZero() {
+		if d.CreatedAt.IsZero() {
+			return d.Title
+		}
+		return d.Title + " (" + civildate.Of(d.CreatedAt).Display() + ")"
+	}
 	return d.Title + " (" + page.DateText(d.IssueDate) + ")"
 }
 
