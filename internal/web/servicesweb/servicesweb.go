@@ -1,10 +1,10 @@
 // Package servicesweb is the HTTP face of the online public services
 // (internal/services): the public procedure catalogue (API and a searchable
 // page), the citizen's dossiers API (signed in with the portal's e-ID
-// session: its cookie, or the session token as a bearer token), the desk
-// API for officers (staff sessions, scoped by the services module's one
-// rule), the administrators' catalogue overrides, and public tracking by
-// dossier code and check code (API and page).
+// session: its cookie, or the session token as a bearer token), the
+// administrators' catalogue overrides, and public tracking by dossier code
+// and check code (API and page). The officers' side, the one-stop desk, is
+// internal/web/deskweb.
 //
 // Errors are RFC 9457 problem JSON (web/problem) with stable codes and, for
 // forms, one entry per field in Vietnamese and English. Nothing personal is
@@ -27,6 +27,7 @@ import (
 	"github.com/dancu-project/dancu/internal/services"
 	"github.com/dancu-project/dancu/internal/web/auth"
 	"github.com/dancu-project/dancu/internal/web/jsonbody"
+	"github.com/dancu-project/dancu/internal/web/page"
 	"github.com/dancu-project/dancu/internal/web/problem"
 )
 
@@ -46,6 +47,13 @@ type Handler struct {
 	Now     func() time.Time
 	// TrackLimit bounds public tracking per client (zero: DefaultTrackLimit).
 	TrackLimit TrackLimit
+	// Units names communes and provinces on the citizen's pages (the
+	// commune picker, the receiving agency); without it they show codes.
+	Units Units
+	// SecureCookies marks the pages' language cookie Secure (HTTPS).
+	SecureCookies bool
+
+	kit *page.Kit // the citizen's and public pages (kit.go), built by Mount
 }
 
 // Faults of the HTTP layer.
@@ -90,12 +98,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	cit("POST /api/v1/dossiers/{code}/supplement", h.resupply)
 	cit("POST /api/v1/dossiers/{code}/rating", h.rate)
 
-	stf("GET /api/v1/desk/dossiers", h.deskList)
-	stf("GET /api/v1/desk/dossiers/{code}", h.deskOne)
-	stf("POST /api/v1/desk/dossiers/{code}/{action}", h.deskAct)
-
-	h.mountPages(mux)
-	h.mountSignedPages(mux)
+	h.mountCitizenPages(mux)
 }
 
 func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
@@ -369,39 +372,4 @@ func (h *Handler) track(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return jsonbody.Write(w, http.StatusOK, t)
-}
-
-func (h *Handler) deskList(w http.ResponseWriter, r *http.Request, a actor.Actor) error {
-	ds, err := h.Services.ForUnit(r.Context(), a, r.URL.Query().Get("status"))
-	if err != nil {
-		return err
-	}
-	if ds == nil {
-		ds = []services.Dossier{}
-	}
-	return jsonbody.Write(w, http.StatusOK, map[string]any{"dossiers": ds})
-}
-
-func (h *Handler) deskOne(w http.ResponseWriter, r *http.Request, a actor.Actor) error {
-	d, err := h.Services.ForOfficer(r.Context(), a, r.PathValue("code"))
-	if err != nil {
-		return err
-	}
-	return jsonbody.Write(w, http.StatusOK, d)
-}
-
-func (h *Handler) deskAct(w http.ResponseWriter, r *http.Request, a actor.Actor) error {
-	var b struct {
-		Reason string `json:"reason"`
-	}
-	if r.ContentLength != 0 {
-		if err := jsonbody.Decode(w, r, &b, maxJSON); err != nil {
-			return err
-		}
-	}
-	d, err := h.Services.Act(r.Context(), a, r.PathValue("code"), r.PathValue("action"), b.Reason)
-	if err != nil {
-		return err
-	}
-	return jsonbody.Write(w, http.StatusOK, d)
 }
