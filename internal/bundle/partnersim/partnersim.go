@@ -49,15 +49,16 @@ type Config struct {
 // Simulator is a running simulated partner. It is an http.Handler: serve
 // it, then Register its address.
 type Simulator struct {
-	cfg    Config
-	client *http.Client
-	secret atomic.Value // string: the webhook signing secret
-	mu     sync.Mutex
-	rnd    *rand.Rand
-	seen   map[string]bool
-	wg     sync.WaitGroup
-	ctx    context.Context
-	stop   context.CancelFunc
+	cfg      Config
+	client   *http.Client
+	tokenURL string
+	secret   atomic.Value // string: the webhook signing secret
+	mu       sync.Mutex
+	rnd      *rand.Rand
+	seen     map[string]bool
+	wg       sync.WaitGroup
+	ctx      context.Context
+	stop     context.CancelFunc
 
 	// Received, Repeated, Answered, Refused and Duplicated count the
 	// steps received, the resends received, the answers sent, the
@@ -73,9 +74,8 @@ func New(cfg Config) *Simulator {
 	base := strings.TrimSuffix(cfg.Server, "/")
 	cc := clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.Secret, TokenURL: base + "/oidc/oauth/token"}
 	ctx, stop := context.WithCancel(context.Background())
-	s := &Simulator{cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), seen: map[string]bool{}, ctx: ctx, stop: stop}
-	s.client = cc.Client(ctx)
-	s.client.Timeout = 15 * time.Second
+	s := &Simulator{cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), seen: map[string]bool{}, ctx: ctx, stop: stop, tokenURL: cc.TokenURL}
+	s.setClient(cc.Client(ctx))
 	s.secret.Store("")
 	return s
 }
@@ -84,8 +84,23 @@ func New(cfg Config) *Simulator {
 // platform's is not the default).
 func (s *Simulator) TokenURL(u string) {
 	cc := clientcredentials.Config{ClientID: s.cfg.ClientID, ClientSecret: s.cfg.Secret, TokenURL: u}
-	s.client = cc.Client(s.ctx)
-	s.client.Timeout = 15 * time.Second
+	s.mu.Lock()
+	s.tokenURL = u
+	s.mu.Unlock()
+	s.setClient(cc.Client(s.ctx))
+}
+
+func (s *Simulator) setClient(c *http.Client) {
+	c.Timeout = 15 * time.Second
+	s.mu.Lock()
+	s.client = c
+	s.mu.Unlock()
+}
+
+func (s *Simulator) http() *http.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.client
 }
 
 // Discover reads the token endpoint from the platform's OpenID
@@ -113,7 +128,7 @@ func (s *Simulator) Register(ctx context.Context, publicURL string) error {
 	body, _ := json.Marshal(map[string]string{"url": publicURL})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, strings.TrimSuffix(s.cfg.Server, "/")+"/api/partner/v1/bundles/endpoint", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
+	resp, err := s.http().Do(req)
 	if err != nil {
 		return fmt.Errorf("partnersim: register: %w", err)
 	}
@@ -203,7 +218,7 @@ func (s *Simulator) answer(url string, a bundle.Answer) error {
 	for attempt := 0; ; attempt++ {
 		req, _ := http.NewRequestWithContext(s.ctx, http.MethodPost, url, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := s.client.Do(req)
+		resp, err := s.http().Do(req)
 		if err == nil {
 			raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
@@ -211,7 +226,14 @@ func (s *Simulator) answer(url string, a bundle.Answer) error {
 				return nil
 			}
 			err = fmt.Errorf("answer %d: %s", resp.StatusCode, raw)
-			if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests {
+			switch {
+			case resp.StatusCode == http.StatusUnauthorized:
+				// The platform restarted or the token was revoked: a new one.
+				s.mu.Lock()
+				u := s.tokenURL
+				s.mu.Unlock()
+				s.TokenURL(u)
+			case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests:
 				return err
 			}
 		}
