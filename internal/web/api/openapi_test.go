@@ -1,10 +1,12 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dancu-project/dancu/internal/web/api"
 	"github.com/dancu-project/dancu/internal/web/openapitest"
+	"github.com/dancu-project/dancu/internal/web/servicesweb"
 )
 
 // TestOpenAPIMatchesRoutes keeps the published document true: every route
@@ -15,6 +17,11 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	var routes []openapitest.Route
 	for _, r := range (&api.API{}).Routes() {
 		routes = append(routes, openapitest.Route{Method: r.Method, Path: r.Path, From: "API"})
+	}
+	// The online services' routes (servicesweb) are in the same document.
+	for _, r := range servicesweb.Routes() {
+		method, path, _ := strings.Cut(r, " ")
+		routes = append(routes, openapitest.Route{Method: method, Path: path, From: "services"})
 	}
 	openapitest.MatchRoutes(t, doc, routes)
 }
