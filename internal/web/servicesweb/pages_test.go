@@ -3,6 +3,7 @@ package servicesweb_test
 import (
 	"bytes"
 	"context"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -244,7 +245,7 @@ func TestFilingPages(t *testing.T) {
 			pagetest.SpeaksToPeople(t, "review", r.body, person.FullName, "Phường Ba Đình", "Hợp đồng thuê nhà", "chọn trong kho dữ liệu", "7.000 đồng", "Tôi xin cam đoan")
 			sign := url.Values{}
 			for _, m := range hiddenRE.FindAllStringSubmatch(r.body, -1) {
-				sign.Add(m[1], m[2])
+				sign.Add(m[1], html.UnescapeString(m[2]))
 			}
 			sign.Set("step", "sign")
 			if r := b.post("/citizen/dossiers/new/CT.TAT.01", sign, nil); r.status != 422 || !strings.Contains(r.body, "cam đoan trước khi ký") {
@@ -362,3 +363,66 @@ func TestFilingPages(t *testing.T) {
 }
 
 func servicesFiler(p string) services.Filer { return services.Filer{PIN: p, Level: 2} }
+
+// TestFilingUpload: a paper uploaded on the form travels with the review
+// (nothing is stored before the signature), survives going back to edit,
+// and is stored with the dossier when the citizen signs — on SQLite and
+// PostgreSQL. A free procedure signed goes straight to the receipt.
+func TestFilingUpload(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			f := appFixture(t, d)
+			ctx := context.Background()
+			p, tok := f.citizen(t, 7)
+			b := browser{t: t, base: f.srv.URL, cookie: "citizen_session=" + tok}
+			r := b.get("/citizen/dossiers/new/CT.TAT.01?lang=en")
+			if r.status != 200 {
+				t.Fatalf("form: %d", r.status)
+			}
+			pagetest.SpeaksToPeople(t, "English form", r.body, "Known data (cannot be changed)", "Your document store is empty; upload a file.")
+			csrf, key := find(t, csrfRE, r.body), find(t, keyRE, r.body)
+			vals := url.Values{"csrf": {csrf}, "key": {key}, "step": {"review"}, "f_temp_commune": {"00004"}, "f_temp_address": {"Số 3 Hàng Bài"},
+				"f_from": {time.Now().Format("2006-01-02")}, "f_to": {time.Now().AddDate(0, 6, 0).Format("2006-01-02")}, "f_phone": {"0912345678"}}
+			before, _ := f.env.App.Documents.ListByOwner(ctx, pin.PIN(p))
+			r = b.post("/citizen/dossiers/new/CT.TAT.01", vals, map[string][]byte{"file_dwelling_proof": cleanPDF})
+			if r.status != 200 || !strings.Contains(r.body, `name="kept_dwelling_proof"`) || !strings.Contains(r.body, "file_dwelling_proof.pdf (tải lên)") {
+				t.Fatalf("review with an upload: %d\n%s", r.status, r.body)
+			}
+			if now, _ := f.env.App.Documents.ListByOwner(ctx, pin.PIN(p)); len(now) != len(before) {
+				t.Fatal("the review stored the upload before the signature")
+			}
+			again := url.Values{}
+			for _, m := range hiddenRE.FindAllStringSubmatch(r.body, -1) {
+				again.Add(m[1], html.UnescapeString(m[2]))
+			}
+			// Back to edit: the values and the file are still there.
+			again.Set("step", "edit")
+			e := b.post("/citizen/dossiers/new/CT.TAT.01", again, nil)
+			if e.status != 200 || !strings.Contains(e.body, `value="Số 3 Hàng Bài"`) || !strings.Contains(e.body, "Đã đính kèm tệp: file_dwelling_proof.pdf") {
+				t.Fatalf("edit: %d\n%s", e.status, e.body)
+			}
+			again.Set("step", "sign")
+			again.Set("pledge", "yes")
+			if s := b.post("/citizen/dossiers/new/CT.TAT.01", again, nil); s.status != http.StatusSeeOther || !strings.Contains(s.loc, "/sim/pay/") {
+				t.Fatalf("sign: %d %s", s.status, s.loc)
+			}
+			mine, _ := f.svc.ListMine(ctx, servicesFiler(p))
+			if len(mine) != 1 || len(mine[0].Attachments) != 1 || mine[0].Attachments[0].Reused {
+				t.Fatalf("dossiers: %+v", mine)
+			}
+			if now, _ := f.env.App.Documents.ListByOwner(ctx, pin.PIN(p)); len(now) != len(before)+1 {
+				t.Errorf("the signed dossier stored %d documents, want 1", len(now)-len(before))
+			}
+
+			// A free procedure: signed, straight to the receipt.
+			r = b.get("/citizen/dossiers/new/CC.XN.01")
+			csrf, key = find(t, csrfRE, r.body), find(t, keyRE, r.body)
+			s := b.post("/citizen/dossiers/new/CC.XN.01", url.Values{"csrf": {csrf}, "key": {key}, "step": {"sign"}, "pledge": {"yes"}, "f_old_id": {"123456789"}}, nil)
+			if s.status != http.StatusSeeOther || !strings.HasPrefix(s.loc, "/citizen/dossiers/") || !strings.HasSuffix(s.loc, "?filed=1") {
+				t.Fatalf("free procedure: %d %s", s.status, s.loc)
+			}
+			r = b.get(s.loc)
+			pagetest.SpeaksToPeople(t, "free receipt", r.body, "Hồ sơ đã được nộp.", "Đã tiếp nhận", "Miễn phí")
+		})
+	}
+}
