@@ -55,6 +55,11 @@ func (a *App) openServices(cfg platform.Config, secret string, units *adminunit.
 		return nil, err
 	}
 	mounts = append(mounts, &servicesweb.Handler{Services: a.Services, Citizens: a.EID, Staff: a.Staff, Log: log, BaseURL: base, Now: now})
+	desk, err := a.openDesk(base, cfg.SecureCookies, units, log, now)
+	if err != nil {
+		return nil, err
+	}
+	mounts = append(mounts, desk)
 	extras, err := a.openServicesExtras(cfg, mounts, log, now) // servicesjobs.go
 	if err != nil {
 		return nil, err
