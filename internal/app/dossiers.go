@@ -50,11 +50,12 @@ func (a *App) openServices(cfg platform.Config, secret string, units *adminunit.
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte("dancu dossier check codes"))
 	if a.Services, err = services.New(services.Deps{DB: a.DB, Catalogue: cat, Register: a.Registry, Documents: a.Documents, Results: a.Results,
-		Payments: pays, Calendar: cal, Units: units, Audit: a.Audit, Secret: m.Sum(nil), Now: now, ReturnURL: base + "/track?code=",
+		Payments: pays, Calendar: cal, Units: units, Audit: a.Audit, Secret: m.Sum(nil), Now: now, ReturnURL: base + "/citizen/dossiers/",
 		Orgs: serviceOrgs{eid: a.EID}}); err != nil {
 		return nil, err
 	}
-	mounts = append(mounts, &servicesweb.Handler{Services: a.Services, Citizens: a.EID, Staff: a.Staff, Log: log, BaseURL: base, Now: now})
+	mounts = append(mounts, &servicesweb.Handler{Services: a.Services, Citizens: a.EID, Staff: a.Staff, Log: log, BaseURL: base, Now: now,
+		Units: units, SecureCookies: cfg.SecureCookies})
 	desk, err := a.openDesk(base, cfg.SecureCookies, units, log, now)
 	if err != nil {
 		return nil, err
