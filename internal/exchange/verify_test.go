@@ -2,12 +2,16 @@ package exchange
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dancu-project/dancu/internal/fault"
+	"github.com/dancu-project/dancu/internal/match"
 	"github.com/dancu-project/dancu/internal/storage"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
@@ -80,4 +84,43 @@ func TestLinkerConcurrent(t *testing.T) {
 			t.Errorf("%d links, want 30", n)
 		}
 	})
+}
+
+// TestProbeDigestStable: the digest of a verify's values is the one
+// earlier versions wrote (fmt's "%04d-%02d-%02d" date among them), so
+// values a partner tried today before an upgrade are not counted as new
+// after it; case, spacing and date format do not make values new.
+func TestProbeDigestStable(t *testing.T) {
+	old := func(in VerifyInput, d match.RawDate) string {
+		h := sha256.New()
+		for _, v := range []string{
+			strings.Join(strings.Fields(strings.ToLower(in.FullName)), " "),
+			fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day),
+			strings.Join(strings.Fields(strings.ToLower(in.Address)), " "),
+			strings.TrimSpace(in.CardNumber),
+		} {
+			h.Write([]byte(v))
+			h.Write([]byte{0})
+		}
+		return hex.EncodeToString(h.Sum(nil))
+	}
+	cases := []struct {
+		in VerifyInput
+		d  match.RawDate
+	}{
+		{VerifyInput{FullName: "Nguyễn Văn An"}, match.RawDate{Year: 1990, Month: 9, Day: 5}},
+		{VerifyInput{FullName: "  NGUYỄN   văn AN ", Address: "Số 1, Hà Nội", CardNumber: " 001090000001 "}, match.RawDate{Year: 1990, Month: 12, Day: 25}},
+		{VerifyInput{}, match.RawDate{}},
+		{VerifyInput{FullName: "Lê Thị B"}, match.RawDate{Year: 1990}},
+		{VerifyInput{FullName: "x"}, match.RawDate{Year: 12345, Month: 1, Day: 2}},
+	}
+	for _, c := range cases {
+		if got, want := probeDigest(c.in, c.d), old(c.in, c.d); got != want {
+			t.Errorf("%+v %+v: digest %s, earlier versions %s", c.in, c.d, got, want)
+		}
+	}
+	a := probeDigest(VerifyInput{FullName: "Nguyễn Văn An"}, match.RawDate{Year: 1990, Month: 9, Day: 5})
+	if b := probeDigest(VerifyInput{FullName: " nguyễn  VĂN an"}, match.RawDate{Year: 1990, Month: 9, Day: 5}); a != b {
+		t.Error("the same name in another case and spacing is a new value")
+	}
 }
