@@ -29,6 +29,8 @@ var messages = page.Messages{
 		"nav.death":  "Khai tử",
 		"nav.move":   "Thường trú nơi mới",
 		"nav.logout": "Đăng xuất",
+		// The one-stop desk's dossiers (internal/web/deskweb).
+		"nav.dossiers": "Hồ sơ một cửa",
 
 		// Data cleaning (reconciliation of partners' datasets).
 		"nav.reconcile":                 "Làm sạch dữ liệu",
@@ -496,6 +498,8 @@ var messages = page.Messages{
 		"nav.death":  "Death",
 		"nav.move":   "New residence",
 		"nav.logout": "Sign out",
+		// The one-stop desk's dossiers (internal/web/deskweb).
+		"nav.dossiers": "One-stop desk",
 
 		// Data cleaning (reconciliation of partners' datasets).
 		"nav.reconcile":                 "Data cleaning",

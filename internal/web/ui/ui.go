@@ -368,6 +368,7 @@ type userView struct {
 	Admin                      bool // an administrator, and the administration pages are mounted
 	Dashboard                  bool // the dashboards are mounted and the role reads them
 	Stay                       bool // the guests page is mounted and the role does the desk's acts
+	Dossiers                   bool // the role does the desk's acts: the one-stop desk's dossiers (deskweb)
 }
 
 type summaryItem struct {
@@ -391,7 +392,8 @@ func (u *UI) page(r *http.Request, s *staff.Session, titleKey, here string) *vie
 		v.CSRF = s.CSRF
 		v.User = &userView{Name: a.Name, Username: a.Label(), Role: u.tr(l, "role."+string(a.Role)),
 			Unit: u.unitName(l, a.Unit), CanRegister: a.CanRegister(), Reconcile: u.recon != nil, EIDDesk: u.eid != nil && a.Can(actor.DeskActs),
-			Admin: a.Can(actor.ManageStaff) && u.admin.Clients != nil, Dashboard: u.stats != nil && a.Can(actor.ReadDashboards), Stay: u.stay != nil && a.Can(actor.DeskActs)}
+			Admin: a.Can(actor.ManageStaff) && u.admin.Clients != nil, Dashboard: u.stats != nil && a.Can(actor.ReadDashboards), Stay: u.stay != nil && a.Can(actor.DeskActs),
+			Dossiers: a.Can(actor.DeskActs)}
 	}
 	return v
 }
