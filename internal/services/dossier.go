@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -112,6 +113,31 @@ type Deps struct {
 // Service runs dossiers.
 type Service struct {
 	d Deps
+	// prepared is set once the hot write statements are prepared on the
+	// write pool (prepareWrites): on SQLite parsing a statement costs about
+	// as much as running it, and a submission runs five.
+	prepared sync.Once
+}
+
+// The statements every submission runs, prepared once (storage.DB's
+// ReadStmt, PrepareWrites and TxStmt).
+const (
+	sqlInsertDossier = `INSERT INTO dossiers (code, procedure_code, owner_pin, unit_code, province_code, commune_code, status, form, attachments, fee,
+			clock, due_date, submitted_at, received_at, updated_at, idem_key, request_hash, org_id, org_kind, org_code, org_name, org_role)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`
+	sqlNextCode = `INSERT INTO dossier_sequences (unit_code, day, n) VALUES ($1, $2, 1)
+		ON CONFLICT (unit_code, day) DO UPDATE SET n = dossier_sequences.n + 1 RETURNING n`
+	sqlHistory = `INSERT INTO dossier_history (code, at, actor, status, note) VALUES ($1, $2, $3, $4, $5)`
+	sqlReplay  = `SELECT code, request_hash FROM dossiers WHERE owner_pin = $1 AND idem_key = $2`
+)
+
+// prepareWrites prepares the submission's writes on the write pool, once,
+// outside any transaction; a failure leaves TxStmt preparing them per
+// transaction.
+func (s *Service) prepareWrites(ctx context.Context) {
+	s.prepared.Do(func() {
+		_ = s.d.DB.PrepareWrites(ctx, sqlInsertDossier, sqlNextCode, sqlHistory)
+	})
 }
 
 // New builds the service.
@@ -331,6 +357,7 @@ func (s *Service) Submit(ctx context.Context, f Filer, r SubmitRequest) (Receipt
 		return Receipt{}, ErrUnit
 	}
 	unit := UnitCode(province, commune)
+	s.prepareWrites(ctx)
 	d := Dossier{Procedure: p.Code, OwnerPIN: f.PIN, Unit: unit, Province: province, Commune: commune, Form: form,
 		Fee: p.Fee, SubmittedAt: now.UTC(), UpdatedAt: now.UTC(), Status: AwaitingPayment, Organisation: org}
 	if org != nil {
@@ -365,9 +392,11 @@ func (s *Service) Submit(ctx context.Context, f Filer, r SubmitRequest) (Receipt
 		if org != nil {
 			o = *org
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO dossiers (code, procedure_code, owner_pin, unit_code, province_code, commune_code, status, form, attachments, fee,
-			clock, due_date, submitted_at, received_at, updated_at, idem_key, request_hash, org_id, org_kind, org_code, org_name, org_role)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+		ins, err := s.d.DB.TxStmt(ctx, tx, sqlInsertDossier)
+		if err != nil {
+			return fmt.Errorf("services: insert dossier: %w", err)
+		}
+		_, err = ins.ExecContext(ctx,
 			d.Code, d.Procedure, d.OwnerPIN, d.Unit, d.Province, d.Commune, string(d.Status), string(formJSON), string(attJSON), d.Fee,
 			clockText(d.Clock), d.Due, ts(d.SubmittedAt), ts(d.ReceivedAt), ts(d.UpdatedAt), r.IdempotencyKey, hash, o.ID, o.Kind, o.Code, o.Name, o.Role)
 		if err != nil {
@@ -405,7 +434,11 @@ func (s *Service) Submit(ctx context.Context, f Filer, r SubmitRequest) (Receipt
 
 func (s *Service) replay(ctx context.Context, f Filer, key, hash string) (Receipt, bool, error) {
 	var code, h string
-	err := s.d.DB.R.QueryRowContext(ctx, `SELECT code, request_hash FROM dossiers WHERE owner_pin = $1 AND idem_key = $2`, f.PIN, key).Scan(&code, &h)
+	st, err := s.d.DB.ReadStmt(ctx, sqlReplay)
+	if err != nil {
+		return Receipt{}, false, fmt.Errorf("services: idempotency lookup: %w", err)
+	}
+	err = st.QueryRowContext(ctx, f.PIN, key).Scan(&code, &h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Receipt{}, false, nil
 	}
@@ -518,8 +551,11 @@ func UnitCode(province, commune string) string {
 func (s *Service) nextCode(ctx context.Context, tx *sql.Tx, unit string, now time.Time) (string, error) {
 	day := civildate.Of(now.In(civildate.Location()))
 	var n int
-	err := tx.QueryRowContext(ctx, `INSERT INTO dossier_sequences (unit_code, day, n) VALUES ($1, $2, 1)
-		ON CONFLICT (unit_code, day) DO UPDATE SET n = dossier_sequences.n + 1 RETURNING n`, unit, day.String()).Scan(&n)
+	st, err := s.d.DB.TxStmt(ctx, tx, sqlNextCode)
+	if err != nil {
+		return "", fmt.Errorf("services: dossier sequence: %w", err)
+	}
+	err = st.QueryRowContext(ctx, unit, day.String()).Scan(&n)
 	if err != nil {
 		return "", fmt.Errorf("services: dossier sequence: %w", err)
 	}
@@ -567,8 +603,10 @@ func (s *Service) event(d Dossier, now time.Time) events.DossierEvent {
 }
 
 func (s *Service) history(ctx context.Context, tx *sql.Tx, code, who string, st Status, note string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO dossier_history (code, at, actor, status, note) VALUES ($1, $2, $3, $4, $5)`,
-		code, ts(now), who, string(st), note)
+	ins, err := s.d.DB.TxStmt(ctx, tx, sqlHistory)
+	if err == nil {
+		_, err = ins.ExecContext(ctx, code, ts(now), who, string(st), note)
+	}
 	if err != nil {
 		return fmt.Errorf("services: dossier history: %w", err)
 	}
@@ -609,7 +647,11 @@ func (s *Service) load(ctx context.Context, code string) (Dossier, error) {
 	if len(code) > 40 {
 		return Dossier{}, ErrNotFound
 	}
-	d, err := scanDossier(s.d.DB.R.QueryRowContext(ctx, `SELECT `+dossierColumns+` FROM dossiers WHERE code = $1`, code))
+	st, err := s.d.DB.ReadStmt(ctx, `SELECT `+dossierColumns+` FROM dossiers WHERE code = $1`)
+	if err != nil {
+		return Dossier{}, fmt.Errorf("services: load dossier: %w", err)
+	}
+	d, err := scanDossier(st.QueryRowContext(ctx, code))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Dossier{}, ErrNotFound
 	}
