@@ -55,6 +55,9 @@ func (s *Service) recordEvent(ctx context.Context, tx *sql.Tx, a actor.Actor, ev
 		from.ProvinceCode, from.CommuneCode, ev.Evidence, ev.OtherPIN); err != nil {
 		return fmt.Errorf("insert life event: %w", err)
 	}
+	if err := recordRequest(ctx, tx, p.PIN, now); err != nil {
+		return err
+	}
 	msg := EventMessage{EventID: ev.ID, Kind: ev.Kind, PIN: p.PIN, Effective: ev.Effective.String(),
 		Province: p.Permanent.ProvinceCode, Commune: p.Permanent.CommuneCode, Recorded: now}
 	if ev.Kind == EventMove {

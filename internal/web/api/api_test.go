@@ -20,6 +20,10 @@ type client struct {
 	t     *testing.T
 	base  string
 	token string
+	// key is sent as the Idempotency-Key header when set.
+	key string
+	// replayed is the last answer's Idempotent-Replayed header.
+	replayed string
 }
 
 // do sends a request and decodes the JSON answer into out (when not nil).
@@ -41,10 +45,14 @@ func (c *client) do(method, path string, body any, out any) int {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
+	if c.key != "" {
+		req.Header.Set("Idempotency-Key", c.key)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	c.replayed = resp.Header.Get("Idempotent-Replayed")
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 400 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/dancu-project/dancu/internal/registry"
@@ -21,15 +22,10 @@ func (a *API) departures(w http.ResponseWriter, r *http.Request) error {
 // registerArrival is register for a move or a temporary residence, whose
 // arrival evidence may be a chip read with its portrait (tens of
 // kilobytes, above the register forms' limit).
-func registerArrival[T any](a *API, w http.ResponseWriter, r *http.Request, run func(acc staff.Account, in T) (registry.Person, error)) error {
+func registerArrival[T any](a *API, w http.ResponseWriter, r *http.Request, run func(ctx context.Context, acc staff.Account, in T) (registry.Person, error)) error {
 	var in T
 	if err := decodeLimit(w, r, &in, maxChipBody); err != nil {
 		return err
 	}
-	p, err := run(actorOf(r.Context()), in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/persons/"+p.PIN)
-	return jsonbody.Write(w, http.StatusCreated, p)
+	return a.act(w, r, in, func(ctx context.Context) (registry.Person, error) { return run(ctx, actorOf(ctx), in) })
 }

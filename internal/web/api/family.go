@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/dancu-project/dancu/internal/registry"
@@ -11,15 +12,15 @@ import (
 // registerMarriage registers a marriage of two persons the staff member
 // reaches; the answer is the record of "pin".
 func (a *API) registerMarriage(w http.ResponseWriter, r *http.Request) error {
-	return register(a, w, r, func(acc staff.Account, in registry.MarriageInput) (registry.Person, error) {
-		return a.Registry.RegisterMarriage(r.Context(), acc.Actor(), in)
+	return register(a, w, r, func(ctx context.Context, acc staff.Account, in registry.MarriageInput) (registry.Person, error) {
+		return a.Registry.RegisterMarriage(ctx, acc.Actor(), in)
 	})
 }
 
 // registerDivorce records the end of a person's marriage by divorce.
 func (a *API) registerDivorce(w http.ResponseWriter, r *http.Request) error {
-	return register(a, w, r, func(acc staff.Account, in registry.DivorceInput) (registry.Person, error) {
-		return a.Registry.RegisterDivorce(r.Context(), acc.Actor(), in)
+	return register(a, w, r, func(ctx context.Context, acc staff.Account, in registry.DivorceInput) (registry.Person, error) {
+		return a.Registry.RegisterDivorce(ctx, acc.Actor(), in)
 	})
 }
 

@@ -1,6 +1,11 @@
 package api
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"math"
 	"net"
 	"net/http"
@@ -139,46 +144,102 @@ func (a *API) getHousehold(w http.ResponseWriter, r *http.Request) error {
 }
 
 // register decodes a registration, runs it and answers 201 with the record.
-func register[T any](a *API, w http.ResponseWriter, r *http.Request, run func(acc staff.Account, in T) (registry.Person, error)) error {
+func register[T any](a *API, w http.ResponseWriter, r *http.Request, run func(ctx context.Context, acc staff.Account, in T) (registry.Person, error)) error {
 	var in T
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	p, err := run(actorOf(r.Context()), in)
+	return a.act(w, r, in, func(ctx context.Context) (registry.Person, error) { return run(ctx, actorOf(ctx), in) })
+}
+
+// act runs a register act and answers 201 with the person it recorded.
+// Under an Idempotency-Key the act is done once: a request sent again with
+// the same key (its answer lost to a timeout or a failed node) is answered
+// with the person the first one recorded and Idempotent-Replayed: true, and
+// the same key with another request is refused. The key is written in the
+// act's transaction, so it exists exactly when the act committed.
+func (a *API) act(w http.ResponseWriter, r *http.Request, in any, run func(ctx context.Context) (registry.Person, error)) error {
+	ctx := r.Context()
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		p, err := run(ctx)
+		if err != nil {
+			return err
+		}
+		return created(w, p, false)
+	}
+	if !registry.ValidRequestKey(key) {
+		return registry.ErrRequestKey
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("hash request: %w", err)
+	}
+	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
+	hash := hex.EncodeToString(sum[:])
+	who := actorOf(ctx).Actor()
+	replay := func() (bool, error) {
+		pinText, ok, err := a.Registry.Replayed(ctx, who.ID, key, hash)
+		if err != nil || !ok {
+			return false, err
+		}
+		p, err := a.Registry.Get(ctx, who, pinText, "registration")
+		if err != nil {
+			return false, err
+		}
+		return true, created(w, p, true)
+	}
+	if ok, err := replay(); err != nil || ok {
+		return err
+	}
+	p, err := run(registry.WithRequest(ctx, who.ID, key, hash))
+	if registry.IsRequestRace(err) {
+		// A concurrent request with the key committed first.
+		if ok, rerr := replay(); rerr != nil || ok {
+			return rerr
+		}
+	}
 	if err != nil {
 		return err
 	}
+	return created(w, p, false)
+}
+
+func created(w http.ResponseWriter, p registry.Person, replayed bool) error {
 	w.Header().Set("Location", "/api/v1/persons/"+p.PIN)
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
 	return jsonbody.Write(w, http.StatusCreated, p)
 }
 
 func (a *API) registerBirth(w http.ResponseWriter, r *http.Request) error {
-	return register(a, w, r, func(acc staff.Account, in registry.BirthInput) (registry.Person, error) {
-		return a.Registry.RegisterBirth(r.Context(), acc.Actor(), in)
+	return register(a, w, r, func(ctx context.Context, acc staff.Account, in registry.BirthInput) (registry.Person, error) {
+		return a.Registry.RegisterBirth(ctx, acc.Actor(), in)
 	})
 }
 
 func (a *API) registerDeath(w http.ResponseWriter, r *http.Request) error {
-	return register(a, w, r, func(acc staff.Account, in registry.DeathInput) (registry.Person, error) {
-		return a.Registry.RegisterDeath(r.Context(), acc.Actor(), in)
+	return register(a, w, r, func(ctx context.Context, acc staff.Account, in registry.DeathInput) (registry.Person, error) {
+		return a.Registry.RegisterDeath(ctx, acc.Actor(), in)
 	})
 }
 
 func (a *API) registerMove(w http.ResponseWriter, r *http.Request) error {
-	return registerArrival(a, w, r, func(acc staff.Account, in registry.MoveInput) (registry.Person, error) {
-		return a.Registry.RegisterMove(r.Context(), acc.Actor(), in)
+	return registerArrival(a, w, r, func(ctx context.Context, acc staff.Account, in registry.MoveInput) (registry.Person, error) {
+		return a.Registry.RegisterMove(ctx, acc.Actor(), in)
 	})
 }
 
 func (a *API) changeName(w http.ResponseWriter, r *http.Request) error {
-	return register(a, w, r, func(acc staff.Account, in registry.NameChangeInput) (registry.Person, error) {
-		return a.Registry.ChangeName(r.Context(), acc.Actor(), in)
+	return register(a, w, r, func(ctx context.Context, acc staff.Account, in registry.NameChangeInput) (registry.Person, error) {
+		return a.Registry.ChangeName(ctx, acc.Actor(), in)
 	})
 }
 
 func (a *API) registerTemporary(w http.ResponseWriter, r *http.Request) error {
-	return registerArrival(a, w, r, func(acc staff.Account, in registry.TemporaryInput) (registry.Person, error) {
-		return a.Registry.RegisterTemporary(r.Context(), acc.Actor(), in)
+	return registerArrival(a, w, r, func(ctx context.Context, acc staff.Account, in registry.TemporaryInput) (registry.Person, error) {
+		return a.Registry.RegisterTemporary(ctx, acc.Actor(), in)
 	})
 }
 
