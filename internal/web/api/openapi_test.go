@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dancu-project/dancu/internal/web/api"
+	"github.com/dancu-project/dancu/internal/web/bundleweb"
 	"github.com/dancu-project/dancu/internal/web/deskweb"
 	"github.com/dancu-project/dancu/internal/web/openapitest"
 	"github.com/dancu-project/dancu/internal/web/servicesweb"
@@ -27,6 +28,11 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	// The one-stop desk's routes (deskweb) are in the same document.
 	for _, r := range deskweb.Routes() {
 		routes = append(routes, openapitest.Route{Method: r.Method, Path: r.Path, From: "desk"})
+	}
+	// The inter-agency bundles' routes (bundleweb) are in the same document.
+	for _, r := range bundleweb.Routes() {
+		method, path, _ := strings.Cut(r, " ")
+		routes = append(routes, openapitest.Route{Method: method, Path: path, From: "bundles"})
 	}
 	openapitest.MatchRoutes(t, doc, routes)
 }

@@ -367,3 +367,18 @@ func (h *Handler) signed(fn func(w http.ResponseWriter, r *http.Request, s eid.S
 		fn(w, r, s)
 	}
 }
+
+// Routes are the JSON routes Mount registers, for the OpenAPI document's
+// test (the staff API's document, internal/web/api/openapi.json).
+func Routes() []string {
+	return []string{
+		"GET /api/v1/bundles",
+		"GET /api/v1/bundles/{code}",
+		"POST /api/v1/bundles/birth",
+		"POST /api/v1/bundles/death",
+		"GET /api/v1/bundle-offers",
+		"POST /api/v1/bundle-offers/{id}/confirm",
+		"GET /api/v1/agency/bundles",
+		"POST /api/v1/agency/bundles/{code}/steps/{step}/{decision}",
+	}
+}
