@@ -59,7 +59,10 @@ func (s *Service) activate(ctx context.Context, registrar actor.Actor, p registr
 		if err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, registrar.ID, ActionLevel2Activated, pin, "")
+		if err := s.auditTx(ctx, tx, registrar.ID, ActionLevel2Activated, pin, ""); err != nil {
+			return err
+		}
+		return activated(ctx, tx, pin, Level2, s.now())
 	})
 	if err != nil {
 		return Account{}, fmt.Errorf("activate: %w", err)

@@ -259,7 +259,10 @@ func (s *Service) CompleteRegistration(ctx context.Context, enrolmentID, code, p
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = tx.ExecContext(ctx, `INSERT INTO eid_accounts (pin, subject, level, status, phone_sealed, email, created_via, guardian_pin, password_hash, created_at, updated_at)
 				VALUES ($1, $2, $3, $4, $5, $6, 'app', $7, $8, $9, $9)`, pin, storage.NewID(), int(Level1), StatusActive, s.seal.Seal(phone, pin), email, guardian, hash, now)
-			return err
+			if err != nil {
+				return err
+			}
+			return activated(ctx, tx, pin, Level1, s.now())
 		case err != nil:
 			return err
 		case status == StatusPending:
@@ -272,7 +275,10 @@ func (s *Service) CompleteRegistration(ctx context.Context, enrolmentID, code, p
 			_, err = tx.ExecContext(ctx, `UPDATE eid_accounts SET subject = $1, level = $2, status = $3, phone_sealed = $4, email = $5, created_via = 'app',
 				guardian_pin = $6, password_hash = $7, totp_sealed = '', totp_confirmed = 0, totp_last_step = 0, activated_by = '', status_reason = '', updated_at = $8 WHERE pin = $9`,
 				storage.NewID(), int(Level1), StatusActive, s.seal.Seal(phone, pin), email, guardian, hash, now, pin)
-			return err
+			if err != nil {
+				return err
+			}
+			return activated(ctx, tx, pin, Level1, s.now())
 		default:
 			return ErrAccountExists
 		}

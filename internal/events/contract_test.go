@@ -27,8 +27,8 @@ import (
 // Every publisher's and consumer's declaration. TestContract's scan of the
 // source fails when a declaration exists that these lists miss.
 var (
-	publishers = []events.Publisher{registry.Events, cardservice.Events, audit.Events, delivery.Events, events.DeadLetterPublisher, services.Events, services.DeskEvents, bundle.Events}
-	consumers  = []events.Consumer{eid.DeathConsumer, cardservice.DeathConsumer, delivery.FanoutConsumer, delivery.FanoutCardConsumer, stats.PersonConsumer, stats.CardConsumer, notify.DossierConsumer, bundle.SagaConsumer, bundle.OfferConsumer}
+	publishers = []events.Publisher{registry.Events, cardservice.Events, audit.Events, delivery.Events, events.DeadLetterPublisher, services.Events, services.DeskEvents, bundle.Events, eid.Events}
+	consumers  = []events.Consumer{eid.DeathConsumer, cardservice.DeathConsumer, delivery.FanoutConsumer, delivery.FanoutCardConsumer, stats.PersonConsumer, stats.CardConsumer, notify.DossierConsumer, bundle.SagaConsumer, bundle.OfferConsumer, stats.DossierConsumer, stats.EIDConsumer}
 )
 
 // TestContract: every subject in the catalogue has a payload type and one

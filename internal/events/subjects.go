@@ -74,6 +74,11 @@ var (
 	DossierAssigned    = Subject[DossierEvent]{"dancu.dossier.assigned"}
 	DossierTransferred = Subject[DossierEvent]{"dancu.dossier.transferred"}
 
+	// EIDActivated is an e-ID account reaching a level (internal/eid):
+	// level 1 when its owner completes the registration, level 2 when a
+	// registrar activates it at the desk.
+	EIDActivated = Subject[EIDEvent]{"dancu.eid.activated"}
+
 	// DeadLetters is the family dancu.dead.<consumer>: the messages a
 	// consumer gave up on (Consume), kept with the stream's retention.
 	DeadLetters = Subject[DeadLetter]{"dancu.dead.>"}
@@ -81,7 +86,7 @@ var (
 
 // Catalogue lists every subject (and subject family) of the stream.
 func Catalogue() []Topic {
-	return []Topic{PersonBorn, PersonDied, PersonMoved, PersonNameChanged, PersonTemporary, PersonMarried, PersonDivorced,
+	return []Topic{EIDActivated, PersonBorn, PersonDied, PersonMoved, PersonNameChanged, PersonTemporary, PersonMarried, PersonDivorced,
 		CardIssued, CardRevoked, AuditCheckpoint, PartnerDeliveries, DeadLetters,
 		DossierSubmitted, DossierReceived, DossierSupplement, DossierApproved, DossierRejected, DossierReturned,
 		DossierAssigned, DossierTransferred,
@@ -176,6 +181,15 @@ type DossierEvent struct {
 	Documents int    `json:"documents,omitempty"`
 	Reused    int    `json:"reused,omitempty"`
 	Channel   string `json:"channel,omitempty"`
+}
+
+// EIDEvent is the body of dancu.eid.activated: whose account reached which
+// level, and when; nothing else (consumers read the person's unit through
+// the register).
+type EIDEvent struct {
+	PIN   string    `json:"pin"`
+	Level int       `json:"level"`
+	At    time.Time `json:"at"`
 }
 
 // DeadLetter is a message a consumer gave up on, with what it was.

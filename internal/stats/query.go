@@ -47,6 +47,10 @@ type Figures struct {
 	Died     int64 `json:"deaths_12m"`
 	MovedIn  int64 `json:"moves_in_12m"`
 	MovedOut int64 `json:"moves_out_12m"`
+	// EID1 and EID2 are the e-ID accounts activated at level 1 and 2 by
+	// people living in the unit when they were activated (all time).
+	EID1 int64 `json:"eid_level1_activations"`
+	EID2 int64 `json:"eid_level2_activations"`
 }
 
 // Coverage is Carded14 / Aged14 in percent, 0 when nobody is 14 or more.
@@ -173,6 +177,37 @@ func (s *Service) Unit(ctx context.Context, code string) (Figures, []Figures, er
 	}
 	if err := frows.Err(); err != nil {
 		return Figures{}, nil, fmt.Errorf("stats flows: %w", err)
+	}
+	eg := group
+	if self.Level == LevelNation {
+		eg = "province"
+	}
+	erows, err := s.db.R.QueryContext(ctx, `SELECT `+eg+`, level, SUM(n) FROM stats_eid`+where+` GROUP BY `+eg+`, level`, args...)
+	if err != nil {
+		return Figures{}, nil, fmt.Errorf("stats e-ID: %w", err)
+	}
+	defer erows.Close()
+	for erows.Next() {
+		var unit string
+		var level int
+		var n int64
+		if err := erows.Scan(&unit, &level, &n); err != nil {
+			return Figures{}, nil, fmt.Errorf("stats e-ID: %w", err)
+		}
+		targets := []*Figures{&self}
+		if k := index[unit]; k != nil {
+			targets = append(targets, k)
+		}
+		for _, f := range targets {
+			if level == 1 {
+				f.EID1 += n
+			} else {
+				f.EID2 += n
+			}
+		}
+	}
+	if err := erows.Err(); err != nil {
+		return Figures{}, nil, fmt.Errorf("stats e-ID: %w", err)
 	}
 	return self, kids, nil
 }

@@ -101,12 +101,16 @@ func (s *Service) Start(ctx context.Context, bus *events.Bus, log *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("stats dossier consumer: %w", err)
 	}
+	e, err := events.Consume(ctx, bus, EIDConsumer, log, s.HandleEID)
+	if err != nil {
+		return nil, fmt.Errorf("stats e-ID consumer: %w", err)
+	}
 	ratings := make(chan struct{})
 	go func() {
 		defer close(ratings)
 		s.followRatings(ctx, log)
 	}()
-	return []<-chan struct{}{p, c, d, ratings}, nil
+	return []<-chan struct{}{p, c, d, e, ratings}, nil
 }
 
 // leaseRebuild is the lease a node holds while it rebuilds the counters.

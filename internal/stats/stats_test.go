@@ -142,6 +142,23 @@ func TestStatsFollowEvents(t *testing.T) {
 				}
 			}
 			waitFor(t, s, dies.commune, "card", func(f stats.Figures) bool { return f.Carded14 == before.Carded14+1 && f.Aged14 == before.Aged14 })
+			// Reported lost: the holder no longer counts as covered (the card
+			// service publishes dancu.card.revoked; a hand-over keeps the card
+			// valid, so coverage does not move with it).
+			if _, err := env.App.Cards.ReportLost(ctx, reg, c.Serial); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, s, dies.commune, "card lost", func(f stats.Figures) bool { return f.Carded14 == before.Carded14 && f.Aged14 == before.Aged14 })
+
+			// An e-ID account activated at level 2 at the desk.
+			before = unit(t, s, dies.commune)
+			if _, err := env.App.EID.Activate(ctx, reg, holder.pin); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, s, dies.commune, "e-ID level 2", func(f stats.Figures) bool { return f.EID2 == before.EID2+1 && f.EID1 == before.EID1 })
+			if p := unit(t, s, dies.province); p.EID2 < 1 {
+				t.Errorf("province: %d level-2 activations", p.EID2)
+			}
 
 			// A birth to a Hà Nội mother.
 			mother := pick(t, env, `perm_province = '01' AND sex = 'F' AND birth_date BETWEEN '1985' AND '2004' AND length(birth_date) = 10 AND pin <> $1`, holder.pin)[0]

@@ -45,6 +45,7 @@ type dashRow struct {
 	Name, Href                                       string
 	Living, Male, Female, Aged14, Carded14, Coverage string
 	Born, Died, MovedIn, MovedOut                    string
+	EID1, EID2                                       string
 }
 
 type bandRow struct{ Label, Male, Female string }
@@ -121,7 +122,8 @@ func percent(l string, f stats.Figures, public bool) string {
 func row(l string, f stats.Figures, href string, public bool) dashRow {
 	c := func(n int64) string { return count(l, n, public) }
 	return dashRow{Name: f.Name, Href: href, Living: c(f.Living), Male: c(f.Male), Female: c(f.Female), Aged14: c(f.Aged14), Carded14: c(f.Carded14),
-		Coverage: percent(l, f, public), Born: c(f.Born), Died: c(f.Died), MovedIn: c(f.MovedIn), MovedOut: c(f.MovedOut)}
+		Coverage: percent(l, f, public), Born: c(f.Born), Died: c(f.Died), MovedIn: c(f.MovedIn), MovedOut: c(f.MovedOut),
+		EID1: c(f.EID1), EID2: c(f.EID2)}
 }
 
 // chart draws one bar per value, the longest 400 px wide.
@@ -319,7 +321,7 @@ func (u *UI) dashboardExport(format string) handler {
 			byCode[k.Code] = k
 		}
 		head := []string{"dash.col.unit", "dash.col.code", "dash.col.living", "dash.col.male", "dash.col.female", "dash.col.aged14", "dash.col.carded14",
-			"dash.col.born", "dash.col.died", "dash.col.in", "dash.col.out",
+			"dash.col.born", "dash.col.died", "dash.col.in", "dash.col.out", "dash.col.eid1", "dash.col.eid2",
 			"dash.col.index", "dash.col.rank", "dash.cnt.online", "dash.cnt.desk", "dash.cnt.ontime", "dash.cnt.late", "dash.cnt.overdue", "dash.cnt.soon"}
 		for i, id := range head {
 			head[i] = u.tr(l, id)
@@ -336,7 +338,7 @@ func (u *UI) dashboardExport(format string) handler {
 				rank = d.Rank
 			}
 			x := d.Dossiers
-			table = append(table, []any{f.Name, f.Code, f.Living, f.Male, f.Female, f.Aged14, f.Carded14, f.Born, f.Died, f.MovedIn, f.MovedOut,
+			table = append(table, []any{f.Name, f.Code, f.Living, f.Male, f.Female, f.Aged14, f.Carded14, f.Born, f.Died, f.MovedIn, f.MovedOut, f.EID1, f.EID2,
 				score, rank, x.Online, x.Desk, x.OnTime, x.Late, x.Overdue, x.DueSoon})
 		}
 		name := "dancu-" + self.Code

@@ -102,6 +102,8 @@ var dashboardMessages = page.Messages{
 		"dash.col.due":                   "Hạn giải quyết",
 		"dash.col.late_days":             "Số ngày làm việc quá hạn",
 		"dash.col.left_days":             "Số ngày làm việc còn lại",
+		"dash.col.eid1":                  "Định danh điện tử mức 1 đã kích hoạt",
+		"dash.col.eid2":                  "Định danh điện tử mức 2 đã kích hoạt",
 		"dash.col.gain":                  "Điểm tăng",
 	},
 	page.EN: {
@@ -202,6 +204,8 @@ var dashboardMessages = page.Messages{
 		"dash.col.due":                   "Due date",
 		"dash.col.late_days":             "Working days overdue",
 		"dash.col.left_days":             "Working days left",
+		"dash.col.eid1":                  "e-ID level 1 activated",
+		"dash.col.eid2":                  "e-ID level 2 activated",
 		"dash.col.gain":                  "Points gained",
 	},
 }
