@@ -28,6 +28,7 @@ var messages = page.Messages{
 		"nav.verify":      "Kiểm tra căn cước điện tử",
 		"nav.services":    "Dịch vụ công trực tuyến",
 		"nav.dossiers":    "Hồ sơ của tôi",
+		"nav.bundles":     "Hồ sơ liên thông",
 		"nav.track":       "Tra cứu hồ sơ",
 
 		"login.title":     "Đăng nhập bằng tài khoản định danh điện tử",
@@ -196,6 +197,7 @@ var messages = page.Messages{
 		"nav.verify":      "Check an electronic ID card",
 		"nav.services":    "Online public services",
 		"nav.dossiers":    "My dossiers",
+		"nav.bundles":     "Joint applications",
 		"nav.track":       "Track a dossier",
 
 		"login.title":     "Sign in with your electronic ID",
