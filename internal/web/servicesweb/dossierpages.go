@@ -33,7 +33,7 @@ func (h *Handler) mountCitizenPages(mux *http.ServeMux) {
 	}
 	pub("GET /procedures", h.proceduresPage)
 	pub("GET /procedures/{code}", h.procedurePage)
-	pub("GET /track", h.trackPage)
+	pub("GET /track", h.trackPage())
 	sig("GET /citizen/dossiers", 0, h.minePage)
 	sig("GET /citizen/dossiers/{code}", 0, h.dossierPage)
 	sig("GET /citizen/dossiers/{code}/{part}", 0, h.dossierPart)

@@ -137,6 +137,15 @@ func TestPublicPages(t *testing.T) {
 			t.Errorf("%s: not on the kit's layout", tc.path)
 		}
 	}
+	// Guessing a dossier's check code through the page meets the same
+	// limit as through the API.
+	var last reply
+	for i := 0; i < 11; i++ {
+		last = b.get("/track?code=000.04.00.H01-261207-0009&check=GUESS" + string(rune('A'+i)) + "00")
+	}
+	if last.status != http.StatusTooManyRequests || !strings.Contains(last.body, "tra cứu quá nhiều lần") {
+		t.Errorf("the eleventh wrong check code: %d", last.status)
+	}
 	if r := b.get("/citizen/dossiers"); r.status != http.StatusSeeOther || r.loc != "/citizen/login" {
 		t.Errorf("my dossiers without a session: %d %s", r.status, r.loc)
 	}

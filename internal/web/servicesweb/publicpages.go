@@ -2,6 +2,7 @@ package servicesweb
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,24 +119,42 @@ type trackView struct {
 	Tracking    *services.Tracking
 }
 
-func (h *Handler) trackPage(w http.ResponseWriter, r *http.Request) {
-	v := h.newView(r, nil, "track.title")
-	v.Nav = "track"
-	tv := trackView{Code: strings.TrimSpace(r.URL.Query().Get("code")), Check: strings.TrimSpace(r.URL.Query().Get("check"))}
-	status := http.StatusOK
-	if tv.Code != "" || tv.Check != "" {
-		t, err := h.Services.Track(r.Context(), tv.Code, tv.Check)
-		if f := fault.As(err); err != nil && f.Kind == fault.NotFound {
-			// A wrong code and an unknown dossier answer alike, on the
-			// form, so the reader can correct what they typed.
-			status, v.Error = http.StatusNotFound, page.FaultText(v.Lang, f)
-		} else if err != nil {
-			h.kit.Fail(w, r, err)
-			return
-		} else {
-			tv.Tracking = &t
-		}
+// trackPage is the public tracking page, under the same limits as the
+// tracking API (TrackLimit; its own counts): a client gets PerClient
+// lookups a window, and a dossier code PerCode failed ones, so a check code
+// cannot be guessed through the page either.
+func (h *Handler) trackPage() http.HandlerFunc {
+	l := h.TrackLimit
+	if l.PerClient <= 0 || l.Window <= 0 {
+		l = DefaultTrackLimit
 	}
-	v.Page = tv
-	h.renderPage(w, r, status, "track.html", v)
+	clients, codes := newWindows(l.PerClient, l.Window), newWindows(max(l.PerCode, 1), l.Window)
+	return func(w http.ResponseWriter, r *http.Request) {
+		v := h.newView(r, nil, "track.title")
+		v.Nav = "track"
+		tv := trackView{Code: strings.TrimSpace(r.URL.Query().Get("code")), Check: strings.TrimSpace(r.URL.Query().Get("check"))}
+		if len(tv.Code) > 40 {
+			tv.Code = tv.Code[:40]
+		}
+		status := http.StatusOK
+		if tv.Code != "" || tv.Check != "" {
+			now := h.now()
+			if !clients.allow(peer(r), now) || codes.full(tv.Code, now) {
+				w.Header().Set("Retry-After", strconv.Itoa(int(l.Window/time.Second)))
+				status, v.Error = http.StatusTooManyRequests, page.FaultText(v.Lang, ErrTrackLimited)
+			} else if t, err := h.Services.Track(r.Context(), tv.Code, tv.Check); err == nil {
+				tv.Tracking = &t
+			} else if f := fault.As(err); f.Kind == fault.NotFound {
+				// A wrong code and an unknown dossier answer alike, on
+				// the form, so the reader can correct what they typed.
+				codes.allow(tv.Code, now)
+				status, v.Error = http.StatusNotFound, page.FaultText(v.Lang, f)
+			} else {
+				h.kit.Fail(w, r, err)
+				return
+			}
+		}
+		v.Page = tv
+		h.renderPage(w, r, status, "track.html", v)
+	}
 }
