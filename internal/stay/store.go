@@ -59,41 +59,34 @@ func (s *Service) store(ctx context.Context, who string, h Host, now time.Time, 
 		return nil
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var stored []row
 		for lo := 0; lo < len(rows); lo += chunk {
 			hi := min(lo+chunk, len(rows))
-			stored, err := s.insert(ctx, tx, h, now, rows[lo:hi], idx[lo:hi], out)
+			in, err := s.insert(ctx, tx, h, now, rows[lo:hi], idx[lo:hi], out)
 			if err != nil {
 				return err
 			}
-			if err := s.record(ctx, tx, who, h, now, stored); err != nil {
+			if err := s.announce(ctx, tx, h, now, in); err != nil {
 				return err
 			}
+			stored = append(stored, in...)
 		}
-		return nil
+		return s.record(ctx, tx, who, h, now, stored)
 	})
 }
 
-// record writes, in tx, what a chunk of newly stored guests leaves behind:
-// the audit entry of each citizen and the chunk's events. With the audit
-// log in the stay tables' database (PostgreSQL) the entries join tx and
-// commit with the rows; with a separate audit file (SQLite) they are
-// written once the rows are in and before tx commits, the order every
-// module keeps (audit.Log.RecordTx): a stay is never stored without its
-// entry.
-func (s *Service) record(ctx context.Context, tx *sql.Tx, who string, h Host, now time.Time, stored []row) error {
+// announce writes the events of a chunk of newly stored guests to the
+// outbox in tx: one dancu.stay.arrived message, and one
+// dancu.stay.late_report for those of them reported late.
+func (s *Service) announce(ctx context.Context, tx *sql.Tx, h Host, now time.Time, stored []row) error {
 	if len(stored) == 0 {
 		return nil
 	}
-	var entries []audit.Entry
 	arrived := events.StayEvent{Host: h.ID, HostKind: h.Kind, Province: h.Province, Commune: h.Commune, At: now.UTC(),
 		Guests: make([]events.StayGuest, 0, len(stored))}
 	late := arrived
 	late.Guests = nil
 	for _, r := range stored {
-		if r.pin != "" {
-			entries = append(entries, audit.Entry{Actor: who, Action: "stay.notify", Subject: "person:" + r.pin, Purpose: "stay-notification",
-				Detail: "host " + h.ID + " ref " + r.g.Ref, At: now})
-		}
 		arrival, due := r.arrival, r.due.UTC()
 		g := events.StayGuest{Ref: r.g.Ref, PIN: r.pin, Arrival: &arrival, Due: &due, Late: r.late}
 		if r.pin == "" {
@@ -104,6 +97,35 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, who string, h Host, no
 			late.Guests = append(late.Guests, g)
 		}
 	}
+	if _, err := events.Enqueue(ctx, tx, Events, events.StayArrived, arrived, now); err != nil {
+		return err
+	}
+	if len(late.Guests) > 0 {
+		if _, err := events.Enqueue(ctx, tx, Events, events.StayLate, late, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record writes the audit entry of each citizen newly stored, last in tx.
+// With the audit log in the stay tables' database (PostgreSQL) the entries
+// join tx and commit with the rows — last, so that the chain's head, which
+// they lock, is held only for the commit and not while a file's chunks are
+// stored; with a separate audit file (SQLite) they are written once the
+// rows are in and before tx commits, the order every module keeps
+// (audit.Log.RecordTx): a stay is never stored without its entry.
+func (s *Service) record(ctx context.Context, tx *sql.Tx, who string, h Host, now time.Time, stored []row) error {
+	var entries []audit.Entry
+	for _, r := range stored {
+		if r.pin != "" {
+			entries = append(entries, audit.Entry{Actor: who, Action: "stay.notify", Subject: "person:" + r.pin, Purpose: "stay-notification",
+				Detail: "host " + h.ID + " ref " + r.g.Ref, At: now})
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
 	var err error
 	if s.auditDB == s.db {
 		err = audit.AppendTx(ctx, s.db, tx, now, entries...)
@@ -112,14 +134,6 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, who string, h Host, no
 	}
 	if err != nil {
 		return fmt.Errorf("audit stay: %w", err)
-	}
-	if _, err := events.Enqueue(ctx, tx, Events, events.StayArrived, arrived, now); err != nil {
-		return err
-	}
-	if len(late.Guests) > 0 {
-		if _, err := events.Enqueue(ctx, tx, Events, events.StayLate, late, now); err != nil {
-			return err
-		}
 	}
 	return nil
 }
