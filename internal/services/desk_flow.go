@@ -184,15 +184,21 @@ type DeskDocument struct {
 	MediaType string        `json:"media_type"`
 	Size      int64         `json:"size"`
 	Digitized *Digitization `json:"digitized,omitempty"`
+	// Verified says the digitization record holds for the stored bytes
+	// and the platform's certificate (VerifyDigitization).
+	Verified bool `json:"verified,omitempty"`
 }
 
 // DeskDetail is everything the desk shows of one dossier.
 type DeskDetail struct {
 	DeskDossier
-	CheckCode string         `json:"check_code"`
-	Documents []DeskDocument `json:"documents"`
-	History   []DeskHistory  `json:"history"`
-	Comments  []Comment      `json:"comments"`
+	CheckCode string `json:"check_code"`
+	// ResultTitle and ResultSize describe the signed result once returned.
+	ResultTitle string         `json:"result_title,omitempty"`
+	ResultSize  int64          `json:"result_size,omitempty"`
+	Documents   []DeskDocument `json:"documents"`
+	History     []DeskHistory  `json:"history"`
+	Comments    []Comment      `json:"comments"`
 }
 
 // Detail returns one dossier of the officer's unit with its documents,
@@ -213,13 +219,20 @@ func (k *Desk) Detail(ctx context.Context, a actor.Actor, code string) (DeskDeta
 	}
 	for _, at := range dd.Attachments {
 		doc := DeskDocument{Attachment: at}
-		if m, err := k.s.d.Documents.Get(ctx, at.ID); err == nil {
+		m, merr := k.s.d.Documents.Get(ctx, at.ID)
+		if merr == nil {
 			doc.Title, doc.MediaType, doc.Size = m.Title, m.MediaType, m.Size
 		}
 		if dg, ok := digs[at.ID]; ok {
 			doc.Digitized = &dg
+			doc.Verified = merr == nil && k.VerifyDigitization(dg, m.Body) == nil
 		}
 		out.Documents = append(out.Documents, doc)
+	}
+	if dd.Result != "" {
+		if m, err := k.s.d.Documents.Get(ctx, dd.Result); err == nil {
+			out.ResultTitle, out.ResultSize = m.Title, m.Size
+		}
 	}
 	rows, err := k.s.d.DB.R.QueryContext(ctx, `SELECT at, actor, status, note FROM dossier_history WHERE code = $1 ORDER BY id`, dd.Code)
 	if err != nil {

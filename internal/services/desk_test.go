@@ -301,7 +301,7 @@ func TestDeskDigitize(t *testing.T) {
 				t.Fatalf("stored %v %+v", err, stored)
 			}
 			det, err := f.desk.Detail(ctx, f.motcua, rc.Code)
-			if err != nil || len(det.Documents) != 2 || det.Documents[0].Digitized == nil || det.Documents[1].MediaType != "image/png" {
+			if err != nil || len(det.Documents) != 2 || det.Documents[0].Digitized == nil || !det.Documents[0].Verified || det.Documents[1].MediaType != "image/png" {
 				t.Fatalf("detail documents %v %+v", err, det.Documents)
 			}
 			// The citizen reuses the digitized paper online.

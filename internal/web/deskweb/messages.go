@@ -126,6 +126,8 @@ var messages = page.Messages{
 		"note.desk":         "Tiếp nhận trực tiếp",
 		"note.paid":         "Đã nộp lệ phí",
 		"note.supplemented": "Công dân đã bổ sung",
+		"note.result":       "Kết quả đã ký số, lưu vào kho dữ liệu của công dân",
+		"doc.result":        "Kết quả giải quyết (đã ký số)",
 
 		"done.intake":     "Đã tiếp nhận hồ sơ. Hãy số hóa giấy tờ và in giấy tiếp nhận.",
 		"done.digitize":   "Đã số hóa và ký số giấy tờ.",
@@ -314,6 +316,8 @@ var messages = page.Messages{
 		"note.desk":         "Received in person",
 		"note.paid":         "Fee paid",
 		"note.supplemented": "The citizen supplemented the dossier",
+		"note.result":       "Signed result stored in the citizen's document store",
+		"doc.result":        "Result (digitally signed)",
 
 		"done.intake":     "Dossier received. Digitize the papers and print the receipt.",
 		"done.digitize":   "The paper was digitized and signed.",

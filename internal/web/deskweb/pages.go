@@ -301,9 +301,7 @@ func (h *Handler) renderDetail(w http.ResponseWriter, r *http.Request, sess staf
 		}
 		if g := doc.Digitized; g != nil {
 			dr.Officer, dr.At = h.officer(r, g.Officer), g.At
-			if body, err := h.d.Desk.Document(ctx, a, d.Code, doc.ID); err == nil {
-				dr.Valid = h.d.Desk.VerifyDigitization(*g, body.Body) == nil
-			}
+			dr.Valid = doc.Verified
 			dr.Signed = h.msg(l, "doc.signature.bad")
 			if dr.Valid {
 				dr.Signed = h.msg(l, "doc.signature.ok")
@@ -311,8 +309,17 @@ func (h *Handler) renderDetail(w http.ResponseWriter, r *http.Request, sess staf
 		}
 		v.Docs = append(v.Docs, dr)
 	}
+	if d.Result != "" {
+		// The signed result, in the citizen's store since its return.
+		dr := docRow{Kind: h.msg(l, "doc.result"), Title: d.ResultTitle, Path: v.Path + "/documents/" + url.PathEscape(d.Result), Media: "PDF", Size: sizeText(d.ResultSize)}
+		v.Docs = append(v.Docs, dr)
+	}
 	for _, hs := range d.History {
-		v.History = append(v.History, histRow{At: hs.At, Who: h.who(r, hs.Actor), Status: h.statusName(l, hs.Status), Note: h.noteText(r, l, hs.Note)})
+		note := h.noteText(r, l, hs.Note)
+		if hs.Status == services.Returned && hs.Note != "" {
+			note = h.msg(l, "note.result") // the note is the result's document id
+		}
+		v.History = append(v.History, histRow{At: hs.At, Who: h.who(r, hs.Actor), Status: h.statusName(l, hs.Status), Note: note})
 	}
 	for _, c := range d.Comments {
 		v.Comments = append(v.Comments, commentRow{At: c.At, Who: h.who(r, c.Author), Body: c.Body})
