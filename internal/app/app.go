@@ -219,7 +219,7 @@ func Open(ctx context.Context, cfg platform.Config, log *slog.Logger, now func()
 	}
 	a.Stats = stats.New(statsDB, units, now)
 	a.Stats.Leases = a.Leases // one node at a time rebuilds the counters
-	a.Stay = stay.New(a.DB, a.Registry, a.Audit, now)
+	a.Stay = stay.New(a.DB, a.Registry, a.Audit, now).WithAuditDB(a.AuditDB)
 	verifyPage, err := a.openDocuments(cfg, pkiKeys, log, now)
 	if err != nil {
 		return nil, err

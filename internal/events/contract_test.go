@@ -22,12 +22,13 @@ import (
 	"github.com/dancu-project/dancu/internal/registry"
 	"github.com/dancu-project/dancu/internal/services"
 	"github.com/dancu-project/dancu/internal/stats"
+	"github.com/dancu-project/dancu/internal/stay"
 )
 
 // Every publisher's and consumer's declaration. TestContract's scan of the
 // source fails when a declaration exists that these lists miss.
 var (
-	publishers = []events.Publisher{registry.Events, cardservice.Events, audit.Events, delivery.Events, events.DeadLetterPublisher, services.Events, services.DeskEvents, bundle.Events, eid.Events}
+	publishers = []events.Publisher{registry.Events, cardservice.Events, audit.Events, delivery.Events, events.DeadLetterPublisher, services.Events, services.DeskEvents, bundle.Events, stay.Events, eid.Events}
 	consumers  = []events.Consumer{eid.DeathConsumer, cardservice.DeathConsumer, delivery.FanoutConsumer, delivery.FanoutCardConsumer, stats.PersonConsumer, stats.CardConsumer, notify.DossierConsumer, bundle.SagaConsumer, bundle.OfferConsumer, stats.DossierConsumer, stats.EIDConsumer}
 )
 

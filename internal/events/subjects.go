@@ -90,7 +90,8 @@ func Catalogue() []Topic {
 		CardIssued, CardRevoked, AuditCheckpoint, PartnerDeliveries, DeadLetters,
 		DossierSubmitted, DossierReceived, DossierSupplement, DossierApproved, DossierRejected, DossierReturned,
 		DossierAssigned, DossierTransferred,
-		BundleStepDue, BundleAnswered}
+		BundleStepDue, BundleAnswered,
+		StayArrived, StayLate, StayDeparted}
 }
 
 // PartnerSubjectPrefix starts the subject of JetStream-mode deliveries.
