@@ -224,7 +224,7 @@ func (b *browser) waitLocation(part string) {
 // stale, and a pointer click misses.
 func deskClick(id string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Evaluate[bool](`(function(){ document.getElementById(` + strconv.Quote(id) + `).click(); return true; })()`)(ctx, t)
+		_, err := chromedp.Evaluate[bool](`(function(){ document.getElementById(`+strconv.Quote(id)+`).click(); return true; })()`)(ctx, t)
 		return chromedp.Void{}, err
 	}
 }

@@ -30,13 +30,13 @@ var (
 )
 
 type deskFixture struct {
-	desk   *services.Desk
-	svc    *services.Service
-	env    *apptest.Env
-	badinh actor.Actor // registrar of Phường Ba Đình (00004, Hà Nội)
-	motcua actor.Actor // desk officer of Ba Đình
-	other  actor.Actor // desk officer of another commune of Hà Nội
-	leader actor.Actor // Hà Nội's leader: no desk permission
+	desk         *services.Desk
+	svc          *services.Service
+	env          *apptest.Env
+	badinh       actor.Actor // registrar of Phường Ba Đình (00004, Hà Nội)
+	motcua       actor.Actor // desk officer of Ba Đình
+	other        actor.Actor // desk officer of another commune of Hà Nội
+	leader       actor.Actor // Hà Nội's leader: no desk permission
 	otherCommune string
 }
 
