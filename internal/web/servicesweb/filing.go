@@ -377,6 +377,14 @@ func (h *Handler) fileDossier(w http.ResponseWriter, r *http.Request, s eid.Sess
 			return
 		}
 		rc, err := h.Services.Submit(ctx, filer(s), in.request(p.Code))
+		if f := fault.As(err); err != nil && f.Code == services.ErrIdemReuse.Code {
+			// The form's key already filed a dossier with other content
+			// (signed, then back and changed): say so on the form, with a
+			// fresh key for a new dossier if the citizen signs again.
+			in.Key = page.NewToken()
+			again(http.StatusConflict, err)
+			return
+		}
 		if err != nil {
 			if problemKind(err) != fault.Invalid {
 				h.kit.Fail(w, r, err)

@@ -270,6 +270,20 @@ func TestFilingPages(t *testing.T) {
 			if len(mine) != 1 {
 				t.Fatalf("double sign made %d dossiers", len(mine))
 			}
+			// Back, changed, signed again with the same form: refused on
+			// the form with a fresh key, nothing filed.
+			changed := url.Values{}
+			for k, v := range sign {
+				changed[k] = v
+			}
+			changed.Set("f_temp_address", "Số 14 Phố Huế")
+			if r := b.post("/citizen/dossiers/new/CT.TAT.01", changed, nil); r.status != http.StatusConflict || !strings.Contains(r.body, "đã được dùng cho một hồ sơ khác") ||
+				find(t, keyRE, r.body) == key || !strings.Contains(r.body, `value="Số 14 Phố Huế"`) {
+				t.Errorf("changed and signed again with the same key: %d", r.status)
+			}
+			if again, _ := f.svc.ListMine(ctx, servicesFiler(p)); len(again) != 1 {
+				t.Errorf("a changed re-sign filed %d dossiers", len(again))
+			}
 			docsAfter, _ := f.env.App.Documents.ListByOwner(ctx, pin.PIN(p))
 			if len(docsAfter) != len(docsBefore) {
 				t.Errorf("the refused filings stored %d documents", len(docsAfter)-len(docsBefore))
