@@ -150,13 +150,15 @@ func TestOrganisationFiling(t *testing.T) {
 }
 
 // notices polls the citizen's notifications until one of kind arrives (the
-// events travel through the outbox and JetStream).
+// events travel through the outbox and JetStream) and its copies are sent.
 func notices(t *testing.T, url, tok, kind string) answer {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		a := call(t, "GET", url+"/api/v1/notifications", tok, nil)
-		if a.status == 200 && strings.Contains(string(a.raw), `"kind":"`+kind+`"`) {
+		// The SMS copy is sent once the notification is committed: wait
+		// for it to leave "pending" too.
+		if a.status == 200 && strings.Contains(string(a.raw), `"kind":"`+kind+`"`) && !strings.Contains(string(a.raw), `"sms":"pending"`) {
 			return a
 		}
 		if time.Now().After(deadline) {
