@@ -19,6 +19,7 @@ import (
 	"github.com/dancu-project/dancu/internal/app"
 	"github.com/dancu-project/dancu/internal/platform"
 	"github.com/dancu-project/dancu/internal/seed"
+	"github.com/dancu-project/dancu/internal/stats"
 )
 
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (platform.Config, error) {
@@ -179,6 +180,11 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	start := time.Now()
 	n, err := seed.Run(ctx, svc.DB, svc.Audit, units, seed.Options{Persons: persons, Seed: cfg.Seed, Today: time.Now(), Progress: progressBar(stderr, "Seeding")})
 	if err != nil {
+		return err
+	}
+	// The bulk load published no events: the next start rebuilds the
+	// indicators from the register.
+	if err := stats.MarkStale(ctx, svc.DB); err != nil {
 		return err
 	}
 	d := time.Since(start)

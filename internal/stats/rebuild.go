@@ -99,16 +99,12 @@ func (s *Service) Rebuild(ctx context.Context) error {
 		if err := s.rebuildDossierCounts(ctx, tx); err != nil {
 			return err
 		}
-		ends, err := registerEnds(ctx, tx)
-		if err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO stats_state (name, value) VALUES ('rebuilt_at', $1)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, s.now().UTC().Format(time.RFC3339Nano)); err != nil {
+			return fmt.Errorf("stats rebuild: %w", err)
 		}
-		for name, value := range map[string]string{"rebuilt_at": s.now().UTC().Format(time.RFC3339Nano), "register_ends": ends} {
-			_, err = tx.ExecContext(ctx, `INSERT INTO stats_state (name, value) VALUES ($1, $2)
-			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
-			if err != nil {
-				return fmt.Errorf("stats rebuild: %w", err)
-			}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM stats_state WHERE name IN ('stale', 'register_ends')`); err != nil {
+			return fmt.Errorf("stats rebuild: %w", err)
 		}
 		return nil
 	})

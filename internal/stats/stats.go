@@ -18,7 +18,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -148,53 +147,36 @@ func (s *Service) rebuildIfStale(ctx context.Context) error {
 			_ = s.Leases.Release(context.WithoutCancel(ctx), leaseRebuild)
 		}()
 	}
-	built, err := s.built(ctx)
+	built, err := s.Built(ctx)
 	if err != nil || built {
 		return err
 	}
 	return s.Rebuild(ctx)
 }
 
-// built reports whether the counters were built from the register as it
-// is: a register loaded in bulk without events (dancu seed) since the last
-// rebuild is counted again. It compares the lowest and highest PIN the
-// register holds with those it held at the rebuild — two lookups of the
-// primary key's ends, where counting the people would read every row.
-func (s *Service) built(ctx context.Context) (bool, error) {
-	var v string
-	err := s.db.R.QueryRowContext(ctx, `SELECT value FROM stats_state WHERE name = 'rebuilt_at'`).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+// Built reports whether the counters were built and nothing has loaded
+// the register in bulk since (MarkStale). It does not compare the counters
+// with the register: under live traffic they differ by the events in
+// flight, and a rebuild taken then would race the consumers.
+func (s *Service) Built(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.W.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM stats_state WHERE name = 'rebuilt_at') - (SELECT COUNT(*) FROM stats_state WHERE name = 'stale')`).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("stats state: %w", err)
 	}
-	var seen string
-	err = s.db.R.QueryRowContext(ctx, `SELECT value FROM stats_state WHERE name = 'register_ends'`).Scan(&seen)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, fmt.Errorf("stats state: %w", err)
-	}
-	ends, err := registerEnds(ctx, s.db.R)
-	if err != nil {
-		return false, err
-	}
-	return seen == ends, nil
+	return n == 1, nil
 }
 
-// registerEnds is the register's lowest and highest PIN, "lo-hi" (empty
-// for an empty register). The register's own table, read by its primary
-// key's ends only.
-func registerEnds(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (string, error) {
-	var lo, hi sql.NullString
-	if err := q.QueryRowContext(ctx, `SELECT (SELECT pin FROM persons ORDER BY pin LIMIT 1), (SELECT pin FROM persons ORDER BY pin DESC LIMIT 1)`).Scan(&lo, &hi); err != nil {
-		return "", fmt.Errorf("stats register ends: %w", err)
+// MarkStale records that the register was loaded in bulk without events
+// (dancu seed into a running platform's database), so the next start
+// rebuilds the counters from it.
+func MarkStale(ctx context.Context, db *storage.DB) error {
+	if _, err := db.W.ExecContext(ctx, `INSERT INTO stats_state (name, value) VALUES ('stale', $1)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("mark statistics stale: %w", err)
 	}
-	if !lo.Valid {
-		return "", nil
-	}
-	return lo.String + "-" + hi.String, nil
+	return nil
 }
 
 func msgID(m events.Msg, payloadID string) string {
