@@ -75,6 +75,9 @@ type dashView struct {
 	// Exchange is today's calls per data-exchange partner, on the
 	// nation's page (national staff only, by stats.Authorize).
 	Exchange []exchangeRow
+	// Cleaning is each partner dataset's cleaning progress, on the
+	// nation's page.
+	Cleaning []cleaningRow
 	// Trend is the last 12 months' events, oldest first.
 	Trend []trendRow
 	// Index is the dossiers' figures and the service index, on a
@@ -83,6 +86,10 @@ type dashView struct {
 }
 
 type exchangeRow struct{ Name, Calls string }
+
+// cleaningRow is a partner dataset's cleaning progress (its latest
+// reconciliation job): records, those linked to a register person, the share.
+type cleaningRow struct{ Name, State, Records, Cleaned, Share string }
 
 // trendRow is one month's events, the month as mm/yyyy.
 type trendRow struct{ Month, Born, Died, MovedIn, MovedOut string }
@@ -232,6 +239,10 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s staff.Session) 
 			u.fail(w, r, err)
 			return
 		}
+		if dv.Cleaning, err = u.cleaningProgress(r); err != nil {
+			u.fail(w, r, err)
+			return
+		}
 	}
 	v := u.page(r, &s, "dash.title", "")
 	v.Title = u.tr(v.Lang, "dash.title") + ": " + dv.Unit.Name
@@ -258,6 +269,40 @@ func (u *UI) exchangeVolume(r *http.Request) ([]exchangeRow, error) {
 			return nil, err
 		}
 		out = append(out, exchangeRow{Name: p.Name, Calls: count(page.Lang(r), n, false)})
+	}
+	return out, nil
+}
+
+// cleaningProgress is each partner's latest reconciliation job, by the
+// partner's name: the data-cleaning progress of its dataset.
+func (u *UI) cleaningProgress(r *http.Request) ([]cleaningRow, error) {
+	if u.recon == nil {
+		return nil, nil
+	}
+	figs, err := u.recon.Partners(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	if u.admin.Partners != nil {
+		ps, err := u.admin.Partners.Partners(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			names[p.ID] = p.Name
+		}
+	}
+	l := page.Lang(r)
+	out := make([]cleaningRow, 0, len(figs))
+	for _, f := range figs {
+		name := names[f.PartnerID]
+		if name == "" {
+			name = f.PartnerID
+		}
+		p := f.Job.Progress
+		out = append(out, cleaningRow{Name: name, State: u.tr(l, "recon.state."+p.State), Records: count(l, p.Records(), false),
+			Cleaned: count(l, p.Cleaned(), false), Share: share(l, p.Cleaned(), p.Records())})
 	}
 	return out, nil
 }

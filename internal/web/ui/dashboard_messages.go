@@ -104,6 +104,11 @@ var dashboardMessages = page.Messages{
 		"dash.col.left_days":             "Số ngày làm việc còn lại",
 		"dash.col.eid1":                  "Định danh điện tử mức 1 đã kích hoạt",
 		"dash.col.eid2":                  "Định danh điện tử mức 2 đã kích hoạt",
+		"dash.cleaning":                  "Tiến độ làm sạch dữ liệu của các đối tác",
+		"dash.col.state":                 "Trạng thái",
+		"dash.col.records":               "Bản ghi",
+		"dash.col.cleaned":               "Đã khớp với dân cư",
+		"dash.col.cleaned_share":         "Tỷ lệ làm sạch",
 		"dash.col.gain":                  "Điểm tăng",
 	},
 	page.EN: {
@@ -206,6 +211,11 @@ var dashboardMessages = page.Messages{
 		"dash.col.left_days":             "Working days left",
 		"dash.col.eid1":                  "e-ID level 1 activated",
 		"dash.col.eid2":                  "e-ID level 2 activated",
+		"dash.cleaning":                  "Partners' data-cleaning progress",
+		"dash.col.state":                 "State",
+		"dash.col.records":               "Records",
+		"dash.col.cleaned":               "Linked to the register",
+		"dash.col.cleaned_share":         "Cleaned",
 		"dash.col.gain":                  "Points gained",
 	},
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dancu-project/dancu/internal/app/apptest"
 	"github.com/dancu-project/dancu/internal/exchange"
+	"github.com/dancu-project/dancu/internal/reconcile/ingest"
 	"github.com/dancu-project/dancu/internal/stats"
 	"github.com/dancu-project/dancu/internal/storage/storagetest"
 )
@@ -172,4 +173,45 @@ func vnCount(n int64) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// TestDashboardCleaning: a bank uploads a file to clean; the nation's
+// dashboard names the bank and shows its records and how many are linked
+// to the register.
+func TestDashboardCleaning(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			env := apptest.Start(t, d, 50)
+			ctx := t.Context()
+			var bank exchange.Partner
+			for _, p := range exchange.Samples() {
+				if _, err := env.App.Partners.AddPartner(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+				if p.ID == "nganhang-a" {
+					bank = p
+				}
+			}
+			if _, err := env.App.Reconcile.Upload(ctx, bank.ID, "aml-cdd", "partner:"+bank.ID, "kh.csv",
+				strings.NewReader("ma,ho_ten,ngay_sinh\nKH1,Đỗ Song Sinh,15/01/1995\nKH2,Trần Văn Không Có,01/01/1960\n"), ingest.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			c := signInStaff(t, env, "admin")
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				p := c.do(http.MethodGet, "/dashboard/VN", nil)
+				if p.status != http.StatusOK {
+					t.Fatalf("nation page %d", p.status)
+				}
+				i := strings.Index(p.body, `id="dash-cleaning"`)
+				if i >= 0 && strings.Contains(p.body[i:], "<th scope=\"row\">"+bank.Name+"</th><td>Hoàn thành</td><td class=\"num\">2</td>") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the nation's page does not show %s's finished job of 2 records", bank.Name)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		})
+	}
 }
