@@ -214,13 +214,15 @@ func (l *Limits) giveBack(ctx context.Context, all bool) error {
 	var items []item
 	l.mu.Lock()
 	for k, u := range l.usage {
-		switch {
-		case k.day < today:
-			delete(l.usage, k) // a past day: nothing to give back
-			delete(l.blockMu, k)
-		case u.spare > 0 && (all || now.Sub(u.reserved) >= quotaBlockTTL):
+		past := k.day < today
+		if u.spare > 0 && (all || past || now.Sub(u.reserved) >= quotaBlockTTL) {
 			items = append(items, item{k, u.spare})
 			u.spare = 0
+		}
+		if past {
+			// The day's count ends exact; no call spends from it again.
+			delete(l.usage, k)
+			delete(l.blockMu, k)
 		}
 	}
 	l.mu.Unlock()

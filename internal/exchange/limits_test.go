@@ -107,6 +107,21 @@ func TestQuotaBlocks(t *testing.T) {
 		if n := table(); n != total {
 			t.Errorf("after unspent blocks were given back the table holds %d, want the %d admitted", n, total)
 		}
+		// A block left at midnight is given back with the day's end: the
+		// past day's count ends exact.
+		q := exchange.Partner{ID: "bank-q2", Policy: exchange.Policy{DailyQuota: 1000}}
+		if err := nodes[0].Admit(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		clock.Add(int64(24 * time.Hour))
+		if err := nodes[0].Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		db.R.QueryRowContext(ctx, `SELECT calls FROM exchange_usage WHERE partner_id = 'bank-q2' AND day = $1`, day).Scan(&n)
+		if n != 1 {
+			t.Errorf("yesterday's count after its block was given back: %d, want 1", n)
+		}
 	})
 }
 
