@@ -106,7 +106,11 @@ func (u *UI) indexView(r *http.Request, code string, link func(string) string) (
 		}
 		v.Groups = append(v.Groups, row)
 		// The chart shows each group's points in tenths, of its weight.
-		labels, values, shown = append(labels, row.Name), append(values, int64(10*g.Points)), append(shown, row.Points+" / "+row.Weight)
+		label := row.Points + " / " + row.Weight
+		if g.Possible == 0 {
+			label = u.tr(l, "dash.idx.unmeasured")
+		}
+		labels, values, shown = append(labels, row.Name), append(values, int64(10*g.Points)), append(shown, label)
 	}
 	v.Chart = scaledChart(u.tr(l, "dash.idx.chart"), labels, values, shown, 10*22) // the largest group's 22 points
 	d := self.Dossiers
