@@ -98,8 +98,14 @@ func (a *App) startServices(ctx context.Context, cfg platform.Config) error {
 			}
 		})
 	})
+	started := time.Now()
 	a.startWorker(func() {
 		a.Leases.Run(ctx, leasePaymentReconcile, time.Minute, 10*time.Minute, func(ctx context.Context) {
+			// Not in the first seconds: outside production the gateway is
+			// the simulator this very process serves, not listening yet.
+			if time.Since(started) < 30*time.Second {
+				return
+			}
 			ran, rep, err := a.Payments.RunReconcile(ctx, minute)
 			switch {
 			case err != nil:
