@@ -19,6 +19,7 @@ import (
 const (
 	leasePaymentExpire    = "payment-expire"
 	leasePaymentReconcile = "payment-reconcile"
+	leasePaymentSync      = "dossier-payments"
 )
 
 // paymentExpireEvery is how often stale payment intents are expired; the
@@ -64,8 +65,9 @@ func (a *App) openServicesExtras(cfg platform.Config, mounts []web.Mounter, log 
 
 // startServices runs the online services' background work: notifications
 // from the dossier events, the administrators' holiday overrides followed
-// on this node, and the leased payment jobs (expiry of stale intents; the
-// daily reconciliation at cfg.PaymentReconcileAt, Vietnam time).
+// on this node, and the leased payment jobs (paid dossiers received every
+// minute; expiry of stale intents; the daily reconciliation at
+// cfg.PaymentReconcileAt, Vietnam time).
 func (a *App) startServices(ctx context.Context, cfg platform.Config) error {
 	if a.Services == nil {
 		return nil
@@ -95,6 +97,17 @@ func (a *App) startServices(ctx context.Context, cfg platform.Config) error {
 				a.Log.Warn("payment expiry", "err", err)
 			} else if n > 0 {
 				a.Log.Info("stale payment intents expired", "expired", n)
+			}
+		})
+	})
+	a.startWorker(func() {
+		// A paid fee moves its dossier to received within a minute, read
+		// or not (the filer is told by the received event).
+		a.Leases.Run(ctx, leasePaymentSync, time.Minute, 5*time.Minute, func(ctx context.Context) {
+			if n, err := a.Services.SyncPayments(ctx); err != nil {
+				a.Log.Warn("dossier payments", "err", err)
+			} else if n > 0 {
+				a.Log.Info("paid dossiers received", "dossiers", n)
 			}
 		})
 	})
