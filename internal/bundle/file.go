@@ -135,6 +135,31 @@ func (s *Service) replay(ctx context.Context, owner, key, hash string) (Bundle, 
 	return b, true, nil
 }
 
+// deskScope is the one rule of a desk filing, checked before anything
+// else: an officer with desk permission whose unit covers the citizen's
+// permanent residence (the citizen came in person; the officer checked
+// the identity). A citizen outside the unit, or a PIN of nobody, is
+// out_of_scope alike.
+func (s *Service) deskScope(ctx context.Context, f Filer) error {
+	if f.Desk == nil {
+		return nil
+	}
+	if !f.Desk.Can(actor.DeskActs) {
+		return ErrForbidden
+	}
+	p, err := s.d.Register.Get(ctx, s.sys, f.PIN, "bundle-desk")
+	if err != nil {
+		if _, refused := refusal(err); refused {
+			return fault.ErrOutOfScope
+		}
+		return err
+	}
+	if !f.Desk.Covers(p.Permanent.ProvinceCode, p.Permanent.CommuneCode) {
+		return fault.ErrOutOfScope
+	}
+	return nil
+}
+
 // FileBirth files the birth bundle: the level first (a citizen needs
 // level 2), then the form (Vietnamese field errors, nothing written), then
 // the civil status dossier through the services module (the birth
@@ -144,8 +169,8 @@ func (s *Service) FileBirth(ctx context.Context, f Filer, in BirthForm) (Bundle,
 	if f.Desk == nil && f.Level < 2 {
 		return Bundle{}, ErrLevel
 	}
-	if f.Desk != nil && !f.Desk.Can(actor.DeskActs) {
-		return Bundle{}, ErrForbidden
+	if err := s.deskScope(ctx, f); err != nil {
+		return Bundle{}, err
 	}
 	if !validKey(in.IdempotencyKey) {
 		return Bundle{}, ErrIdemKey
@@ -231,8 +256,8 @@ func (s *Service) FileDeath(ctx context.Context, f Filer, in DeathForm) (Bundle,
 	if f.Desk == nil && f.Level < 2 {
 		return Bundle{}, ErrLevel
 	}
-	if f.Desk != nil && !f.Desk.Can(actor.DeskActs) {
-		return Bundle{}, ErrForbidden
+	if err := s.deskScope(ctx, f); err != nil {
+		return Bundle{}, err
 	}
 	if !validKey(in.IdempotencyKey) {
 		return Bundle{}, ErrIdemKey

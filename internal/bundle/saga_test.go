@@ -145,6 +145,12 @@ func TestBirthBundle(t *testing.T) {
 			if _, err := s.FileBirth(ctx, bundle.Filer{PIN: ms[0], Level: 1}, bundle.BirthForm{}); err != bundle.ErrLevel {
 				t.Errorf("level 1 filed: %v", err)
 			}
+			// A desk officer of another commune cannot file for her.
+			elsewhere := actor.Actor{ID: "staff:desk.elsewhere", Role: actor.Desk, Province: "96", Unit: "32248"}
+			if _, err := s.FileBirth(ctx, bundle.Filer{PIN: ms[0], Level: 2, Desk: &elsewhere}, bundle.BirthForm{IdempotencyKey: "desk-elsewhere"}); err == nil ||
+				!bytes.Contains([]byte(err.Error()), []byte("out_of_scope")) {
+				t.Errorf("a desk elsewhere filed: %v", err)
+			}
 			if mine, _ := s.Mine(ctx, ms[0]); len(mine) != 0 {
 				t.Fatalf("a refused form left %d bundles", len(mine))
 			}

@@ -135,6 +135,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	cit("POST /api/v1/bundle-offers/{id}/confirm", h.apiConfirm)
 	stf("GET /api/v1/agency/bundles", h.apiAgency)
 	stf("POST /api/v1/agency/bundles/{code}/steps/{step}/{decision}", h.apiDecide)
+	stf("POST /api/v1/agency/bundles/birth", h.apiDeskBirth)
+	stf("POST /api/v1/agency/bundles/death", h.apiDeskDeath)
 
 	sec := func(fn http.HandlerFunc) http.Handler { return page.Secure(page.Policy{}, maxUpload+(1<<20), fn) }
 	mux.Handle("GET /citizen/bundles", sec(h.signed(h.listPage)))
@@ -380,5 +382,51 @@ func Routes() []string {
 		"POST /api/v1/bundle-offers/{id}/confirm",
 		"GET /api/v1/agency/bundles",
 		"POST /api/v1/agency/bundles/{code}/steps/{step}/{decision}",
+		"POST /api/v1/agency/bundles/birth",
+		"POST /api/v1/agency/bundles/death",
 	}
+}
+
+// apiDeskBirth files the birth bundle at the desk for a parent who came in
+// person (filer_pin), with the same body as the citizen's.
+func (h *Handler) apiDeskBirth(w http.ResponseWriter, r *http.Request, a actor.Actor) error {
+	var in struct {
+		FilerPIN string `json:"filer_pin"`
+		birthJSON
+	}
+	if err := jsonbody.Decode(w, r, &in, maxUpload*4/3+(64<<10)); err != nil {
+		return err
+	}
+	cert, err := base64.StdEncoding.DecodeString(in.Certificate)
+	if err != nil {
+		return errFile.WithField("birth_certificate")
+	}
+	b, err := h.d.Bundles.FileBirth(r.Context(), bundle.Filer{PIN: in.FilerPIN, Level: 2, Desk: &a}, bundle.BirthForm{Relation: in.Relation, ChildName: in.ChildName,
+		ChildBirthDate: in.ChildBirthDate, ChildSex: in.ChildSex, Birthplace: in.Birthplace, Ethnicity: in.Ethnicity, OtherParentPIN: in.OtherParentPIN,
+		HeadPIN: in.HeadPIN, Relation2Head: in.RelationToHead, Certificate: cert, CertificateName: "giay-chung-sinh", IdempotencyKey: r.Header.Get("Idempotency-Key")})
+	if err != nil {
+		return err
+	}
+	return jsonbody.Write(w, http.StatusCreated, view(b))
+}
+
+// apiDeskDeath files the death bundle at the desk for a relative.
+func (h *Handler) apiDeskDeath(w http.ResponseWriter, r *http.Request, a actor.Actor) error {
+	var in struct {
+		FilerPIN string `json:"filer_pin"`
+		deathJSON
+	}
+	if err := jsonbody.Decode(w, r, &in, maxUpload*4/3+(64<<10)); err != nil {
+		return err
+	}
+	notice, err := base64.StdEncoding.DecodeString(in.Notice)
+	if err != nil {
+		return errFile.WithField("death_notice")
+	}
+	b, err := h.d.Bundles.FileDeath(r.Context(), bundle.Filer{PIN: in.FilerPIN, Level: 2, Desk: &a}, bundle.DeathForm{DeceasedPIN: in.DeceasedPIN, DeathDate: in.DeathDate,
+		DeathPlace: in.DeathPlace, Cause: in.Cause, Relation: in.Relation, Notice: notice, NoticeName: "giay-bao-tu", IdempotencyKey: r.Header.Get("Idempotency-Key")})
+	if err != nil {
+		return err
+	}
+	return jsonbody.Write(w, http.StatusCreated, view(b))
 }
