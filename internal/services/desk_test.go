@@ -40,7 +40,7 @@ type deskFixture struct {
 	otherCommune string
 }
 
-func account(t *testing.T, st *staff.Store, username string) actor.Actor {
+func account(t testing.TB, st *staff.Store, username string) actor.Actor {
 	t.Helper()
 	acc, err := st.Get(context.Background(), actor.SystemActor("test"), username)
 	if err != nil {
@@ -49,7 +49,7 @@ func account(t *testing.T, st *staff.Store, username string) actor.Actor {
 	return acc.Actor()
 }
 
-func newDeskFixture(t *testing.T, env *apptest.Env) *deskFixture {
+func newDeskFixture(t testing.TB, env *apptest.Env) *deskFixture {
 	t.Helper()
 	ctx := context.Background()
 	a := env.App
@@ -98,7 +98,7 @@ func newDeskFixture(t *testing.T, env *apptest.Env) *deskFixture {
 }
 
 // citizen is a living adult of the register with a full date of birth.
-func citizen(t *testing.T, env *apptest.Env, skip int) registry.Person {
+func citizen(t testing.TB, env *apptest.Env, skip int) registry.Person {
 	t.Helper()
 	ctx := context.Background()
 	rows, err := env.App.DB.R.QueryContext(ctx, `SELECT pin FROM persons WHERE status = 'alive' AND birth_date < '2000' AND length(birth_date) = 10 ORDER BY pin`)
@@ -120,7 +120,7 @@ func citizen(t *testing.T, env *apptest.Env, skip int) registry.Person {
 }
 
 // cardQR is the text of the person's card QR code.
-func cardQR(t *testing.T, p registry.Person, name string) string {
+func cardQR(t testing.TB, p registry.Person, name string) string {
 	t.Helper()
 	s, err := qr.Format(qr.Payload{PIN: pin.PIN(p.PIN), Name: name, Birth: p.BirthDate, Sex: p.Sex[0], Address: "Hà Nội", Issue: civildate.Of(time.Now().AddDate(-1, 0, 0))})
 	if err != nil {
