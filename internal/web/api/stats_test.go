@@ -61,3 +61,47 @@ func sumLiving(fs []stats.Figures) (n int) {
 	}
 	return n
 }
+
+// TestUnitIndexAPI: the service index, the what-if and the early warning
+// of Hà Nội answer its leader with what the stats service computes (the
+// communes ranked, peers among the 34 provinces, empty lists rather than
+// null), and the same scope rule refuses another province before the code
+// is looked at.
+func TestUnitIndexAPI(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			env := apptest.Start(t, d, 100)
+			leader := (&client{t: t, base: env.Server.URL}).signIn("lanhdao.hanoi")
+			var idx struct {
+				Unit     stats.UnitDossiers   `json:"unit"`
+				Children []stats.UnitDossiers `json:"children"`
+				Peers    []stats.UnitDossiers `json:"peers"`
+			}
+			if st := leader.do("GET", "/api/v1/stats/units/01/index", nil, &idx); st != 200 {
+				t.Fatalf("index: %d", st)
+			}
+			self, kids, err := env.App.Stats.DossierFigures(t.Context(), "01")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if idx.Unit.Name != "Thành phố Hà Nội" || len(idx.Unit.Index.Groups) != 5 || !reflect.DeepEqual(idx.Unit.Dossiers, self.Dossiers) ||
+				len(idx.Children) != len(kids) || len(idx.Peers) != 34 {
+				t.Errorf("index: %+v (%d children, %d peers)", idx.Unit, len(idx.Children), len(idx.Peers))
+			}
+			var w struct {
+				Dossiers []stats.OpenDossier `json:"dossiers"`
+				AllGain  *float64            `json:"all_gain"`
+			}
+			if st := leader.do("GET", "/api/v1/stats/units/01/what-if", nil, &w); st != 200 || w.Dossiers == nil || w.AllGain == nil {
+				t.Errorf("what-if: %d %+v", st, w)
+			}
+			w.Dossiers = nil
+			if st := leader.do("GET", "/api/v1/stats/units/01/early-warning", nil, &w); st != 200 || w.Dossiers == nil {
+				t.Errorf("early warning: %d %+v", st, w)
+			}
+			for _, path := range []string{"/api/v1/stats/units/79/index", "/api/v1/stats/units/99/what-if", "/api/v1/stats/units/VN/early-warning"} {
+				leader.expectProblem("GET", path, nil, 403, "forbidden")
+			}
+		})
+	}
+}
