@@ -53,8 +53,10 @@ func start(t *testing.T, d string) *platform {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(creds) != 3 {
-		t.Fatalf("%d sample partner systems, want 3", len(creds))
+	// The bank, the health-insurance and social-affairs agencies, and the
+	// hospital of the samples.
+	if len(creds) != 4 {
+		t.Fatalf("%d sample partner systems, want 4", len(creds))
 	}
 	citizens, err := env.App.BootstrapCitizens(ctx, apptest.Password)
 	if err != nil || len(citizens) != 2 {
