@@ -421,7 +421,8 @@ func (a *App) startWorker(work func()) {
 	}()
 }
 
-// purgeOnce removes expired e-ID rows (codes, sessions, tokens); one node
+// purgeOnce removes expired e-ID rows (codes, sessions, tokens) and the
+// register acts' idempotency keys past their day; one node
 // at a time runs it (startLeasedJobs).
 func (a *App) purgeOnce(ctx context.Context) {
 	if err := a.EID.Purge(ctx); err != nil {
@@ -429,6 +430,9 @@ func (a *App) purgeOnce(ctx context.Context) {
 	}
 	if err := a.OIDC.Purge(ctx); err != nil {
 		a.Log.Warn("OpenID purge", "err", err)
+	}
+	if _, err := a.Registry.PurgeRequests(ctx); err != nil {
+		a.Log.Warn("register request keys purge", "err", err)
 	}
 }
 

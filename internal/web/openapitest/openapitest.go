@@ -82,18 +82,19 @@ func MatchRoutes(t testing.TB, doc Document, routes []Route) map[string]Operatio
 	return documented
 }
 
-// RefsResolve fails the test for each $ref to a schema the document's
-// components do not define.
+// RefsResolve fails the test for each $ref to a component (a schema, a
+// parameter, a response...) the document's components do not define.
 func RefsResolve(t testing.TB, doc Document) {
 	t.Helper()
 	components, _ := doc["components"].(map[string]any)
-	schemas, _ := components["schemas"].(map[string]any)
 	var walk func(v any)
 	walk = func(v any) {
 		switch x := v.(type) {
 		case map[string]any:
 			if ref, ok := x["$ref"].(string); ok {
-				if _, ok := schemas[strings.TrimPrefix(ref, "#/components/schemas/")]; !ok {
+				kind, name, _ := strings.Cut(strings.TrimPrefix(ref, "#/components/"), "/")
+				defined, _ := components[kind].(map[string]any)
+				if _, ok := defined[name]; !ok || !strings.HasPrefix(ref, "#/components/") {
 					t.Errorf("dangling $ref %s", ref)
 				}
 			}

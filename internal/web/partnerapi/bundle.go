@@ -11,9 +11,6 @@ import (
 // bundleRoutes are the partner agencies' side of the inter-agency bundles
 // (liên thông): where they take the steps sent to them, and their answers.
 func (a *API) bundleRoutes() []Route {
-	if a.Bundles == nil {
-		return nil
-	}
 	return []Route{
 		{"PUT", Prefix + "/bundles/endpoint", exchange.OpSubscribe, a.bundleEndpoint},
 		{"POST", Prefix + "/bundles/{bundle}/steps/{step}/answer", "", a.bundleAnswer},
