@@ -49,13 +49,12 @@ func internalNote(n string) bool {
 // DeskDossier is a dossier as the desk sees it.
 type DeskDossier struct {
 	Dossier
-	Channel    string         `json:"channel"`
 	ReceivedBy string         `json:"received_by,omitempty"`
 	Assignee   string         `json:"assignee,omitempty"`
 	ClockNow   workday.Status `json:"clock_status,omitzero"`
 }
 
-const deskColumns = dossierColumns + `, channel, received_by, assignee`
+const deskColumns = dossierColumns + `, received_by, assignee`
 
 // withExtra scans a dossier's columns and then extra ones.
 type withExtra struct {
@@ -67,7 +66,7 @@ func (w withExtra) Scan(dest ...any) error { return w.r.Scan(append(dest, w.extr
 
 func scanDesk(r scanner) (DeskDossier, error) {
 	var dd DeskDossier
-	d, err := scanDossier(withExtra{r, []any{&dd.Channel, &dd.ReceivedBy, &dd.Assignee}})
+	d, err := scanDossier(withExtra{r, []any{&dd.ReceivedBy, &dd.Assignee}})
 	if err != nil {
 		return DeskDossier{}, err
 	}

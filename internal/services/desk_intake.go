@@ -248,7 +248,7 @@ func (k *Desk) Intake(ctx context.Context, a actor.Actor, r IntakeRequest) (Rece
 	if err != nil {
 		return Receipt{}, err
 	}
-	d := Dossier{Procedure: p.Code, OwnerPIN: who.PIN, Unit: UnitCode(province, commune), Province: province, Commune: commune, Form: form,
+	d := Dossier{Channel: ChannelDesk, Procedure: p.Code, OwnerPIN: who.PIN, Unit: UnitCode(province, commune), Province: province, Commune: commune, Form: form,
 		Attachments: []Attachment{}, Fee: p.Fee, SubmittedAt: now.UTC(), UpdatedAt: now.UTC(), Status: AwaitingPayment}
 	if !inScope(a, d) {
 		return Receipt{}, ErrUnit.WithField("procedure")

@@ -213,6 +213,20 @@ func TestDeskIntake(t *testing.T) {
 			if det.Channel != services.ChannelDesk || det.ReceivedBy != "staff:dangky.badinh" || det.Form["child_name"] != "Nguyễn Minh An" {
 				t.Fatalf("detail %+v", det.DeskDossier)
 			}
+			// The events say it came in at the desk, so the dashboards
+			// count it there and not as online.
+			for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+				u, _, err := env.App.Stats.DossierFigures(ctx, "00004")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if u.Dossiers.Desk == 1 && u.Dossiers.Online == 0 {
+					break
+				}
+				if time.Since(start) > 10*time.Second {
+					t.Fatalf("commune's dossier figures %+v, want one received at the desk", u.Dossiers)
+				}
+			}
 			// By PIN and card serial: the card check decides.
 			rc2, err := f.desk.Intake(ctx, f.motcua, services.IntakeRequest{Procedure: "HT.KS.01", Citizen: services.Citizen{PIN: p.PIN, Serial: "CARD-" + p.PIN}, Form: birthForm, IdempotencyKey: "intake-key-2"})
 			if err != nil || rc2.Code == rc.Code {

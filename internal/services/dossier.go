@@ -198,18 +198,20 @@ type Dossier struct {
 	Status    Status `json:"status"`
 	// Organisation is who the dossier is filed for when not the filer
 	// themself; FiledBy is then the natural person who filed it.
-	Organisation *Organisation     `json:"organisation,omitempty"`
-	FiledBy      string            `json:"filed_by,omitempty"`
-	Form         map[string]string `json:"form"`
-	Attachments  []Attachment      `json:"attachments"`
-	Fee          int64             `json:"fee"`
-	Clock        *workday.Clock    `json:"clock,omitempty"`
-	Due          string            `json:"due_date,omitempty"`
-	Reason       string            `json:"reason,omitempty"`
-	Result       string            `json:"result_document,omitempty"`
-	SubmittedAt  time.Time         `json:"submitted_at"`
-	ReceivedAt   time.Time         `json:"received_at,omitzero"`
-	UpdatedAt    time.Time         `json:"updated_at"`
+	Organisation *Organisation `json:"organisation,omitempty"`
+	FiledBy      string        `json:"filed_by,omitempty"`
+	// Channel is how the dossier came in: ChannelOnline or ChannelDesk.
+	Channel     string            `json:"channel"`
+	Form        map[string]string `json:"form"`
+	Attachments []Attachment      `json:"attachments"`
+	Fee         int64             `json:"fee"`
+	Clock       *workday.Clock    `json:"clock,omitempty"`
+	Due         string            `json:"due_date,omitempty"`
+	Reason      string            `json:"reason,omitempty"`
+	Result      string            `json:"result_document,omitempty"`
+	SubmittedAt time.Time         `json:"submitted_at"`
+	ReceivedAt  time.Time         `json:"received_at,omitzero"`
+	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
 // Receipt is what the filer gets back (giấy tiếp nhận hồ sơ).
@@ -358,7 +360,7 @@ func (s *Service) Submit(ctx context.Context, f Filer, r SubmitRequest) (Receipt
 	}
 	unit := UnitCode(province, commune)
 	s.prepareWrites(ctx)
-	d := Dossier{Procedure: p.Code, OwnerPIN: f.PIN, Unit: unit, Province: province, Commune: commune, Form: form,
+	d := Dossier{Channel: ChannelOnline, Procedure: p.Code, OwnerPIN: f.PIN, Unit: unit, Province: province, Commune: commune, Form: form,
 		Fee: p.Fee, SubmittedAt: now.UTC(), UpdatedAt: now.UTC(), Status: AwaitingPayment, Organisation: org}
 	if org != nil {
 		d.FiledBy = f.PIN
@@ -598,7 +600,7 @@ func parseTS(s string) time.Time {
 }
 
 func (s *Service) event(d Dossier, now time.Time) events.DossierEvent {
-	return events.DossierEvent{Code: d.Code, Procedure: d.Procedure, Unit: d.Unit, Status: string(d.Status), At: now.UTC(),
+	return events.DossierEvent{Code: d.Code, Procedure: d.Procedure, Unit: d.Unit, Status: string(d.Status), At: now.UTC(), Channel: d.Channel,
 		Province: d.Province, Commune: d.Commune, Due: d.Due, Fee: d.Fee, Documents: len(d.Attachments), Reused: len(slices.DeleteFunc(slices.Clone(d.Attachments), func(a Attachment) bool { return !a.Reused }))}
 }
 
@@ -614,7 +616,7 @@ func (s *Service) history(ctx context.Context, tx *sql.Tx, code, who string, st 
 }
 
 const dossierColumns = `code, procedure_code, owner_pin, unit_code, province_code, commune_code, status, form, attachments, fee, clock, due_date,
-	reason, result_document, submitted_at, received_at, updated_at, org_id, org_kind, org_code, org_name, org_role`
+	reason, result_document, submitted_at, received_at, updated_at, org_id, org_kind, org_code, org_name, org_role, channel`
 
 type scanner interface{ Scan(...any) error }
 
@@ -623,7 +625,7 @@ func scanDossier(r scanner) (Dossier, error) {
 	var st, form, atts, clock, sub, rec, upd string
 	var o Organisation
 	err := r.Scan(&d.Code, &d.Procedure, &d.OwnerPIN, &d.Unit, &d.Province, &d.Commune, &st, &form, &atts, &d.Fee, &clock, &d.Due,
-		&d.Reason, &d.Result, &sub, &rec, &upd, &o.ID, &o.Kind, &o.Code, &o.Name, &o.Role)
+		&d.Reason, &d.Result, &sub, &rec, &upd, &o.ID, &o.Kind, &o.Code, &o.Name, &o.Role, &d.Channel)
 	if err != nil {
 		return Dossier{}, err
 	}
