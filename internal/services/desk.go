@@ -268,7 +268,8 @@ func (s *Service) resultOf(p Procedure, d Dossier) result.Result {
 	if name == "" {
 		name = firstNonEmpty(d.Form["declarant_name"], d.Form["notifier_name"])
 	}
-	r := result.Result{Kind: result.Kind(p.Result.Kind), Unit: p.Agency.VI + " " + d.Unit, Place: "Việt Nam", Issued: s.d.Now(),
+	unit, place := s.issuer(p, d)
+	r := result.Result{Kind: result.Kind(p.Result.Kind), Unit: unit, Place: place, Issued: s.d.Now(),
 		Number: d.Code, Signer: "Thủ trưởng cơ quan", Fields: map[string]string{}}
 	if r.Kind == result.Residence {
 		r.Fields["name"], r.Fields["pin"] = name, d.OwnerPIN
@@ -288,6 +289,44 @@ func (s *Service) resultOf(p Procedure, d Dossier) result.Result {
 	r.Fields["procedure"], r.Fields["dossier"], r.Fields["name"] = p.Name.VI, d.Code, name
 	r.Fields["pin"], r.Fields["decision"] = d.OwnerPIN, firstNonEmpty(p.Result.Decision.VI, "Đã giải quyết")
 	return r
+}
+
+// issuer names the unit a result is issued by and the place it is signed
+// at, as the paper says them ("Công an phường Ba Đình", "Hà Nội"): the
+// procedure's agency ("Công an cấp xã") at the dossier's commune or
+// province, never the unit's code.
+func (s *Service) issuer(p Procedure, d Dossier) (unit, place string) {
+	on := s.d.Now()
+	agency, level := p.Agency.VI, ""
+	for _, l := range []string{" cấp xã", " cấp tỉnh"} {
+		if strings.HasSuffix(agency, l) {
+			agency, level = strings.TrimSuffix(agency, l), l
+		}
+	}
+	prov, err := s.d.Units.Province(d.Province, on)
+	if err != nil {
+		return p.Agency.VI, "Việt Nam"
+	}
+	place = strings.TrimSpace(strings.TrimPrefix(prov.Name, prov.Kind))
+	named := prov
+	if level == " cấp xã" && d.Commune != "" {
+		if c, err := s.d.Units.Commune(d.Commune, on); err == nil {
+			named = c
+		}
+	}
+	if level == "" {
+		return agency + " " + prov.Name, place
+	}
+	return agency + " " + lowerFirst(named.Name), place
+}
+
+// lowerFirst writes a unit's type word in lower case inside a name
+// ("Phường Ba Đình" → "phường Ba Đình"), as Vietnamese writes it there.
+func lowerFirst(s string) string {
+	for i, r := range s {
+		return strings.ToLower(string(r)) + s[i+len(string(r)):]
+	}
+	return s
 }
 
 func displayDate(s string) string {

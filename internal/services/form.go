@@ -2,6 +2,7 @@ package services
 
 import (
 	"fmt"
+	"github.com/dancu-project/dancu/internal/adminunit"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,6 +20,8 @@ import (
 // (*adminunit.Catalog's CommuneProvince).
 type Units interface {
 	CommuneProvince(code string, on time.Time) (string, error)
+	Commune(code string, on time.Time) (adminunit.Unit, error)
+	Province(code string, on time.Time) (adminunit.Unit, error)
 }
 
 // Limits of a submitted form, whatever the procedure says.

@@ -129,6 +129,10 @@ func TestDossierThroughApp(t *testing.T) {
 			if vr.StatusCode != 200 || strings.Contains(string(vb), pinA) {
 				t.Fatalf("verify: %d %s", vr.StatusCode, vb)
 			}
+			// The issuing unit is named as the paper says it, not by code.
+			if !strings.Contains(string(vb), "Công an phường Ba Đình") || strings.Contains(string(vb), "000.04.00") {
+				t.Fatalf("verify names the issuer wrongly: %s", vb)
+			}
 			if tr := call(t, "GET", base+"/track?code="+url.QueryEscape(code)+"&check="+check+"&lang=en", "", nil); tr.status != 200 || !strings.Contains(string(tr.raw), "Result returned") {
 				t.Fatalf("track page: %d", tr.status)
 			}
