@@ -259,37 +259,3 @@ func jsClick(id string) chromedp.Action[chromedp.Void] {
 		return chromedp.Void{}, err
 	}
 }
-
-// longBrowser is newBrowser with a longer bound: the citizen's whole
-// filing (sign-in, catalogue, form, review, gateway, receipt, result) is
-// one browser's life, and on the loaded 2-core machine it has taken 45–60
-// seconds, the helper's whole bound.
-func longBrowser(t *testing.T, bin string, limit time.Duration) *browser {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(bin),
-		chromedp.NoSandbox,
-		chromedp.Headless,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("lang", "vi-VN"),
-		chromedp.Flag("accept-lang", "vi-VN,vi"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 768),
-	)
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-		cancel()
-	})
-	return &browser{t: t, ctx: bctx}
-}
