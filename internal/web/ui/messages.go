@@ -229,8 +229,6 @@ var messages = page.Messages{
 		"event.move":    "Đăng ký thường trú nơi mới",
 
 		"event.name_change": "Thay đổi họ tên",
-		"religion.none":     "Không",
-		"nation.VNM":        "Việt Nam",
 
 		"form.required_note": "Các mục có dấu * là bắt buộc.",
 		"form.cancel":        "Hủy",
@@ -698,8 +696,6 @@ var messages = page.Messages{
 		"event.move":    "New permanent residence",
 
 		"event.name_change": "Change of name",
-		"religion.none":     "None",
-		"nation.VNM":        "Viet Nam",
 
 		"form.required_note": "Fields marked * are required.",
 		"form.cancel":        "Cancel",
