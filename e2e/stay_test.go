@@ -175,9 +175,11 @@ func TestStayInBrowser(t *testing.T) {
 			if shots {
 				stayShot(citizen, "stay-03-citizen-form.png")
 			}
+			// The answer page has the form again: wait for its flash, not
+			// the form, or the old page is read before the answer arrives.
 			citizen.step("send it",
 				chromedp.Click(chromedp.CSS(`#stay-form button[type="submit"]`)),
-				chromedp.WaitVisible(chromedp.ID("stay-form")),
+				chromedp.WaitVisible(chromedp.ID("flash")),
 			)
 			if body := citizen.read(chromedp.Text(chromedp.CSS("body"))); !strings.Contains(body, "Đã nhận thông báo lưu trú") {
 				t.Fatalf("the head's report was not received:\n%s", body)
