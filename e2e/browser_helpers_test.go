@@ -128,7 +128,7 @@ func (b *browser) shot(name string) {
 // text is the trimmed text of the element with the id.
 func (b *browser) text(id chromedp.ID) string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(id))
+	s, err := b.settled(chromedp.Text(id))
 	if err != nil {
 		b.t.Fatalf("read #%s: %v", id, err)
 	}
@@ -138,11 +138,27 @@ func (b *browser) text(id chromedp.ID) string {
 // read is the trimmed string an action returns (a location, a body text).
 func (b *browser) read(a chromedp.Action[string]) string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, a)
+	s, err := b.settled(a)
 	if err != nil {
 		b.t.Fatalf("read text: %v", err)
 	}
 	return strings.TrimSpace(s)
+}
+
+// settled runs a read, again when the node it found went stale under it:
+// right after a navigation Chromium can renumber the document's nodes
+// between the query and the read ("No node with given id found"), which is
+// no failure of the page.
+func (b *browser) settled(a chromedp.Action[string]) (string, error) {
+	var s string
+	var err error
+	for range 5 {
+		if s, err = chromedp.Run(b.ctx, a); err == nil || !strings.Contains(err.Error(), "No node with given id") {
+			return s, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return s, err
 }
 
 // openStaffLogin opens the staff sign-in page of the platform at base.
