@@ -35,19 +35,6 @@ type request struct {
 
 type requestCtx struct{}
 
-// ValidRequestKey reports whether k can be an idempotency key.
-func ValidRequestKey(k string) bool {
-	if len(k) < 8 || len(k) > 64 {
-		return false
-	}
-	for _, c := range k {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
 // WithRequest makes the act run under ctx record its idempotency key: the
 // actor's key and a hash of the request, so that the same key with another
 // request is refused rather than answered with the wrong person.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dancu-project/dancu/internal/idempotency"
 	"strings"
 
 	"github.com/dancu-project/dancu/internal/actor"
@@ -223,7 +224,7 @@ func (k *Desk) Intake(ctx context.Context, a actor.Actor, r IntakeRequest) (Rece
 	if err != nil {
 		return Receipt{}, err
 	}
-	if !validKey(r.IdempotencyKey) {
+	if !idempotency.ValidKey(r.IdempotencyKey) {
 		return Receipt{}, ErrIdemKey
 	}
 	who, err := k.identify(ctx, a, r.Citizen)

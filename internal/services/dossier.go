@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dancu-project/dancu/internal/idempotency"
 	"slices"
 	"strings"
 	"sync"
@@ -230,18 +231,6 @@ func (s *Service) checkCode(code string) string {
 	return base32.StdEncoding.EncodeToString(m.Sum(nil))[:8]
 }
 
-func validKey(k string) bool {
-	if len(k) < 8 || len(k) > 64 {
-		return false
-	}
-	for _, c := range k {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
 // Prefill is what the register asserts about p, by prefill source.
 func Prefill(p registry.Person) map[string]string {
 	m := map[string]string{
@@ -325,7 +314,7 @@ func (s *Service) Submit(ctx context.Context, f Filer, r SubmitRequest) (Receipt
 	if org != nil && !p.Organisations {
 		return Receipt{}, ErrOrgProcedure
 	}
-	if !validKey(r.IdempotencyKey) {
+	if !idempotency.ValidKey(r.IdempotencyKey) {
 		return Receipt{}, ErrIdemKey
 	}
 	hash := requestHash(r)

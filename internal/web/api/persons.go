@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/dancu-project/dancu/internal/idempotency"
 	"math"
 	"net"
 	"net/http"
@@ -168,7 +169,7 @@ func (a *API) act(w http.ResponseWriter, r *http.Request, in any, run func(ctx c
 		}
 		return created(w, p, false)
 	}
-	if !registry.ValidRequestKey(key) {
+	if !idempotency.ValidKey(key) {
 		return registry.ErrRequestKey
 	}
 	body, err := json.Marshal(in)
