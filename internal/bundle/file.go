@@ -160,20 +160,29 @@ func (s *Service) deskScope(ctx context.Context, f Filer) error {
 	return nil
 }
 
+// admit is what both bundles check first, in this order: a citizen's
+// e-ID level (2), a desk officer's scope, then the idempotency key.
+func (s *Service) admit(ctx context.Context, f Filer, key string) error {
+	if f.Desk == nil && f.Level < 2 {
+		return ErrLevel
+	}
+	if err := s.deskScope(ctx, f); err != nil {
+		return err
+	}
+	if !validKey(key) {
+		return ErrIdemKey
+	}
+	return nil
+}
+
 // FileBirth files the birth bundle: the level first (a citizen needs
 // level 2), then the form (Vietnamese field errors, nothing written), then
 // the civil status dossier through the services module (the birth
 // certificate stored with it) and the bundle with its steps, whose first
 // step's event starts the saga.
 func (s *Service) FileBirth(ctx context.Context, f Filer, in BirthForm) (Bundle, error) {
-	if f.Desk == nil && f.Level < 2 {
-		return Bundle{}, ErrLevel
-	}
-	if err := s.deskScope(ctx, f); err != nil {
+	if err := s.admit(ctx, f, in.IdempotencyKey); err != nil {
 		return Bundle{}, err
-	}
-	if !validKey(in.IdempotencyKey) {
-		return Bundle{}, ErrIdemKey
 	}
 	now := s.d.Now()
 	var problems fault.List
@@ -253,14 +262,8 @@ func (s *Service) FileBirth(ctx context.Context, f Filer, in BirthForm) (Bundle,
 // FileDeath files the death bundle by a relative within 15 days of the
 // death.
 func (s *Service) FileDeath(ctx context.Context, f Filer, in DeathForm) (Bundle, error) {
-	if f.Desk == nil && f.Level < 2 {
-		return Bundle{}, ErrLevel
-	}
-	if err := s.deskScope(ctx, f); err != nil {
+	if err := s.admit(ctx, f, in.IdempotencyKey); err != nil {
 		return Bundle{}, err
-	}
-	if !validKey(in.IdempotencyKey) {
-		return Bundle{}, ErrIdemKey
 	}
 	now := s.d.Now()
 	var problems fault.List
